@@ -1,0 +1,1 @@
+"""Benchmarks behind `restrike bench ...`; each prints figures next to its targets."""

@@ -1,0 +1,39 @@
+"""The `restrike` command: one Typer app, each command group in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from restrike import __version__
+
+app = typer.Typer(
+    name="restrike",
+    help="reStrike VTA: instant video replay station for taekwondo (WT UDP v2.3).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help="Benchmarks: each prints its figures next to its targets.")
+app.add_typer(bench_app, name="bench")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+) -> None:
+    """reStrike VTA."""
+
+
+# Command modules register themselves on `app` / `bench_app` when imported.
+from restrike.cli import decode as _decode  # noqa: E402,F401
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

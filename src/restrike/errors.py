@@ -1,0 +1,77 @@
+"""The one exception tree of reStrike.
+
+Every adapter translates what its library raises (``raise X from err``) so that
+callers only ever catch these:
+
+    RestrikeError
+    ├── ConfigError          a setting or settings file is wrong (names the key/file)
+    ├── ProtocolError        the protocol definition file is broken (names the line)
+    ├── StoreError           SQLite could not be opened, migrated or written
+    ├── ObsError             an obs-websocket request failed (carries the status code)
+    │   ├── ObsAuthError     wrong or missing password
+    │   └── ObsUnavailable   OBS is not connected / went away / timed out
+    ├── PlayerError          mpv could not be started or controlled
+    └── ReviewError          a replay-workflow step is not possible right now
+
+Parsing datagrams never raises: bad input becomes ``Invalid``/``Unknown`` messages.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "ObsAuthError",
+    "ObsError",
+    "ObsUnavailable",
+    "PlayerError",
+    "ProtocolError",
+    "RestrikeError",
+    "ReviewError",
+    "StoreError",
+]
+
+
+class RestrikeError(Exception):
+    """Base of every error reStrike raises on purpose."""
+
+
+class ConfigError(RestrikeError):
+    """A setting is invalid; the message names the setting and where it came from."""
+
+
+class ProtocolError(RestrikeError):
+    """The protocol definition file is broken."""
+
+    def __init__(self, message: str, *, path: str = "<protocol>", line: int | None = None):
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+
+
+class StoreError(RestrikeError):
+    """The database could not be opened, migrated or written."""
+
+
+class ObsError(RestrikeError):
+    """An OBS request failed; ``code`` is obs-websocket's request status code if any."""
+
+    def __init__(self, message: str, *, code: int | None = None):
+        self.code = code
+        super().__init__(message)
+
+
+class ObsAuthError(ObsError):
+    """OBS refused the password (or needs one and none is configured)."""
+
+
+class ObsUnavailable(ObsError):
+    """OBS is not connected, closed the connection, or did not answer in time."""
+
+
+class PlayerError(RestrikeError):
+    """mpv could not be started, reached or commanded."""
+
+
+class ReviewError(RestrikeError):
+    """A replay step cannot be done now (no match, quota used, no clip yet...)."""

@@ -1,0 +1,436 @@
+"""``MpvPlayer``: the station's mpv, kept running idle, supervised and restarted.
+
+A clip starts with a ``loadfile`` over JSON IPC instead of a new process, which saves
+mpv's start-up (about 0.4 s on the reference machine). The named-argument ``loadfile``
+form carries the per-file ``start`` option on mpv 0.35 and on 0.38+ alike (the
+positional argument order changed in 0.38).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from restrike.errors import PlayerError
+from restrike.playback import codec
+from restrike.playback.client import MpvIpcClient
+from restrike.playback.errors import PlayerCommandError, PlayerUnavailable
+from restrike.playback.player import (
+    CloseReason,
+    PlaybackClosed,
+    PlayerDied,
+    PlayerEvent,
+    PlayerRestarted,
+    PlayerStatus,
+    SeekMode,
+    StatusChanged,
+)
+from restrike.playback.process import MpvProcess, find_mpv
+from restrike.playback.settings import SPEED_MAX, SPEED_MIN, SPEED_PRESETS, PlaybackSettings
+
+__all__ = ["MpvPlayer"]
+
+log = logging.getLogger(__name__)
+
+#: A process that lived this long is restarted at once; quicker deaths back off.
+_STABLE_AFTER = 5.0
+_FIRST_BACKOFF = 0.2
+_END_REASONS: dict[str, CloseReason] = {"quit": "quit", "error": "error", "eof": "eof"}
+
+Predicate = Callable[[], bool]
+
+
+class MpvPlayer:
+    """The :class:`~restrike.playback.player.Player` backed by one supervised mpv process.
+
+    ``async with MpvPlayer(settings) as player:`` starts it; or call :meth:`start` and
+    :meth:`aclose`. Observed properties keep :meth:`status` current without a round trip.
+    """
+
+    def __init__(self, settings: PlaybackSettings | None = None) -> None:
+        self.settings = settings or PlaybackSettings()
+        self._executable: Path | None = None
+        self._mpv: MpvProcess | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._closing = False
+        self._subscribers: list[Callable[[PlayerEvent], None]] = []
+        self._props: dict[str, Any] = {}
+        self._waiters: list[tuple[Predicate, asyncio.Future[None]]] = []
+        self._last_published: PlayerStatus | None = None
+        self._entry: int | None = None  # playlist entry on screen (start-file)
+        self._expected_entry: int | None = None  # entry of our latest loadfile
+        self._loads_in_flight = 0
+        self._stop_requested = False
+        self._file_open: str | None = None
+        self.restarts = 0
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def __aenter__(self) -> MpvPlayer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def start(self) -> None:
+        """Find and start mpv, idle; PlayerError (naming playback.mpv_path) if impossible."""
+        if self._supervisor is not None:
+            return
+        self._closing = False
+        self._executable = find_mpv(self.settings.mpv_path)
+        await self._launch()
+        self._supervisor = asyncio.get_running_loop().create_task(
+            self._supervise(), name="mpv-supervisor"
+        )
+
+    async def aclose(self) -> None:
+        """Stop supervising, quit mpv (kill it if it does not quit) and release everything."""
+        self._closing = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        mpv, self._mpv = self._mpv, None
+        if mpv is not None:
+            await mpv.close()
+        self._reset_state()
+        self._fail_waiters(PlayerUnavailable("the player was closed"))
+        self._publish_status()
+
+    @property
+    def pid(self) -> int | None:
+        """The current mpv process id (None while not running)."""
+        return self._mpv.pid if self._mpv else None
+
+    @property
+    def version(self) -> str:
+        """mpv's ``mpv-version`` (e.g. ``mpv 0.35.1``), '' while not running."""
+        return self._mpv.version if self._mpv else ""
+
+    async def _launch(self) -> None:
+        assert self._executable is not None
+        mpv = await MpvProcess.launch(self._executable, self.settings, self._on_message)
+        self._reset_state()
+        self._mpv = mpv
+        await self._seed_properties(mpv)
+        self._publish_status()
+
+    async def _seed_properties(self, mpv: MpvProcess) -> None:
+        """Observation sends initial values too, but status() should be right at once."""
+        if mpv.client is None:
+            return
+        for name in ("pause", "speed", "fullscreen", "idle-active"):
+            with contextlib.suppress(PlayerCommandError):
+                self._props.setdefault(name, await mpv.client.get_property(name))
+
+    async def _supervise(self) -> None:
+        """Wait for mpv to die; report it and start a new one, backing off on quick deaths."""
+        backoff = 0.0
+        while not self._closing:
+            mpv = self._mpv
+            if mpv is None:
+                return
+            started = time.monotonic()
+            returncode = await mpv.wait_exit()
+            self._mpv = None
+            await mpv.close(graceful=False)
+            if self._closing:
+                return
+            lived = time.monotonic() - started
+            log.warning("mpv %s exited (code %s) after %.1f s", mpv.pid, returncode, lived)
+            file = self._file_open
+            self._reset_state()
+            self._fail_waiters(PlayerUnavailable(f"mpv exited (code {returncode})"))
+            self._publish(PlayerDied(returncode, mpv.output))
+            if file is not None:
+                self._publish(PlaybackClosed(file, "quit" if returncode == 0 else "crashed"))
+            self._publish_status()
+            if not self.settings.restart:
+                return
+            backoff = 0.0 if lived >= _STABLE_AFTER else max(_FIRST_BACKOFF, backoff * 2)
+            backoff = min(backoff, self.settings.restart_backoff_max)
+            await self._relaunch(backoff)
+
+    async def _relaunch(self, backoff: float) -> None:
+        while not self._closing:
+            if backoff:
+                await asyncio.sleep(backoff)
+            try:
+                await self._launch()
+            except PlayerError as err:
+                log.warning("restarting mpv failed: %s", err)
+                backoff = min(max(_FIRST_BACKOFF, backoff * 2), self.settings.restart_backoff_max)
+                continue
+            self.restarts += 1
+            self._publish(PlayerRestarted(self.restarts, self.pid))
+            return
+
+    # -- status and events ---------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[PlayerEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` (synchronously, on the loop) for every PlayerEvent."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def status(self) -> PlayerStatus:
+        p = self._props
+        alive = self._mpv is not None and not self._closing
+        idle = bool(p.get("idle-active", True))
+        file = p.get("path") if alive and not idle else None
+        paused = bool(p.get("pause", False))
+        eof = bool(p.get("eof-reached", False))
+        return PlayerStatus(
+            file=file if isinstance(file, str) else None,
+            playing=file is not None and not paused and not eof,
+            paused=paused,
+            position=_number(p.get("playback-time")) if file else None,
+            speed=_number(p.get("speed")) or 1.0,
+            duration=_number(p.get("duration")) if file else None,
+            fullscreen=bool(p.get("fullscreen", False)),
+            alive=alive,
+            eof=eof,
+            loop_a=_number(p.get("ab-loop-a")),
+            loop_b=_number(p.get("ab-loop-b")),
+        )
+
+    def _publish(self, event: PlayerEvent) -> None:
+        for callback in tuple(self._subscribers):
+            try:
+                callback(event)
+            except Exception:
+                log.exception("player subscriber %r failed on %r", callback, event)
+
+    def _publish_status(self) -> None:
+        """StatusChanged when something other than the position changed."""
+        status = self.status()
+        comparable = _without_position(status)
+        if self._last_published is None or comparable != self._last_published:
+            self._last_published = comparable
+            self._publish(StatusChanged(status))
+
+    def _reset_state(self) -> None:
+        self._props.clear()
+        self._entry = self._expected_entry = None
+        self._loads_in_flight = 0
+        self._stop_requested = False
+        self._file_open = None
+
+    def _on_message(self, message: codec.Event | codec.PropertyChange) -> None:
+        if isinstance(message, codec.PropertyChange):
+            self._props[message.name] = message.value
+        elif message.name == "start-file":
+            entry = message.fields.get("playlist_entry_id")
+            self._entry = entry if isinstance(entry, int) else None
+            self._props.pop("playback-time", None)
+            self._props.pop("eof-reached", None)
+        elif message.name == "file-loaded":
+            path = self._props.get("path")
+            self._file_open = path if isinstance(path, str) else "?"
+        elif message.name == "end-file":
+            self._on_end_file(message)
+        self._check_waiters()
+        if not (isinstance(message, codec.PropertyChange) and message.name == "playback-time"):
+            self._publish_status()
+
+    def _on_end_file(self, message: codec.Event) -> None:
+        fields = message.fields
+        reason_text = str(fields.get("reason", ""))
+        entry = fields.get("playlist_entry_id")
+        file, self._file_open = self._file_open, None
+        if entry is not None and entry == self._expected_entry and reason_text == "error":
+            error = str(fields.get("file_error", "loading failed"))
+            self._fail_waiters(PlayerCommandError("loadfile", f"cannot play the file: {error}"))
+        replaced = self._loads_in_flight > 0 or (
+            isinstance(entry, int)
+            and self._expected_entry is not None
+            and entry < self._expected_entry
+        )
+        if file is None or (reason_text == "stop" and replaced):
+            return
+        reason: CloseReason
+        if reason_text == "stop":
+            reason = "requested" if self._stop_requested else "user"
+            self._stop_requested = False
+        else:
+            reason = _END_REASONS.get(reason_text, "user")
+        self._publish(PlaybackClosed(file, reason))
+
+    # -- waiting -------------------------------------------------------------------------
+
+    async def wait_position(
+        self, at_least: float, *, within: float = 5.0, file: str | None = None
+    ) -> float:
+        """Wait until the file last opened (or ``file``) reports playback-time >= at_least."""
+
+        def reached() -> bool:
+            if self._expected_entry is not None and self._entry != self._expected_entry:
+                return False
+            if file is not None and self._props.get("path") != file:
+                return False
+            position = _number(self._props.get("playback-time"))
+            return position is not None and position >= at_least
+
+        await self._wait_for(reached, within, f"playback position >= {at_least:g} s")
+        position = _number(self._props.get("playback-time"))
+        assert position is not None
+        return position
+
+    async def _wait_for(self, predicate: Predicate, within: float, what: str) -> None:
+        self._require_client()
+        if predicate():
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter = (predicate, future)
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(future, within)
+        except TimeoutError as err:
+            raise PlayerError(f"mpv did not reach {what} within {within:g} s") from err
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+
+    def _check_waiters(self) -> None:
+        for predicate, future in tuple(self._waiters):
+            if not future.done() and predicate():
+                future.set_result(None)
+
+    def _fail_waiters(self, error: PlayerError) -> None:
+        for _, future in tuple(self._waiters):
+            if not future.done():
+                future.set_exception(error)
+
+    # -- commands ------------------------------------------------------------------------
+
+    def _require_client(self) -> MpvIpcClient:
+        if self._closing or self._supervisor is None:
+            raise PlayerUnavailable("the player is not started")
+        if self._mpv is None or self._mpv.client is None or self._mpv.client.closed:
+            raise PlayerUnavailable("mpv is not running (it is being restarted)")
+        return self._mpv.client
+
+    def _require_file(self, action: str) -> MpvIpcClient:
+        client = self._require_client()
+        if self.status().file is None:
+            raise PlayerCommandError(action, "no file is open")
+        return client
+
+    async def open(
+        self, path: str | os.PathLike[str], start: float | None = None, *, paused: bool = False
+    ) -> None:
+        """Show ``path`` from ``start`` s (default: playback.start_offset), clearing A-B loops."""
+        target = os.fspath(path)
+        start = self.settings.start_offset if start is None else start
+        if not math.isfinite(start) or start < 0:
+            raise PlayerError(f"start must be a number of seconds >= 0, not {start!r}")
+        if "://" not in target and not Path(target).is_file():
+            raise PlayerError(f"cannot open {target}: no such file")
+        client = self._require_client()
+        await client.set_property("pause", paused)
+        await client.set_property("ab-loop-a", "no")
+        await client.set_property("ab-loop-b", "no")
+        self._loads_in_flight += 1
+        self._stop_requested = False
+        try:
+            reply = await client.command_named(
+                "loadfile", url=target, flags="replace", options={"start": f"{start:.3f}"}
+            )
+        finally:
+            self._loads_in_flight = max(0, self._loads_in_flight - 1)
+        entry = reply.get("playlist_entry_id") if isinstance(reply, dict) else None
+        self._expected_entry = entry if isinstance(entry, int) else None
+        log.info("opened %s at %.3f s", target, start)
+
+    async def play(self) -> None:
+        await self._require_client().set_property("pause", False)
+
+    async def pause(self) -> None:
+        await self._require_client().set_property("pause", True)
+
+    async def toggle(self) -> None:
+        await self._require_client().command("cycle", "pause")
+
+    async def set_speed(self, value: float) -> None:
+        """Any speed in 0.1..4 (the console offers 0.25, 0.5, 1, 2)."""
+        if not codec.is_finite_number(value) or not SPEED_MIN <= value <= SPEED_MAX:
+            presets = ", ".join(f"{s:g}" for s in SPEED_PRESETS)
+            raise PlayerError(
+                f"speed {value!r} is outside {SPEED_MIN:g}..{SPEED_MAX:g} (presets {presets})"
+            )
+        await self._require_client().set_property("speed", float(value))
+
+    async def frame_step(self) -> None:
+        await self._require_file("frame_step").command("frame-step")
+
+    async def frame_back_step(self) -> None:
+        await self._require_file("frame_back_step").command("frame-back-step")
+
+    async def seek(self, seconds: float, mode: SeekMode = "relative") -> None:
+        """Exact seek, ``relative`` to the position (±1, ±5...) or to an ``absolute`` second."""
+        if mode not in ("relative", "absolute"):
+            raise PlayerError(f"seek mode must be 'relative' or 'absolute', not {mode!r}")
+        if not codec.is_finite_number(seconds):
+            raise PlayerError(f"seek needs a number of seconds, not {seconds!r}")
+        await self._require_file("seek").command("seek", float(seconds), f"{mode}+exact")
+
+    async def _set_loop_point(self, name: str, at: float | None) -> None:
+        client = self._require_file(name)
+        if at is None:
+            at = _number(await client.get_property("time-pos"))
+            if at is None:
+                raise PlayerCommandError(name, "the position is not known yet")
+        elif not codec.is_finite_number(at) or at < 0:
+            raise PlayerError(f"{name} needs a second >= 0, not {at!r}")
+        await client.set_property(name, float(at))
+
+    async def set_loop_a(self, at: float | None = None) -> None:
+        """Loop start at ``at`` s (default: the current position)."""
+        await self._set_loop_point("ab-loop-a", at)
+
+    async def set_loop_b(self, at: float | None = None) -> None:
+        """Loop end at ``at`` s (default: the current position); looping starts once A < B."""
+        await self._set_loop_point("ab-loop-b", at)
+
+    async def clear_loop(self) -> None:
+        client = self._require_client()
+        await client.set_property("ab-loop-a", "no")
+        await client.set_property("ab-loop-b", "no")
+
+    async def set_fullscreen(self, on: bool, *, screen: int | None = None) -> None:
+        """Fullscreen on or off; ``screen`` also moves fullscreen to that screen number."""
+        client = self._require_client()
+        if screen is not None:
+            if screen < 0:
+                raise PlayerError(f"screen must be >= 0, not {screen!r}")
+            await client.set_property("fs-screen", str(screen))
+        await client.set_property("fullscreen", bool(on))
+
+    async def stop(self) -> None:
+        """Close the file; mpv stays running, idle, ready for the next clip."""
+        client = self._require_client()
+        self._stop_requested = self._file_open is not None
+        await client.command("stop")
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if codec.is_finite_number(value) else None
+
+
+def _without_position(status: PlayerStatus) -> PlayerStatus:
+    from dataclasses import replace
+
+    return replace(status, position=None)

@@ -1,0 +1,339 @@
+"""(state, message, time) → state: the scoreboard logic as a pure function.
+
+Time comes in as an argument (the datagram's arrival time), so the station, the
+decoder and the tests agree by construction. Kinds the reducer does not know (a code
+added to the protocol file with a new kind) leave the state as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from restrike.protocol.messages import Message, Parsed
+from restrike.protocol.state import (
+    Athlete,
+    Challenge,
+    Clock,
+    Injury,
+    MatchInfo,
+    MatchState,
+    Official,
+    Winner,
+)
+
+__all__ = ["reduce", "reduce_all"]
+
+Handler = Callable[[MatchState, Message, float], MatchState]
+
+_COLORS = {"BLUE": 1, "RED": 2}
+_DECISIONS = {-1: "cancelled", 0: "rejected", 1: "accepted"}
+_OUTCOMES = {0: "lost", 1: "won"}
+
+
+def _set(pair: tuple[int, int], athlete: int | None, value: object) -> tuple[int, int]:
+    if athlete == 1 and isinstance(value, int):
+        return (value, pair[1])
+    if athlete == 2 and isinstance(value, int):
+        return (pair[0], value)
+    return pair
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _tick(clock: Clock, msg: Message) -> Clock:
+    """A clock message: `start`/`stop`/`stopEnd` set running; a changing plain tick runs."""
+    seconds = _int(msg.fields.get("time"))
+    action = _str(msg.fields.get("action"))
+    if seconds is None:
+        seconds = clock.seconds
+    if action == "start":
+        running = True
+    elif action in ("stop", "stopEnd"):
+        running = False
+    elif action is None and clock.seconds is not None and seconds != clock.seconds:
+        running = True
+    else:
+        running = clock.running
+    return Clock(seconds, running, action)
+
+
+def _clock(state: MatchState, msg: Message, now: float) -> MatchState:
+    return state._replace(clock=_tick(state.clock, msg))
+
+
+def _break(state: MatchState, msg: Message, now: float) -> MatchState:
+    clock = _tick(state.break_clock or Clock(), msg)
+    if clock.action == "stopEnd":
+        return state._replace(break_clock=None)
+    return state._replace(break_clock=clock)
+
+
+def _timeout(state: MatchState, msg: Message, now: float) -> MatchState:
+    if msg.athlete not in (1, 2):
+        return state
+    index = msg.athlete - 1
+    clock = _tick(state.timeouts[index] or Clock(), msg)
+    new = (clock, state.timeouts[1]) if index == 0 else (state.timeouts[0], clock)
+    return state._replace(timeouts=new)
+
+
+def _injury(state: MatchState, msg: Message, now: float) -> MatchState:
+    action = _str(msg.fields.get("action"))
+    if action == "reset":
+        return state._replace(injury=None)
+    seconds = _int(msg.fields.get("time"))
+    previous = state.injury
+    shown = previous.shown if previous is not None else True
+    if action == "show":
+        shown = True
+    elif action == "hide":
+        shown = False
+    return state._replace(injury=Injury(msg.athlete or 0, seconds, shown, action))
+
+
+def _round(state: MatchState, msg: Message, now: float) -> MatchState:
+    return state._replace(round=_int(msg.fields.get("round")))
+
+
+def _score(state: MatchState, msg: Message, now: float) -> MatchState:
+    return state._replace(scores=_set(state.scores, msg.athlete, msg.fields.get("score")))
+
+
+def _round_score(state: MatchState, msg: Message, now: float) -> MatchState:
+    rnd = _int(msg.fields.get("round"))
+    score = _int(msg.fields.get("score"))
+    if msg.athlete not in (1, 2) or rnd is None or rnd < 1 or score is None:
+        return state
+    index = msg.athlete - 1
+    row = list(state.round_scores[index])
+    row.extend([0] * (rnd - len(row)))
+    row[rnd - 1] = score
+    scores = list(state.round_scores)
+    scores[index] = tuple(row)
+    return state._replace(round_scores=(scores[0], scores[1]))
+
+
+def _warnings(state: MatchState, msg: Message, now: float) -> MatchState:
+    return state._replace(warnings=_set(state.warnings, msg.athlete, msg.fields.get("count")))
+
+
+def _hit_level(state: MatchState, msg: Message, now: float) -> MatchState:
+    return state._replace(hit_levels=_set(state.hit_levels, msg.athlete, msg.fields.get("level")))
+
+
+def _point(state: MatchState, msg: Message, now: float) -> MatchState:
+    technique = _int(msg.fields.get("technique"))
+    if msg.athlete not in (1, 2) or technique is None:
+        return state
+    return state._replace(last_point=(msg.athlete, technique, now))
+
+
+def _round_winners(state: MatchState, msg: Message, now: float) -> MatchState:
+    f = msg.fields
+    return state._replace(round_winners=tuple(
+        _int(f.get(f"round{r}")) or 0 for r in (1, 2, 3)))
+
+
+def _challenge(state: MatchState, msg: Message, now: float) -> MatchState:
+    """`chN` requests; `chN;1|0|-1` decides (accepted/rejected/cancelled); `chN;1;1|0` won/lost.
+
+    `-1` after a decision only closes the review, so the decision stands.
+    """
+    who = msg.athlete if msg.athlete is not None else 0
+    decision = _int(msg.fields.get("decision"))
+    outcome = _int(msg.fields.get("outcome"))
+    history = list(state.challenges)
+    last = next((i for i in range(len(history) - 1, -1, -1) if history[i].athlete == who), None)
+    status = _DECISIONS.get(decision) if decision is not None else None
+    if status is None:
+        history.append(Challenge(who, "requested", None, now, None, state.round,
+                                 state.clock.seconds))
+    else:
+        reusable = ("requested", "accepted", status) if status != "cancelled" else None
+        if last is None or (reusable is not None and history[last].status not in reusable):
+            # A decision for a request we did not see (the station joined mid-review).
+            history.append(Challenge(who, "requested", None, now, None, state.round,
+                                     state.clock.seconds))
+            last = len(history) - 1
+        previous = history[last]
+        if status == "cancelled" and previous.status != "requested":
+            status = previous.status
+        history[last] = previous._replace(
+            status=status,
+            outcome=_OUTCOMES.get(outcome or 0) if outcome is not None else previous.outcome,
+            decided_at=previous.decided_at if previous.decided_at is not None else now,
+        )
+    return state._replace(challenge=history[-1] if status is None else history[last],
+                          challenges=tuple(history))
+
+
+def _match_loaded(state: MatchState, msg: Message, now: float) -> MatchState:
+    return MatchState(loaded=True, connected=state.connected)
+
+
+def _match_ready(state: MatchState, msg: Message, now: float) -> MatchState:
+    return state._replace(ready=True)
+
+
+def _athlete(state: MatchState, msg: Message, now: float) -> MatchState:
+    if msg.athlete not in (1, 2):
+        return state
+    f = msg.fields
+    index = msg.athlete - 1
+    old = state.athletes[index]
+    new = old._replace(short_name=_str(f.get("short_name")) or old.short_name,
+                       long_name=_str(f.get("long_name")) or old.long_name,
+                       country=_str(f.get("country")) or old.country)
+    pair = (new, state.athletes[1]) if index == 0 else (state.athletes[0], new)
+    return state._replace(athletes=pair)
+
+
+def _match_config(state: MatchState, msg: Message, now: float) -> MatchState:
+    f = msg.fields
+    info = MatchInfo(
+        number=_str(f.get("number")), id=_str(f.get("match_id")), phase=_str(f.get("phase")),
+        category=_str(f.get("category")), division=_str(f.get("division")),
+        rounds=_int(f.get("rounds")), round_seconds=_int(f.get("round_seconds")),
+        clock_mode=_str(f.get("clock_mode")), body_level=_str(f.get("body_level")),
+        head_level=_str(f.get("head_level")))
+    blue, red = state.athletes
+    blue = blue._replace(background=_str(f.get("blue_background")),
+                         foreground=_str(f.get("blue_foreground")))
+    red = red._replace(background=_str(f.get("red_background")),
+                       foreground=_str(f.get("red_foreground")))
+    return state._replace(match=info, athletes=(blue, red))
+
+
+def _referee(state: MatchState, msg: Message, now: float) -> MatchState:
+    name = _str(msg.fields.get("name")) or ""
+    return state._replace(referee=Official(name, _str(msg.fields.get("country"))))
+
+
+def _judge(state: MatchState, msg: Message, now: float) -> MatchState:
+    seat = _int(msg.fields.get("seat"))
+    if seat is None or seat < 1:
+        return state
+    judges = list(state.judges)
+    judges.extend([None] * (seat - len(judges)))
+    judges[seat - 1] = Official(_str(msg.fields.get("name")) or "",
+                                _str(msg.fields.get("country")))
+    return state._replace(judges=tuple(judges))
+
+
+def _athlete_named(state: MatchState, name: str) -> int | None:
+    wanted = name.strip().casefold()
+    for index, athlete in enumerate(state.athletes, start=1):
+        if wanted and wanted in (athlete.long_name.casefold(), athlete.short_name.casefold()):
+            return index
+    return None
+
+
+def _winner(state: MatchState, msg: Message, now: float) -> MatchState:
+    color = _str(msg.fields.get("color"))
+    athlete = _COLORS.get(color or "")
+    name = state.athletes[athlete - 1].long_name if athlete else None
+    old = state.winner
+    if old is not None and old.athlete == athlete:
+        return state._replace(winner=old._replace(color=color))
+    return state._replace(winner=Winner(color, athlete, name or None, None))
+
+
+def _winner_shown(state: MatchState, msg: Message, now: float) -> MatchState:
+    name = _str(msg.fields.get("name")) or ""
+    result = _str(msg.fields.get("result")) or ""
+    points: tuple[int, int] | None = None
+    decision: str | None = None
+    for word in result.split():
+        blue, sep, red = word.partition("-")
+        if sep and blue.isdigit() and red.isdigit():
+            points = (int(blue), int(red))
+        else:
+            decision = word if decision is None else f"{decision} {word}"
+    old = state.winner
+    athlete = old.athlete if old is not None and old.athlete else _athlete_named(state, name)
+    color = {1: "BLUE", 2: "RED"}.get(athlete or 0)
+    return state._replace(winner=Winner(color, athlete, name or None, decision, points))
+
+
+def _hardware_test(state: MatchState, msg: Message, now: float) -> MatchState:
+    value = _int(msg.fields.get("state"))
+    if value == 0:
+        return state._replace(hardware_test=False, hardware_hit=None)
+    if value == 1:
+        return state._replace(hardware_test=True, hardware_hit=None)
+    return state._replace(hardware_test=True, hardware_hit=value)
+
+
+def _connected(value: bool) -> Handler:
+    def handler(state: MatchState, msg: Message, now: float) -> MatchState:
+        return state._replace(connected=value)
+
+    return handler
+
+
+def _port_status(state: MatchState, msg: Message, now: float) -> MatchState:
+    return state._replace(connected=msg.fields.get("status") == "connected")
+
+
+def _video_time(state: MatchState, msg: Message, now: float) -> MatchState:
+    return state._replace(video_time=_int(msg.fields.get("value")))
+
+
+def _setup(state: MatchState, msg: Message, now: float) -> MatchState:
+    name = _str(msg.fields.get("name")) or msg.code
+    values = dict(state.setup)
+    values[name] = msg.fields.get("value")
+    return state._replace(setup=tuple(values.items()))
+
+
+_HANDLERS: dict[str, Handler] = {
+    "clock": _clock,
+    "break": _break,
+    "timeout": _timeout,
+    "injury": _injury,
+    "round": _round,
+    "score": _score,
+    "round_score": _round_score,
+    "warnings": _warnings,
+    "hit_level": _hit_level,
+    "point": _point,
+    "round_winners": _round_winners,
+    "challenge": _challenge,
+    "match_loaded": _match_loaded,
+    "match_ready": _match_ready,
+    "athlete": _athlete,
+    "match_config": _match_config,
+    "referee": _referee,
+    "judge": _judge,
+    "winner": _winner,
+    "winner_shown": _winner_shown,
+    "hardware_test": _hardware_test,
+    "hello": _connected(True),
+    "goodbye": _connected(False),
+    "port_status": _port_status,
+    "video_time": _video_time,
+    "setup": _setup,
+}
+
+
+def reduce(state: MatchState, msg: Parsed, now: float) -> MatchState:
+    """Apply one message. Unknown, invalid and unhandled kinds leave the state unchanged."""
+    handler = _HANDLERS.get(msg.kind)
+    if handler is None or not isinstance(msg, Message):
+        return state
+    return handler(state, msg, now)
+
+
+def reduce_all(messages: Iterable[tuple[float, Parsed]],
+               state: MatchState | None = None) -> MatchState:
+    """Fold timed messages into a state (used to rebuild the scoreboard from the store)."""
+    state = state or MatchState()
+    for now, msg in messages:
+        state = reduce(state, msg, now)
+    return state

@@ -1,0 +1,447 @@
+"""The protocol definition file: its model and its loader.
+
+The file is the single source of truth for codes, argument types and meanings; the
+parser, the encoder, the simulator and the docs all read it. A broken file is
+refused with its line number (ProtocolError), never half-loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from restrike.errors import ProtocolError
+from restrike.protocol.messages import Value
+
+__all__ = [
+    "ArgSpec",
+    "MessageSpec",
+    "PatternSpec",
+    "Schema",
+    "default_schema",
+    "format_clock",
+    "load_schema",
+    "parse_schema",
+]
+
+DEFAULT_FILE = "wt-udp-2.3.wtp"
+_CODE = re.compile(r"^[a-z][a-z0-9]{1,7}$")
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
+_LABEL = re.compile(r"^(-?\d+)=([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def _is_int(token: str) -> bool:
+    return token.isascii() and (token.isdigit() or (token[:1] == "-" and token[1:].isdigit()))
+
+
+def parse_clock(token: str) -> int:
+    """`m:ss`, `mm:ss` or `ss` → seconds. Raises ValueError with a reason."""
+    minutes, sep, seconds = token.rpartition(":")
+    if not seconds.isascii() or not seconds.isdigit():
+        raise ValueError(f"{token!r} is not a clock (m:ss or ss)")
+    if not sep:
+        return int(seconds)
+    if not minutes.isascii() or not minutes.isdigit() or len(seconds) != 2 or int(seconds) > 59:
+        raise ValueError(f"{token!r} is not a clock (m:ss or ss)")
+    return int(minutes) * 60 + int(seconds)
+
+
+def format_clock(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class ArgSpec:
+    """One argument of a message: how to read it, write it and explain it."""
+
+    name: str
+    type: str
+    optional: bool
+    meaning: str
+    convert: Callable[[str], Value] = field(repr=False, compare=False)
+    format: Callable[[Value], str] = field(repr=False, compare=False)
+    suffix: str = ""
+    low: int | None = None
+    high: int | None = None
+    labels: Mapping[int, str] | None = None
+    words: tuple[str, ...] | None = None
+    literal: str | None = None
+
+    @property
+    def stored(self) -> bool:
+        """Literal labels (`rd1`) are structure, not data."""
+        return self.literal is None
+
+    def describe(self) -> str:
+        if self.labels:
+            return "one of " + ", ".join(f"{k} ({v})" for k, v in self.labels.items())
+        if self.words:
+            return "one of " + "|".join(self.words)
+        if self.literal:
+            return f"the token {self.literal}"
+        if self.low is not None:
+            return f"{self.type} {self.low}..{self.high}"
+        return self.type
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSpec:
+    code: str
+    kind: str
+    athlete: int | None
+    constants: Mapping[str, Value]
+    args: tuple[ArgSpec, ...]
+    meaning: str
+    line: int
+    required: int  # how many leading arguments are required
+
+
+@dataclass(frozen=True, slots=True)
+class PatternSpec:
+    kind: str
+    regex: re.Pattern[str]
+    meaning: str
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """A loaded protocol definition."""
+
+    name: str
+    version: str
+    source: str
+    messages: Mapping[str, MessageSpec]
+    groups: Mapping[str, int]  # code → group number (codes sent together)
+    patterns: tuple[PatternSpec, ...]
+    requests: Mapping[str, tuple[str, ...]]  # pull request text → codes it re-sends
+    code_lengths: frozenset[int]
+
+    def spec(self, code: str) -> MessageSpec | None:
+        return self.messages.get(code)
+
+
+# --- argument types --------------------------------------------------------------
+
+
+def _int_arg(name: str, words: list[str], line: int, path: str) -> dict[str, object]:
+    if not words:
+        return {"convert": _convert_int(None, None), "format": _format_plain}
+    if len(words) == 1 and (m := _RANGE.match(words[0])):
+        low, high = int(m.group(1)), int(m.group(2))
+        if low > high:
+            raise ProtocolError(f"argument {name!r}: empty range {words[0]}", path=path, line=line)
+        return {"convert": _convert_int(low, high), "format": _format_plain, "low": low,
+                "high": high}
+    labels: dict[int, str] = {}
+    for word in words:
+        m = _LABEL.match(word)
+        if not m:
+            raise ProtocolError(
+                f"argument {name!r}: expected a range like 0..100 or labels like 1=punch, "
+                f"got {word!r}", path=path, line=line)
+        labels[int(m.group(1))] = m.group(2)
+    allowed = frozenset(labels)
+
+    def convert(token: str) -> Value:
+        if not _is_int(token) or int(token) not in allowed:
+            raise ValueError(f"{token!r} is not one of {sorted(allowed)}")
+        return int(token)
+
+    return {"convert": convert, "format": _format_plain, "labels": labels}
+
+
+def _convert_int(low: int | None, high: int | None) -> Callable[[str], Value]:
+    def convert(token: str) -> Value:
+        if not _is_int(token):
+            raise ValueError(f"{token!r} is not a whole number")
+        value = int(token)
+        if low is not None and high is not None and not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}..{high}")
+        return value
+
+    return convert
+
+
+def _format_plain(value: Value) -> str:
+    return "" if value is None else str(value)
+
+
+def _format_clock_value(value: Value) -> str:
+    return "" if value is None else format_clock(int(value))
+
+
+def _convert_text(token: str) -> Value:
+    return token
+
+
+def _word_arg(name: str, words: list[str], line: int, path: str) -> dict[str, object]:
+    if len(words) != 1:
+        raise ProtocolError(f"argument {name!r}: word needs its values as a|b|c",
+                            path=path, line=line)
+    choices = tuple(words[0].split("|"))
+    allowed = frozenset(choices)
+
+    def convert(token: str) -> Value:
+        if token not in allowed:
+            raise ValueError(f"{token!r} is not one of {'|'.join(choices)}")
+        return token
+
+    return {"convert": convert, "format": _format_plain, "words": choices}
+
+
+def _literal_arg(name: str, words: list[str], line: int, path: str) -> dict[str, object]:
+    if len(words) != 1:
+        raise ProtocolError(f"argument {name!r}: literal needs exactly one token",
+                            path=path, line=line)
+    token = words[0]
+
+    def convert(got: str) -> Value:
+        if got != token:
+            raise ValueError(f"expected {token!r}, got {got!r}")
+        return None
+
+    return {"convert": convert, "format": lambda _v: token, "literal": token}
+
+
+def _no_parameters(kind: str) -> Callable[[str, list[str], int, str], dict[str, object]]:
+    converters: dict[str, tuple[Callable[[str], Value], Callable[[Value], str]]] = {
+        "text": (_convert_text, _format_plain),
+        "clock": (parse_clock, _format_clock_value),
+    }
+
+    def build(name: str, words: list[str], line: int, path: str) -> dict[str, object]:
+        if words:
+            raise ProtocolError(f"argument {name!r}: type {kind} takes no values, got {words}",
+                                path=path, line=line)
+        convert, fmt = converters[kind]
+        return {"convert": convert, "format": fmt}
+
+    return build
+
+
+_TYPES: dict[str, Callable[[str, list[str], int, str], dict[str, object]]] = {
+    "int": _int_arg,
+    "text": _no_parameters("text"),
+    "clock": _no_parameters("clock"),
+    "word": _word_arg,
+    "literal": _literal_arg,
+}
+
+
+def _with_suffix(convert: Callable[[str], Value], suffix: str) -> Callable[[str], Value]:
+    def strip(token: str) -> Value:
+        if token.endswith(suffix):
+            token = token[: -len(suffix)]
+        return convert(token)
+
+    return strip
+
+
+# --- the loader ------------------------------------------------------------------------
+
+
+def _split_meaning(text: str) -> tuple[str, str]:
+    head, _sep, meaning = text.partition(" -- ")
+    if not _sep and text.rstrip().endswith(" --"):
+        head = text.rstrip()[:-3]
+    return head.strip(), meaning.strip()
+
+
+def _parse_arg(text: str, line: int, path: str) -> ArgSpec:
+    head, meaning = _split_meaning(text)
+    words = head.split()
+    if len(words) < 2:
+        raise ProtocolError("an argument needs a name and a type", path=path, line=line)
+    name, type_name, *rest = words
+    if not _NAME.match(name):
+        raise ProtocolError(f"bad argument name {name!r}", path=path, line=line)
+    if type_name not in _TYPES:
+        raise ProtocolError(
+            f"argument {name!r}: unknown type {type_name!r} (known: {', '.join(_TYPES)})",
+            path=path, line=line)
+    optional = "optional" in rest
+    suffix = ""
+    params = []
+    for word in rest:
+        if word == "optional":
+            continue
+        if word.startswith("suffix="):
+            suffix = word[len("suffix="):]
+            if not suffix:
+                raise ProtocolError(f"argument {name!r}: empty suffix", path=path, line=line)
+        else:
+            params.append(word)
+    built = _TYPES[type_name](name, params, line, path)
+    convert = built.pop("convert")
+    if suffix:
+        convert = _with_suffix(convert, suffix)  # type: ignore[arg-type]
+    return ArgSpec(name=name, type=type_name, optional=optional, meaning=meaning,
+                   convert=convert, suffix=suffix, **built)  # type: ignore[arg-type]
+
+
+def _parse_constant(word: str, line: int, path: str) -> tuple[str, Value]:
+    key, sep, value = word.partition("=")
+    if not sep or not _NAME.match(key) or not value:
+        raise ProtocolError(f"expected name=value, got {word!r}", path=path, line=line)
+    return key, int(value) if _is_int(value) else value
+
+
+@dataclass
+class _Draft:
+    code: str
+    kind: str
+    athlete: int | None
+    constants: dict[str, Value]
+    meaning: str
+    line: int
+    args: list[ArgSpec] = field(default_factory=list)
+
+    def finish(self, path: str) -> MessageSpec:
+        required = 0
+        for arg in self.args:
+            if arg.optional:
+                continue
+            if required != self.args.index(arg):
+                raise ProtocolError(
+                    f"message {self.code}: required argument {arg.name!r} after an optional one",
+                    path=path, line=self.line)
+            required += 1
+        names = [a.name for a in self.args if a.stored] + list(self.constants)
+        if len(set(names)) != len(names):
+            raise ProtocolError(f"message {self.code}: an argument name is used twice",
+                                path=path, line=self.line)
+        return MessageSpec(self.code, self.kind, self.athlete, dict(self.constants),
+                           tuple(self.args), self.meaning, self.line, required)
+
+
+def parse_schema(text: str, source: str = "<protocol>") -> Schema:
+    """Build a Schema from the file's text; ProtocolError names the line of any fault."""
+    name = version = ""
+    messages: dict[str, MessageSpec] = {}
+    groups: dict[str, int] = {}
+    patterns: list[PatternSpec] = []
+    requests: dict[str, tuple[str, ...]] = {}
+    pending_groups: list[tuple[int, list[str]]] = []
+    pending_requests: list[tuple[int, str, list[str]]] = []
+    draft: _Draft | None = None
+
+    def close() -> None:
+        nonlocal draft
+        if draft is not None:
+            messages[draft.code] = draft.finish(source)
+            draft = None
+
+    for number, raw_line in enumerate(text.splitlines(), start=1):
+        stripped = raw_line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if raw_line[:1] in (" ", "\t"):
+            if draft is None:
+                raise ProtocolError("an indented argument line must follow a message line",
+                                    path=source, line=number)
+            draft.args.append(_parse_arg(stripped, number, source))
+            continue
+        close()
+        directive, _sep, rest = stripped.partition(" ")
+        if directive == "protocol":
+            parts = rest.split()
+            if len(parts) != 2:
+                raise ProtocolError("expected: protocol <name> <version>", path=source,
+                                    line=number)
+            name, version = parts
+        elif directive == "message":
+            head, meaning = _split_meaning(rest)
+            words = head.split()
+            if len(words) < 2:
+                raise ProtocolError("expected: message <code> <kind> [name=value ...] -- meaning",
+                                    path=source, line=number)
+            code, kind, *extra = words
+            if not _CODE.match(code):
+                raise ProtocolError(f"bad code {code!r} (2-8 lowercase letters and digits)",
+                                    path=source, line=number)
+            if code in messages:
+                raise ProtocolError(f"code {code!r} is defined twice (first on line "
+                                    f"{messages[code].line})", path=source, line=number)
+            if not _NAME.match(kind):
+                raise ProtocolError(f"bad kind {kind!r}", path=source, line=number)
+            constants = dict(_parse_constant(w, number, source) for w in extra)
+            athlete = constants.pop("athlete", None)
+            if athlete is not None and (not isinstance(athlete, int) or athlete not in (0, 1, 2)):
+                raise ProtocolError(f"athlete must be 0, 1 or 2, got {athlete!r}",
+                                    path=source, line=number)
+            draft = _Draft(code, kind, athlete, constants, meaning, number)
+        elif directive == "group":
+            pending_groups.append((number, _split_meaning(rest)[0].split()))
+        elif directive == "pattern":
+            head, meaning = _split_meaning(rest)
+            kind, _sep, quoted = head.partition(" ")
+            quoted = quoted.strip()
+            if not _NAME.match(kind) or len(quoted) < 2 or quoted[0] != '"' or quoted[-1] != '"':
+                raise ProtocolError('expected: pattern <kind> "<regex>"', path=source,
+                                    line=number)
+            try:
+                regex = re.compile(quoted[1:-1])
+            except re.error as err:
+                raise ProtocolError(f"bad regex: {err}", path=source, line=number) from err
+            patterns.append(PatternSpec(kind, regex, meaning))
+        elif directive == "request":
+            words = _split_meaning(rest)[0].split()
+            if len(words) < 2:
+                raise ProtocolError("expected: request <text> <code> ...", path=source,
+                                    line=number)
+            pending_requests.append((number, words[0], words[1:]))
+        else:
+            raise ProtocolError(
+                f"unknown line {directive!r} (expected protocol, message, group, pattern, "
+                "request, an indented argument or a # comment)", path=source, line=number)
+    close()
+
+    if not name:
+        raise ProtocolError("missing the 'protocol <name> <version>' line", path=source)
+    if not messages:
+        raise ProtocolError("the file defines no message", path=source)
+    for number, codes in pending_groups:
+        for code in codes:
+            if code not in messages:
+                raise ProtocolError(f"group names unknown code {code!r}", path=source,
+                                    line=number)
+            if code in groups:
+                raise ProtocolError(f"code {code!r} is in two groups", path=source, line=number)
+            groups[code] = number
+    for number, request, codes in pending_requests:
+        for code in codes:
+            if code not in messages:
+                raise ProtocolError(f"request {request!r} names unknown code {code!r}",
+                                    path=source, line=number)
+        requests[request] = tuple(codes)
+
+    return Schema(name, version, source, messages, groups, tuple(patterns), requests,
+                  frozenset(len(code) for code in messages))
+
+
+def load_schema(path: str | Path | None = None) -> Schema:
+    """Load the shipped definition, or an edited copy from `path`."""
+    if path is None:
+        return default_schema()
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ProtocolError(f"cannot read the protocol file: {err}", path=str(file)) from err
+    return parse_schema(text, str(file))
+
+
+_default: Schema | None = None
+
+
+def default_schema() -> Schema:
+    """The definition shipped in the package (loaded once)."""
+    global _default
+    if _default is None:
+        text = resources.files("restrike.protocol").joinpath(DEFAULT_FILE).read_text("utf-8")
+        _default = parse_schema(text, DEFAULT_FILE)
+    return _default
