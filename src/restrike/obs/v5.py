@@ -119,7 +119,7 @@ class ObsClient(BaseClient):
         """Send one request; returns ``responseData`` or raises ObsError with ``code``."""
         rid = self._next_id()
         resp = await self._call(rid, wire.encode_request(request_type, rid, data), request_type,
-                                timeout)
+                                timeout_s)
         assert isinstance(resp, wire.RequestResponse)
         if not resp.ok:
             hint = _FRIENDLY.get(resp.code, "")
