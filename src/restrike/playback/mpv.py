@@ -15,6 +15,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -118,8 +119,8 @@ class MpvPlayer:
 
     async def _launch(self) -> None:
         assert self._executable is not None
-        mpv = await MpvProcess.launch(self._executable, self.settings, self._on_message)
         self._reset_state()
+        mpv = await MpvProcess.launch(self._executable, self.settings, self._on_message)
         self._mpv = mpv
         await self._seed_properties(mpv)
         self._publish_status()
@@ -337,7 +338,7 @@ class MpvPlayer:
         start = self.settings.start_offset if start is None else start
         if not math.isfinite(start) or start < 0:
             raise PlayerError(f"start must be a number of seconds >= 0, not {start!r}")
-        if "://" not in target and not Path(target).is_file():
+        if "://" not in target and not await asyncio.to_thread(os.path.isfile, target):
             raise PlayerError(f"cannot open {target}: no such file")
         client = self._require_client()
         await client.set_property("pause", paused)
@@ -431,6 +432,4 @@ def _number(value: Any) -> float | None:
 
 
 def _without_position(status: PlayerStatus) -> PlayerStatus:
-    from dataclasses import replace
-
     return replace(status, position=None)
