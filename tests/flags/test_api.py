@@ -52,7 +52,9 @@ async def test_shipped_flag(client: httpx.AsyncClient) -> None:
 
 
 async def test_lower_case_and_spaces(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/flags/ger.svg")).content == (await client.get("/flags/GER.svg")).content
+    assert (await client.get("/flags/ger.svg")).content == (
+        await client.get("/flags/GER.svg")
+    ).content
     assert (await client.get("/flags/%20kor%20.svg")).headers["x-flag-source"] == "shipped"
 
 
@@ -123,14 +125,21 @@ async def test_list(client: httpx.AsyncClient, custom_dir: Path) -> None:
     by_code = {item["code"]: item for item in body["flags"]}
     assert body["count"] == len(body["flags"]) == len(load_table()) + 1
     assert by_code["GER"] == {
-        "code": "GER", "name": "Germany", "kind": "noc", "source": "shipped",
+        "code": "GER",
+        "name": "Germany",
+        "kind": "noc",
+        "source": "shipped",
         "url": "/flags/GER.svg",
     }
     assert by_code["AIN"]["source"] == "design"
     assert by_code["AIN"]["kind"] == "special"
     assert by_code["KOR"]["source"] == "custom"
     assert by_code["WRT"] == {
-        "code": "WRT", "name": None, "kind": None, "source": "custom", "url": "/flags/WRT.svg",
+        "code": "WRT",
+        "name": None,
+        "kind": None,
+        "source": "custom",
+        "url": "/flags/WRT.svg",
     }
 
 
@@ -142,8 +151,6 @@ async def test_every_listed_url_serves_a_flag(client: httpx.AsyncClient) -> None
 
 
 async def test_without_custom_folder() -> None:
-    app = FastAPI()
-    app.include_router(make_router(None))
-    with TestClient(app) as test_client:
-        assert test_await client.get("/flags/NED.svg").headers["x-flag-source"] == "shipped"
-        assert test_await client.get("/api/v1/flags").status_code == 200
+    async with _client(None) as client:
+        assert (await client.get("/flags/NED.svg")).headers["x-flag-source"] == "shipped"
+        assert (await client.get("/api/v1/flags")).status_code == 200

@@ -123,7 +123,9 @@ class FlagRegistry:
             except OSError as err:  # a damaged install; keep the scoreboard drawing
                 log.warning("vendored flag %s for %s unreadable: %s", path, code, err)
         if team is not None and team.design is not None:
-            return FlagAsset(code, name, FlagSource.DESIGN, design_svg(team.design, code, team.name))
+            return FlagAsset(
+                code, name, FlagSource.DESIGN, design_svg(team.design, code, team.name)
+            )
         return FlagAsset(code, name, FlagSource.PLACEHOLDER, placeholder_svg(code))
 
     def _custom(self, code: str) -> tuple[Path, bytes] | None:
