@@ -152,8 +152,8 @@ def _challenge(state: MatchState, msg: Message, now: float) -> MatchState:
     last = next((i for i in range(len(history) - 1, -1, -1) if history[i].athlete == who), None)
     status = _DECISIONS.get(decision) if decision is not None else None
     if status is None:
-        history.append(Challenge(who, "requested", None, now, None, state.round,
-                                 state.clock.seconds))
+        current = Challenge(who, "requested", None, now, None, state.round, state.clock.seconds)
+        history.append(current)
     else:
         reusable = ("requested", "accepted", status) if status != "cancelled" else None
         if last is None or (reusable is not None and history[last].status not in reusable):
@@ -164,13 +164,13 @@ def _challenge(state: MatchState, msg: Message, now: float) -> MatchState:
         previous = history[last]
         if status == "cancelled" and previous.status != "requested":
             status = previous.status
-        history[last] = previous._replace(
+        current = previous._replace(
             status=status,
             outcome=_OUTCOMES.get(outcome or 0) if outcome is not None else previous.outcome,
             decided_at=previous.decided_at if previous.decided_at is not None else now,
         )
-    return state._replace(challenge=history[-1] if status is None else history[last],
-                          challenges=tuple(history))
+        history[last] = current
+    return state._replace(challenge=current, challenges=tuple(history))
 
 
 def _match_loaded(state: MatchState, msg: Message, now: float) -> MatchState:
