@@ -9,11 +9,11 @@ import itertools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 from restrike.errors import ObsError, ObsUnavailable
+from restrike.obs.control import CloseInfo as Closed
 from restrike.obs.control import ConnectionState, EventCallback, Unsubscribe
 from restrike.obs.events import ObsEvent, ObsVersion
 from restrike.obs.transport import Transport, TransportClosed, TransportFactory, websocket_transport
@@ -21,14 +21,6 @@ from restrike.obs.transport import Transport, TransportClosed, TransportFactory,
 log = logging.getLogger(__name__)
 
 EventPredicate = Callable[[ObsEvent], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class Closed:
-    """How a connection ended: the WebSocket close code (None if none) and reason."""
-
-    code: int | None
-    reason: str = ""
 
 
 class BaseClient(ABC):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePath
 from typing import Protocol, runtime_checkable
@@ -56,9 +57,12 @@ class ConnectionState(StrEnum):
     CLOSED = "closed"
 
 
-class CloseInfo(Protocol):
+@dataclass(frozen=True, slots=True)
+class CloseInfo:
+    """How a connection ended: the WebSocket close code (None if none) and reason."""
+
     code: int | None
-    reason: str
+    reason: str = ""
 
 
 @runtime_checkable

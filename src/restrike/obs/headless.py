@@ -298,9 +298,14 @@ class HeadlessObs:
                 "DISPLAY": self.display,
                 "LIBGL_ALWAYS_SOFTWARE": "1",
                 "QT_QPA_PLATFORM": "xcb",
+                # OBS's rtmp-services plugin fetches a service list over HTTPS at start;
+                # a dead local proxy keeps every byte on this machine.
+                "https_proxy": "http://127.0.0.1:9",
+                "http_proxy": "http://127.0.0.1:9",
             }
         )
-        env.pop("WAYLAND_DISPLAY", None)
+        for name in ("WAYLAND_DISPLAY", "no_proxy", "NO_PROXY", "HTTPS_PROXY", "HTTP_PROXY"):
+            env.pop(name, None)
         self._log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
             ["obs", "--disable-updater", "--disable-shutdown-check", "--multi"],

@@ -1,0 +1,329 @@
+"""Named OBS connections that keep themselves connected and publish their status.
+
+Each :class:`ObsConnection` runs one background task: connect, read the state, follow
+events, and on loss reconnect with exponential backoff (never after close code 4011,
+which means a person kicked this client in OBS). Subscribers get :class:`ObsStatus` on
+every change and :class:`ConnectionEvent` for OBS events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from restrike.errors import ConfigError, ObsAuthError, ObsError, ObsUnavailable
+from restrike.obs.control import ConnectionState, ObsControl, ObsSession, Unsubscribe
+from restrike.obs.events import (
+    CurrentProgramSceneChanged,
+    ObsEvent,
+    OtherEvent,
+    OutputState,
+    RecordStateChanged,
+    ReplayBufferStateChanged,
+    StreamStateChanged,
+)
+from restrike.obs.settings import ConnectionEvent, ObsConnectionSettings, ObsRole, ObsStatus
+from restrike.obs.v4 import ObsClientV4
+from restrike.obs.v5 import ObsClient
+from restrike.obs.wire_v5 import CloseCode
+
+__all__ = ["ClientFactory", "ObsConnection", "ObsPool", "PoolCallback", "default_client_factory"]
+
+log = logging.getLogger(__name__)
+
+PoolCallback = Callable[[ObsStatus | ConnectionEvent], None]
+ClientFactory = Callable[[ObsConnectionSettings], ObsSession]
+
+
+def default_client_factory(settings: ObsConnectionSettings) -> ObsSession:
+    """v5 → :class:`ObsClient`, v4 → :class:`ObsClientV4`."""
+    cls = ObsClient if settings.protocol == "v5" else ObsClientV4
+    return cls(
+        settings.url,
+        settings.password,
+        request_timeout=settings.request_timeout,
+        connect_timeout=settings.connect_timeout,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Backoff:
+    initial: float = 0.5
+    maximum: float = 30.0
+    factor: float = 2.0
+
+    def delays(self) -> Iterator[float]:
+        delay = self.initial
+        while True:
+            yield delay
+            delay = min(delay * self.factor, self.maximum)
+
+
+class ObsConnection:
+    """One named OBS: its client, its reconnect loop and its latest status."""
+
+    def __init__(
+        self,
+        settings: ObsConnectionSettings,
+        *,
+        factory: ClientFactory,
+        publish: PoolCallback,
+        backoff: Backoff,
+        poll_interval: float,
+    ) -> None:
+        self.settings = settings
+        self._factory = factory
+        self._publish = publish
+        self._backoff = backoff
+        self._poll_interval = poll_interval
+        self._client: ObsSession | None = None
+        self._stopping = asyncio.Event()
+        self._connected = asyncio.Event()
+        self._status = ObsStatus(settings.name, settings.role)
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def role(self) -> ObsRole:
+        return self.settings.role
+
+    @property
+    def status(self) -> ObsStatus:
+        return self._status
+
+    @property
+    def control(self) -> ObsControl:
+        """The live client; raises ObsUnavailable while disconnected."""
+        client = self._client
+        if client is None or client.state is not ConnectionState.CONNECTED:
+            detail = f": {self._status.error}" if self._status.error else ""
+            raise ObsUnavailable(f"OBS {self.name!r} is not connected{detail}")
+        return client
+
+    async def wait_connected(self, timeout_s: float = 10.0) -> None:
+        try:
+            await asyncio.wait_for(self._connected.wait(), timeout_s)
+        except TimeoutError as err:
+            raise ObsUnavailable(
+                f"OBS {self.name!r} not connected within {timeout_s:g} s ({self._status.error})"
+            ) from err
+
+    # -- status -------------------------------------------------------------------
+
+    def _update(self, **changes: Any) -> None:
+        new = dataclasses.replace(self._status, **changes)
+        if new != self._status:
+            self._status = new
+            self._publish(new)
+
+    def _on_event(self, event: ObsEvent) -> None:
+        match event:
+            case RecordStateChanged(active=active, path=path):
+                self._update(recording=active, record_path=path or self._status.record_path)
+            case StreamStateChanged(active=active, state=state):
+                self._update(streaming=active or state is OutputState.RECONNECTING,
+                             stream_reconnecting=state is OutputState.RECONNECTING)
+            case ReplayBufferStateChanged(active=active):
+                self._update(replay_buffer=active)
+            case CurrentProgramSceneChanged(scene=scene):
+                self._update(scene=scene)
+        if not isinstance(event, OtherEvent):
+            self._publish(ConnectionEvent(self.name, event))
+
+    async def refresh(self) -> ObsStatus:
+        """Read scene and output states from OBS (also done after every connect)."""
+        client = self.control
+        scene = await client.current_scene()
+        record = await client.recording_status()
+        stream = await client.streaming_status()
+        try:
+            replay = (await client.replay_buffer_status()).active
+        except ObsError as err:
+            if isinstance(err, ObsUnavailable):
+                raise
+            replay = False
+        self._update(scene=scene, recording=record.active, streaming=stream.active,
+                     stream_reconnecting=stream.reconnecting, replay_buffer=replay)
+        return self._status
+
+    # -- life-cycle ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect and stay connected until :meth:`stop` (or OBS sends 4011)."""
+        delays = self._backoff.delays()
+        while not self._stopping.is_set():
+            client = self._factory(self.settings)
+            self._client = client
+            self._update(state=ConnectionState.CONNECTING)
+            try:
+                await client.connect()
+            except ObsError as err:
+                level = logging.WARNING if isinstance(err, ObsAuthError) else logging.INFO
+                log.log(level, "OBS %r: %s", self.name, err)
+                self._update(state=ConnectionState.DISCONNECTED, error=str(err))
+            else:
+                delays = self._backoff.delays()
+                if await self._follow(client) is CloseCode.SESSION_INVALIDATED:
+                    return
+            await client.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), next(delays))
+
+    async def _follow(self, client: ObsSession) -> int | None:
+        """While connected: keep status fresh; returns the close code when it ends."""
+        unsubscribe = client.subscribe(self._on_event)
+        try:
+            version = client.version
+            self._update(
+                state=ConnectionState.CONNECTED,
+                error=None,
+                obs_version=version.obs_version if version else None,
+                websocket_version=version.websocket_version if version else None,
+            )
+            with contextlib.suppress(ObsError):
+                await self.refresh()
+            self._connected.set()
+            while True:
+                try:
+                    closed = await asyncio.wait_for(client.wait_closed(), self._poll_interval)
+                    break
+                except TimeoutError:
+                    await self._poll(client)
+        finally:
+            unsubscribe()
+            self._connected.clear()
+        code = closed.code
+        if self._stopping.is_set():
+            self._update(state=ConnectionState.CLOSED, error=None)
+        elif code == CloseCode.SESSION_INVALIDATED:
+            self._update(state=ConnectionState.CLOSED, error=(
+                "OBS closed this session (4011: kicked in OBS's WebSocket settings); "
+                "not reconnecting until the station restarts"))
+        else:
+            self._update(state=ConnectionState.DISCONNECTED,
+                         error=f"connection lost (code {code} {closed.reason})".strip())
+        return code
+
+    async def _poll(self, client: ObsSession) -> None:
+        """Stream reconnects are best seen by asking; cheap, only while streaming."""
+        if not self._status.streaming:
+            return
+        with contextlib.suppress(ObsError):
+            stream = await client.streaming_status()
+            self._update(streaming=stream.active, stream_reconnecting=stream.reconnecting)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._client is not None:
+            await self._client.close()
+
+
+class ObsPool:
+    """All configured OBS connections; ``async with ObsPool(settings) as pool``."""
+
+    def __init__(
+        self,
+        settings: Sequence[ObsConnectionSettings],
+        *,
+        client_factory: ClientFactory = default_client_factory,
+        backoff: Backoff | None = None,
+        poll_interval: float = 2.0,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        names = [s.name for s in settings]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ConfigError(f"[[obs]] names must be unique; repeated: {', '.join(dupes)}")
+        self._subscribers: list[PoolCallback] = []
+        self._stop_timeout = stop_timeout
+        self._tasks: list[asyncio.Task[None]] = []
+        self._connections = {
+            s.name: ObsConnection(
+                s,
+                factory=client_factory,
+                publish=self._publish,
+                backoff=backoff or Backoff(),
+                poll_interval=poll_interval,
+            )
+            for s in settings
+        }
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._connections
+
+    @property
+    def connections(self) -> list[ObsConnection]:
+        return list(self._connections.values())
+
+    def get(self, name: str) -> ObsConnection:
+        try:
+            return self._connections[name]
+        except KeyError:
+            known = ", ".join(self._connections) or "none"
+            raise ObsError(f"no OBS connection named {name!r} (configured: {known})") from None
+
+    def for_role(self, role: ObsRole) -> list[ObsConnection]:
+        """Connections whose role is ``role`` or ``both``, in configuration order."""
+        return [c for c in self._connections.values() if c.settings.serves(role)]
+
+    def statuses(self) -> list[ObsStatus]:
+        return [c.status for c in self._connections.values()]
+
+    def subscribe(self, callback: PoolCallback) -> Unsubscribe:
+        """``callback(ObsStatus | ConnectionEvent)`` on every change; returns unsubscribe."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _publish(self, item: ObsStatus | ConnectionEvent) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(item)
+            except Exception:
+                log.exception("OBS pool subscriber %r failed on %r", callback, item)
+
+    async def start(self) -> None:
+        if self._tasks:
+            raise ObsError("OBS pool already started")
+        for conn in self._connections.values():
+            self._tasks.append(asyncio.create_task(conn.run(), name=f"obs-connection {conn.name}"))
+
+    async def stop(self) -> None:
+        """Close every connection, then await (or after a timeout cancel) their tasks."""
+        await asyncio.gather(*(c.stop() for c in self._connections.values()),
+                             return_exceptions=True)
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(self._tasks, timeout=self._stop_timeout)
+        for task in pending:
+            log.warning("task %s did not stop in %s s, cancelling", task.get_name(),
+                        self._stop_timeout)
+            task.cancel()
+        results = await asyncio.gather(*self._tasks, return_exceptions=True)
+        for task, result in zip(self._tasks, results, strict=True):
+            if isinstance(result, Exception):
+                log.error("task %s failed: %r", task.get_name(), result)
+        self._tasks.clear()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,100 @@
+"""Settings of one ``[[obs]]`` entry and the status each connection publishes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+from restrike.errors import ConfigError
+from restrike.obs.control import ConnectionState
+from restrike.obs.events import ObsEvent
+
+__all__ = [
+    "ConnectionEvent",
+    "ObsConnectionSettings",
+    "ObsProtocol",
+    "ObsRole",
+    "ObsStatus",
+]
+
+ObsRole = Literal["recording", "streaming", "both"]
+ObsProtocol = Literal["v5", "v4"]
+
+
+@dataclass(frozen=True, slots=True)
+class ObsConnectionSettings:
+    """One ``[[obs]]`` entry: ``name``, ``url``, ``password``, ``role``, ``protocol``."""
+
+    name: str
+    url: str = "ws://127.0.0.1:4455"
+    password: str | None = None
+    role: ObsRole = "both"
+    protocol: ObsProtocol = "v5"
+    request_timeout: float = 5.0
+    connect_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        where = f"[[obs]] {self.name!r}"
+        if not self.name or "/" in self.name:
+            raise ConfigError(f"[[obs]] name must be non-empty without '/': {self.name!r}")
+        if self.role not in get_args(ObsRole):
+            raise ConfigError(f"{where}: role must be recording, streaming or both, "
+                              f"not {self.role!r}")
+        if self.protocol not in get_args(ObsProtocol):
+            raise ConfigError(f"{where}: protocol must be v5 or v4, not {self.protocol!r}")
+        if not self.url.startswith(("ws://", "wss://")):
+            raise ConfigError(f"{where}: url must start with ws:// or wss://, not {self.url!r}")
+
+    def serves(self, role: ObsRole) -> bool:
+        return self.role in ("both", role)
+
+    def __repr__(self) -> str:  # never show the password in logs
+        return (f"ObsConnectionSettings(name={self.name!r}, url={self.url!r}, "
+                f"role={self.role!r}, protocol={self.protocol!r})")
+
+
+@dataclass(frozen=True, slots=True)
+class ObsStatus:
+    """What one connection looks like now; published on every change."""
+
+    name: str
+    role: ObsRole
+    state: ConnectionState = ConnectionState.DISCONNECTED
+    obs_version: str | None = None
+    websocket_version: str | None = None
+    recording: bool = False
+    streaming: bool = False
+    replay_buffer: bool = False
+    scene: str | None = None
+    error: str | None = None
+    stream_reconnecting: bool = False
+    record_path: str | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.state is ConnectionState.CONNECTED
+
+    def as_dict(self) -> dict[str, Any]:
+        """The public shape (``GET /api/v1/obs``)."""
+        return {
+            "name": self.name,
+            "role": self.role,
+            "connected": self.connected,
+            "obs_version": self.obs_version,
+            "websocket_version": self.websocket_version,
+            "recording": self.recording,
+            "streaming": self.streaming,
+            "replay_buffer": self.replay_buffer,
+            "scene": self.scene,
+            "error": self.error,
+            "stream_reconnecting": self.stream_reconnecting,
+            "record_path": self.record_path,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionEvent:
+    """An OBS event, tagged with the connection it came from."""
+
+    name: str
+    event: ObsEvent

@@ -1,0 +1,65 @@
+"""Real OBS Studio instances (headless, prepared profile, websocket on a free port)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from restrike.obs.headless import HeadlessObs, HeadlessObsConfig, free_port
+
+OBS_PASSWORD = "restrike-test-password"
+
+StartObs = Callable[..., HeadlessObs]
+
+
+def _require_obs() -> None:
+    if shutil.which("obs") is None:
+        pytest.skip("OBS Studio is not installed (apt-get install obs-studio; see README)")
+
+
+def _start(display: str, home: Path, *, password: str | None, **options: object) -> HeadlessObs:
+    cfg = HeadlessObsConfig(home=home, port=free_port(), password=password, **options)  # type: ignore[arg-type]
+    obs = HeadlessObs(cfg, display=display)
+    obs.start()
+    return obs
+
+
+@pytest.fixture(scope="session")
+def obs_with_password(xvfb_display: str, tmp_path_factory: pytest.TempPathFactory
+                      ) -> Iterator[HeadlessObs]:
+    """OBS #1 (auth on, replay buffer on): recording, replay and scene tests share it."""
+    _require_obs()
+    obs = _start(xvfb_display, tmp_path_factory.mktemp("obs-auth"), password=OBS_PASSWORD,
+                 replay_seconds=10)
+    yield obs
+    obs.stop()
+
+
+@pytest.fixture(scope="session")
+def obs_open(xvfb_display: str, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[HeadlessObs]:
+    """OBS #2 (auth off), run beside #1 like a streaming machine would be."""
+    _require_obs()
+    obs = _start(xvfb_display, tmp_path_factory.mktemp("obs-open"), password=None)
+    yield obs
+    obs.stop()
+
+
+@pytest.fixture
+def start_obs(xvfb_display: str, tmp_path_factory: pytest.TempPathFactory
+              ) -> Iterator[StartObs]:
+    """Start extra OBS instances for one test (killed/restarted ones); all stopped after."""
+    _require_obs()
+    started: list[HeadlessObs] = []
+
+    def start(*, password: str | None = None, **options: object) -> HeadlessObs:
+        obs = _start(xvfb_display, tmp_path_factory.mktemp("obs"), password=password, **options)
+        started.append(obs)
+        return obs
+
+    yield start
+    for obs in started:
+        obs.stop()
