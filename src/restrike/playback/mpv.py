@@ -91,6 +91,7 @@ class MpvPlayer:
         self._supervisor = asyncio.get_running_loop().create_task(
             self._supervise(), name="mpv-supervisor"
         )
+        self._publish_status()
 
     async def aclose(self) -> None:
         """Stop supervising, quit mpv (kill it if it does not quit) and release everything."""
@@ -121,9 +122,12 @@ class MpvPlayer:
         assert self._executable is not None
         self._reset_state()
         mpv = await MpvProcess.launch(self._executable, self.settings, self._on_message)
-        self._mpv = mpv
-        await self._seed_properties(mpv)
-        self._publish_status()
+        try:
+            await self._seed_properties(mpv)
+        except BaseException:
+            await mpv.close(graceful=False)
+            raise
+        self._mpv = mpv  # from here on status() says alive
 
     async def _seed_properties(self, mpv: MpvProcess) -> None:
         """Observation sends initial values too, but status() should be right at once."""
@@ -173,6 +177,7 @@ class MpvPlayer:
                 continue
             self.restarts += 1
             self._publish(PlayerRestarted(self.restarts, self.pid))
+            self._publish_status()
             return
 
     # -- status and events ---------------------------------------------------------------
