@@ -18,6 +18,8 @@ from restrike.obs.events import (
     OutputStatus,
     RecordStateChanged,
     ReplayBufferSaved,
+    ReplayBufferStateChanged,
+    StreamStateChanged,
 )
 from restrike.obs.transport import Transport, TransportClosed, TransportFactory
 
@@ -219,8 +221,13 @@ class ObsClient(BaseClient):
         return event.path
 
     async def stop_recording(self) -> str | None:
-        d = await self.request("StopRecord", timeout_s=max(self.request_timeout, 15))
-        return str(d["outputPath"]) if d.get("outputPath") else None
+        """Returns once OBS has finished the file (RecordStateChanged stopped)."""
+        with self._expect(_record_stopped) as stopped:
+            d = await self.request("StopRecord")
+            event = await self._wait_event(stopped, 30, "RecordStateChanged(stopped)")
+        assert isinstance(event, RecordStateChanged)
+        path = event.path or d.get("outputPath")
+        return str(path) if path else None
 
     async def recording_status(self) -> OutputStatus:
         return _status(await self.request("GetRecordStatus"))
@@ -235,11 +242,38 @@ class ObsClient(BaseClient):
                 raise replay_buffer_disabled(err.code) from err
             raise
 
+    async def _switch_output(
+        self,
+        request_type: str,
+        kind: type[ReplayBufferStateChanged | StreamStateChanged],
+        target: OutputState,
+        timeout_s: float = 15.0,
+    ) -> None:
+        """Send a start/stop request and return once OBS reports the output's new state."""
+
+        def settled(event: ObsEvent) -> bool:
+            return isinstance(event, kind) and event.state in (OutputState.STARTED,
+                                                               OutputState.STOPPED)
+
+        with self._expect(settled) as done:
+            if kind is ReplayBufferStateChanged:
+                await self._replay_request(request_type)
+            else:
+                await self.request(request_type)
+            event = await self._wait_event(done, timeout_s, f"{kind.__name__} after "
+                                           f"{request_type}")
+        assert isinstance(event, kind)
+        if event.state is not target:
+            raise ObsError(f"OBS stopped the output right after {request_type}: see the OBS "
+                           "log (for a stream: is the server reachable and the key right?)")
+
     async def start_replay_buffer(self) -> None:
-        await self._replay_request("StartReplayBuffer")
+        await self._switch_output("StartReplayBuffer", ReplayBufferStateChanged,
+                                  OutputState.STARTED)
 
     async def stop_replay_buffer(self) -> None:
-        await self._replay_request("StopReplayBuffer")
+        await self._switch_output("StopReplayBuffer", ReplayBufferStateChanged,
+                                  OutputState.STOPPED)
 
     async def save_replay_buffer(self, *, timeout_s: float = 15.0) -> str:
         with self._expect(_replay_saved) as saved:
@@ -265,10 +299,10 @@ class ObsClient(BaseClient):
     # -- streaming ----------------------------------------------------------------
 
     async def start_streaming(self) -> None:
-        await self.request("StartStream")
+        await self._switch_output("StartStream", StreamStateChanged, OutputState.STARTED, 30)
 
     async def stop_streaming(self) -> None:
-        await self.request("StopStream")
+        await self._switch_output("StopStream", StreamStateChanged, OutputState.STOPPED, 30)
 
     async def streaming_status(self) -> OutputStatus:
         return _status(await self.request("GetStreamStatus"))
@@ -297,6 +331,10 @@ def _record_started_or_stopped(event: ObsEvent) -> bool:
         OutputState.STARTED,
         OutputState.STOPPED,
     )
+
+
+def _record_stopped(event: ObsEvent) -> bool:
+    return isinstance(event, RecordStateChanged) and event.state is OutputState.STOPPED
 
 
 def _replay_saved(event: ObsEvent) -> bool:
