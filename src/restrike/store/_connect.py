@@ -1,0 +1,40 @@
+"""Opening SQLite connections the way the store needs them."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from restrike.errors import StoreError
+
+__all__ = ["connect"]
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """An autocommit connection (we issue BEGIN ourselves), tuned for the store."""
+    try:
+        if read_only:
+            uri = path.resolve().as_uri() + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                   check_same_thread=False, timeout=5.0)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                   timeout=5.0)
+        try:
+            if not read_only:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreError(f"{path}: cannot use WAL journal mode (got {mode})")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except BaseException:
+            conn.close()
+            raise
+    except sqlite3.Error as err:
+        raise StoreError(f"cannot open the database {path}: {err}") from err
+    except OSError as err:
+        raise StoreError(f"cannot create the folder of {path}: {err}") from err
+    return conn

@@ -1,0 +1,227 @@
+"""Read-only queries on their own connection; WAL lets them run while the writer writes.
+
+Every result is plain JSON-ready data in the API's shape. A bad filter value raises
+ValueError with a message fit for the user (the API answers 422); SQLite failures
+become StoreError.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from restrike.errors import StoreError
+from restrike.protocol.capture import format_capture_line
+from restrike.store._connect import connect
+from restrike.store._rows import day_bounds, event_dict, iso, parse_day, parse_since
+
+__all__ = ["MAX_LIMIT", "Reader"]
+
+MAX_LIMIT = 10_000
+_KIND = re.compile(r"^[A-Za-z0-9_]{1,40}$")
+
+_EVENT_COLUMNS = ("e.id, e.received_at, d.source, e.code, e.kind, e.athlete, e.args, e.raw, "
+                  "e.error, e.match_id, e.truncated")
+_MATCH_COLUMNS = (
+    "m.id, m.number, m.match_id, m.phase, m.category, m.division, m.loaded_at, m.started_at, "
+    "m.ended_at, m.winner, m.decision, m.result, d.date, d.name, t.name, "
+    "b.id, b.short_name, b.long_name, b.country, r.id, r.short_name, r.long_name, r.country")
+_MATCH_FROM = (
+    "FROM matches m JOIN days d ON d.id = m.day_id JOIN tournaments t ON t.id = d.tournament_id "
+    "LEFT JOIN athletes b ON b.id = m.blue_athlete_id "
+    "LEFT JOIN athletes r ON r.id = m.red_athlete_id")
+
+
+def _int_filter(name: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}")
+    return value
+
+
+def _limit(value: object) -> int:
+    limit = _int_filter("limit", value)
+    if limit > MAX_LIMIT:
+        raise ValueError(f"limit must be at most {MAX_LIMIT}, not {limit}")
+    return limit
+
+
+def _athlete(row: tuple[Any, ...], start: int) -> dict[str, Any] | None:
+    if row[start] is None:
+        return None
+    return {"id": row[start], "short_name": row[start + 1], "long_name": row[start + 2],
+            "country": row[start + 3]}
+
+
+def _match_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    return {
+        "id": row[0], "number": row[1], "match_id": row[2], "phase": row[3],
+        "category": row[4], "division": row[5], "loaded_at": iso(row[6]),
+        "started_at": iso(row[7]), "ended_at": iso(row[8]), "winner": row[9],
+        "decision": row[10], "result": json.loads(row[11] or "{}"), "day": row[12],
+        "day_name": row[13], "tournament": row[14],
+        "blue": _athlete(row, 15), "red": _athlete(row, 19),
+    }
+
+
+class Reader:
+    """One read-only connection. Thread-safe (calls are serialised); close when done."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._conn = connect(self.path, read_only=True)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _all(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as err:
+                raise StoreError(f"{self.path}: query failed: {err}") from err
+
+    # -- events ---------------------------------------------------------------------------
+
+    def events(self, *, match: int | None = None, kind: str | None = None,
+               since: str | None = None, limit: int = 100,
+               before_id: int | None = None) -> list[dict[str, Any]]:
+        """Events newest first. `since`: ISO 8601 (inclusive); `before_id`: page backwards."""
+        where: list[str] = []
+        params: list[Any] = []
+        if match is not None:
+            where.append("e.match_id = ?")
+            params.append(_int_filter("match", match))
+        if kind is not None:
+            if not isinstance(kind, str) or not _KIND.match(kind):
+                raise ValueError(f"kind must be a message kind such as 'point' or 'invalid', "
+                                 f"not {kind!r}")
+            where.append("e.kind = ?")
+            params.append(kind)
+        if since is not None:
+            where.append("e.received_at >= ?")
+            params.append(parse_since(since))
+        if before_id is not None:
+            where.append("e.id < ?")
+            params.append(_int_filter("before_id", before_id))
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events e JOIN datagrams d ON d.id = e.datagram_id"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY e.id DESC LIMIT ?"
+        params.append(_limit(limit))
+        return [event_dict(row) for row in self._all(sql, params)]
+
+    # -- matches, days, tournaments --------------------------------------------------------
+
+    def matches(self, *, day: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Matches newest first, optionally of one date (YYYY-MM-DD, any tournament)."""
+        sql = f"SELECT {_MATCH_COLUMNS} {_MATCH_FROM}"
+        params: list[Any] = []
+        if day is not None:
+            parse_day(day)
+            sql += " WHERE d.date = ?"
+            params.append(day)
+        sql += " ORDER BY m.id DESC LIMIT ?"
+        params.append(_limit(limit))
+        return [_match_dict(row) for row in self._all(sql, params)]
+
+    def match(self, id: int) -> dict[str, Any] | None:
+        """One match with its events (oldest first), or None."""
+        rows = self._all(f"SELECT {_MATCH_COLUMNS} {_MATCH_FROM} WHERE m.id = ?",
+                         (_int_filter("id", id),))
+        if not rows:
+            return None
+        out = _match_dict(rows[0])
+        events = self._all(f"SELECT {_EVENT_COLUMNS} FROM events e JOIN datagrams d "
+                           "ON d.id = e.datagram_id WHERE e.match_id = ? ORDER BY e.id", (id,))
+        out["events"] = [event_dict(row) for row in events]
+        return out
+
+    def days(self) -> list[dict[str, Any]]:
+        rows = self._all(
+            "SELECT d.id, d.date, d.name, t.id, t.name, "
+            "(SELECT count(*) FROM matches m WHERE m.day_id = d.id) "
+            "FROM days d JOIN tournaments t ON t.id = d.tournament_id "
+            "ORDER BY d.date DESC, d.id DESC")
+        return [{"id": r[0], "date": r[1], "name": r[2], "tournament_id": r[3],
+                 "tournament": r[4], "matches": r[5]} for r in rows]
+
+    def tournaments(self) -> list[dict[str, Any]]:
+        rows = self._all(
+            "SELECT t.id, t.name, t.created_at, "
+            "(SELECT count(*) FROM days d WHERE d.tournament_id = t.id) "
+            "FROM tournaments t ORDER BY t.id DESC")
+        return [{"id": r[0], "name": r[1], "created_at": iso(r[2]), "days": r[3]} for r in rows]
+
+    def current(self) -> dict[str, Any]:
+        """The writer's current tournament, day and match ids (None where none yet)."""
+        values = dict(self._all("SELECT key, value FROM settings WHERE key LIKE 'current.%'"))
+
+        def num(key: str) -> int | None:
+            value = values.get(key)
+            return int(value) if value else None
+
+        return {"tournament": num("current.tournament"), "day": num("current.day"),
+                "match": num("current.match")}
+
+    # -- capture and live-state rebuild ------------------------------------------------------
+
+    def export_capture(self, day: str) -> Iterator[str]:
+        """Capture JSON Lines (no newline) of every datagram received on a local date."""
+        start, end = day_bounds(parse_day(day))
+        last = 0
+        while True:  # pages, so a long day is not held in memory at once
+            rows = self._all("SELECT id, received_at, data FROM datagrams WHERE received_at >= ? "
+                             "AND received_at < ? AND id > ? ORDER BY id LIMIT 1000",
+                             (start, end, last))
+            if not rows:
+                return
+            for row in rows:
+                yield format_capture_line(row[1], bytes(row[2]))
+            last = rows[-1][0]
+
+    def current_match_datagrams(self) -> Iterator[tuple[float, bytes]]:
+        """(received_at, bytes) of every datagram from the last `pre` on, oldest first.
+
+        Re-parsing them rebuilds the live state after a restart. Without any `pre`
+        yet, the datagrams of the latest match, or else all of them.
+        """
+        first = self._all("SELECT datagram_id FROM events WHERE kind = 'match_loaded' "
+                          "ORDER BY id DESC LIMIT 1")
+        if not first:
+            first = self._all("SELECT min(d.id) FROM datagrams d WHERE d.match_id = "
+                              "(SELECT max(id) FROM matches)")
+        last = (first[0][0] - 1) if first and first[0][0] is not None else 0
+        while True:
+            rows = self._all("SELECT id, received_at, data FROM datagrams WHERE id > ? "
+                             "ORDER BY id LIMIT 1000", (last,))
+            if not rows:
+                return
+            for row in rows:
+                yield row[1], bytes(row[2])
+            last = rows[-1][0]
+
+    def counts(self) -> dict[str, int]:
+        """Totals in the database (ids are never reused, so max(id) is the count)."""
+        row = self._all(
+            "SELECT (SELECT coalesce(max(id), 0) FROM datagrams), "
+            "(SELECT coalesce(max(id), 0) FROM events), "
+            "(SELECT count(*) FROM events WHERE kind = 'invalid'), "
+            "(SELECT count(*) FROM events WHERE kind = 'unknown'), "
+            "(SELECT count(*) FROM matches), (SELECT count(*) FROM athletes), "
+            "(SELECT count(*) FROM days), (SELECT count(*) FROM tournaments)")[0]
+        names = ("datagrams", "events", "invalid", "unknown", "matches", "athletes", "days",
+                 "tournaments")
+        return dict(zip(names, (int(v) for v in row), strict=True))
