@@ -1,0 +1,13 @@
+"""The instant video replay workflow (issue 6).
+
+Pure core (no I/O, time as an argument): :mod:`~restrike.review.naming` (recording
+folders and Windows-safe names), :mod:`~restrike.review.rules` (WT Article 21 review
+clock, marker and quota), :mod:`~restrike.review.workflow` (the state machine),
+:mod:`~restrike.review.streams` (stream offsets across interruptions) and
+:mod:`~restrike.review.chapters` (YouTube chapters).
+
+Adapters: :class:`~restrike.review.component.Review` (drives OBS, mpv, the archive and
+the bus), :mod:`~restrike.review.archive` (SQLite tables of migration 050),
+:mod:`~restrike.review.hotkey` (optional global hotkey) and
+:func:`~restrike.review.api.make_router`.
+"""

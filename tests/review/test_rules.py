@@ -1,0 +1,50 @@
+"""WT Article 21: review clock, marker, quota from the match's challenge history."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from restrike.protocol import parse, reduce_all
+from restrike.protocol.state import Challenge
+from restrike.review.rules import (
+    ReviewRules,
+    marker_at,
+    remaining_quota,
+    review_clock_remaining,
+)
+
+RULES = ReviewRules()
+
+
+def challenges(*lines: bytes) -> tuple[Challenge, ...]:
+    state = reduce_all((float(i), m) for i, line in enumerate(lines) for m in parse(line))
+    return state.challenges
+
+
+def test_clock_and_marker() -> None:
+    assert marker_at(100.0, RULES) == 95.0
+    assert review_clock_remaining(100.0, 100.0, RULES) == 30.0
+    assert review_clock_remaining(100.0, 112.5, RULES) == 17.5
+    assert review_clock_remaining(100.0, 200.0, RULES) == 0.0
+    assert review_clock_remaining(100.0, 90.0, RULES) == 30.0
+
+
+def test_quota_lost_won_cancelled_pending() -> None:
+    assert remaining_quota((), 1) == (1, 1)
+    assert remaining_quota(challenges(b"ch1"), 1) == (0, 1)  # pending counts as used
+    assert remaining_quota(challenges(b"ch1", b"ch1;0"), 1) == (0, 1)  # rejected
+    assert remaining_quota(challenges(b"ch1", b"ch1;1"), 1) == (1, 1)  # accepted: kept
+    assert remaining_quota(challenges(b"ch1", b"ch1;1", b"ch1;1;1"), 1) == (1, 1)  # won
+    assert remaining_quota(challenges(b"ch1", b"ch1;1", b"ch1;1;0"), 1) == (0, 1)  # lost
+    assert remaining_quota(challenges(b"ch2", b"ch2;-1"), 1) == (1, 1)  # cancelled
+    assert remaining_quota(challenges(b"ch0", b"ch0;0"), 1) == (1, 1)  # referee's own
+    assert remaining_quota(challenges(b"ch2", b"ch2;0", b"ch2", b"ch2;0"), 2) == (2, 0)
+
+
+@given(st.lists(st.sampled_from([b"ch0", b"ch1", b"ch2", b"ch1;1", b"ch1;0", b"ch1;-1",
+                                 b"ch2;1;1", b"ch2;1;0", b"ch2;-1", b"ch1;1;1"]), max_size=20),
+       st.integers(0, 3))
+def test_quota_is_bounded(lines: list[bytes], quota: int) -> None:
+    blue, red = remaining_quota(challenges(*lines), quota)
+    assert 0 <= blue <= quota and 0 <= red <= quota
