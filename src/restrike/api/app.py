@@ -1,0 +1,53 @@
+"""The station's FastAPI application: core routes, /ws/live, feature routers.
+
+``create_app(station)`` mounts, in this order: the core routes (`routes.py`),
+``/ws/live`` (`live.py`), the flags router, then every router a component added with
+``station.add_router(...)`` during its start (OBS, playback, review, console).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, WebSocket
+
+from restrike import __version__
+from restrike.api.errors import install_error_handlers
+from restrike.api.live import LiveHub
+from restrike.api.routes import make_router
+
+if TYPE_CHECKING:
+    from restrike.station import Station
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def create_app(station: Station) -> FastAPI:
+    app = FastAPI(
+        title="reStrike VTA station",
+        version=__version__,
+        description="Live scoreboard, stored events and matches of one taekwondo court.",
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+    hub = LiveHub(station)
+    app.state.station = station
+    app.state.hub = hub
+    app.include_router(make_router(station))
+
+    @app.websocket("/ws/live")
+    async def ws_live(websocket: WebSocket) -> None:
+        await hub.serve(websocket)
+
+    try:
+        from restrike.flags.api import make_router as flags_router
+
+        app.include_router(flags_router(station.config.data_dir / "flags"))
+    except ImportError:  # pragma: no cover - flags ship with the package
+        log.warning("flags routes unavailable")
+    for router in station.routers:
+        app.include_router(router)
+    return app

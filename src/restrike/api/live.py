@@ -1,0 +1,254 @@
+"""``/ws/live``: a snapshot on connect, then events, coalesced state, stats, status.
+
+One `LiveHub` listens on the bus and serialises each message once; every client has
+a small outbox drained by its own writer. A slow client never grows memory without
+bound: the state is a dirty flag (the newest state is sent, at most every 50 ms),
+stats/status/broadcasts keep only their latest value, and when more than
+``MAX_EVENT_BATCHES`` event batches wait, they are replaced by one
+``{"type": "resync"}`` (the client reloads from ``GET /api/v1/events``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.websockets import WebSocket
+
+from restrike.bus import Broadcast, EventsCommitted, StateChanged, StatusChanged
+
+if TYPE_CHECKING:
+    from restrike.station import Station
+
+__all__ = ["MAX_EVENT_BATCHES", "STATE_INTERVAL", "LiveClient", "LiveHub"]
+
+log = logging.getLogger(__name__)
+
+MAX_EVENT_BATCHES = 32
+STATE_INTERVAL = 0.05
+STATS_INTERVAL = 1.0
+FEED_IDLE_AFTER = 5.0
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+class LiveClient:
+    """The outbox of one WebSocket client."""
+
+    def __init__(self, ws: WebSocket, hub: LiveHub) -> None:
+        self.ws = ws
+        self.hub = hub
+        self.events: deque[str] = deque()
+        self.resync = False
+        self.state_dirty = False
+        self.status_dirty = False
+        self.stats: str | None = None
+        self.others: OrderedDict[Any, str] = OrderedDict()
+        self.wake = asyncio.Event()
+        self.sent = 0
+        self.resyncs = 0
+        self._last_state = 0.0
+
+    def offer_events(self, message: str) -> None:
+        if self.resync:
+            return
+        if len(self.events) >= MAX_EVENT_BATCHES:
+            self.events.clear()
+            self.resync = True
+            self.resyncs += 1
+        else:
+            self.events.append(message)
+        self.wake.set()
+
+    def mark_state(self) -> None:
+        self.state_dirty = True
+        self.wake.set()
+
+    def mark_status(self) -> None:
+        self.status_dirty = True
+        self.wake.set()
+
+    def offer_stats(self, message: str) -> None:
+        self.stats = message
+        self.wake.set()
+
+    def offer_other(self, key: Any, message: str) -> None:
+        self.others.pop(key, None)
+        if len(self.others) >= 64:
+            self.others.popitem(last=False)
+        self.others[key] = message
+        self.wake.set()
+
+    async def _send(self, text: str) -> None:
+        await self.ws.send_text(text)
+        self.sent += 1
+
+    async def writer(self) -> None:
+        await self._send(self.hub.snapshot())
+        self._last_state = time.monotonic()
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.resync:
+                self.resync = False
+                await self._send('{"type":"resync"}')
+                self.state_dirty = True
+            while self.events:
+                await self._send(self.events.popleft())
+            if self.state_dirty:
+                wait = self._last_state + STATE_INTERVAL - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self.state_dirty = False
+                self._last_state = time.monotonic()
+                await self._send(self.hub.state_message())
+            if self.status_dirty:
+                self.status_dirty = False
+                await self._send(_dumps({"type": "status", "status": self.hub.status}))
+            if self.stats is not None:
+                text, self.stats = self.stats, None
+                await self._send(text)
+            while self.others:
+                await self._send(self.others.popitem(last=False)[1])
+            if self.events or self.state_dirty or self.resync:
+                self.wake.set()
+
+    async def reader(self) -> None:
+        """Consume what the client sends (nothing is expected) to notice a close."""
+        while True:
+            message = await self.ws.receive()
+            if message.get("type") == "websocket.disconnect":
+                return
+
+
+class LiveHub:
+    """Fans bus events out to every connected client."""
+
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self.clients: set[LiveClient] = set()
+        self.status: dict[str, Any] = {"feed": self._feed_status()}
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._state_version = -1
+        self._state_text = ""
+        self._task: asyncio.Task[Any] | None = None
+        self.closing = False
+
+    def client_count(self) -> int:
+        return len(self.clients)
+
+    async def start(self) -> None:
+        bus = self.station.bus
+        self._unsubscribe = [
+            bus.subscribe(EventsCommitted, self._on_committed),
+            bus.subscribe(StateChanged, self._on_state),
+            bus.subscribe(StatusChanged, self._on_status),
+            bus.subscribe(Broadcast, self._on_broadcast),
+        ]
+        self._task = self.station.create_task(self._ticker(), name="live-stats")
+
+    async def stop(self) -> None:
+        self.closing = True
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for client in list(self.clients):
+            with contextlib.suppress(Exception):
+                await client.ws.close(code=1001)
+
+    # -- messages, each serialised once --
+
+    def state_message(self) -> str:
+        live = self.station.live
+        if live.version != self._state_version or not self._state_text:
+            self._state_version = live.version
+            self._state_text = ('{"type":"state","state":' + live.json_bytes().decode("utf-8")
+                                + "}")
+        return self._state_text
+
+    def snapshot(self) -> str:
+        state = self.station.live.json_bytes().decode("utf-8")
+        return ('{"type":"snapshot","state":' + state + ',"stats":'
+                + _dumps(self.station.stats()) + ',"status":' + _dumps(self.status) + "}")
+
+    def _on_committed(self, event: EventsCommitted) -> None:
+        if not self.clients or not event.rows:
+            return
+        text = _dumps({"type": "events", "events": list(event.rows),
+                       "last_seq": event.last_seq, "committed_at": event.committed_at})
+        for client in self.clients:
+            client.offer_events(text)
+
+    def _on_state(self, _event: StateChanged) -> None:
+        for client in self.clients:
+            client.mark_state()
+
+    def _on_status(self, event: StatusChanged) -> None:
+        self.status[event.component] = event.status
+        for client in self.clients:
+            client.mark_status()
+
+    def _on_broadcast(self, event: Broadcast) -> None:
+        text = _dumps({"type": event.type, event.type: event.body})
+        key: Any = event.type if event.coalesce else object()
+        for client in self.clients:
+            client.offer_other(key, text)
+
+    def _feed_status(self) -> dict[str, Any]:
+        counters = self.station.ingest.counters()
+        last = counters["last_datagram_at"]
+        receiver = self.station.ingest.receiver
+        return {
+            "receiving": last is not None and time.time() - last < FEED_IDLE_AFTER,
+            "last_datagram_at": last,
+            "source": (f"{receiver.last_addr[0]}:{receiver.last_addr[1]}"
+                       if receiver and receiver.last_addr else None),
+            "udp": self.station.bound.get("udp"),
+        }
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(STATS_INTERVAL)
+            feed = self._feed_status()
+            if feed.get("receiving") != self.status.get("feed", {}).get("receiving"):
+                self.station.bus.publish(StatusChanged("feed", feed))
+            else:
+                self.status["feed"] = feed
+            if self.clients:
+                text = _dumps({"type": "stats", "stats": self.station.stats()})
+                for client in self.clients:
+                    client.offer_stats(text)
+
+    # -- the endpoint --
+
+    async def serve(self, ws: WebSocket) -> None:
+        await ws.accept()
+        if self.closing:
+            await ws.close(code=1001)
+            return
+        client = LiveClient(ws, self)
+        self.clients.add(client)
+        try:
+            async with asyncio.TaskGroup() as group:
+                writer = group.create_task(client.writer(), name="ws-live-writer")
+                reader = group.create_task(client.reader(), name="ws-live-reader")
+                _done, _ = await asyncio.wait({writer, reader},
+                                             return_when=asyncio.FIRST_COMPLETED)
+                for task in (writer, reader):
+                    task.cancel()
+        except* Exception as group:
+            log.debug("live client ended: %r", group.exceptions)
+        finally:
+            self.clients.discard(client)

@@ -1,0 +1,260 @@
+"""The station's typed in-process event bus.
+
+Components talk through topics instead of holding references to each other. A topic
+is an event class (`StateChanged`, `MessagesParsed`, ...) or a string. Two ways to
+listen:
+
+* ``bus.subscribe(topic, callback) -> unsubscribe``: the callback runs synchronously
+  on the event loop when something is published; it must be quick and never block.
+* ``bus.subscription(topic, policy=..., maxsize=...)``: an async iterator with its own
+  bounded queue, for consumers that await (a WebSocket client, OBS). When the consumer
+  falls behind, the policy decides: ``LATEST`` keeps only the newest item (state),
+  ``KEYED`` keeps the newest item per key, ``BOUNDED`` keeps a FIFO and, when full,
+  replaces the backlog by one `Overflow` marker so the consumer resynchronises.
+  Memory is bounded in every case.
+
+Storage never goes through the bus: the ingest pipeline hands datagrams to the store
+directly (``Store.submit`` never drops); the bus only tells others what happened.
+Publishing is loop-bound; other threads use ``publish_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+__all__ = [
+    "Broadcast",
+    "Bus",
+    "EventsCommitted",
+    "MessagesParsed",
+    "Overflow",
+    "Policy",
+    "StateChanged",
+    "StatusChanged",
+    "Subscription",
+]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Topic = type | str
+Unsubscribe = Callable[[], None]
+
+
+# --- well-known events ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesParsed:
+    """A batch of datagrams went through the parser (not yet committed).
+
+    ``items`` holds, per datagram, ``(seq, received_at, source, data, messages)``
+    where ``messages`` are the typed `restrike.protocol` messages.
+    """
+
+    items: Sequence[tuple[int, float, str, bytes, Sequence[Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    """The live scoreboard changed; ``state`` is the immutable `MatchState`."""
+
+    state: Any
+    seq: int  # the last datagram folded into this state
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class EventsCommitted:
+    """The store committed these rows (API event shape) up to datagram ``last_seq``."""
+
+    last_seq: int
+    count: int
+    committed_at: float
+    rows: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    """A component reports its status; /ws/live merges it into ``status[component]``."""
+
+    component: str
+    status: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """A message for every live client as ``{"type": type, type: body}`` (e.g. review)."""
+
+    type: str
+    body: Any
+    coalesce: bool = True  # only the latest of a type matters to a slow client
+
+
+@dataclass(frozen=True, slots=True)
+class Overflow:
+    """Yielded by a BOUNDED subscription instead of the ``dropped`` items it shed."""
+
+    dropped: int
+
+
+class Policy(enum.Enum):
+    LATEST = "latest"
+    KEYED = "keyed"
+    BOUNDED = "bounded"
+
+
+# --- subscriptions ----------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Subscription(Generic[T]):
+    """A bounded async queue fed by the bus; iterate it, then ``close()`` it."""
+
+    topic: Topic
+    policy: Policy
+    maxsize: int
+    key: Callable[[Any], Hashable] | None = None
+    _items: deque[Any] = field(default_factory=deque)
+    _keyed: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict)
+    _waiter: asyncio.Event = field(default_factory=asyncio.Event)
+    _closed: bool = False
+    _unsubscribe: Unsubscribe | None = None
+    dropped: int = 0
+
+    def _offer(self, item: Any) -> None:
+        if self._closed:
+            return
+        if self.policy is Policy.LATEST:
+            if self._items:
+                self.dropped += len(self._items)
+            self._items.clear()
+            self._items.append(item)
+        elif self.policy is Policy.KEYED:
+            assert self.key is not None
+            k = self.key(item)
+            if k in self._keyed:
+                self.dropped += 1
+                self._keyed.pop(k)
+            elif len(self._keyed) >= self.maxsize:
+                self._keyed.popitem(last=False)
+                self.dropped += 1
+            self._keyed[k] = item
+        else:
+            if self._items and isinstance(self._items[-1], Overflow):
+                self._items[-1] = Overflow(self._items[-1].dropped + 1)
+                self.dropped += 1
+            elif len(self._items) >= self.maxsize:
+                shed = len(self._items) + 1
+                self.dropped += shed
+                self._items.clear()
+                self._items.append(Overflow(shed))
+            else:
+                self._items.append(item)
+        self._waiter.set()
+
+    def pending(self) -> int:
+        return len(self._items) + len(self._keyed)
+
+    def get_nowait(self) -> Any | None:
+        """The next item or None; never waits."""
+        if self._items:
+            return self._items.popleft()
+        if self._keyed:
+            return self._keyed.popitem(last=False)[1]
+        return None
+
+    async def get(self) -> T | Overflow:
+        while True:
+            item = self.get_nowait()
+            if item is not None:
+                return item  # type: ignore[no-any-return]
+            if self._closed:
+                raise StopAsyncIteration
+            self._waiter.clear()
+            await self._waiter.wait()
+
+    def __aiter__(self) -> AsyncIterator[T | Overflow]:
+        return self
+
+    async def __anext__(self) -> T | Overflow:
+        return await self.get()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._waiter.set()
+
+
+# --- the bus ----------------------------------------------------------------------
+
+
+class Bus:
+    """Typed pub/sub; every method except ``publish_threadsafe`` runs on the loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self._loop = loop
+        self._subscribers: dict[Topic, list[Callable[[Any], None]]] = {}
+        self.published = 0
+        self.errors = 0
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    @staticmethod
+    def _topic_of(event: Any) -> Topic:
+        return type(event)
+
+    def subscribe(self, topic: Topic, callback: Callable[[Any], None]) -> Unsubscribe:
+        """Call ``callback(event)`` for every event of ``topic``; returns unsubscribe."""
+        callbacks = self._subscribers.setdefault(topic, [])
+        callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                callbacks.remove(callback)
+
+        return unsubscribe
+
+    def subscription(self, topic: Topic, *, policy: Policy = Policy.BOUNDED,
+                     maxsize: int = 100,
+                     key: Callable[[Any], Hashable] | None = None) -> Subscription[Any]:
+        """An async iterator over ``topic`` with a bounded queue (see `Policy`)."""
+        if policy is Policy.KEYED and key is None:
+            raise ValueError("a KEYED subscription needs a key function")
+        sub: Subscription[Any] = Subscription(topic, policy, max(1, maxsize), key)
+        sub._unsubscribe = self.subscribe(topic, sub._offer)
+        return sub
+
+    def publish(self, event: Any, topic: str | None = None) -> None:
+        """Deliver ``event`` to the subscribers of its type (or of ``topic``)."""
+        self.published += 1
+        for callback in tuple(self._subscribers.get(topic or self._topic_of(event), ())):
+            try:
+                callback(event)
+            except Exception:
+                self.errors += 1
+                log.exception("bus subscriber %r failed on %s", callback,
+                              type(event).__name__)
+
+    def publish_threadsafe(self, event: Any, topic: str | None = None) -> None:
+        """Publish from another thread (the receiver, the store's writer)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        # The loop may close between the check and the call.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self.publish, event, topic)
+
+    def subscriber_count(self) -> int:
+        return sum(len(v) for v in self._subscribers.values())

@@ -1,0 +1,184 @@
+"""The UDP receiver: one dedicated thread on one blocking socket.
+
+Why a thread: a blocking ``recvfrom`` releases the GIL and returns as soon as a
+datagram is there, so the kernel buffer is emptied even while the event loop is busy
+serving HTTP or the parser is chewing a burst (measured in docs/station.md). The
+thread only stamps each datagram with its arrival time and sender and hands it to a
+`queue.SimpleQueue`; everything else happens in the pipeline thread.
+
+Stopping is portable: a wake-up datagram from a private socket unblocks ``recvfrom``,
+then whatever the kernel still holds is drained and handed on, so nothing that reached
+the socket is lost at shutdown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["Datagram", "UdpReceiver", "kernel_drops", "open_udp_socket"]
+
+log = logging.getLogger(__name__)
+
+Datagram = tuple[float, bytes, tuple[str, int]]  # (received_at, data, (host, port))
+
+_MAX_DATAGRAM = 65535
+
+
+def open_udp_socket(host: str, port: int, receive_buffer: int) -> tuple[socket.socket, int]:
+    """A bound IPv4 UDP socket accepting broadcasts; returns it and its effective buffer.
+
+    Asks for ``receive_buffer`` bytes; as root on Linux ``SO_RCVBUFFORCE`` lifts the
+    system cap (``net.core.rmem_max``), otherwise the kernel gives what it allows.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        if receive_buffer > 0:
+            forced = False
+            force = getattr(socket, "SO_RCVBUFFORCE", None)
+            if force is not None:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, force, receive_buffer)
+                    forced = True
+                except OSError:
+                    forced = False
+            if not forced:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+                except OSError as err:
+                    log.warning("SO_RCVBUF %d refused: %s", receive_buffer, err)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    effective = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    return sock, effective
+
+
+def kernel_drops(sock: socket.socket) -> int | None:
+    """Datagrams the kernel dropped for this socket (Linux only; None elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        inode = str(os.fstat(sock.fileno()).st_ino)
+        for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if len(fields) > 12 and fields[9] == inode:
+                return int(fields[12])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+class UdpReceiver:
+    """Receives on ``sock`` in a thread and puts `Datagram` tuples on ``out``."""
+
+    def __init__(self, sock: socket.socket, out: queue.SimpleQueue[Datagram | None],
+                 *, clock: Callable[[], float] = time.time) -> None:
+        self.sock = sock
+        self.out = out
+        self._clock = clock
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._wake_token = b"restrike-wake-" + secrets.token_hex(8).encode()
+        self.received = 0
+        self.bytes = 0
+        self.last_at: float | None = None
+        self.last_addr: tuple[str, int] | None = None
+        self.errors = 0
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.sock.getsockname()[:2]
+        return str(host), int(port)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="restrike-udp-receiver",
+                                        daemon=True)
+        self._thread.start()
+
+    def _take(self, data: bytes, addr: tuple[str, int], now: float) -> None:
+        self.received += 1
+        self.bytes += len(data)
+        self.last_at = now
+        self.last_addr = addr
+        self.out.put((now, data, addr))
+
+    def _run(self) -> None:
+        sock = self.sock
+        clock = self._clock
+        take = self._take
+        token = self._wake_token
+        stopping = self._stopping
+        while True:
+            try:
+                data, addr = sock.recvfrom(_MAX_DATAGRAM)
+            except ConnectionResetError:
+                # Windows reports an ICMP "port unreachable" of an earlier sendto here.
+                continue
+            except OSError as err:
+                if stopping.is_set():
+                    break
+                self.errors += 1
+                log.error("UDP receive failed: %s", err)
+                time.sleep(0.05)
+                continue
+            now = clock()
+            if data == token and stopping.is_set():
+                break
+            take(data, addr, now)
+        self._drain()
+
+    def _drain(self) -> None:
+        """Hand on what the kernel still holds, without waiting for more."""
+        try:
+            self.sock.setblocking(False)
+        except OSError:
+            return
+        while True:
+            try:
+                data, addr = self.sock.recvfrom(_MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                break
+            except ConnectionResetError:
+                continue
+            except OSError:
+                break
+            if data != self._wake_token:
+                self._take(data, addr, self._clock())
+
+    def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
+        """Send from the receiving socket (pull requests are answered to this port)."""
+        self.sock.sendto(data, addr)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop receiving (drains the kernel buffer first); the socket is then closed."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._stopping.set()
+            host, port = self.address
+            target = "127.0.0.1" if host in ("0.0.0.0", "") else host
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as waker:
+                deadline = time.monotonic() + timeout
+                while thread.is_alive() and time.monotonic() < deadline:
+                    with contextlib.suppress(OSError):
+                        waker.sendto(self._wake_token, (target, port))
+                    thread.join(0.1)
+            if thread.is_alive():
+                log.warning("UDP receiver thread did not stop within %.1f s", timeout)
+        self.sock.close()

@@ -1,0 +1,123 @@
+"""Logging for the station: rotating file, console, per-component levels, a live tail.
+
+``setup_logging`` is called once by ``restrike run``. Components only ever do
+``logging.getLogger(__name__)``; the level of a component is set by logger-name
+prefix (``{"restrike.ingest": "DEBUG", "uvicorn.access": "WARNING"}``). The
+`RingBufferHandler` keeps the last records in memory for ``GET /api/v1/logs``.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import logging.handlers
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LOG_FILE", "RingBufferHandler", "level_number", "ring_buffer", "setup_logging"]
+
+LOG_FILE = "restrike.log"
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def level_number(level: str | int) -> int:
+    """``"info"`` → 20; raises ValueError naming the level when it is not one."""
+    if isinstance(level, int):
+        return level
+    name = level.strip().upper()
+    if name not in _LEVELS:
+        raise ValueError(f"unknown log level {level!r} (one of {', '.join(_LEVELS)})")
+    return int(logging.getLevelName(name))
+
+
+class RingBufferHandler(logging.Handler):
+    """The last ``capacity`` records as dicts, for the console's live log tail."""
+
+    def __init__(self, capacity: int = 1000) -> None:
+        super().__init__()
+        self._records: collections.deque[dict[str, Any]] = collections.deque(maxlen=capacity)
+        self._lock_ = threading.Lock()
+        self._next_id = 1
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.exc_info and record.exc_info[0] is not None:
+                message += "\n" + logging.Formatter().formatException(record.exc_info)
+            entry = {
+                "time": datetime.fromtimestamp(record.created, UTC)
+                .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "level": record.levelname,
+                "levelno": record.levelno,
+                "logger": record.name,
+                "thread": record.threadName,
+                "message": message,
+            }
+            with self._lock_:
+                entry["id"] = self._next_id
+                self._next_id += 1
+                self._records.append(entry)
+        except Exception:  # pragma: no cover - logging must never raise
+            self.handleError(record)
+
+    def tail(self, level: int = logging.NOTSET, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first, at most ``limit`` records at ``level`` or above."""
+        with self._lock_:
+            records = list(self._records)
+        out = []
+        for entry in reversed(records):
+            if entry["levelno"] >= level:
+                out.append({k: v for k, v in entry.items() if k != "levelno"})
+                if len(out) >= limit:
+                    break
+        return out
+
+
+_ring = RingBufferHandler()
+
+
+def ring_buffer() -> RingBufferHandler:
+    """The process-wide tail handler (installed by `setup_logging`)."""
+    return _ring
+
+
+def setup_logging(*, level: str | int = "INFO", levels: Mapping[str, str | int] | None = None,
+                  log_dir: Path | None = None, max_bytes: int = 5_000_000, backups: int = 5,
+                  console: bool = True) -> Path | None:
+    """Install the handlers on the root logger; returns the log file path (if any).
+
+    Idempotent: handlers this function installed before are replaced.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_restrike", False):
+            root.removeHandler(handler)
+            handler.close()
+    base = level_number(level)
+    formatter = logging.Formatter(_FORMAT)
+    formatter.default_msec_format = "%s.%03d"
+    handlers: list[logging.Handler] = []
+    path: Path | None = None
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / LOG_FILE
+        file_handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        handlers.append(file_handler)
+    if console:
+        handlers.append(logging.StreamHandler())
+    handlers.append(_ring)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler._restrike = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    # The root level filters records of every logger without its own level.
+    root.setLevel(base)
+    for prefix, value in (levels or {}).items():
+        logging.getLogger(prefix).setLevel(level_number(value))
+    logging.captureWarnings(False)
+    return path
