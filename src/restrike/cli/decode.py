@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 import typer
 
-from restrike.cli import app
+from restrike.cli import app, bench_app
 from restrike.errors import ProtocolError
 from restrike.protocol import (
     MatchState,
@@ -65,4 +65,15 @@ def decode(
     if state:
         out.write(json.dumps(state_to_json(current), ensure_ascii=False) + "\n")
     if bad_lines:
+        raise typer.Exit(1)
+
+
+@bench_app.command("parse")
+def bench_parse(
+    seconds: float = typer.Option(2.0, help="Seconds per measurement."),
+) -> None:
+    """Messages per second for parse alone and parse + reduce (target 150,000/s)."""
+    from restrike.bench.parse import report
+
+    if not report(seconds):
         raise typer.Exit(1)

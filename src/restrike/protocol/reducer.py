@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 
 from restrike.protocol.messages import Message, Parsed
 from restrike.protocol.state import (
-    Athlete,
     Challenge,
     Clock,
     Injury,

@@ -299,21 +299,23 @@ class _Draft:
     meaning: str
     line: int
     args: list[ArgSpec] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
 
     def finish(self, path: str) -> MessageSpec:
         required = 0
-        for arg in self.args:
+        seen: set[str] = set(self.constants)
+        for position, (line, arg) in enumerate(zip(self.lines, self.args, strict=True)):
+            if arg.stored and arg.name in seen:
+                raise ProtocolError(f"message {self.code}: argument name {arg.name!r} is used "
+                                    "twice", path=path, line=line)
+            seen.add(arg.name)
             if arg.optional:
                 continue
-            if required != self.args.index(arg):
+            if required != position:
                 raise ProtocolError(
                     f"message {self.code}: required argument {arg.name!r} after an optional one",
-                    path=path, line=self.line)
+                    path=path, line=line)
             required += 1
-        names = [a.name for a in self.args if a.stored] + list(self.constants)
-        if len(set(names)) != len(names):
-            raise ProtocolError(f"message {self.code}: an argument name is used twice",
-                                path=path, line=self.line)
         return MessageSpec(self.code, self.kind, self.athlete, dict(self.constants),
                            tuple(self.args), self.meaning, self.line, required)
 
@@ -344,6 +346,7 @@ def parse_schema(text: str, source: str = "<protocol>") -> Schema:
                 raise ProtocolError("an indented argument line must follow a message line",
                                     path=source, line=number)
             draft.args.append(_parse_arg(stripped, number, source))
+            draft.lines.append(number)
             continue
         close()
         directive, _sep, rest = stripped.partition(" ")
