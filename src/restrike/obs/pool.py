@@ -32,7 +32,15 @@ from restrike.obs.v4 import ObsClientV4
 from restrike.obs.v5 import ObsClient
 from restrike.obs.wire_v5 import CloseCode
 
-__all__ = ["ClientFactory", "ObsConnection", "ObsPool", "PoolCallback", "default_client_factory"]
+__all__ = [
+    "Backoff",
+    "ClientFactory",
+    "ObsConnection",
+    "ObsPool",
+    "PoolCallback",
+    "default_client_factory",
+    "should_reconnect",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,11 @@ def default_client_factory(settings: ObsConnectionSettings) -> ObsSession:
         request_timeout=settings.request_timeout,
         connect_timeout=settings.connect_timeout,
     )
+
+
+def should_reconnect(close_code: int | None) -> bool:
+    """Reconnect after any loss except 4011: a person kicked this client in OBS."""
+    return close_code != CloseCode.SESSION_INVALIDATED
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -168,9 +181,16 @@ class ObsConnection:
                 level = logging.WARNING if isinstance(err, ObsAuthError) else logging.INFO
                 log.log(level, "OBS %r: %s", self.name, err)
                 self._update(state=ConnectionState.DISCONNECTED, error=str(err))
+            except Exception as err:  # a bug must not end the reconnect loop
+                log.exception("OBS %r: unexpected error while connecting", self.name)
+                self._update(state=ConnectionState.DISCONNECTED, error=repr(err))
             else:
                 delays = self._backoff.delays()
-                if await self._follow(client) is CloseCode.SESSION_INVALIDATED:
+                if self._stopping.is_set():  # stop() came while we were connecting
+                    await client.close()
+                    break
+                if not should_reconnect(await self._follow(client)):
+                    await client.close()
                     return
             await client.close()
             with contextlib.suppress(TimeoutError):
@@ -202,7 +222,7 @@ class ObsConnection:
         code = closed.code
         if self._stopping.is_set():
             self._update(state=ConnectionState.CLOSED, error=None)
-        elif code == CloseCode.SESSION_INVALIDATED:
+        elif not should_reconnect(code):
             self._update(state=ConnectionState.CLOSED, error=(
                 "OBS closed this session (4011: kicked in OBS's WebSocket settings); "
                 "not reconnecting until the station restarts"))
