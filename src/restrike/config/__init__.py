@@ -1,0 +1,63 @@
+"""Settings of the station, declared once (see `restrike.config.table`).
+
+    settings = load_settings(Path("station.toml"), cli={"udp.port": 6001})
+    settings.udp.port, settings.station.data_dir, settings.obs[0].url
+
+Precedence: command line > `RESTRIKE_<SECTION>_<KEY>` environment > TOML file >
+defaults. Every error is a ConfigError naming the setting and where it came from.
+"""
+
+from restrike.config.load import (
+    CONFIG_ENV,
+    Settings,
+    Source,
+    default_data_dir,
+    load_settings,
+    resolve_host,
+)
+from restrike.config.render import MASK, describe, settings_markdown, to_toml
+from restrike.config.table import (
+    SETTINGS,
+    FlagsSettings,
+    HttpSettings,
+    LogSettings,
+    ObsConnectionSettings,
+    PlaybackSettings,
+    ReviewSettings,
+    Setting,
+    StationSettings,
+    StoreSettings,
+    UdpSettings,
+    cli_flag,
+    env_name,
+    setting,
+)
+from restrike.errors import ConfigError
+
+__all__ = [
+    "CONFIG_ENV",
+    "MASK",
+    "SETTINGS",
+    "ConfigError",
+    "FlagsSettings",
+    "HttpSettings",
+    "LogSettings",
+    "ObsConnectionSettings",
+    "PlaybackSettings",
+    "ReviewSettings",
+    "Setting",
+    "Settings",
+    "Source",
+    "StationSettings",
+    "StoreSettings",
+    "UdpSettings",
+    "cli_flag",
+    "default_data_dir",
+    "describe",
+    "env_name",
+    "load_settings",
+    "resolve_host",
+    "setting",
+    "settings_markdown",
+    "to_toml",
+]

@@ -1,0 +1,121 @@
+"""The settings shown to people: `config show` (TOML), diagnostics, and the docs table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from restrike.config.table import SECTIONS, SETTINGS, Setting
+
+if TYPE_CHECKING:
+    from restrike.config.load import Settings
+
+__all__ = ["MASK", "describe", "settings_markdown", "to_toml"]
+
+MASK = "********"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _obs_dicts(settings: Settings) -> list[dict[str, Any]]:
+    return [{"name": o.name, "url": o.url, "password": MASK if o.password else "",
+             "role": o.role, "protocol": o.protocol} for o in settings.obs]
+
+
+def describe(settings: Settings) -> dict[str, Any]:
+    """{config_file, settings: {section: {key: value}}, sources: {name: source}}; no secrets."""
+    values: dict[str, Any] = {}
+    for row in SETTINGS:
+        if row.name.startswith("obs"):
+            continue
+        value = settings.get(row.name)
+        if row.secret and value:
+            value = MASK
+        values.setdefault(row.section, {})[row.key] = _plain(value)
+    values["obs"] = _obs_dicts(settings)
+    return {"config_file": str(settings.config_file) if settings.config_file else None,
+            "settings": values, "sources": dict(settings.sources)}
+
+
+def _toml_value(value: Any) -> str:
+    value = _plain(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}"
+                               for k, v in value.items()) + "}"
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+
+
+def to_toml(settings: Settings, *, with_sources: bool = False) -> str:
+    """A TOML file that reproduces the settings (secrets masked; unset values commented)."""
+    lines: list[str] = []
+    if settings.config_file:
+        lines.append(f"# config file: {settings.config_file}")
+    for section in SECTIONS:
+        lines.append(f"\n[{section}]")
+        for row in SETTINGS:
+            if row.section != section or row.name.startswith("obs"):
+                continue
+            value = settings.get(row.name)
+            note = f"  # {settings.sources.get(row.name, 'default')}" if with_sources else ""
+            if value is None:
+                lines.append(f"# {row.key} = (not set){note}")
+                continue
+            if row.secret and value:
+                value = MASK
+            lines.append(f"{row.key} = {_toml_value(value)}{note}")
+    source = settings.sources.get("obs", "default")
+    if not settings.obs:
+        lines.append("\n# no [[obs]] connections" + (f" ({source})" if with_sources else ""))
+    for entry in _obs_dicts(settings):
+        lines.append("\n[[obs]]" + (f"  # {source}" if with_sources else ""))
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in entry.items())
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _default_text(row: Setting) -> str:
+    if row.default_doc:
+        return row.default_doc
+    if row.default is None:
+        return "empty" if row.optional else "(required)"
+    if row.default == "" or row.default == () or row.default == {}:
+        return "empty"
+    return f"`{_toml_value(row.default)}`"
+
+
+def settings_markdown() -> str:
+    """The reference table of docs/settings.md (kept in sync by a test)."""
+    out: list[str] = []
+    current = None
+    for row in SETTINGS:
+        section = row.section if row.name != "obs" else "obs"
+        if section != current:
+            current = section
+            title = "[[obs]]" if section == "obs" else f"[{section}]"
+            out.append(f"\n### `{title}`\n")
+            out.append("| setting | type | default | environment | description |")
+            out.append("|---|---|---|---|---|")
+        kind = row.kind + (" or empty" if row.optional else "")
+        if row.choices:
+            kind = " \\| ".join(row.choices)
+        elif row.min is not None and row.kind in ("int", "float"):
+            top = f"{row.max:g}" if row.max is not None else ""
+            kind += f" {row.min:g}..{top}"
+        help_text = row.help + (" **Secret**: masked in `config show`." if row.secret else "")
+        env = f"`{row.env}`" if not row.name.startswith("obs[]") else "—"
+        out.append(f"| `{row.name}` | {kind} | {_default_text(row)} | {env} | {help_text} |")
+    return "\n".join(out).lstrip("\n") + "\n"

@@ -1,0 +1,252 @@
+"""Every setting of the station, declared once: the typed section dataclasses ARE the table.
+
+Each field carries its help, kind (how text and TOML values are read), choices or
+range and whether it is secret in its metadata. `SETTINGS` flattens them into
+`Setting` rows that drive the TOML reader, the `RESTRIKE_*` environment overrides,
+the command-line overrides, `restrike config show` and docs/settings.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = [
+    "SECTIONS",
+    "SETTINGS",
+    "FlagsSettings",
+    "HttpSettings",
+    "LogSettings",
+    "ObsConnectionSettings",
+    "PlaybackSettings",
+    "ReviewSettings",
+    "Setting",
+    "StationSettings",
+    "StoreSettings",
+    "UdpSettings",
+    "cli_flag",
+    "env_name",
+    "setting",
+]
+
+Kind = Literal["str", "int", "float", "bool", "path", "host", "level", "list", "levels", "obs"]
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _s(default: Any, help: str, *, kind: Kind, optional: bool = False, secret: bool = False,
+       choices: tuple[str, ...] | None = None, min: float | None = None,
+       max: float | None = None, default_doc: str | None = None) -> Any:
+    meta = {"help": help, "kind": kind, "optional": optional, "secret": secret,
+            "choices": choices, "min": min, "max": max, "default_doc": default_doc}
+    if isinstance(default, list):
+        items = tuple(default)
+        return field(default_factory=lambda: items, metadata=meta)
+    if isinstance(default, dict):
+        table = dict(default)
+        return field(default_factory=lambda: dict(table), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True, slots=True)
+class StationSettings:
+    data_dir: Path = _s(  # noqa: RUF009 - fields with metadata
+        None, "Folder of the database, logs and (by default) recordings.", kind="path",
+        default_doc="the user data folder (platformdirs `user_data_dir(\"restrike\")`)")
+    protocol_file: Path | None = _s(  # noqa: RUF009 - fields with metadata
+        None, "Edited protocol definition file; empty: the built-in WT UDP 2.3 file.",
+        kind="path", optional=True)
+    tournament: str = _s("", "Tournament name for new matches; empty: keep the current one "
+                         "(or open `Tournament <date>` automatically).", kind="str")
+
+
+@dataclass(frozen=True, slots=True)
+class UdpSettings:
+    host: str = _s("0.0.0.0", "IPv4 address to receive the scoring feed on, or a network "
+                   "interface name (resolved to its IPv4 address); 0.0.0.0 = all.", kind="host")
+    port: int = _s(6000, "UDP port the scoring software sends to.", kind="int", min=1,
+                   max=65535)
+    receive_buffer: int = _s(8 * 1024 * 1024, "Socket receive buffer in bytes (the OS may "
+                             "cap it).", kind="int", min=65536, max=1 << 30)
+    pss_host: str = _s("", "Scoring software (tkStrike) address for pull requests, HOST or "
+                       "HOST:PORT; empty: no resync.", kind="str")
+    pss_port: int = _s(6001, "Port tkStrike listens on for pull requests when `pss_host` "
+                       "has none (check tkStrike's UDP settings).", kind="int", min=1,
+                       max=65535)
+
+    @property
+    def pss_address(self) -> tuple[str, int] | None:
+        """(host, port) to send pull requests to, or None when resync is off."""
+        if not self.pss_host:
+            return None
+        host, sep, port = self.pss_host.rpartition(":")
+        if sep and port.isdigit():
+            return host, int(port)
+        return self.pss_host, self.pss_port
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    host: str = _s("127.0.0.1", "Address of the web console and API (0.0.0.0 to reach it "
+                   "from other machines).", kind="str")
+    port: int = _s(8080, "Port of the web console and API.", kind="int", min=1, max=65535)
+    open_browser: bool = _s(True, "Open the console in the browser at start.", kind="bool")
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    level: str = _s("INFO", "Log level of the station.", kind="level", choices=LEVELS)
+    levels: dict[str, str] = _s(  # noqa: RUF009 - fields with metadata
+        {}, "Level per component, e.g. `{\"restrike.obs\" = \"DEBUG\"}`.", kind="levels")
+    max_bytes: int = _s(10 * 1024 * 1024, "Size at which a log file is rotated.", kind="int",
+                        min=1024)
+    backups: int = _s(10, "Rotated log files kept.", kind="int", min=0, max=1000)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    batch_rows: int = _s(500, "The writer commits after at most this many datagrams.",
+                         kind="int", min=1, max=100_000)
+    batch_ms: float = _s(2.0, "...or after this many milliseconds of work, whichever comes "
+                         "first (a quiet feed is committed at once).", kind="float",
+                         min=0.1, max=10_000)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackSettings:
+    mpv_path: str = _s("", "mpv executable; empty: found automatically.", kind="str")
+    screen: int | None = _s(None, "Screen number for the replay window; empty: mpv's choice.",
+                            kind="int", optional=True, min=0, max=32)
+    fullscreen: bool = _s(False, "Play replays fullscreen.", kind="bool")
+    start_offset: float = _s(10.0, "Second of the clip where a replay starts.", kind="float",
+                             min=0, max=3600)
+    extra_args: tuple[str, ...] = _s([], "More mpv command-line options, passed as given.",
+                                     kind="list")
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSettings:
+    clip_seconds: int = _s(20, "Length of a replay clip in seconds.", kind="int", min=1,
+                           max=600)
+    ivr_scene: str = _s("IVR_SCENE", "OBS scene shown during a video review.", kind="str")
+    live_scene: str = _s("LIVE_SCENE", "OBS scene of the live match.", kind="str")
+    quota: int = _s(1, "Video reviews per athlete and match.", kind="int", min=0, max=99)
+    review_seconds: int = _s(30, "Time the referee has for a review.", kind="int", min=1,
+                             max=3600)
+    recordings_root: Path = _s(  # noqa: RUF009 - fields with metadata
+        None, "Folder of recordings and clips.", kind="path",
+        default_doc="`<data_dir>/recordings`")
+    hotkey: str = _s("F9", "Key that starts a replay on the station.", kind="str")
+
+
+@dataclass(frozen=True, slots=True)
+class FlagsSettings:
+    custom_dir: Path | None = _s(  # noqa: RUF009 - fields with metadata
+        None, "Folder of `<IOC>.svg` flags that replace the shipped ones; empty: none.",
+        kind="path", optional=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ObsConnectionSettings:
+    """One `[[obs]]` entry (the station converts it to `restrike.obs`'s own type)."""
+
+    name: str = _s(None, "Name of this OBS connection (unique).", kind="str")
+    url: str = _s("ws://127.0.0.1:4455", "obs-websocket address, ws:// or wss://.", kind="str")
+    password: str = _s("", "obs-websocket password; empty: none.", kind="str", secret=True)
+    role: Literal["recording", "streaming", "both"] = _s(
+        "both", "What this OBS does.", kind="str", choices=("recording", "streaming", "both"))
+    protocol: Literal["v5", "v4"] = _s("v5", "obs-websocket protocol version.", kind="str",
+                                       choices=("v5", "v4"))
+
+    def __repr__(self) -> str:  # never show the password
+        return (f"ObsConnectionSettings(name={self.name!r}, url={self.url!r}, "
+                f"role={self.role!r}, protocol={self.protocol!r})")
+
+
+SECTIONS: dict[str, type[Any]] = {
+    "station": StationSettings,
+    "udp": UdpSettings,
+    "http": HttpSettings,
+    "log": LogSettings,
+    "store": StoreSettings,
+    "playback": PlaybackSettings,
+    "review": ReviewSettings,
+    "flags": FlagsSettings,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One row of the table."""
+
+    name: str  # dotted: "udp.port"; "obs[].url" for the entries of the `[[obs]]` array
+    kind: Kind
+    default: Any
+    help: str
+    optional: bool = False
+    secret: bool = False
+    choices: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    default_doc: str | None = None
+
+    @property
+    def section(self) -> str:
+        return self.name.split(".", 1)[0].removesuffix("[]")
+
+    @property
+    def key(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    @property
+    def env(self) -> str:
+        return env_name(self.name)
+
+    @property
+    def flag(self) -> str:
+        return cli_flag(self.name)
+
+
+def env_name(name: str) -> str:
+    """`udp.port` → `RESTRIKE_UDP_PORT`."""
+    return "RESTRIKE_" + name.replace("[]", "").replace(".", "_").upper()
+
+
+def cli_flag(name: str) -> str:
+    """`udp.port` → `--udp-port` (the station's flags follow this form)."""
+    return "--" + name.replace("[]", "").replace(".", "-").replace("_", "-")
+
+
+def _rows(prefix: str, cls: type[Any]) -> list[Setting]:
+    rows = []
+    for f in dataclasses.fields(cls):
+        m = f.metadata
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:  # pragma: no cover - every field has a default
+            default = None
+        rows.append(Setting(f"{prefix}.{f.name}", m["kind"], default, m["help"], m["optional"],
+                            m["secret"], m["choices"], m["min"], m["max"], m["default_doc"]))
+    return rows
+
+
+def _table() -> tuple[Setting, ...]:
+    rows: list[Setting] = []
+    for section, cls in SECTIONS.items():
+        rows.extend(_rows(section, cls))
+    rows.append(Setting("obs", "obs", (), "OBS connections: an array of tables `[[obs]]` with "
+                        "the keys below; none by default."))
+    rows.extend(_rows("obs[]", ObsConnectionSettings))
+    return tuple(rows)
+
+
+SETTINGS: tuple[Setting, ...] = _table()
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def setting(name: str) -> Setting:
+    """The row of `name` (KeyError if there is none)."""
+    return _BY_NAME[name]
