@@ -131,3 +131,9 @@ async def test_every_action_has_a_route() -> None:
             assert r.status_code in (404, 503), (action, r.text)
             if r.status_code == 404:
                 assert action == "open" and "no such file" in r.json()["detail"]
+
+
+def test_every_action_is_documented() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "playback.md").read_text(encoding="utf-8")
+    assert "GET /api/v1/playback" in text and "POST /api/v1/playback/{action}" in text
+    assert [a for a in ACTIONS if f"| `{a}` |" not in text] == []

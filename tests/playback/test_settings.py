@@ -73,3 +73,13 @@ def test_settings_table_documents_every_field() -> None:
     if docs.exists():
         text = docs.read_text(encoding="utf-8")
         assert [n for n in names if f"`{n}`" not in text] == []
+
+
+def test_from_station_section_maps_empty_path_to_search() -> None:
+    from restrike.config.table import PlaybackSettings as StationPlayback
+
+    section = StationPlayback(screen=1, fullscreen=True, extra_args=("--hwdec=no",))
+    s = PlaybackSettings.from_station(section, vo="null")
+    assert (s.mpv_path, s.screen, s.fullscreen, s.extra_args, s.vo) == (
+        None, 1, True, ("--hwdec=no",), "null"
+    )  # fmt: skip

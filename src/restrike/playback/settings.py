@@ -106,6 +106,18 @@ class PlaybackSettings:
             kwargs[key] = _coerce(key, known[key].default, value, source)
         return cls(**kwargs)
 
+    @classmethod
+    def from_station(cls, section: Any, **overrides: Any) -> PlaybackSettings:
+        """From the station's ``[playback]`` section (``restrike.config``'s dataclass, or any
+        object with some of these attribute names); ``overrides`` set the rest."""
+        values = {
+            f.name: getattr(section, f.name)
+            for f in dataclasses.fields(cls)
+            if hasattr(section, f.name)
+        }
+        values.update(overrides)
+        return cls.from_mapping(values, source="station settings")
+
 
 def _coerce(key: str, default: Any, value: Any, source: str) -> Any:
     def bad(kind: str) -> ConfigError:
