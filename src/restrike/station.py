@@ -110,6 +110,7 @@ class StationConfig:
     batch_ms: float = 2.0
     switch_interval: float | None = 0.001
     db_path: Path | None = None
+    serve_http: bool = True  # False: tests mount `create_app(station)` themselves
     effective_settings: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -395,7 +396,7 @@ class Station:
             sys.setswitchinterval(self.config.switch_interval)
         self.bus.bind(asyncio.get_running_loop())
         self.started_at = time.time()
-        if self.api is None:
+        if self.api is None and self.config.serve_http:
             from restrike.api.server import ApiComponent
 
             self.api = ApiComponent(self.config.http_host, self.config.http_port)

@@ -36,7 +36,9 @@ def create_app(station: Station) -> FastAPI:
     hub = LiveHub(station)
     app.state.station = station
     app.state.hub = hub
-    app.include_router(make_router(station))
+    core = make_router(station)
+    app.state.readers = core.readers  # type: ignore[attr-defined]
+    app.include_router(core)
 
     @app.websocket("/ws/live")
     async def ws_live(websocket: WebSocket) -> None:

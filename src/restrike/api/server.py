@@ -44,11 +44,13 @@ class ApiComponent:
         self._task: asyncio.Task[Any] | None = None
         self.sock: socket.socket | None = None
         self.stopped = False
+        self.app: Any = None
 
     async def start(self, station: Station) -> None:
         from restrike.api.app import create_app
 
         app = create_app(station)
+        self.app = app
         self.hub = app.state.hub
         try:
             sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET,
@@ -94,6 +96,8 @@ class ApiComponent:
                 self._task.cancel()
         if self.sock is not None:
             self.sock.close()
+        if self.app is not None:
+            self.app.state.readers.close()
 
     def health(self) -> dict[str, Any]:
         if self.server is None:

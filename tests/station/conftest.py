@@ -1,0 +1,3 @@
+"""Fixtures of the station tests (defined in tests/station/fixtures.py)."""
+
+from tests.station.fixtures import api, station  # noqa: F401

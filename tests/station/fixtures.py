@@ -1,0 +1,200 @@
+"""Station fixtures shared by tests/station and tests/api.
+
+* ``station``: an in-process `Station` on free ports (UDP on 127.0.0.1, no HTTP
+  server), with a temp data folder;
+* ``api``: an httpx client on that station's FastAPI app through ASGITransport;
+* ``StationProcess``: the real ``python -m restrike run`` as a subprocess, for the
+  end-to-end tests (real sockets, real SQLite, kill -9).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from restrike.api import create_app
+from restrike.protocol import encode, parse
+from restrike.station import Station, StationConfig
+
+__all__ = [
+    "StationProcess",
+    "api",
+    "free_port",
+    "match_datagrams",
+    "send_udp",
+    "station",
+    "wait_until",
+]
+
+# A short but complete match in the documented text form; encoded to the real style.
+MATCH_TEXT = [
+    "pre;FightLoaded;",
+    "at1;KIM;KIM Minsu;KOR;at2;DOE;John DOE;USA;",
+    "mch;101;Round of 16;MEN -80kg;;#0000ff;#ffffff;#ff0000;#ffffff;9001;Senior;3;120;cntDown;",
+    "wg1;0;wg2;0;",
+    "wrd;rd1;0;rd2;0;rd3;0;",
+    "s11;0;s21;0;s12;0;s22;0;s13;0;s23;0;",
+    "sc1;0;sc2;0;",
+    "clk;2:00;",
+    "rnd;1;",
+    "rdy;FightReady;",
+    "clk;2:00;start;",
+    "clk;1:59;",
+    "pt1;3;",
+    "s11;3;s21;0;s12;0;s22;0;s13;0;s23;0;",
+    "sc1;3;sc2;0;",
+    "clk;1:58;",
+    "pt2;1;",
+    "s11;3;s21;1;s12;0;s22;0;s13;0;s23;0;",
+    "sc1;3;sc2;1;",
+    "wg1;0;wg2;1;",
+    "clk;1:57;stop;",
+    "win;BLUE;",
+    "wmh;KIM Minsu;3-1 PTF;",
+]
+
+
+def match_datagrams(style: str = "real") -> list[bytes]:
+    """The match above, one datagram per group the way tkStrike sends it."""
+    messages = [m for line in MATCH_TEXT for m in parse(line.encode())]
+    return encode(messages, style=style)  # type: ignore[arg-type]
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def send_udp(port: int, datagrams: Iterable[bytes], host: str = "127.0.0.1",
+             pause: float = 0.0) -> int:
+    count = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for data in datagrams:
+            s.sendto(data, (host, port))
+            count += 1
+            if pause:
+                time.sleep(pause)
+    return count
+
+
+async def wait_until(check: Callable[[], Any], timeout: float = 5.0,
+                     interval: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture
+async def station(tmp_path: Path) -> AsyncIterator[Station]:
+    config = StationConfig(data_dir=tmp_path / "data", udp_host="127.0.0.1", udp_port=0,
+                           http_port=0, serve_http=False, receive_buffer=1 << 20)
+    st = Station(config)
+    await st.start()
+    try:
+        yield st
+    finally:
+        await st.stop()
+
+
+@pytest.fixture
+async def api(station: Station) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(station)
+    await app.state.hub.start()
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://station") as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
+    finally:
+        await app.state.hub.stop()
+        app.state.readers.close()
+
+
+class StationProcess:
+    """``python -m restrike run`` on free ports with its own data folder."""
+
+    def __init__(self, data_dir: Path, *, udp_port: int | None = None,
+                 http_port: int | None = None, extra: list[str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.udp_port = udp_port or free_port(socket.SOCK_DGRAM)
+        self.http_port = http_port or free_port()
+        self.extra = extra or []
+        self.proc: subprocess.Popen[str] | None = None
+        self.output = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def args(self) -> list[str]:
+        return [sys.executable, "-m", "restrike", "run", "--no-browser",
+                "--data-dir", str(self.data_dir), "--udp-host", "127.0.0.1",
+                "--udp-port", str(self.udp_port), "--http-host", "127.0.0.1",
+                "--http-port", str(self.http_port), *self.extra]
+
+    def start(self, timeout: float = 20.0) -> StationProcess:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {k: v for k, v in env.items() if not k.startswith("RESTRIKE_")}
+        self.proc = subprocess.Popen(self.args(), stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.output = self.proc.stdout.read() if self.proc.stdout else ""
+                raise AssertionError(f"station exited with {self.proc.returncode}:\n"
+                                     f"{self.output}")
+            try:
+                if httpx.get(self.url + "/api/health", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise AssertionError(f"station did not become healthy:\n{self.output}")
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return httpx.get(self.url + path, params=params, timeout=5.0)
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown stage runs."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+        self._collect()
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._collect()
+        return self.proc.returncode
+
+    def _collect(self) -> None:
+        if self.proc is not None and self.proc.stdout is not None:
+            self.output += self.proc.stdout.read()
+            self.proc.stdout.close()
