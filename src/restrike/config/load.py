@@ -97,6 +97,11 @@ class Settings:
 
         return describe(self)
 
+    def as_dict(self) -> dict[str, Any]:
+        """{section: {key: value}} (JSON-ready, secrets masked)."""
+        result: dict[str, Any] = self.describe()["settings"]
+        return result
+
     def to_toml(self, *, sources: bool = False) -> str:
         """The configuration as a TOML file (secrets masked), optionally with sources."""
         from restrike.config.render import to_toml
@@ -108,9 +113,9 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("restrike", appauthor=False))
 
 
-def load_settings(config_file: Path | str | None = None, *,
-                  env: Mapping[str, str] | None = None,
-                  cli: Mapping[str, Any] | None = None) -> Settings:
+def load_settings(config_file: Path | str | None = None,
+                  cli: Mapping[str, Any] | None = None, *,
+                  env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings; ConfigError naming the setting and its source when one is wrong.
 
     `config_file` None: the file named by RESTRIKE_CONFIG if set, else none. `env`
