@@ -47,7 +47,12 @@ async def test_scenes_and_switch_event(fake_v4: FakeObsV4) -> None:
     async with ObsClientV4(fake_v4.url) as obs:
         events: list[ObsEvent] = []
         seen = asyncio.Event()
-        obs.subscribe(lambda e: (events.append(e), seen.set()))
+
+        def on_event(event: ObsEvent) -> None:
+            events.append(event)
+            seen.set()
+
+        obs.subscribe(on_event)
         assert await obs.create_scene("Podium") is True
         assert await obs.create_scene("Podium") is False
         await obs.switch_scene("Podium")

@@ -32,7 +32,8 @@ async def test_connect_with_password(obs_with_password: HeadlessObs) -> None:
         assert version.obs_version.startswith("29.")
         assert version.websocket_version.startswith("5.")
         assert "Scene" in await obs.list_scenes()
-    assert obs.state is ConnectionState.CLOSED
+    final_state: ConnectionState = obs.state
+    assert final_state is ConnectionState.CLOSED
 
 
 async def test_connect_without_password(obs_open: HeadlessObs) -> None:

@@ -70,7 +70,9 @@ def test_identify_needs_a_password_when_obs_asks() -> None:
     request_id=st.text(min_size=1, max_size=10),
     data=st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8), max_size=4),
 )
-def test_request_envelope_round_trip(request_type: str, request_id: str, data: dict) -> None:
+def test_request_envelope_round_trip(
+    request_type: str, request_id: str, data: dict[str, object]
+) -> None:
     msg = json.loads(wire_v5.encode_request(request_type, request_id, data))
     assert msg["op"] == 6
     assert msg["d"]["requestType"] == request_type
@@ -113,7 +115,7 @@ def test_decode_bad_envelopes() -> None:
         ("InputCreated", {"inputName": "x"}, OtherEvent("InputCreated", {"inputName": "x"})),
     ],
 )
-def test_v5_events_are_typed(event_type: str, data: dict, expected: object) -> None:
+def test_v5_events_are_typed(event_type: str, data: dict[str, object], expected: object) -> None:
     msg = wire_v5.decode(json.dumps({"op": 5, "d": {"eventType": event_type,
                                                     "eventIntent": 64, "eventData": data}}))
     assert isinstance(msg, wire_v5.EventMessage)
