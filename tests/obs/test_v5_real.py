@@ -15,8 +15,10 @@ from restrike.obs import (
     ConnectionState,
     CurrentProgramSceneChanged,
     ObsClient,
+    ObsConnectionSettings,
     ObsControl,
     ObsEvent,
+    ObsPool,
 )
 from restrike.obs.headless import HeadlessObs
 from tests.peers.obs import OBS_PASSWORD, StartObs
@@ -123,4 +125,9 @@ async def test_replay_buffer_disabled_explains_how_to_enable(start_obs: StartObs
             await obs.start_replay_buffer()
     assert str(err.value) == REPLAY_BUFFER_HELP
     assert "Settings → Output → Replay Buffer" in str(err.value)
-    assert err.value.code is not None
+    assert err.value.code == 604
+    settings = ObsConnectionSettings("court", obs_proc.url, role="recording")
+    async with ObsPool([settings]) as pool:
+        await pool.get("court").wait_connected(10)
+        status = pool.get("court").status
+        assert status.connected and status.error == REPLAY_BUFFER_HELP

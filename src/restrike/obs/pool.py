@@ -156,14 +156,17 @@ class ObsConnection:
         scene = await client.current_scene()
         record = await client.recording_status()
         stream = await client.streaming_status()
+        note: str | None = None
         try:
             replay = (await client.replay_buffer_status()).active
         except ObsError as err:
             if isinstance(err, ObsUnavailable):
                 raise
             replay = False
+            if self.settings.serves("recording"):
+                note = str(err)  # e.g. how to enable the replay buffer in OBS
         self._update(scene=scene, recording=record.active, streaming=stream.active,
-                     stream_reconnecting=stream.reconnecting, replay_buffer=replay)
+                     stream_reconnecting=stream.reconnecting, replay_buffer=replay, error=note)
         return self._status
 
     # -- life-cycle ---------------------------------------------------------------
