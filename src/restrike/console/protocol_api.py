@@ -1,0 +1,159 @@
+"""``/api/v1/protocol``: view, check, edit, upload or reset the protocol definition.
+
+The text is validated with ``restrike.protocol.parse_schema`` before anything is
+written; a refusal is 422 ``{"detail": {"message", "line", "path"}}`` so the console
+can point at the line. The station reads the definition at start-up, so a saved
+file is used after a restart unless the station passes a ``reload`` hook.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from restrike.errors import ProtocolError
+from restrike.protocol import Schema, parse_schema
+
+__all__ = ["ProtocolFiles", "make_protocol_router"]
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 1_000_000
+SHIPPED = "wt-udp-2.3.wtp"
+CUSTOM_NAME = "protocol.wtp"
+
+
+class ProtocolText(BaseModel):
+    text: str = Field(max_length=MAX_BYTES)
+
+
+def _shipped_text() -> str:
+    return resources.files("restrike.protocol").joinpath(SHIPPED).read_text("utf-8")
+
+
+def _summary(schema: Schema) -> dict[str, Any]:
+    return {"name": schema.name, "version": schema.version, "messages": len(schema.messages)}
+
+
+def _refusal(err: ProtocolError) -> HTTPException:
+    where = f"{err.path}:{err.line}" if err.line is not None else err.path
+    message = str(err).removeprefix(f"{where}: ")
+    return HTTPException(422, {"message": message, "line": err.line, "path": err.path})
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class ProtocolFiles:
+    """Where the definition in use comes from and where an edited one is written."""
+
+    def __init__(self, active: Path | None, data_dir: Path | None,
+                 select: Callable[[Path | None], None] | None = None,
+                 reload: Callable[[Schema], bool] | None = None) -> None:
+        self.active = active
+        self.data_dir = data_dir
+        self.select = select
+        self.reload = reload
+
+    def target(self) -> Path:
+        if self.active is not None:
+            return self.active
+        if self.data_dir is None:
+            raise HTTPException(409, "no data folder to save a custom protocol file in")
+        return self.data_dir / CUSTOM_NAME
+
+    def read(self) -> tuple[str, str | None]:
+        if self.active is None:
+            return _shipped_text(), None
+        try:
+            return self.active.read_text(encoding="utf-8"), str(self.active)
+        except (OSError, UnicodeDecodeError) as err:
+            raise HTTPException(500, f"cannot read {self.active}: {err}") from err
+
+    def save(self, text: str) -> dict[str, Any]:
+        schema = self.check(text)
+        path = self.target()
+        try:
+            atomic_write(path, text)
+        except OSError as err:
+            raise HTTPException(500, f"cannot write {path}: {err}") from err
+        changed_file = self.active != path
+        if changed_file and self.select is not None:
+            self.select(path)
+        self.active = path
+        live = bool(self.reload and self.reload(schema))
+        log.info("protocol definition saved to %s (%s messages)", path, len(schema.messages))
+        return {**_summary(schema), "path": str(path), "custom": True, "restart": not live}
+
+    @staticmethod
+    def check(text: str, source: str = "<edited>") -> Schema:
+        try:
+            return parse_schema(text, source)
+        except ProtocolError as err:
+            raise _refusal(err) from err
+
+
+def make_protocol_router(files: ProtocolFiles) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/protocol", tags=["console"])
+
+    @router.get("")
+    def get_protocol() -> dict[str, Any]:
+        """The definition in use: its text, where it comes from and a summary."""
+        text, path = files.read()
+        try:
+            schema = parse_schema(text, path or SHIPPED)
+            summary = _summary(schema)
+        except ProtocolError as err:
+            summary = {"name": None, "version": None, "messages": 0, "error": str(err)}
+        return {**summary, "text": text, "path": path, "source": path or SHIPPED,
+                "custom": path is not None}
+
+    @router.put("")
+    def put_protocol(body: ProtocolText, check: bool = False) -> dict[str, Any]:
+        """Validate (``?check=1``) or validate and save the edited text."""
+        if check:
+            return {**_summary(files.check(body.text)), "saved": False}
+        return files.save(body.text)
+
+    @router.post("")
+    async def upload_protocol(request: Request) -> dict[str, Any]:
+        """Upload a definition file as the raw request body (any text content type)."""
+        data = await request.body()
+        if len(data) > MAX_BYTES:
+            raise HTTPException(413, f"protocol file larger than {MAX_BYTES} bytes")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise HTTPException(422, {"message": f"not UTF-8 text: {err}", "line": None,
+                                      "path": request.headers.get("x-filename")}) from err
+        text = text.replace("\r\n", "\n")
+        return files.save(text)
+
+    @router.delete("")
+    def reset_protocol() -> dict[str, Any]:
+        """Go back to the shipped definition (the custom file is kept on disk)."""
+        if files.select is not None:
+            files.select(None)
+        files.active = None
+        schema = parse_schema(_shipped_text(), SHIPPED)
+        return {**_summary(schema), "path": None, "custom": False, "restart": True}
+
+    return router

@@ -1,0 +1,124 @@
+"""``make_router``: the console page, its static files, the overlays and the console API.
+
+Static files are served by a plain route (not a mounted app) so the station's single
+``include_router`` call brings everything. Paths are resolved and kept inside the web
+folder; files are sent with ``no-cache`` so an upgraded station is picked up on reload.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, RedirectResponse
+
+from restrike.console.interfaces import ipv4_interfaces
+from restrike.console.protocol_api import ProtocolFiles, make_protocol_router
+from restrike.console.settings_api import SettingsService, make_settings_router
+
+__all__ = ["OVERLAYS", "WEB_ROOT", "make_router"]
+
+log = logging.getLogger(__name__)
+
+WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+
+#: id → (title, path, description): listed in the console with a copy button.
+OVERLAYS: tuple[dict[str, str], ...] = (
+    {"id": "scoreboard-broadcast", "title": "Scoreboard — broadcast theme",
+     "path": "/overlays/scoreboard.html?theme=broadcast",
+     "description": "Lower-third bar: flags, names, scores, warnings, round and clock."},
+    {"id": "scoreboard-minimal", "title": "Scoreboard — minimal theme",
+     "path": "/overlays/scoreboard.html?theme=minimal",
+     "description": "Compact corner scoreboard for a busy picture."},
+    {"id": "intro", "title": "Athlete introduction",
+     "path": "/overlays/intro.html",
+     "description": "Both athletes with flags when a match is loaded (or on demand)."},
+    {"id": "review", "title": "Video review started / closed",
+     "path": "/overlays/review.html",
+     "description": "Animated banner while a challenge is reviewed, then the decision."},
+    {"id": "winner", "title": "Winner",
+     "path": "/overlays/winner.html",
+     "description": "The winner with flag, score and decision at the end of a match."},
+)
+
+_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
+          ".html": "text/html", ".svg": "image/svg+xml", ".json": "application/json",
+          ".woff2": "font/woff2", ".png": "image/png"}
+_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+
+
+def _file(root: Path, rel: str) -> FileResponse:
+    """A file under ``root``; 404 for anything missing or outside it (``..``, absolute)."""
+    if not rel or "\x00" in rel:
+        raise HTTPException(404, "not found")
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise HTTPException(404, f"not found: {rel}")
+    media = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
+    return FileResponse(path, media_type=media or "application/octet-stream", headers=_HEADERS)
+
+
+def make_router(
+    *,
+    config_file: Path | None = None,
+    protocol_file: Path | None = None,
+    data_dir: Path | None = None,
+    settings: Mapping[str, Any] | None = None,
+    apply: Callable[[dict[str, Any]], list[str]] | None = None,
+    reload_protocol: Callable[[Any], bool] | None = None,
+    web_root: Path | None = None,
+) -> APIRouter:
+    """The console's routes.
+
+    ``config_file`` is the TOML file the settings page writes (created if missing);
+    ``protocol_file`` the definition in use (None: the shipped one); ``data_dir`` where
+    an edited definition is kept; ``settings`` the effective settings (dotted names,
+    as the station resolved them); ``apply(changed)`` applies changed settings live
+    and returns the names it applied; ``reload_protocol(schema)`` swaps the parser's
+    definition live (returns True if it did).
+    """
+    root = (web_root or WEB_ROOT).resolve()
+    overlays_root = root / "overlays"
+    service = SettingsService(config_file, effective=settings, apply=apply)
+
+    def select_protocol(path: Path | None) -> None:
+        service.set_protocol_file(path)
+
+    files = ProtocolFiles(protocol_file, data_dir, select=select_protocol, reload=reload_protocol)
+    router = APIRouter(tags=["console"])
+
+    @router.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return _file(root, "index.html")
+
+    @router.get("/ui/{rel:path}", include_in_schema=False)
+    def ui_file(rel: str) -> FileResponse:
+        return _file(root, rel)
+
+    @router.get("/overlays", include_in_schema=False)
+    def overlays_index() -> RedirectResponse:
+        return RedirectResponse("/#/overlays")
+
+    @router.get("/overlays/{rel:path}", include_in_schema=False)
+    def overlay_file(rel: str) -> FileResponse:
+        if rel and "." not in rel.rsplit("/", 1)[-1]:
+            rel += ".html"
+        return _file(overlays_root, rel)
+
+    @router.get("/api/v1/overlays")
+    def list_overlays() -> dict[str, Any]:
+        """The overlay pages for OBS browser sources (1920×1080, transparent)."""
+        return {"width": 1920, "height": 1080, "overlays": list(OVERLAYS)}
+
+    @router.get("/api/v1/interfaces")
+    def interfaces() -> list[dict[str, Any]]:
+        """This machine's IPv4 interfaces (name, address, netmask, broadcast, up)."""
+        return ipv4_interfaces()
+
+    router.include_router(make_settings_router(service))
+    router.include_router(make_protocol_router(files))
+    return router

@@ -1,0 +1,345 @@
+"""``/api/v1/settings``: the settings page's view of the table, and saving to the TOML file.
+
+Every value is checked by ``restrike.config`` itself (the same code that reads the file
+at start-up), one setting at a time so each refusal names its own field. The file is
+rewritten whole (comments are not kept) through a temporary file. What can change
+without a restart is applied at once (log levels here; more through the station's
+``apply`` hook); the answer says which changes wait for a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from restrike.config import MASK, SETTINGS, ConfigError, load_settings
+from restrike.config.table import SECTIONS
+from restrike.console.protocol_api import atomic_write
+from restrike.errors import ObsAuthError, ObsError
+
+__all__ = ["SettingsService", "make_settings_router", "toml_text"]
+
+log = logging.getLogger(__name__)
+
+_ROWS = {s.name: s for s in SETTINGS if not s.name.startswith("obs")}
+_OBS_KEYS = [s.name.split(".", 1)[1] for s in SETTINGS if s.name.startswith("obs[].")]
+#: Changes the console applies itself, without the station's help.
+LIVE_HERE = frozenset({"log.level", "log.levels"})
+_KIND_TYPE = {"int": "int", "float": "float", "bool": "bool", "list": "list",
+              "levels": "table", "level": "str", "host": "str", "path": "str", "str": "str"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _toml_value(value: Any) -> str:
+    value = _plain(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def toml_text(data: Mapping[str, Any]) -> str:
+    """``{section: {key: value}, "obs": [{...}]}`` as a TOML file."""
+    lines = ["# reStrike settings, written by the console (restrike.console)."]
+    for section in SECTIONS:
+        table = data.get(section) or {}
+        if not table:
+            continue
+        lines.append(f"\n[{section}]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in table.items())
+    for entry in data.get("obs") or []:
+        lines.append("\n[[obs]]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in entry.items()
+                     if value is not None)
+    return "\n".join(lines) + "\n"
+
+
+class SettingsBody(BaseModel):
+    values: dict[str, Any] = Field(description="Dotted setting name → new value; "
+                                               "`obs` → the whole list of connections.")
+
+
+class ObsTestBody(BaseModel):
+    name: str | None = None
+    url: str = Field(min_length=1, max_length=500)
+    password: str | None = None
+    protocol: str = "v5"
+
+
+class SettingsService:
+    """Reads and writes the settings file; knows what the running station uses."""
+
+    def __init__(self, config_file: Path | None, *, effective: Any = None,
+                 apply: Callable[[dict[str, Any]], list[str]] | None = None) -> None:
+        self.config_file = config_file
+        self.effective = effective
+        self.apply = apply
+
+    # -- reading --
+
+    def file_data(self) -> dict[str, Any]:
+        if self.config_file is None or not self.config_file.exists():
+            return {}
+        try:
+            with self.config_file.open("rb") as fh:
+                return tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise HTTPException(409, f"cannot read {self.config_file}: {err}") from err
+
+    def _effective(self, name: str) -> Any:
+        eff = self.effective
+        if eff is None:
+            return None
+        try:
+            if hasattr(eff, "get") and not isinstance(eff, Mapping):
+                return eff.get(name)
+            if isinstance(eff, Mapping):
+                section, key = name.split(".", 1)
+                if name in eff:
+                    return eff[name]
+                return (eff.get(section) or {}).get(key)
+        except (AttributeError, KeyError, ValueError):
+            return None
+        return None
+
+    def _sources(self) -> Mapping[str, str]:
+        return getattr(self.effective, "sources", None) or {}
+
+    def describe(self) -> dict[str, Any]:
+        data = self.file_data()
+        sources = self._sources()
+        rows = []
+        for name, row in _ROWS.items():
+            section, key = name.split(".", 1)
+            in_file = key in (data.get(section) or {})
+            value = (data.get(section) or {}).get(key) if in_file else row.default
+            running = self._effective(name)
+            source = sources.get(name, "")
+            if row.secret and value:
+                value = MASK
+            rows.append({
+                "name": name, "section": section, "key": key,
+                "type": _KIND_TYPE.get(row.kind, "str"), "kind": row.kind,
+                "default": _plain(row.default), "value": _plain(value), "in_file": in_file,
+                "running": None if row.secret else _plain(running),
+                "source": source,
+                "overridden": source.startswith(("environment", "command-line")),
+                "help": row.help, "choices": list(row.choices) if row.choices else None,
+                "min": row.min, "max": row.max, "optional": row.optional, "secret": row.secret,
+                "live": name in LIVE_HERE or name in self.live_names(),
+            })
+        return {"file": str(self.config_file) if self.config_file else None,
+                "settings": rows, "obs": self._obs_public(data.get("obs") or [])}
+
+    def live_names(self) -> frozenset[str]:
+        names = getattr(self.apply, "live", None)
+        return frozenset(names or ())
+
+    @staticmethod
+    def _obs_public(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**e, "password": MASK if e.get("password") else ""} for e in entries]
+
+    # -- checking and writing --
+
+    def _check(self, data: Mapping[str, Any]) -> str | None:
+        """None if ``data`` (a file's content) loads; else the refusal text."""
+        folder = self.config_file.parent if self.config_file else Path(tempfile.gettempdir())
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".restrike-check-", suffix=".toml", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(toml_text(data))
+            load_settings(tmp, env={}, cli=None)
+        except ConfigError as err:
+            return str(err).replace(f" (config file {tmp})", "").replace(f"{tmp}: ", "")
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        return None
+
+    def _merge_obs(self, new: Any, old: list[dict[str, Any]]) -> Any:
+        if not isinstance(new, list):
+            return new
+        by_name = {e.get("name"): e for e in old}
+        out = []
+        for entry in new:
+            if not isinstance(entry, dict):
+                out.append(entry)
+                continue
+            entry = {k: v for k, v in entry.items() if k in _OBS_KEYS or k not in ("has_password",)}
+            if entry.get("password") in (MASK, None):
+                previous = by_name.get(entry.get("name")) or {}
+                if previous.get("password"):
+                    entry["password"] = previous["password"]
+                else:
+                    entry.pop("password", None)
+            out.append(entry)
+        return out
+
+    def update(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        data = self.file_data()
+        candidate = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+        errors: list[dict[str, str]] = []
+        changed: dict[str, Any] = {}
+        for name, value in values.items():
+            if name == "obs":
+                merged = self._merge_obs(value, data.get("obs") or [])
+                problem = self._check({"obs": merged})
+                if problem:
+                    errors.append({"name": "obs", "message": problem})
+                else:
+                    candidate["obs"] = merged
+                    changed["obs"] = merged
+                continue
+            row = _ROWS.get(name)
+            if row is None:
+                errors.append({"name": name, "message": f"unknown setting {name}"})
+                continue
+            section, key = name.split(".", 1)
+            if row.secret and value == MASK:
+                continue
+            table = candidate.setdefault(section, {})
+            if value is None or (value == "" and (row.optional or row.kind == "path")):
+                table.pop(key, None)
+                changed[name] = None
+                continue
+            problem = self._check({section: {key: value}})
+            if problem:
+                errors.append({"name": name, "message": _short(problem, name)})
+                continue
+            table[key] = value
+            changed[name] = value
+        if errors:
+            names = ", ".join(e["name"] for e in errors)
+            raise HTTPException(422, {"message": f"not saved, {len(errors)} invalid: {names} — "
+                                      + "; ".join(e["message"] for e in errors),
+                                      "errors": errors})
+        if not changed:
+            return {"saved": [], "applied": [], "restart": [], "file": self._file_text()}
+        whole = self._check(candidate)
+        if whole:
+            raise HTTPException(422, {"message": f"not saved: {whole}",
+                                      "errors": [{"name": _name_in(whole), "message": whole}]})
+        target = self.config_file
+        if target is None:
+            raise HTTPException(409, "the station runs without a settings file "
+                                     "(start it with --config FILE to save settings)")
+        try:
+            atomic_write(target, toml_text(candidate))
+        except OSError as err:
+            raise HTTPException(500, f"cannot write {target}: {err}") from err
+        log.info("settings saved to %s: %s", target, ", ".join(changed))
+        applied = self._apply(changed)
+        overridden = [n for n in changed if self._sources().get(n, "").startswith(
+            ("environment", "command-line"))]
+        return {"saved": list(changed), "applied": applied,
+                "restart": [n for n in changed if n not in applied],
+                "overridden": overridden, "file": str(target),
+                "obs": self._obs_public(list(candidate.get("obs") or []))}
+
+    def _file_text(self) -> str | None:
+        return str(self.config_file) if self.config_file else None
+
+    def _apply(self, changed: dict[str, Any]) -> list[str]:
+        applied: list[str] = []
+        if "log.level" in changed:
+            level = str(changed["log.level"] or "INFO").upper()
+            logging.getLogger().setLevel(level)
+            applied.append("log.level")
+        if "log.levels" in changed:
+            for component, level in (changed["log.levels"] or {}).items():
+                logging.getLogger(component).setLevel(str(level).upper())
+            applied.append("log.levels")
+        rest = {k: v for k, v in changed.items() if k not in LIVE_HERE}
+        if rest and self.apply is not None:
+            try:
+                applied.extend(n for n in self.apply(rest) if n in rest)
+            except Exception:  # a failing hook must not lose the saved file
+                log.exception("applying settings live failed")
+        return applied
+
+    def set_protocol_file(self, path: Path | None) -> None:
+        """Point ``station.protocol_file`` at ``path`` (None: the shipped definition)."""
+        if self.config_file is None:
+            return
+        self.update({"station.protocol_file": str(path) if path else None})
+
+
+def _short(message: str, name: str) -> str:
+    """``udp.port: must be ...`` → ``must be ...`` (the field shows the name already)."""
+    return re.sub(rf"^{re.escape(name)}\s*:\s*", "", message)
+
+
+def _name_in(message: str) -> str:
+    match = re.match(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+)?)", message)
+    return match.group(1) if match else ""
+
+
+async def _test_obs(body: ObsTestBody, service: SettingsService) -> dict[str, Any]:
+    from restrike.obs import ObsClient, ObsClientV4
+
+    password = body.password
+    if password == MASK and body.name:
+        for entry in service.file_data().get("obs") or []:
+            if entry.get("name") == body.name:
+                password = entry.get("password") or None
+    if not body.url.startswith(("ws://", "wss://")):
+        raise HTTPException(422, f"url must start with ws:// or wss://, not {body.url!r}")
+    cls = ObsClientV4 if body.protocol == "v4" else ObsClient
+    try:
+        async with asyncio.timeout(8):
+            async with cls(body.url, password or None, request_timeout=3.0,
+                           connect_timeout=3.0) as obs:
+                version = await obs.get_version()
+    except ObsAuthError as err:
+        raise HTTPException(403, f"OBS refused the password: {err}") from err
+    except (ObsError, TimeoutError, OSError) as err:
+        raise HTTPException(502, f"cannot reach OBS at {body.url}: {err or 'timed out'}") from err
+    return {"ok": True, "obs_version": version.obs_version,
+            "websocket_version": version.websocket_version}
+
+
+def make_settings_router(service: SettingsService) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/settings", tags=["console"])
+
+    @router.get("")
+    def get_settings() -> dict[str, Any]:
+        """Every setting: value in the file (or default), running value, source, help."""
+        return service.describe()
+
+    @router.put("")
+    def put_settings(body: SettingsBody) -> dict[str, Any]:
+        """Validate and save; 422 ``{"detail": {"message", "errors": [{name, message}]}}``."""
+        return service.update(body.values)
+
+    @router.post("/obs/test")
+    async def test_obs(body: ObsTestBody) -> dict[str, Any]:
+        """Connect to an OBS (saved or not) and report its version."""
+        return await _test_obs(body, service)
+
+    return router

@@ -1,0 +1,62 @@
+// Console entry point: hash routing between views, keyboard shortcuts, one live client.
+
+import { toast } from "./api.js";
+import { ArchiveView } from "./archive.js";
+import { DiagnosticsView } from "./diagnostics.js";
+import { LiveClient } from "./live.js";
+import { LiveView } from "./liveview.js";
+import { renderOverlayList } from "./overlaylist.js";
+import { SettingsView } from "./settings.js";
+
+const VIEWS = ["live", "archive", "settings", "diagnostics", "overlays"];
+
+let liveView = null;
+const client = new LiveClient({ render: (m, dirty, fresh) => liveView && liveView.render(m, dirty, fresh) });
+liveView = new LiveView(client);
+const archive = new ArchiveView();
+const settings = new SettingsView();
+const diagnostics = new DiagnosticsView(client);
+window.restrike = { client }; // for support and for the UI tests
+client.start();
+
+function route() {
+  const name = (location.hash.match(/^#\/(\w+)/) || [])[1];
+  const view = VIEWS.includes(name) ? name : "live";
+  for (const v of VIEWS) {
+    document.getElementById(`view-${v}`).classList.toggle("active", v === view);
+    const link = document.querySelector(`nav.views a[data-view="${v}"]`);
+    if (v === view) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+  }
+  document.title = `reStrike VTA — ${view}`;
+  if (view === "archive") archive.show();
+  if (view === "settings") settings.show();
+  if (view === "diagnostics") diagnostics.show(); else diagnostics.hide();
+  if (view === "overlays") renderOverlayList();
+}
+addEventListener("hashchange", route);
+route();
+
+function typing(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+}
+
+addEventListener("keydown", (e) => {
+  if (e.altKey && !e.ctrlKey && !e.metaKey && /^[1-5]$/.test(e.key)) {
+    location.hash = `#/${VIEWS[Number(e.key) - 1]}`;
+    e.preventDefault();
+    return;
+  }
+  if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target) || e.repeat) return;
+  const key = e.key.toLowerCase();
+  if (key === "r") { e.preventDefault(); liveView.replay(); }
+  else if (key === "c") { e.preventDefault(); liveView.closeReview(); }
+  else if (key === "m") {
+    e.preventDefault();
+    if (!location.hash.startsWith("#/live") && location.hash) location.hash = "#/live";
+    const d = document.getElementById("manual");
+    d.open = !d.open;
+    d.querySelector("summary").focus();
+  } else if (key === "?") {
+    toast("R replay · C close review · M manual mode · Alt+1…5 views · Tab moves, Enter/Space presses", "ok", 8000);
+  }
+});

@@ -1,0 +1,244 @@
+// The archive: tournaments → days → matches, search, recordings, clips, and the timeline.
+
+import { el, getJSON, postJSON, toast } from "./api.js";
+import { describe, pick, sideOf, timeOf } from "./format.js";
+
+const MARKED = new Set(["point", "warnings", "challenge", "clock", "injury"]);
+const KINDS = ["point", "warnings", "challenge", "injury", "clock", "break", "round", "score",
+  "round_score", "hit_level", "athlete", "match_loaded", "match_config", "winner", "winner_shown",
+  "timeout", "invalid", "unknown"];
+const LEAD_IN = 2; // seconds of video shown before the clicked moment
+
+const asList = (data, key) => (Array.isArray(data) ? data : (data && (data[key] || data.items)) || []);
+const ts = (v) => (v == null ? NaN : typeof v === "number" ? v * 1000 : Date.parse(v));
+
+export function matchSides(m) {
+  const list = m.athletes || [m.blue, m.red].filter(Boolean);
+  return [0, 1].map((i) => {
+    const a = list[i] || {};
+    return {
+      name: a.long_name || a.name || a.short_name || pick(m, i ? "red_name" : "blue_name") || "",
+      country: (a.country || a.ioc || pick(m, i ? "red_country" : "blue_country") || "").toUpperCase(),
+    };
+  });
+}
+
+export function tournamentOf(m) {
+  const t = m.tournament;
+  return (t && typeof t === "object" ? t.name : t) || m.tournament_name || "Tournament";
+}
+
+export function dayOf(m) {
+  const d = m.day;
+  const v = (d && typeof d === "object" ? d.date || d.name : d) || m.day_date;
+  if (v) return String(v);
+  const start = ts(m.started_at || m.start);
+  return Number.isNaN(start) ? "Unknown day" : new Date(start).toISOString().slice(0, 10);
+}
+
+export class ArchiveView {
+  constructor() {
+    this.matches = [];
+    this.selected = null;
+    this.form = document.getElementById("archive-filters");
+    const kindSelect = this.form.elements.kind;
+    for (const k of KINDS) kindSelect.append(el("option", { value: k }, k.replace("_", " ")));
+    this.form.addEventListener("submit", (e) => { e.preventDefault(); this.search(); });
+    this.form.addEventListener("reset", () => setTimeout(() => this.search(), 0));
+    this.tip = document.getElementById("tip");
+    this.loaded = false;
+  }
+
+  async show() {
+    if (!this.loaded) { this.loaded = true; await this.search(); }
+  }
+
+  async search() {
+    const f = new FormData(this.form);
+    const number = String(f.get("number") || "").trim().toLowerCase();
+    const athlete = String(f.get("athlete") || "").trim().toLowerCase();
+    const country = String(f.get("country") || "").trim().toUpperCase();
+    const kind = String(f.get("kind") || "");
+    let matches;
+    try {
+      matches = asList(await getJSON("/api/v1/matches?limit=1000"), "matches");
+    } catch (err) {
+      document.getElementById("archive-count").textContent = `Matches unavailable: ${err.message}`;
+      return;
+    }
+    let withKind = null;
+    if (kind) {
+      try {
+        const evs = asList(await getJSON(`/api/v1/events?kind=${encodeURIComponent(kind)}&limit=10000`), "events");
+        withKind = new Set(evs.map((e) => String(e.match ?? e.match_id)));
+      } catch { withKind = new Set(); }
+    }
+    this.matches = matches.filter((m) => {
+      const sides = matchSides(m);
+      if (number && !String(m.number ?? "").toLowerCase().includes(number)) return false;
+      if (athlete && !sides.some((s) => s.name.toLowerCase().includes(athlete))) return false;
+      if (country && !sides.some((s) => s.country === country)) return false;
+      if (withKind && !withKind.has(String(m.id))) return false;
+      return true;
+    });
+    document.getElementById("archive-count").textContent =
+      `${this.matches.length} match${this.matches.length === 1 ? "" : "es"}${kind ? ` with ${kind} events` : ""}`;
+    this.renderTree();
+  }
+
+  renderTree() {
+    const tree = new Map();
+    for (const m of this.matches) {
+      const t = tournamentOf(m);
+      const d = dayOf(m);
+      if (!tree.has(t)) tree.set(t, new Map());
+      const days = tree.get(t);
+      if (!days.has(d)) days.set(d, []);
+      days.get(d).push(m);
+    }
+    const root = document.getElementById("archive-tree");
+    root.replaceChildren();
+    for (const [t, days] of tree) {
+      const dayList = el("ul");
+      for (const [d, ms] of days) {
+        const items = ms.map((m) => {
+          const [b, r] = matchSides(m);
+          const btn = el("button", {
+            class: "match-btn", "data-match": m.id, "aria-pressed": String(this.selected === m.id),
+            onclick: () => this.open(m),
+          }, el("b", {}, `#${m.number ?? m.id}`),
+          el("span", {}, `${b.name || "?"} ${b.country ? `(${b.country})` : ""} vs ${r.name || "?"} ${r.country ? `(${r.country})` : ""}`));
+          return el("li", {}, btn);
+        });
+        dayList.append(el("li", {}, el("details", { open: true }, el("summary", {}, d), el("ul", {}, ...items))));
+      }
+      root.append(el("li", {}, el("details", { open: true }, el("summary", {}, t), dayList)));
+    }
+    if (!this.matches.length) root.append(el("li", { class: "muted" }, "No match found"));
+  }
+
+  async open(m) {
+    this.selected = m.id;
+    for (const b of document.querySelectorAll(".match-btn")) b.setAttribute("aria-pressed", String(b.dataset.match === String(m.id)));
+    const [b, r] = matchSides(m);
+    document.getElementById("match-title").textContent =
+      `Match ${m.number ?? m.id}: ${b.name} ${b.country} vs ${r.name} ${r.country}`;
+    let detail = m;
+    try { detail = await getJSON(`/api/v1/matches/${encodeURIComponent(m.id)}`); } catch (err) { toast(err.message, "error"); }
+    const events = asList(detail.events || [], "events");
+    const [recordings, clips] = await Promise.all([
+      getJSON(`/api/v1/recordings?match=${encodeURIComponent(m.id)}`).then((d) => asList(d, "recordings")).catch(() => []),
+      getJSON(`/api/v1/clips?match=${encodeURIComponent(m.id)}`).then((d) => asList(d, "clips")).catch(() => []),
+    ]);
+    const mine = (x) => x.match == null || String(x.match) === String(m.id) || String(x.match_id) === String(m.id);
+    this.current = { match: detail, events, recordings: recordings.filter(mine), clips: clips.filter(mine) };
+    this.renderTimeline();
+    this.renderFiles();
+  }
+
+  renderTimeline() {
+    const { match, events, recordings } = this.current;
+    const line = document.getElementById("timeline");
+    line.replaceChildren(el("div", { class: "axis" }));
+    const marked = events.filter((e) => MARKED.has(e.kind) && (e.kind !== "clock" || (e.args || {}).action === "stop")
+      && (e.kind !== "injury" || ["show", "start"].includes((e.args || {}).action)));
+    const times = events.map((e) => ts(e.received_at)).filter((t) => !Number.isNaN(t));
+    const start = Math.min(ts(match.started_at), ...times.filter(Boolean));
+    const endCandidates = [ts(match.ended_at), ...times].filter((t) => !Number.isNaN(t));
+    const end = Math.max(...endCandidates);
+    const span = Math.max(1, end - start);
+    const note = document.getElementById("timeline-note");
+    note.textContent = marked.length
+      ? `${marked.length} marked events. Hover or focus a marker for details; click or press Enter to play that moment${recordings.length ? "" : " (no recording: clips are used)"}.`
+      : "No marked events in this match.";
+    for (const e of marked) {
+      const t = ts(e.received_at);
+      const x = Number.isNaN(t) ? 0 : ((t - start) / span) * 100;
+      const a = e.args || {};
+      const side = sideOf(e.athlete);
+      const cls = ["marker", e.kind, e.kind === "point" ? `t${a.technique}` : "", side === "blue" || side === "red" ? side : ""].join(" ");
+      const text = `${timeOf(e.received_at)} — ${describe(e, null)}`;
+      const btn = el("button", { class: cls, style: `left:${Math.min(99, Math.max(1, x)).toFixed(2)}%`,
+        "aria-label": text, "data-event": e.id, "data-kind": e.kind });
+      btn.addEventListener("mouseenter", (ev) => this.showTip(text, ev.clientX, ev.clientY));
+      btn.addEventListener("mousemove", (ev) => this.showTip(text, ev.clientX, ev.clientY));
+      btn.addEventListener("mouseleave", () => this.hideTip());
+      btn.addEventListener("focus", () => { const r = btn.getBoundingClientRect(); this.showTip(text, r.left, r.bottom); });
+      btn.addEventListener("blur", () => this.hideTip());
+      btn.addEventListener("click", () => this.play(e));
+      line.append(btn);
+    }
+  }
+
+  showTip(text, x, y) {
+    this.tip.textContent = text;
+    this.tip.classList.remove("hidden");
+    const w = this.tip.offsetWidth;
+    this.tip.style.left = `${Math.max(4, Math.min(innerWidth - w - 4, x + 12))}px`;
+    this.tip.style.top = `${y + 16}px`;
+  }
+
+  hideTip() { this.tip.classList.add("hidden"); }
+
+  /** Where to play an event: [path, second] from the recording, else from a clip. */
+  locate(e) {
+    const { recordings, clips } = this.current;
+    const t = ts(e.received_at);
+    const recTime = pick(e, "recording_time", "recording_offset", "offsets.recording");
+    for (const r of recordings) {
+      const rs = ts(r.started_at || r.start);
+      const re = ts(r.ended_at || r.end);
+      if (recTime != null && (e.recording == null || String(e.recording) === String(r.id))) return [r.path, Number(recTime)];
+      if (!Number.isNaN(rs) && t >= rs && (Number.isNaN(re) || t <= re)) return [r.path, (t - rs) / 1000];
+    }
+    const clipTime = pick(e, "clip_time", "clip_offset", "offsets.clip");
+    if (clipTime != null && e.clip != null) {
+      const c = clips.find((x) => String(x.id) === String(e.clip));
+      if (c) return [c.path, Number(clipTime)];
+    }
+    for (const c of clips) {
+      const linked = (c.events || []).find((x) => String(x.id ?? x.event ?? x) === String(e.id));
+      if (linked && pick(linked, "clip_time", "offset", "time") != null) return [c.path, Number(pick(linked, "clip_time", "offset", "time"))];
+    }
+    return null;
+  }
+
+  async play(e) {
+    const where = this.locate(e);
+    if (!where) { toast("No recording or clip covers this moment", "error"); return; }
+    const [path, second] = where;
+    const start = Math.max(0, Math.round((second - LEAD_IN) * 10) / 10);
+    try {
+      await postJSON("/api/v1/playback/open", { path, start });
+      toast(`Playing ${path.split(/[\\/]/).pop()} from ${start} s`, "ok");
+    } catch (err) {
+      toast(`Playback failed: ${err.message}`, "error", 8000);
+    }
+  }
+
+  renderFiles() {
+    const { recordings, clips } = this.current;
+    const recBody = document.querySelector("#recordings tbody");
+    recBody.replaceChildren(...(recordings.length ? recordings.map((r) => el("tr", {},
+      el("td", {}, r.role || r.output || r.obs || ""), el("td", {}, timeOf(r.started_at || r.start)),
+      el("td", { class: "path" }, r.path),
+      el("td", {}, el("button", { class: "small", onclick: () => this.openFile(r.path, 0) }, "Play")))) :
+      [el("tr", {}, el("td", { class: "muted" }, "No recording for this match"))]));
+    const clipBody = document.querySelector("#clips tbody");
+    clipBody.replaceChildren(...(clips.length ? clips.map((c) => el("tr", {},
+      el("td", {}, timeOf(c.requested_at)), el("td", {}, c.requested_by || ""),
+      el("td", {}, el("b", {}, typeof c.decision === "object" && c.decision ? c.decision.decision || JSON.stringify(c.decision) : c.decision || "open")),
+      el("td", { class: "path" }, c.path || ""),
+      el("td", {}, c.path ? el("button", { class: "small", onclick: () => this.openFile(c.path) }, "Play") : ""))) :
+      [el("tr", {}, el("td", { class: "muted" }, "No clip for this match"))]));
+  }
+
+  async openFile(path, start) {
+    try {
+      await postJSON("/api/v1/playback/open", start == null ? { path } : { path, start });
+      toast("Opened in the player", "ok");
+    } catch (err) {
+      toast(`Playback failed: ${err.message}`, "error", 8000);
+    }
+  }
+}

@@ -1,0 +1,341 @@
+// The live view: status bar, scoreboard, banners, event feed, Replay/Close, manual mode.
+
+import { el, getJSON, postJSON, toast } from "./api.js";
+import { board, describe, fmtBytes, pick, roundLabel, sideOf, timeOf } from "./format.js";
+
+const FEED_MAX = 200;
+
+export class LiveView {
+  constructor(client) {
+    this.client = client;
+    this.feed = document.getElementById("feed");
+    this.lastProc = null;
+    this.scenes = new Set();
+    this.bind();
+    // The review clock and the feed's "last datagram" age move without messages.
+    setInterval(() => this.client.mark("tick"), 250);
+    this.pollProcess();
+    setInterval(() => this.pollProcess(), 5000);
+    this.loadClips();
+    this.loadScenes();
+  }
+
+  bind() {
+    document.getElementById("btn-replay").addEventListener("click", () => this.replay());
+    document.getElementById("btn-close").addEventListener("click", () => this.closeReview());
+    for (const b of document.querySelectorAll("[data-last]")) {
+      b.addEventListener("click", () => this.replay(Number(b.dataset.last)));
+    }
+    document.getElementById("btn-last-n").addEventListener("click", () => {
+      const n = Number(document.getElementById("last-n").value);
+      if (!(n >= 1 && n <= 120)) { toast("N must be between 1 and 120 seconds", "error"); return; }
+      this.replay(n);
+    });
+    document.getElementById("btn-open-clip").addEventListener("click", () => this.openClip());
+    document.getElementById("btn-refresh-clips").addEventListener("click", () => this.loadClips());
+    for (const b of document.querySelectorAll("[data-play]")) {
+      b.addEventListener("click", () => {
+        const body = b.dataset.seconds ? { seconds: Number(b.dataset.seconds), mode: "relative" } : undefined;
+        this.player(b.dataset.play, body);
+      });
+    }
+    for (const b of document.querySelectorAll("[data-speed]")) {
+      b.addEventListener("click", () => this.player("speed", { value: Number(b.dataset.speed) }));
+    }
+  }
+
+  async replay(seconds) {
+    const btn = document.getElementById("btn-replay");
+    btn.disabled = true;
+    try {
+      const body = seconds ? { seconds } : {};
+      const res = await postJSON("/api/v1/replay", body);
+      if (res && res.review) { this.client.setReview(res.review); this.client.mark("review"); }
+      toast(seconds ? `Replay of the last ${seconds} s requested` : "Replay requested", "ok");
+    } catch (err) {
+      toast(`Replay failed: ${err.message}`, "error", 8000);
+    } finally {
+      setTimeout(() => { btn.disabled = false; }, 400);
+    }
+  }
+
+  async closeReview() {
+    try {
+      const res = await postJSON("/api/v1/replay/close", {});
+      if (res && res.review) { this.client.setReview(res.review); this.client.mark("review"); }
+      toast("Review closed", "ok");
+    } catch (err) {
+      toast(`Close failed: ${err.message}`, "error", 8000);
+    }
+  }
+
+  async player(action, body) {
+    try {
+      await postJSON(`/api/v1/playback/${action}`, body || {});
+    } catch (err) {
+      toast(`Player: ${err.message}`, "error");
+    }
+  }
+
+  async loadClips() {
+    const select = document.getElementById("clip-select");
+    try {
+      const data = await getJSON("/api/v1/clips?limit=50");
+      const clips = Array.isArray(data) ? data : data.clips || data.items || [];
+      select.replaceChildren(el("option", { value: "" }, clips.length ? "Choose a clip" : "No clips yet"));
+      for (const c of clips) {
+        const label = `${timeOf(c.requested_at)} · match ${c.match ?? "?"} · ${c.requested_by || ""} · ${c.decision || "open"}`;
+        select.append(el("option", { value: c.path }, label));
+      }
+    } catch {
+      select.replaceChildren(el("option", { value: "" }, "Clips unavailable"));
+    }
+  }
+
+  async openClip() {
+    const path = document.getElementById("clip-select").value;
+    if (!path) { toast("Choose a clip first", "error"); return; }
+    try {
+      await postJSON("/api/v1/playback/open", { path });
+      toast("Clip opened in the player", "ok");
+    } catch (err) {
+      toast(`Open failed: ${err.message}`, "error", 8000);
+    }
+  }
+
+  async loadScenes() {
+    try {
+      const s = await getJSON("/api/v1/settings");
+      for (const item of s.settings || []) {
+        if (/scene$/.test(item.name) && typeof item.value === "string" && item.value) this.scenes.add(item.value);
+      }
+    } catch { /* scenes also come from OBS */ }
+    try {
+      const list = await getJSON("/api/v1/obs");
+      for (const o of Array.isArray(list) ? list : []) {
+        if (!o.connected) continue;
+        const res = await postJSON(`/api/v1/obs/${encodeURIComponent(o.name)}/list_scenes`, {}).catch(() => null);
+        for (const sc of (res && res.scenes) || []) this.scenes.add(typeof sc === "string" ? sc : sc.sceneName || sc.name);
+      }
+    } catch { /* no OBS routes */ }
+    this.renderScenes();
+  }
+
+  renderScenes() {
+    const box = document.getElementById("scene-buttons");
+    const obs = (this.client.model.status && this.client.model.status.obs) || [];
+    const names = new Set(this.scenes);
+    for (const o of obs) {
+      if (o.scene) names.add(o.scene);
+      for (const sc of o.scenes || []) names.add(typeof sc === "string" ? sc : sc.sceneName || sc.name);
+    }
+    const key = [...names].join("|") + "#" + obs.map((o) => `${o.name}:${o.scene}`).join(",");
+    if (key === this.sceneKey) return;
+    this.sceneKey = key;
+    const target = obs.find((o) => /stream/.test(o.role || "")) || obs[0];
+    box.replaceChildren();
+    if (!names.size) { box.append(el("span", { class: "muted" }, "No scenes known")); return; }
+    for (const name of names) {
+      const current = target && target.scene === name;
+      box.append(el("button", {
+        "aria-pressed": current ? "true" : "false", class: current ? "primary" : "",
+        onclick: () => this.scene(target, name),
+      }, name));
+    }
+  }
+
+  async scene(target, name) {
+    if (!target) { toast("No OBS connection", "error"); return; }
+    try {
+      await postJSON(`/api/v1/obs/${encodeURIComponent(target.name)}/switch_scene`, { scene: name });
+      toast(`Scene ${name} on ${target.name}`, "ok");
+    } catch (err) {
+      toast(`Scene switch failed: ${err.message}`, "error", 8000);
+    }
+  }
+
+  async pollProcess() {
+    const stats = this.client.model.stats || {};
+    if (pick(stats, "cpu_percent", "process.cpu_percent") !== undefined) return;
+    try {
+      const d = await getJSON("/api/v1/diagnostics");
+      this.lastProc = d;
+      this.client.mark("stats");
+    } catch { /* shown as — */ }
+  }
+
+  render(m, dirty, fresh) {
+    if (dirty.has("state") || dirty.has("review") || dirty.has("tick")) this.renderBoard(m);
+    if (fresh.length) this.renderFeed(fresh, m.state);
+    if (dirty.has("status") || dirty.has("stats") || dirty.has("connection") || dirty.has("tick")) {
+      this.renderStatus(m);
+    }
+    if (dirty.has("status")) this.renderScenes();
+  }
+
+  renderBoard(m) {
+    const b = board(m.state);
+    const review = m.review || b.review;
+    setText("sb-match", b.number ? `Match ${b.number}${b.phase ? " · " + b.phase : ""}` : (b.loaded ? "Match loaded" : "No match loaded"));
+    setText("sb-category", [b.category, b.division].filter(Boolean).join(" · "));
+    setText("sb-round", b.onBreak ? "Break" : roundLabel(b.round));
+    const clock = document.getElementById("sb-clock");
+    setText("sb-clock", b.clock);
+    clock.classList.toggle("running", b.running);
+    setText("sb-clock-note", b.clockAction === "stop" ? "clock stopped" : b.clockAction === "stopEnd" ? "period over" : "");
+    const quota = review && review.quota;
+    b.sides.forEach((s, i) => {
+      const root = document.getElementById(`sb-${s.side}`);
+      root.style.setProperty("--c-bg", s.bg);
+      root.style.setProperty("--c-fg", s.fg);
+      const img = root.querySelector("img.flag");
+      if (img.getAttribute("src") !== s.flag) { img.src = s.flag; img.alt = s.ioc ? `flag ${s.ioc}` : ""; }
+      root.querySelector(".name").textContent = s.longName || s.name;
+      root.querySelector(".ioc").textContent = s.ioc;
+      root.querySelector(".score").textContent = s.score;
+      root.querySelector(".wg").textContent = s.warnings;
+      root.querySelector(".hl").textContent = s.hitLevel;
+      root.querySelector(".q").textContent = quota ? `Challenges left ${quota[i]}` : "";
+    });
+    this.renderRounds(b);
+    this.renderBanners(b, review);
+  }
+
+  renderRounds(b) {
+    const n = Math.max(b.rounds || 3, b.sides[0].rounds.length, b.sides[1].rounds.length);
+    const key = JSON.stringify([n, b.sides.map((s) => [s.name, s.rounds, s.score])]);
+    if (key === this.roundsKey) return;
+    this.roundsKey = key;
+    const table = document.getElementById("sb-rounds");
+    const head = el("tr", {}, el("th", {}, ""));
+    for (let r = 1; r <= n; r += 1) head.append(el("th", { scope: "col" }, r >= 4 ? "GP" : `R${r}`));
+    head.append(el("th", { scope: "col" }, "Total"));
+    const rows = b.sides.map((s) => {
+      const tr = el("tr", {}, el("th", { scope: "row" }, s.name));
+      for (let r = 0; r < n; r += 1) tr.append(el("td", {}, s.rounds[r] ?? "–"));
+      tr.append(el("td", {}, el("b", {}, s.score)));
+      return tr;
+    });
+    table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
+  }
+
+  renderBanners(b, review) {
+    const out = [];
+    const remaining = this.client.reviewRemaining();
+    if (review && review.active) {
+      const by = review.requested_by || "operator";
+      out.push(["review", `VIDEO REVIEW — requested by ${by}`,
+        remaining == null ? "" : `${Math.ceil(remaining)} s left`]);
+    } else if (review && review.decision && review.decision !== "none") {
+      out.push(["challenge", `Review closed: ${review.decision.decision || review.decision}`, ""]);
+    }
+    if (b.challenge && b.challenge.status === "requested" && !(review && review.active)) {
+      out.push(["challenge", `Challenge by ${b.challenge.by}`, b.challenge.clock ? `at ${b.challenge.clock}` : ""]);
+    }
+    if (b.injury) {
+      const who = sideOf(b.injury.athlete) || "";
+      out.push(["injury", `Injury ${who}`.trim(), b.injury.time || ""]);
+    }
+    if (b.winner && b.winner.name) {
+      out.push(["winner", `Winner: ${b.winner.name}`, b.winner.decision || ""]);
+    }
+    const key = JSON.stringify(out);
+    if (key === this.bannerKey) return;
+    this.bannerKey = key;
+    document.getElementById("banners").replaceChildren(...out.map(([kind, text, extra]) =>
+      el("div", { class: `banner ${kind}`, "data-kind": kind }, el("span", {}, text), extra ? el("span", { class: "extra" }, extra) : null)));
+  }
+
+  renderFeed(fresh, state) {
+    const items = fresh.slice(-FEED_MAX).reverse().map((ev) => {
+      const side = sideOf(ev.athlete);
+      return el("li", { class: [side, ev.kind].filter(Boolean).join(" "), title: ev.raw || "" },
+        el("span", { class: "t" }, timeOf(ev.received_at)), el("span", {}, describe(ev, state)));
+    });
+    this.feed.prepend(...items);
+    while (this.feed.childElementCount > FEED_MAX) this.feed.lastElementChild.remove();
+  }
+
+  renderStatus(m) {
+    pill("st-ws", m.connected ? "ok" : "bad", m.connected ? "Console: live" : "Console: reconnecting…");
+    const st = m.status || {};
+    const stats0 = m.stats || {};
+    const feed = { ...(st.feed || {}) };
+    if (stats0.last_datagram_at != null && !(feed.last_datagram_at > stats0.last_datagram_at)) {
+      feed.last_datagram_at = stats0.last_datagram_at;
+    }
+    const age = feedAge(feed);
+    const rate = pick(feed, "rate", "datagrams_per_second") ?? this.datagramRate(stats0);
+    const connected = feed.connected ?? feed.receiving ?? (age != null && age < 5);
+    let text = `Feed: ${connected ? "connected" : "no datagrams"}`;
+    if (age != null) text += ` · last ${age < 1 ? "<1" : Math.round(age)} s ago`;
+    if (rate != null) text += ` · ${Number(rate).toFixed(1)}/s`;
+    pill("st-feed", connected ? (age != null && age > 5 ? "warn" : "ok") : "bad", text);
+    this.renderObs(st.obs || []);
+    const p = st.player || {};
+    const alive = p.alive ?? p.running ?? (p.file !== undefined);
+    const ptext = !alive ? "mpv: not running" : p.file ? `mpv: ${p.playing ? "playing" : "paused"} ${basename(p.file)}${p.position != null ? " @ " + Number(p.position).toFixed(1) + " s" : ""}` : "mpv: idle";
+    pill("st-player", alive ? "ok" : "bad", ptext);
+    const stats = m.stats || {};
+    const diag = this.lastProc || {};
+    const cpu = pick(stats, "cpu_percent", "process.cpu_percent") ?? pick(diag, "process.cpu_percent", "cpu_percent", "process.cpu");
+    const rss = pick(stats, "rss_bytes", "process.rss_bytes", "rss") ?? pick(diag, "process.rss_bytes", "process.rss", "process.memory_rss", "rss_bytes");
+    setText("st-proc", `CPU ${cpu == null ? "—" : Number(cpu).toFixed(0) + " %"} · RAM ${fmtBytes(rss)}`);
+    const rateEl = document.getElementById("feed-rate");
+    rateEl.textContent = `${m.rate.toFixed(0)} events/s`;
+  }
+
+  /** Datagrams per second from the stats counter, over the last few seconds. */
+  datagramRate(stats) {
+    const n = stats.datagrams_received;
+    if (n == null) return null;
+    const now = performance.now();
+    const w = (this.rateSamples ||= []);
+    if (!w.length || w[w.length - 1][1] !== n || now - w[w.length - 1][0] > 1000) w.push([now, n]);
+    while (w.length > 2 && now - w[0][0] > 5000) w.shift();
+    if (w.length < 2) return 0;
+    const [t0, n0] = w[0];
+    return now - t0 > 0 ? ((n - n0) * 1000) / (now - t0) : 0;
+  }
+
+  renderObs(list) {
+    const box = document.getElementById("st-obs");
+    const key = JSON.stringify(list.map((o) => [o.name, o.connected, o.recording, o.streaming, o.replay_buffer, o.scene, o.stream_reconnecting]));
+    if (key === this.obsKey) return;
+    this.obsKey = key;
+    if (!list.length) { box.replaceChildren(el("span", { class: "pill" }, el("span", { class: "dot" }), "OBS: none configured")); return; }
+    box.replaceChildren(...list.map((o) => el("span", { class: "pill", "data-obs": o.name },
+      el("span", { class: `dot ${o.connected ? "ok" : "bad"}` }),
+      `OBS ${o.name}${o.connected ? "" : " offline"}`,
+      o.recording ? el("span", { class: "tag on", title: "recording" }, "REC") : null,
+      o.streaming ? el("span", { class: `tag on`, title: "streaming" }, o.stream_reconnecting ? "RECONNECTING" : "LIVE") : null,
+      o.replay_buffer ? el("span", { class: "tag rb", title: "replay buffer" }, "RB") : null,
+      o.scene ? el("span", { class: "muted" }, o.scene) : null)));
+  }
+}
+
+function feedAge(feed) {
+  const age = pick(feed, "last_datagram_age", "age", "last_age_s");
+  if (age != null) return Number(age);
+  const at = pick(feed, "last_datagram_at", "last_at", "last_received_at");
+  if (at == null) return null;
+  const t = typeof at === "number" ? at * 1000 : Date.parse(at);
+  return Number.isNaN(t) ? null : Math.max(0, (Date.now() - t) / 1000);
+}
+
+function basename(p) { return String(p).split(/[\\/]/).pop(); }
+
+function setText(id, text) {
+  const node = document.getElementById(id);
+  if (node && node.textContent !== String(text)) node.textContent = text;
+}
+
+function pill(id, level, text) {
+  const node = document.getElementById(id);
+  if (!node) return;
+  const key = level + text;
+  if (node.dataset.key === key) return;
+  node.dataset.key = key;
+  node.replaceChildren(el("span", { class: `dot ${level}` }), text);
+  node.dataset.level = level;
+}
