@@ -269,3 +269,12 @@ async def test_close_is_clean_and_idempotent(mpv_settings: object, clip: Path) -
     await player.aclose()
     with pytest.raises(PlayerUnavailable, match="not started"):
         await player.play()
+
+
+async def test_stopping_fails_a_pending_wait(mpv_player: MpvPlayer, clip: Path) -> None:
+    await opened(mpv_player, clip)
+    waiting = asyncio.create_task(mpv_player.wait_position(19.9, within=10))
+    await asyncio.sleep(0.05)
+    await mpv_player.stop()
+    with pytest.raises(PlayerCommandError, match="the clip ended"):
+        await waiting

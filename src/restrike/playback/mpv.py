@@ -257,9 +257,14 @@ class MpvPlayer:
         reason_text = str(fields.get("reason", ""))
         entry = fields.get("playlist_entry_id")
         file, self._file_open = self._file_open, None
-        if entry is not None and entry == self._expected_entry and reason_text == "error":
-            error = str(fields.get("file_error", "loading failed"))
-            self._fail_waiters(PlayerCommandError("loadfile", f"cannot play the file: {error}"))
+        if entry is not None and entry == self._expected_entry:
+            if reason_text == "error":
+                error = str(fields.get("file_error", "loading failed"))
+                self._fail_waiters(PlayerCommandError("loadfile", f"cannot play the file: {error}"))
+            elif self._loads_in_flight == 0:
+                self._fail_waiters(
+                    PlayerCommandError("playback", f"the clip ended ({reason_text})")
+                )
         replaced = self._loads_in_flight > 0 or (
             isinstance(entry, int)
             and self._expected_entry is not None
