@@ -45,7 +45,8 @@ def test_timestamps() -> None:
 
 
 def test_chapters_follow_youtube_rules() -> None:
-    items = [Chapter(125, "Match 102"), Chapter(5, "Match 101"), Chapter(130, "Review", "challenge"),
+    items = [Chapter(125, "Match 102"), Chapter(5, "Match 101"),
+             Chapter(130, "Review", "challenge"),
              Chapter(400, "Review blue", "challenge"), Chapter(3700, "Match 103")]
     chapters = build_chapters(items, end=4000)
     text = format_chapters(chapters)

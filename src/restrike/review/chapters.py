@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 __all__ = [
     "MIN_CHAPTERS",
@@ -106,7 +107,7 @@ def validate_chapters(text: str) -> list[str]:
         problems.append(f"{len(times)} chapters; YouTube needs at least {MIN_CHAPTERS}")
     if times and times[0] != 0:
         problems.append("the first chapter must be at 0:00")
-    for a, b in zip(times, times[1:], strict=False):
+    for a, b in pairwise(times):
         if b - a < MIN_GAP:
             problems.append(f"chapters at {format_timestamp(a)} and {format_timestamp(b)} "
                             f"are under {MIN_GAP:g} s apart or out of order")

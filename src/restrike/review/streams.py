@@ -14,6 +14,7 @@ recomputes every later offset after an interruption we noticed late.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any
 
 __all__ = ["Segment", "StreamTimeline"]
@@ -102,7 +103,7 @@ class StreamTimeline:
     def gaps(self) -> list[tuple[float, float]]:
         """Interruptions as (ended_at, resumed_at) wall times."""
         out = []
-        for a, b in zip(self.segments, self.segments[1:], strict=False):
+        for a, b in pairwise(self.segments):
             if a.ended_at is not None:
                 out.append((a.ended_at, b.started_at))
         return out

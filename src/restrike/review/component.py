@@ -1,0 +1,732 @@
+"""``Review``: the replay workflow wired to the bus, OBS, mpv and the archive.
+
+The pure :func:`~restrike.review.workflow.step` decides; this adapter feeds it inputs
+(parsed messages from the bus, the console/API/hotkey, OBS and player events) one at a
+time from a queue and carries out the commands. Slow steps run beside the queue so a
+review never waits on them: the replay-buffer save (OBS takes ~0.8 s), scene switches
+and overlay events are tasks; archive writes go to one ordered worker thread.
+
+Failures never stop the station: an unreachable OBS or mpv becomes the review's
+``error`` (stored with the clip row) and a warning in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from restrike.errors import ObsError, PlayerError, RestrikeError, ReviewError
+from restrike.protocol import MatchState, Message, Parsed, reduce
+from restrike.protocol.state import side_name
+from restrike.review.archive import Archive, local_day
+from restrike.review.chapters import Chapter, build_chapters, format_chapters
+from restrike.review.hotkey import Hotkey, make_hotkey
+from restrike.review.naming import MatchIdentity, match_identity
+from restrike.review.options import ReviewOptions
+from restrike.review.rules import marker_at, remaining_quota, review_clock_remaining
+from restrike.review.streams import StreamTimeline
+from restrike.review.workflow import (
+    ChallengeRequested,
+    Command,
+    EnsureReplayBuffer,
+    Input,
+    MatchLoaded,
+    Notice,
+    ObsReconnected,
+    Overlay,
+    PlaybackEnded,
+    PlayClip,
+    PrepareRecording,
+    ReplayFailed,
+    ReplaySaved,
+    Resolved,
+    ReviewRecord,
+    SaveReplay,
+    StopPlayback,
+    StoreReview,
+    SwitchScene,
+    WorkflowState,
+    decision_from_udp,
+    step,
+)
+
+__all__ = ["OVERLAY_EVENT", "Review"]
+
+log = logging.getLogger(__name__)
+
+#: DOM event name the OBS browser-source overlays receive (obs-browser ``emit_event``).
+OVERLAY_EVENT = "restrike-review"
+
+
+@dataclass(slots=True)
+class _Item:
+    event: Input
+    done: asyncio.Future[None] | None = None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class Review:
+    """The station's replay component (``name = "review"``).
+
+    Standalone: ``review = Review(options, obs=pool, player=player, archive=archive,
+    bus=bus)``, ``await review.start()``, ``await review.stop()``. In the station:
+    ``station.add(Review(options))`` and it finds the bus, the OBS pool (component
+    ``obs``, attribute ``pool``), the player (component ``playback``, attribute
+    ``player``) and the database itself, and mounts its router.
+    """
+
+    name = "review"
+
+    def __init__(self, options: ReviewOptions, *, obs: Any = None, player: Any = None,
+                 archive: Archive | None = None, bus: Any = None,
+                 clock: Callable[[], float] = time.time, hotkey: Hotkey | None = None,
+                 mount_router: bool = True) -> None:
+        self.options = options
+        self.obs = obs
+        self.player = player
+        self.archive = archive
+        self.bus = bus
+        self.clock = clock
+        self.hotkey = hotkey
+        self.mount_router = mount_router
+        self.flow = WorkflowState()
+        self.match = MatchState()
+        self.timeline = StreamTimeline()
+        self.last_error: str | None = None
+        self.timings: dict[int, dict[str, float]] = {}
+        self._own_archive = False
+        self._station: Any = None
+        self._queue: asyncio.Queue[_Item] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._pending: set[asyncio.Future[Any]] = set()
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._identity_seen: MatchIdentity | None = None
+        self._connected: dict[str, bool] = {}
+        self._recording: dict[str, tuple[int | None, float]] = {}  # obs name → session
+        self._pending_sessions: dict[str, asyncio.Future[Any]] = {}
+        self._rb_started_at: float | None = None
+        self._tail_reviews: set[int] = set()
+        self._stream_session: int | None = None
+        self._stream_day: str | None = None
+        self._day = local_day(clock())
+        self._running = False
+
+    # -- life cycle ------------------------------------------------------------------
+
+    async def start(self, station: Any = None) -> None:
+        """Subscribe to the bus, OBS and the player; start the workers."""
+        self._station = station
+        if station is not None:
+            self.bus = self.bus or station.bus
+            if self.obs is None and (comp := station.get("obs")) is not None:
+                self.obs = getattr(comp, "pool", None)
+            if self.player is None and (comp := station.get("playback")) is not None:
+                self.player = getattr(comp, "player", None)
+            if self.archive is None:
+                path = Path(station.config.database)
+                self.archive = await asyncio.to_thread(Archive, path, run=uuid.uuid4().hex[:12])
+                self._own_archive = True
+            if self.mount_router:
+                from restrike.review.api import make_router
+
+                station.add_router(make_router(self))
+            self.match = getattr(getattr(station, "live", None), "state", None) or MatchState()
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, "restrike-review-archive")
+        self._queue = asyncio.Queue()
+        self._running = True
+        self._spawn(self._work(), "review-workflow")
+        if self.archive is not None:
+            self._day = (await self._archive_call(self.archive.current_names, self.clock()))[1]
+            self.timeline = await self._archive_call(self.archive.stream_timeline, self._day)
+            self.timeline = self.timeline.stop(self.clock())  # a new run starts a new session
+        if self.bus is not None:
+            from restrike.bus import MessagesParsed
+
+            self._unsubscribe.append(self.bus.subscribe(MessagesParsed, self._on_parsed))
+        if self.obs is not None:
+            self._unsubscribe.append(self.obs.subscribe(self._on_obs))
+            for status in self.obs.statuses():
+                self._connected[status.name] = status.connected
+        if self.player is not None:
+            self._unsubscribe.append(self.player.subscribe(self._on_player))
+        self._start_hotkey()
+        identity = match_identity(self.match)
+        if identity is not None:
+            self._identity_seen = identity
+            self._feed(MatchLoaded(identity, self.clock(), "", ""))
+
+    def _start_hotkey(self) -> None:
+        if self.hotkey is None:
+            self.hotkey = make_hotkey(self.options.hotkey) if self._station is not None else None
+        if self.hotkey is None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def pressed() -> None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._feed, ChallengeRequested(
+                    self.clock(), "hotkey", "hotkey"))
+
+        try:
+            self.hotkey.start(pressed)
+        except Exception as err:  # the OS refused the hook (no desktop session...)
+            log.warning("global hotkey %r unavailable: %s", self.options.hotkey, err)
+            self.hotkey = None
+
+    async def stop(self, stage: Any = None) -> None:
+        """Stop (the station calls this per stage; the review acts in CLOSE)."""
+        if stage is not None and getattr(stage, "name", "CLOSE") != "CLOSE":
+            return
+        if not self._running:
+            return
+        self._running = False
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        if self.hotkey is not None:
+            self.hotkey.stop()
+        if self._queue is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queue.join(), 3.0)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._pending:
+            await asyncio.wait(self._pending, timeout=5.0)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+        if self._own_archive and self.archive is not None:
+            self.archive.close()
+
+    def health(self) -> dict[str, Any]:
+        return {"ok": self._running, "state": "running" if self._running else "stopped",
+                "active": self.flow.active is not None, "error": self.last_error,
+                "obs": self.obs is not None, "player": self.player is not None}
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        if self._station is not None:
+            task: asyncio.Task[Any] = self._station.create_task(coro, name=name)
+        else:
+            task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("review task %s failed", task.get_name(), exc_info=task.exception())
+
+    def _archive_call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any
+                      ) -> asyncio.Future[Any]:
+        """Run an archive method on the ordered archive thread."""
+        assert self._executor is not None
+        future = asyncio.get_running_loop().run_in_executor(
+            self._executor, lambda: fn(*args, **kwargs))
+        self._pending.add(future)
+        future.add_done_callback(self._archive_done)
+        return future
+
+    def _archive_done(self, future: asyncio.Future[Any]) -> None:
+        self._pending.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            self.last_error = f"archive: {future.exception()}"
+            log.error("review archive write failed: %s", future.exception())
+
+    # -- inputs ----------------------------------------------------------------------
+
+    def _feed(self, event: Input) -> asyncio.Future[None] | None:
+        if self._queue is None or not self._running:
+            return None
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Item(event, done))
+        return done
+
+    def _on_parsed(self, event: Any) -> None:
+        for _seq, received_at, _source, _data, messages in event.items:
+            for msg in messages:
+                self.on_message(msg, received_at)
+
+    def on_message(self, msg: Parsed, received_at: float, state: MatchState | None = None,
+                   ) -> None:
+        """One parsed court message (the station's bus calls this; tests may too)."""
+        self.match = state if state is not None else reduce(self.match, msg, received_at)
+        if isinstance(msg, Message) and msg.kind == "challenge":
+            athlete = msg.athlete if msg.athlete is not None else 0
+            decision = decision_from_udp(_int(msg.fields.get("decision")),
+                                         _int(msg.fields.get("outcome")))
+            if decision is None:
+                self.timings.setdefault(-1, {})["udp_request"] = received_at
+                self._feed(ChallengeRequested(received_at, side_name(athlete) or "referee",
+                                              "udp", athlete))
+            else:
+                self._feed(Resolved(received_at, decision, "referee", "udp"))
+        identity = match_identity(self.match)
+        if identity is not None and identity != self._identity_seen:
+            self._identity_seen = identity
+            self._feed(MatchLoaded(identity, received_at, "", ""))
+
+    async def _work(self) -> None:
+        assert self._queue is not None
+        while True:
+            item = await self._queue.get()
+            try:
+                await self._process(item.event)
+            except Exception as err:
+                log.exception("review workflow failed on %r", item.event)
+                self.last_error = str(err)
+            finally:
+                if item.done is not None and not item.done.done():
+                    item.done.set_result(None)
+                self._queue.task_done()
+
+    async def _process(self, event: Input) -> None:
+        if isinstance(event, MatchLoaded) and not event.day:
+            tournament, day = (None, local_day(event.at))
+            if self.archive is not None:
+                tournament, day = await self._archive_call(self.archive.current_names, event.at)
+            self._day = day
+            event = MatchLoaded(event.identity, event.at, tournament or self.options.tournament,
+                                day)
+        self.flow, commands = step(self.options.workflow, self.flow, event)
+        for command in commands:
+            await self._execute(command)
+
+    # -- commands --------------------------------------------------------------------
+
+    async def _execute(self, cmd: Command) -> None:
+        match cmd:
+            case SaveReplay(review_id=rid):
+                self.timings.setdefault(rid, {})["requested"] = self.clock()
+                self._spawn(self._save(rid), f"review-save-{rid}")
+            case PlayClip():
+                if cmd.review_id not in self._tail_reviews:
+                    await self._play(cmd.review_id, cmd.path, cmd.start)
+            case SwitchScene(scene=scene):
+                self._spawn(self._switch(scene), f"review-scene-{scene}")
+            case Overlay():
+                self._overlay(cmd.event)
+            case StoreReview():
+                self._store(cmd.review, cmd.link)
+            case StopPlayback():
+                self._tail_reviews.discard(cmd.review_id)
+                if self.player is not None:
+                    with contextlib.suppress(PlayerError):
+                        await self.player.stop()
+            case EnsureReplayBuffer():
+                self._spawn(self._ensure_replay_buffer(), "review-ensure-replay-buffer")
+            case PrepareRecording():
+                self._spawn(self._prepare(cmd), "review-prepare-recording")
+            case Notice(level=level, text=text):
+                log.log(logging.WARNING if level == "warning" else logging.INFO, "%s", text)
+                if level == "warning":
+                    self.last_error = text
+
+    def _recording_obs(self) -> Any:
+        if self.obs is None:
+            raise ReviewError("no OBS is configured for recording ([[obs]] role recording)")
+        conns = self.obs.for_role("recording")
+        if not conns:
+            raise ReviewError("no OBS connection has the role recording or both")
+        for conn in conns:
+            if conn.status.connected:
+                return conn
+        return conns[0]  # .control raises ObsUnavailable with the reason
+
+    async def _save(self, review_id: int) -> None:
+        sent = self.clock()
+        try:
+            conn = self._recording_obs()
+            control = conn.control
+            if self.options.mode == "tail":
+                self._spawn(self._play_tail(review_id, conn), f"review-tail-{review_id}")
+            self.timings.setdefault(review_id, {})["save_sent"] = sent
+            path = await control.save_replay_buffer(timeout_s=self.options.save_timeout)
+        except RestrikeError as err:
+            message = f"replay not saved: {err}"
+            log.warning("review %s: %s", review_id, message)
+            self._feed(ReplayFailed(review_id, message, self.clock()))
+            return
+        self.timings[review_id]["saved"] = self.clock()
+        self._feed(ReplaySaved(review_id, path, sent))
+
+    async def _play_tail(self, review_id: int, conn: Any) -> None:
+        """Tail mode: open the live recording ``clip - start_offset`` s before its end."""
+        path = conn.status.record_path
+        try:
+            status = await conn.control.recording_status()
+            if not status.active or not path or status.duration_ms is None:
+                raise ReviewError("the recording is not running or its file is unknown")
+            back = self.options.clip_seconds - self.options.start_offset
+            start = max(0.0, status.duration_ms / 1000.0 - back)
+            self._tail_reviews.add(review_id)
+            await self._play(review_id, path, start)
+        except RestrikeError as err:
+            self._tail_reviews.discard(review_id)
+            log.warning("review %s: tail playback failed (%s); waiting for the clip",
+                        review_id, err)
+
+    async def _play(self, review_id: int, path: str, start: float) -> None:
+        if self.player is None:
+            self._feed(ReplayFailed(review_id, "no player configured", self.clock()))
+            return
+        try:
+            await self.player.open(path, start)
+            self.timings.setdefault(review_id, {})["opened"] = self.clock()
+        except PlayerError as err:
+            self._tail_reviews.discard(review_id)
+            log.warning("review %s: cannot play %s: %s", review_id, path, err)
+            self._feed(ReplayFailed(review_id, f"player: {err}", self.clock()))
+
+    async def _switch(self, scene: str) -> None:
+        if self.obs is None:
+            return
+        for conn in self.obs.for_role("streaming"):
+            try:
+                await conn.control.switch_scene(scene)
+            except ObsError as err:
+                if err.code == 600:  # no such scene: create it so the next switch works
+                    with contextlib.suppress(ObsError):
+                        await conn.control.create_scene(scene)
+                        await conn.control.switch_scene(scene)
+                        continue
+                self.last_error = f"scene {scene!r} on OBS {conn.name!r}: {err}"
+                log.warning("%s", self.last_error)
+
+    def _overlay(self, event: str) -> None:
+        body = {"event": event, **self.review_json()}
+        if self.bus is not None:
+            from restrike.bus import Broadcast
+
+            self.bus.publish(Broadcast("review", body))
+        if self.obs is not None:
+            self._spawn(self._emit_browser(body), f"review-overlay-{event}")
+
+    async def _emit_browser(self, body: dict[str, Any]) -> None:
+        """obs-browser's ``emit_event``: a DOM event in every browser source of that OBS."""
+        for conn in self.obs.for_role("streaming"):
+            request = getattr(conn._client, "request", None) if conn.status.connected else None
+            if request is None:
+                continue  # v4 or disconnected: overlays get the event over /ws/live
+            with contextlib.suppress(ObsError):
+                await request("CallVendorRequest", {
+                    "vendorName": "obs-browser", "requestType": "emit_event",
+                    "requestData": {"event_name": OVERLAY_EVENT, "event_data": body}})
+
+    async def _ensure_replay_buffer(self) -> None:
+        try:
+            conn = self._recording_obs()
+            if not (await conn.control.replay_buffer_status()).active:
+                await conn.control.start_replay_buffer()
+        except RestrikeError as err:
+            self.last_error = f"replay buffer: {err}"
+            log.warning("%s", self.last_error)
+
+    async def _prepare(self, cmd: PrepareRecording) -> None:
+        """Folder, name and replay length on the recording OBS; (re)start both outputs."""
+        try:
+            conn = self._recording_obs()
+            control = conn.control
+            status = await control.recording_status()
+            current = conn.status.record_path
+            same = current is not None and Path(current).name.startswith(cmd.stem)
+            if status.active and (same or not cmd.restart):
+                await self._ensure_replay_buffer()
+                return
+            if status.active:
+                await control.stop_recording()
+            replay = await control.replay_buffer_status()
+            if replay.active:
+                await control.stop_replay_buffer()
+            await control.set_record_folder(cmd.folder)
+            await control.set_filename_pattern(cmd.filename_pattern)
+            await control.set_replay_buffer_seconds(cmd.replay_seconds)
+            # OBS 29 saves replays in the recording folder: the IVR folder is where the
+            # archive moves clips to (see docs/replay.md); make it exist beside them.
+            await asyncio.to_thread(_mkdir, cmd.replay_folder)
+            await control.start_recording()
+            await control.start_replay_buffer()
+            self._rb_started_at = self.clock()
+        except RestrikeError as err:
+            self.last_error = f"recording for match {cmd.identity.number}: {err}"
+            log.warning("%s", self.last_error)
+
+    def _store(self, review: ReviewRecord, link: bool) -> None:
+        if self.archive is None:
+            return
+        archive = self.archive
+        opts = self.options
+        day = self._day
+        timeline = self.timeline
+        clip_end = review.saved_at
+        clip_start = None
+        if clip_end is not None:
+            length = float(opts.clip_seconds)
+            if self._rb_started_at is not None:
+                length = min(length, max(0.0, clip_end - self._rb_started_at))
+            clip_start = clip_end - length
+        mark = marker_at(review.requested_at, opts.rules)
+
+        def write() -> None:
+            rec = archive.recording_covering(review.requested_at)
+            clip_id = archive.save_clip(review, day=day, marker_at=mark,
+                                        recording_id=rec[0] if rec else None,
+                                        clip_start=clip_start, clip_end=clip_end)
+            if link and clip_start is not None and clip_end is not None:
+                archive.link_events(clip_id, start=max(clip_start, clip_end - opts.link_seconds),
+                                    end=clip_end, clip_start=clip_start,
+                                    recording_start=rec[1] if rec else None, timeline=timeline)
+
+        self._archive_call(write)
+
+    # -- OBS and player events ---------------------------------------------------------
+
+    def _on_obs(self, item: Any) -> None:
+        from restrike.obs.events import (
+            OutputState,
+            RecordStateChanged,
+            ReplayBufferStateChanged,
+            StreamStateChanged,
+        )
+        from restrike.obs.settings import ConnectionEvent, ObsStatus
+
+        now = self.clock()
+        if isinstance(item, ObsStatus):
+            was = self._connected.get(item.name, False)
+            self._connected[item.name] = item.connected
+            serves = item.role in ("recording", "both")
+            if serves and item.connected and not was:
+                self._feed(ObsReconnected(now))
+            elif serves and was and not item.connected and item.name in self._recording:
+                session, _ = self._recording[item.name]
+                if session is not None and self.archive is not None:
+                    self._archive_call(self.archive.add_interruption, session, now, None,
+                                       f"OBS connection lost: {item.error or ''}".strip(": "))
+            if item.role in ("streaming", "both") and was and not item.connected:
+                self._stream_change(now, stop=True)
+            return
+        if not isinstance(item, ConnectionEvent) or self.obs is None:
+            return
+        role = self.obs.get(item.name).role if item.name in self.obs else "both"
+        event = item.event
+        if isinstance(event, RecordStateChanged) and role in ("recording", "both"):
+            if event.state is OutputState.STARTED:
+                self._recording_started(item.name, event.path, now)
+            elif event.state is OutputState.STOPPED:
+                self._recording_stopped(item.name, event.path, now)
+        elif isinstance(event, ReplayBufferStateChanged) and event.state is OutputState.STARTED:
+            self._rb_started_at = now
+        elif isinstance(event, StreamStateChanged) and role in ("streaming", "both"):
+            if event.state in (OutputState.STARTED, OutputState.RECONNECTED):
+                self._stream_change(now, stop=False, reason=(
+                    "reconnected" if event.state is OutputState.RECONNECTED else "started"))
+            elif event.state in (OutputState.RECONNECTING, OutputState.STOPPED):
+                self._stream_change(now, stop=True, ended=event.state is OutputState.STOPPED)
+
+    def _recording_started(self, name: str, path: str | None, now: float) -> None:
+        self._recording_stopped(name, None, now)
+        identity = self.flow.identity
+        self._recording[name] = (None, now)
+        if self.archive is None:
+            return
+        future = self._archive_call(
+            self.archive.start_recording, day=self._day, output="recording", obs_name=name,
+            started_at=now, path=path, folder=str(self.flow.folder) if self.flow.folder else None,
+            name=self.flow.stem, match=identity.number if identity else None,
+            match_key=identity.key if identity else None,
+            title=identity.title if identity else None)
+
+        def remember(f: asyncio.Future[Any]) -> None:
+            if not f.cancelled() and f.exception() is None and name in self._recording:
+                self._recording[name] = (int(f.result()), now)
+
+        future.add_done_callback(remember)
+
+    def _recording_stopped(self, name: str, path: str | None, now: float) -> None:
+        session = self._recording.pop(name, None)
+        if session is None or self.archive is None:
+            return
+        archive = self.archive
+
+        def end() -> None:
+            rec = archive.recording_covering(session[1])
+            if rec is not None:
+                archive.end_recording(rec[0], now, path)
+
+        self._archive_call(end)
+
+    def _stream_change(self, now: float, *, stop: bool, reason: str = "started",
+                       ended: bool = False) -> None:
+        before = self.timeline
+        day = self._day
+        if stop:
+            self.timeline = self.timeline.stop(now)
+        else:
+            if self._stream_day != day:
+                self._stream_session, self._stream_day = None, day
+            self.timeline = self.timeline.start(now, reason)
+        if self.timeline == before or self.archive is None:
+            return
+        archive, timeline = self.archive, self.timeline
+        session_timeline = StreamTimeline(tuple(
+            s for s in timeline.segments if s.started_at >= self._session_start(timeline)))
+        names = [c.name for c in self.obs.for_role("streaming")] if self.obs else []
+        obs_name = names[0] if names else "obs"
+
+        def write() -> None:
+            self._stream_session = archive.save_stream(self._stream_session, day=day,
+                                                       obs_name=obs_name,
+                                                       timeline=session_timeline)
+            archive.recompute_stream_offsets(day, timeline)
+
+        self._archive_call(write)
+        if ended:
+            self._stream_session = None
+
+    def _session_start(self, timeline: StreamTimeline) -> float:
+        """Start of this run's stream session: the first segment reason 'started' from the end."""
+        for seg in reversed(timeline.segments):
+            if seg.reason == "started":
+                return seg.started_at
+        return timeline.segments[0].started_at if timeline.segments else 0.0
+
+    def _on_player(self, event: Any) -> None:
+        from restrike.playback import PlaybackClosed, PlayerRestarted
+
+        active = self.flow.active
+        if isinstance(event, PlaybackClosed) and active is not None:
+            self._feed(PlaybackEnded(self.clock(), event.reason))
+        elif isinstance(event, PlayerRestarted) and active is not None and active.clip:
+            log.info("mpv restarted during review %s: showing its clip again", active.id)
+            self._spawn(self._play(active.id, active.clip, active.start), "review-reopen")
+
+    # -- what the API and the console use -----------------------------------------------
+
+    def review_json(self, now: float | None = None) -> dict[str, Any]:
+        """``GET /api/v1/review``: the current (or last) review and the quota."""
+        now = self.clock() if now is None else now
+        active = self.flow.active
+        review = active or self.flow.last
+        rules = self.options.rules
+        quota = remaining_quota(self.match.challenges, rules.quota)
+        out: dict[str, Any] = {
+            "active": active is not None, "id": None, "requested_by": None,
+            "requested_at": None, "review_clock_remaining": None, "marker_at": None,
+            "quota": list(quota), "clip": None, "start": None, "decision": None,
+            "decided_by": None, "decision_ms": None, "match": None,
+            "error": self.last_error if active is None else None, "mode": self.options.mode,
+        }
+        if review is not None:
+            out.update(id=review.id, requested_by=review.requested_by,
+                       requested_at=review.requested_at, marker_at=marker_at(
+                           review.requested_at, rules),
+                       review_clock_remaining=review_clock_remaining(
+                           review.requested_at, now, rules) if active is not None else 0.0,
+                       clip=review.clip, start=review.start, decision=review.decision,
+                       decided_by=review.decided_by, decision_ms=review.decision_ms,
+                       match=review.match, error=review.error or out["error"])
+        return out
+
+    async def request_replay(self, *, requested_by: str = "operator", source: str = "http",
+                             seconds: float | None = None) -> dict[str, Any]:
+        """Start a manual review (console button, API, hotkey); ReviewError if one is open."""
+        if self.flow.active is not None:
+            raise ReviewError(f"review {self.flow.active.id} is still open: close it first")
+        if seconds is not None and not 0 < seconds <= self.options.clip_seconds:
+            raise ReviewError(f"seconds must be in 0..{self.options.clip_seconds} (the clip "
+                              f"length), not {seconds}")
+        done = self._feed(ChallengeRequested(self.clock(), requested_by, source,
+                                             seconds=seconds))
+        if done is None:
+            raise ReviewError("the review component is not running")
+        await done
+        return self.review_json()
+
+    async def close_review(self, *, decision: str = "closed", decided_by: str = "operator",
+                           source: str = "button") -> dict[str, Any]:
+        """Resolve the open review (console Close / API)."""
+        if self.flow.active is None:
+            raise ReviewError("no review is open")
+        done = self._feed(Resolved(self.clock(), decision, decided_by, source))
+        if done is None:
+            raise ReviewError("the review component is not running")
+        await done
+        return self.review_json()
+
+    async def switch_scene(self, scene: str) -> None:
+        """Manual mode: show ``scene`` on the streaming OBS."""
+        if self.obs is None or not self.obs.for_role("streaming"):
+            raise ReviewError("no OBS connection has the role streaming or both")
+        for conn in self.obs.for_role("streaming"):
+            await conn.control.switch_scene(scene)
+
+    async def open_file(self, path: str, start: float | None = None) -> None:
+        """Manual mode: show any clip or recording from the configured folders."""
+        if self.player is None:
+            raise ReviewError("no player is configured")
+        await self.player.open(path, start)
+
+    async def clips(self, limit: int = 100, day: str | None = None) -> list[dict[str, Any]]:
+        if self.archive is None:
+            return []
+        return list(await self._archive_call(self.archive.clips, day=day, limit=limit))
+
+    async def recordings(self, day: str | None = None) -> list[dict[str, Any]]:
+        if self.archive is None:
+            return []
+        return list(await self._archive_call(self.archive.recordings, day))
+
+    async def chapters(self, day: str, *, challenges: bool = True) -> str:
+        """The day's YouTube chapter list; ReviewError if YouTube would not accept it."""
+        if self.archive is None:
+            raise ReviewError("no archive: chapters need the station's database")
+        text: str = await self._archive_call(chapters_text, self.archive, day,
+                                             challenges=challenges, now=self.clock())
+        return text
+
+    def allowed_roots(self) -> list[Path]:
+        """Folders whose files the API may serve (recordings and clips)."""
+        return [Path(os.path.abspath(self.options.recordings_root))]
+
+
+def _mkdir(folder: Any) -> None:
+    Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def chapters_text(archive: Archive, day: str, *, challenges: bool = True,
+                  now: float | None = None) -> str:
+    """Chapters of ``day`` from the archive (blocking); ReviewError if fewer than three."""
+    timeline = archive.stream_timeline(day)
+    if not timeline.segments:
+        raise ReviewError(f"no stream was recorded on {day}: no chapters")
+    items: list[Chapter] = []
+    for at, title in archive.day_matches(day):
+        offset = timeline.offset_at(at)
+        if offset is not None:
+            items.append(Chapter(offset, title, "match"))
+    if challenges:
+        for clip in archive.clips(day=day, limit=10_000):
+            offset = timeline.offset_at(clip["requested_at"])
+            if offset is not None:
+                who = clip["requested_by"]
+                decision = f" ({clip['decision']})" if clip["decision"] else ""
+                items.append(Chapter(offset, f"Video review: {who}{decision}", "challenge"))
+    end = timeline.total(now if now is not None else time.time())
+    chapters = build_chapters(items, end=end)
+    if not chapters:
+        raise ReviewError(f"fewer than three chapters at least 10 s apart on {day}: "
+                          "YouTube would ignore them")
+    return format_chapters(chapters)
