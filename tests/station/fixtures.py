@@ -89,7 +89,7 @@ def send_udp(port: int, datagrams: Iterable[bytes], host: str = "127.0.0.1",
     return count
 
 
-async def wait_until(check: Callable[[], Any], timeout: float = 5.0,
+async def wait_until(check: Callable[[], Any], timeout: float = 5.0,  # noqa: ASYNC109
                      interval: float = 0.02) -> Any:
     deadline = time.monotonic() + timeout
     while True:

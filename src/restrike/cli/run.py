@@ -3,47 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 import threading
 import webbrowser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import platformdirs
 import typer
 
 from restrike.cli import app
+from restrike.config import Settings, default_data_dir, load_settings, resolve_host
 from restrike.errors import ConfigError, RestrikeError
 
+if TYPE_CHECKING:
+    from restrike.station import Station, StationConfig
+
 log = logging.getLogger(__name__)
-
-APP_NAME = "restrike"
-
-
-def default_data_dir() -> Path:
-    """Database, logs and clips live under the user data folder by default."""
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def _get(settings: Any, name: str, default: Any = None) -> Any:
-    """A dotted setting from the settings object, whatever its shape (attr or mapping)."""
-    getter = getattr(settings, "get", None)
-    if callable(getter) and not hasattr(settings, "__dataclass_fields__"):
-        with contextlib.suppress(Exception):
-            value = getter(name)
-            return default if value is None else value
-    value: Any = settings
-    for part in name.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
-        else:
-            value = getattr(value, part, None)
-        if value is None:
-            return default
-    return value
-
 
 def split_pss(value: str, default_port: int = 6001) -> tuple[str, int]:
     """``HOST[:PORT]`` → (host, port); ConfigError naming ``udp.pss_host`` if bad."""
@@ -51,73 +27,54 @@ def split_pss(value: str, default_port: int = 6001) -> tuple[str, int]:
     if not sep:
         host, port_text = value.strip(), ""
     if not host:
-        raise ConfigError(f"udp.pss_host: {value!r} has no host (expected HOST[:PORT])")
+        raise ConfigError(f"udp.pss_host (command-line option --pss-host): {value!r} has no "
+                          "host (expected HOST[:PORT])")
     if not port_text:
         return host, default_port
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ConfigError(f"udp.pss_port: {port_text!r} is not a port number (1-65535)")
+        raise ConfigError(f"udp.pss_host (command-line option --pss-host): {port_text!r} is "
+                          "not a port number (1-65535)")
     return host, int(port_text)
 
 
-def load_effective(config_file: Path | None, overrides: dict[str, Any]) -> Any:
+def load_effective(config_file: Path | None, overrides: dict[str, Any]) -> Settings:
     """The settings (file + env + CLI overrides); ConfigError names a bad setting."""
-    from restrike import config as config_module
-
-    loader = getattr(config_module, "load_settings", None) or getattr(config_module, "load")
-    return loader(config_file, overrides)
+    return load_settings(config_file, cli=overrides)
 
 
-def settings_dict(settings: Any) -> dict[str, Any]:
-    for name in ("as_dict", "to_dict", "model_dump", "dump"):
-        method = getattr(settings, name, None)
-        if callable(method):
-            with contextlib.suppress(Exception):
-                result = method()
-                if isinstance(result, dict):
-                    return result
-    return {}
-
-
-def station_config(settings: Any) -> Any:
+def station_config(settings: Settings) -> StationConfig:
     """Settings → `StationConfig`: resolves interface names and the data folder."""
-    from restrike.ingest import resolve_host
     from restrike.station import StationConfig
 
-    data_dir = _get(settings, "station.data_dir") or default_data_dir()
-    protocol = _get(settings, "station.protocol_file")
-    pss_host = _get(settings, "udp.pss_host") or None
-    pss_port = int(_get(settings, "udp.pss_port", 6001))
-    if pss_host and ":" in str(pss_host):
-        pss_host, pss_port = split_pss(str(pss_host), pss_port)
+    data_dir = settings.station.data_dir or default_data_dir()
+    protocol = settings.station.protocol_file
+    pss = settings.udp.pss_address
     return StationConfig(
         data_dir=Path(data_dir).expanduser(),
-        udp_host=resolve_host(str(_get(settings, "udp.host", "0.0.0.0"))),
-        udp_port=int(_get(settings, "udp.port", 6000)),
-        receive_buffer=int(_get(settings, "udp.receive_buffer", 8 * 1024 * 1024)),
-        pss_host=pss_host,
-        pss_port=pss_port,
-        http_host=str(_get(settings, "http.host", "127.0.0.1")),
-        http_port=int(_get(settings, "http.port", 8080)),
-        protocol_file=Path(protocol).expanduser() if protocol else None,
-        tournament=_get(settings, "station.tournament") or None,
-        batch_rows=int(_get(settings, "store.batch_rows", 500)),
-        batch_ms=float(_get(settings, "store.batch_ms", 2.0)),
-        effective_settings=settings_dict(settings),
+        udp_host=resolve_host(settings.udp.host),
+        udp_port=settings.udp.port,
+        receive_buffer=settings.udp.receive_buffer,
+        pss_host=pss[0] if pss else None,
+        pss_port=pss[1] if pss else settings.udp.pss_port,
+        http_host=settings.http.host,
+        http_port=settings.http.port,
+        protocol_file=Path(protocol) if protocol else None,
+        tournament=settings.station.tournament or None,
+        batch_rows=settings.store.batch_rows,
+        batch_ms=settings.store.batch_ms,
+        effective_settings=settings.describe(),
     )
 
 
-def _setup_logs(settings: Any, data_dir: Path) -> Path | None:
+def _setup_logs(settings: Settings, data_dir: Path) -> Path | None:
     from restrike.logs import setup_logging
 
-    levels = _get(settings, "log.levels", {}) or {}
-    levels = {"uvicorn.access": "WARNING", **dict(levels)}
-    return setup_logging(level=str(_get(settings, "log.level", "INFO")), levels=levels,
-                         log_dir=data_dir / "logs",
-                         max_bytes=int(_get(settings, "log.max_bytes", 5_000_000)),
-                         backups=int(_get(settings, "log.backups", 5)))
+    levels = {"uvicorn.access": "WARNING", **dict(settings.log.levels)}
+    return setup_logging(level=settings.log.level, levels=levels, log_dir=data_dir / "logs",
+                         max_bytes=settings.log.max_bytes, backups=settings.log.backups)
 
 
-def console_url(station: Any) -> str:
+def console_url(station: Station) -> str:
     http = station.bound.get("http", {})
     host = http.get("host", "127.0.0.1")
     if host in ("0.0.0.0", "::", ""):
@@ -130,10 +87,10 @@ def _new_loop() -> asyncio.AbstractEventLoop:
         import uvloop
     except ImportError:
         return asyncio.new_event_loop()
-    return uvloop.new_event_loop()  # type: ignore[no-any-return]
+    return uvloop.new_event_loop()
 
 
-def serve(settings: Any, *, open_browser: bool, on_ready: Any = None) -> int:
+def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None) -> int:
     """Run the station until Ctrl-C / SIGTERM; returns the exit code."""
     from restrike.station import Station, run_until_signalled
 
@@ -200,13 +157,11 @@ def run(
     })
     try:
         if pss_host:
-            host, port = split_pss(pss_host)
-            overrides["udp.pss_host"] = host
-            if ":" in pss_host:
-                overrides["udp.pss_port"] = port
+            split_pss(pss_host)
+            overrides["udp.pss_host"] = pss_host
         settings = load_effective(config, overrides)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         raise typer.Exit(2) from err
-    open_browser = not no_browser and bool(_get(settings, "http.open_browser", True))
+    open_browser = not no_browser and settings.http.open_browser
     raise typer.Exit(serve(settings, open_browser=open_browser))

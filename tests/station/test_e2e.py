@@ -1,0 +1,138 @@
+"""End to end: the real `restrike run` process, real UDP datagrams, real SQLite."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.station.fixtures import StationProcess, match_datagrams, send_udp
+
+pytestmark = pytest.mark.slow
+
+
+def _wait(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def proc(tmp_path: Path):  # type: ignore[no-untyped-def]
+    station = StationProcess(tmp_path / "data").start()
+    try:
+        yield station
+    finally:
+        assert station.stop() == 0, station.output
+
+
+def test_full_match_gives_state_and_stored_events(proc: StationProcess) -> None:
+    datagrams = match_datagrams()
+    send_udp(proc.udp_port, datagrams, pause=0.001)
+    _wait(lambda: proc.get("/api/v1/stats").json()["stored"] >= len(datagrams))
+    state = proc.get("/api/v1/state").json()
+    assert state["scores"] == [3, 1]
+    assert state["athletes"][1]["country"] == "USA"
+    assert state["winner"]["decision"] == "PTF"
+    events = proc.get("/api/v1/events", limit=1000).json()["events"]
+    assert events[0]["code"] == "wmh" and events[-1]["code"] == "pre"
+    matches = proc.get("/api/v1/matches").json()["matches"]
+    assert matches[0]["number"] == "101"
+    stats = proc.get("/api/v1/stats").json()
+    assert stats["datagrams_received"] == len(datagrams) and stats["dropped"] == 0
+
+
+def test_malformed_flood_is_stored_while_valid_traffic_flows(proc: StationProcess) -> None:
+    rng = random.Random(7)
+    flood = [bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 300)))
+             for _ in range(3000)]
+    valid = [b"clk;1:%02d\r\n" % (i % 60) for i in range(300)]
+    mixed: list[bytes] = []
+    for i, junk in enumerate(flood):
+        mixed.append(junk)
+        if i % 10 == 0:
+            mixed.append(valid[i // 10])
+    send_udp(proc.udp_port, mixed)
+    total = len(mixed)
+    stats = _wait(lambda: (s := proc.get("/api/v1/stats").json())["stored"] >= total and s)
+    assert stats["datagrams_received"] == total
+    assert stats["invalid"] + stats["unknown"] >= 2000
+    assert proc.get("/api/v1/state").json()["clock"]["time"] == "1:59"
+    invalid = proc.get("/api/v1/events", kind="invalid", limit=5).json()["events"]
+    assert invalid and all(e["error"] for e in invalid)
+    clocks = proc.get("/api/v1/events", kind="clock", limit=1000).json()["count"]
+    assert clocks == len(valid)
+
+
+def test_kill_9_then_restart_loses_nothing_committed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = StationProcess(data).start()
+    datagrams = match_datagrams()
+    send_udp(first.udp_port, datagrams)
+    _wait(lambda: first.get("/api/v1/stats").json()["stored"] >= len(datagrams))
+    before_state = first.get("/api/v1/state").json()
+    before_events = first.get("/api/v1/events", limit=1000).json()["events"]
+    first.kill()
+    second = StationProcess(data, udp_port=first.udp_port, http_port=first.http_port).start()
+    try:
+        assert second.get("/api/v1/state").json() == before_state
+        assert second.get("/api/v1/events", limit=1000).json()["events"] == before_events
+    finally:
+        assert second.stop() == 0
+
+
+def test_bad_setting_exits_2_naming_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
+    config = tmp_path / "station.toml"
+    config.write_text("[udp]\nport = 70000\n")
+    result = subprocess.run([sys.executable, "-m", "restrike", "run", "--no-browser",
+                             "--config", str(config), "--data-dir", str(tmp_path)],
+                            capture_output=True, text=True, env=env, timeout=30)
+    assert result.returncode == 2
+    assert "udp.port" in result.stderr
+    env["RESTRIKE_HTTP_PORT"] = "eighty"
+    result = subprocess.run([sys.executable, "-m", "restrike", "run", "--no-browser",
+                             "--data-dir", str(tmp_path)],
+                            capture_output=True, text=True, env=env, timeout=30)
+    assert result.returncode == 2 and "http.port" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "restrike", "run", "--no-browser",
+                             "--data-dir", str(tmp_path), "--udp-host", "no-such-if0"],
+                            capture_output=True, text=True, env=env | {"RESTRIKE_HTTP_PORT":
+                                                                         "8080"}, timeout=30)
+    assert result.returncode == 2 and "udp.host" in result.stderr
+
+
+async def test_websocket_snapshot_then_events_and_state(proc: StationProcess) -> None:
+    import websockets
+
+    url = f"ws://127.0.0.1:{proc.http_port}/ws/live"
+    async with websockets.connect(url) as ws:
+        snapshot = json.loads(await ws.recv())
+        assert snapshot["type"] == "snapshot"
+        assert set(snapshot) >= {"state", "stats", "status"}
+        assert snapshot["state"]["loaded"] is False
+        datagrams = match_datagrams()
+        send_udp(proc.udp_port, datagrams)
+        codes: list[str] = []
+        last_state = None
+        deadline = time.monotonic() + 10
+        while (len(codes) < len(datagrams) or last_state is None
+               or last_state["scores"] != [3, 1]) and time.monotonic() < deadline:
+            message = json.loads(await ws.recv())
+            if message["type"] == "events":
+                codes += [e["code"] for e in message["events"]]
+            elif message["type"] == "state":
+                last_state = message["state"]
+        assert codes[0] == "pre" and codes[-1] == "wmh"
+        assert last_state is not None and last_state["scores"] == [3, 1]

@@ -1,0 +1,170 @@
+"""The station kernel: order of start, stages of stop, tasks, health; the live path."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from restrike.bus import EventsCommitted, MessagesParsed, StateChanged
+from restrike.ingest import Pipeline, UdpReceiver, open_udp_socket, pull_requests
+from restrike.protocol import default_schema
+from restrike.station import Stage, Station, StationConfig
+from tests.station.fixtures import match_datagrams, send_udp, wait_until
+
+
+class Recorder:
+    def __init__(self, name: str, log: list[str], fail: bool = False) -> None:
+        self.name = name
+        self.log = log
+        self.fail = fail
+
+    async def start(self, station: Station) -> None:
+        if self.fail:
+            raise RuntimeError(f"{self.name} cannot start")
+        self.log.append(f"start {self.name}")
+        station.create_task(asyncio.sleep(3600), name=f"{self.name}-sleeper")
+
+    async def stop(self, stage: Stage) -> None:
+        self.log.append(f"{stage.name} {self.name}")
+
+    def health(self) -> dict[str, Any]:
+        return {"ok": True, "state": "running"}
+
+
+def _config(tmp_path: Path) -> StationConfig:
+    return StationConfig(data_dir=tmp_path, udp_host="127.0.0.1", udp_port=0, http_port=0,
+                         serve_http=False, receive_buffer=1 << 20)
+
+
+async def test_components_start_in_order_and_stop_in_stages(tmp_path: Path) -> None:
+    log: list[str] = []
+    station = Station(_config(tmp_path))
+    station.add(Recorder("a", log))
+    station.add(Recorder("b", log))
+    await station.start()
+    assert log == ["start a", "start b"]
+    assert station.tasks() == ["a-sleeper", "b-sleeper"]
+    assert station.health()["ok"]
+    await station.stop()
+    assert log[2:] == [f"{stage.name} {name}" for stage in Stage for name in ("b", "a")]
+    assert station.tasks() == []
+
+
+async def test_a_failing_component_stops_those_started(tmp_path: Path) -> None:
+    log: list[str] = []
+    station = Station(_config(tmp_path))
+    station.add(Recorder("a", log))
+    station.add(Recorder("bad", log, fail=True))
+    with pytest.raises(RuntimeError, match="bad cannot start"):
+        await station.start()
+    assert "INTAKE a" in log and "CLOSE a" in log
+    assert station.tasks() == []
+
+
+async def test_names_are_unique(tmp_path: Path) -> None:
+    station = Station(_config(tmp_path))
+    with pytest.raises(ValueError, match="ingest"):
+        station.add(Recorder("ingest", []))
+
+
+async def test_bus_sees_parsed_messages_state_and_commits(station: Station) -> None:
+    parsed: list[MessagesParsed] = []
+    states: list[StateChanged] = []
+    commits: list[EventsCommitted] = []
+    station.bus.subscribe(MessagesParsed, parsed.append)
+    station.bus.subscribe(StateChanged, states.append)
+    station.bus.subscribe(EventsCommitted, commits.append)
+    datagrams = match_datagrams()
+    send_udp(station.bound["udp"]["port"], datagrams)
+    await wait_until(lambda: sum(c.count for c in commits) >= len(datagrams))
+    assert sum(len(p.items) for p in parsed) == len(datagrams)
+    assert states[-1].state.scores == (3, 1)
+    rows = [row for c in commits for row in c.rows]
+    assert rows[0]["code"] == "pre" and rows[-1]["code"] == "wmh"
+
+
+async def test_malformed_datagrams_are_stored_with_their_reason(station: Station) -> None:
+    port = station.bound["udp"]["port"]
+    send_udp(port, [b"", b"\x00\x01\x02", b"pt1;9", b"clk;99:99"])
+    await wait_until(lambda: station.stats()["stored"] >= 4)
+    stats = station.stats()
+    assert stats["invalid"] + stats["unknown"] >= 4
+    reader = station.store.store.reader()
+    try:
+        events = reader.events(kind="invalid", limit=10)
+    finally:
+        reader.close()
+    assert events and all(e["error"] for e in events)
+
+
+def test_receiver_keeps_time_and_sender_and_drains_at_stop() -> None:
+    sock, effective = open_udp_socket("127.0.0.1", 0, 1 << 20)
+    assert effective >= 1 << 16
+    out: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    receiver = UdpReceiver(sock, out)
+    receiver.start()
+    port = receiver.address[1]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        for i in range(200):
+            s.sendto(b"clk;1:%02d" % (i % 60), ("127.0.0.1", port))
+        sender = s.getsockname()
+    receiver.stop()
+    items = []
+    while not out.empty():
+        items.append(out.get())
+    assert len(items) == 200 == receiver.received
+    t, data, addr = items[0]
+    assert t > 1e9 and data == b"clk;1:00" and addr == sender
+    assert not receiver.running
+
+
+def test_pipeline_stores_before_reducing() -> None:
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    stored: list[tuple[int, bytes]] = []
+    delivered: list[int] = []
+    pipeline = Pipeline(inbox, default_schema(),
+                        lambda seq, t, src, data, msgs: stored.append((seq, data)),
+                        lambda items, state, seq: delivered.append(seq))
+    pipeline.start()
+    for i, data in enumerate([b"pt1;3\r\n", b"garbage;;;", b"\xff"]):
+        inbox.put((1.0 + i, data, ("10.0.0.1", 5000)))
+    assert pipeline.stop()
+    assert [s for s, _ in stored] == [1, 2, 3]
+    assert pipeline.messages >= 3 and pipeline.invalid + pipeline.unknown >= 2
+    assert pipeline.state.last_point is not None
+    assert delivered[-1] == 3
+
+
+def test_pull_requests_end_in_crlf() -> None:
+    requests = default_schema().requests
+    datagrams = pull_requests(requests)
+    assert b"clock\r\n" in datagrams and b"winperiods;\r\n" in datagrams
+    assert len(datagrams) == len(requests)
+
+
+async def test_resync_sends_pull_requests_from_the_feed_socket(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as pss:
+        pss.bind(("127.0.0.1", 0))
+        pss.settimeout(2)
+        config = StationConfig(data_dir=tmp_path, udp_host="127.0.0.1", udp_port=0,
+                               serve_http=False, pss_host="127.0.0.1",
+                               pss_port=pss.getsockname()[1])
+        station = Station(config)
+        await station.start()
+        try:
+            got = [pss.recvfrom(100) for _ in station.schema.requests]
+            assert got[0][0] == b"clock\r\n"
+            assert got[0][1][1] == station.bound["udp"]["port"]  # from the feed socket
+            # The scoring software answers to that address: the station takes it in.
+            pss.sendto(b"clk;1:23\r\n", got[0][1])
+            await wait_until(lambda: station.live.state.clock.seconds == 83)
+            assert station.resync() == list(station.schema.requests)
+        finally:
+            await station.stop()
+
