@@ -39,19 +39,23 @@ async def test_two_instances_by_role(obs_with_password: HeadlessObs, obs_open: H
         ObsConnectionSettings("rec", obs_with_password.url, OBS_PASSWORD, role="recording"),
         ObsConnectionSettings("live", obs_open.url, role="streaming"),
         ObsConnectionSettings("bad", f"ws://127.0.0.1:{free_port()}", role="both"),
+        ObsConnectionSettings("badpw", obs_with_password.url, "wrong", role="recording"),
     ]
     seen: list[ObsStatus | ConnectionEvent] = []
     async with ObsPool(settings, backoff=Backoff(0.1, 0.5)) as pool:
         unsubscribe = pool.subscribe(seen.append)
         await pool.get("rec").wait_connected(10)
         await pool.get("live").wait_connected(10)
-        assert [c.name for c in pool.for_role("recording")] == ["rec", "bad"]
+        assert [c.name for c in pool.for_role("recording")] == ["rec", "bad", "badpw"]
         assert [c.name for c in pool.for_role("streaming")] == ["live", "bad"]
         rec = pool.get("rec").status
         assert rec.connected and rec.obs_version and rec.obs_version.startswith("29.")
         assert rec.websocket_version and rec.scene
         bad = pool.get("bad").status
         assert not bad.connected and bad.error and "cannot reach OBS" in bad.error
+        await _until(lambda: pool.get("badpw").status.error is not None, 10, "auth error")
+        badpw = pool.get("badpw").status
+        assert not badpw.connected and badpw.error and "refused the password" in badpw.error
         unsubscribe()
     assert any(isinstance(s, ObsStatus) and s.name == "live" and s.connected for s in seen)
 
