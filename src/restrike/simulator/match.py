@@ -17,7 +17,7 @@ from restrike.simulator._items import Item, Step
 from restrike.simulator._people import PHASES, draw_officials, draw_pair, short_name
 from restrike.simulator.scenarios import Scenario, get_scenario
 
-__all__ = ["Timeline", "generate", "iter_matches"]
+__all__ = ["Timeline", "draw_setup", "generate", "iter_matches"]
 
 MATCH_GAP = 8.0  # seconds between one match's winner and the next `pre`
 
@@ -43,7 +43,7 @@ class _Writer:
             self.steps.append(Step(round(self.t, 3), tuple(items)))
 
 
-def _setup(rng: random.Random, scenario: Scenario, number: int, used: set[str]) -> MatchSetup:
+def draw_setup(rng: random.Random, scenario: Scenario, number: int, used: set[str]) -> MatchSetup:
     category, blue, red = draw_pair(rng, used, para=scenario.para)
     return MatchSetup(
         number=str(number), phase=rng.choice(PHASES), category=category, blue=blue, red=red,
@@ -225,7 +225,7 @@ def iter_matches(scenario: str | Scenario = "championship", seed: int = 1, *,
     t = start
     index = 0
     while count is None or index < count:
-        setup = _setup(top, sc, number + index, used)
+        setup = draw_setup(top, sc, number + index, used)
         match = _Match(Court(schema), sc, random.Random(top.getrandbits(64)), t)
         match.play(setup)
         yield match.w.steps, match.court.summary()

@@ -1,0 +1,148 @@
+"""`restrike simulate ...`: a simulated court (tkStrike) sending WT UDP to a station."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from restrike.cli import app
+from restrike.errors import RestrikeError
+from restrike.simulator import (
+    SCENARIOS,
+    SimulationResult,
+    play,
+    play_capture,
+    play_random,
+)
+from restrike.simulator.interactive import run_interactive
+from restrike.simulator.progress import ProgressLine
+
+simulate_app = typer.Typer(
+    help="Simulate a court's scoring software (tkStrike): WT UDP v2.3 to a station.",
+    no_args_is_help=True,
+)
+app.add_typer(simulate_app, name="simulate")
+
+_TARGET = typer.Option("127.0.0.1:6000", "--target", help="Where to send: HOST:PORT.")
+_LISTEN = typer.Option(None, "--listen",
+                       help="Answer pull requests on HOST:PORT (default: any free port).")
+_STYLE = typer.Option("real", "--style",
+                      help="real (tkStrike: a datagram per message, CR LF) or documented.")
+_SEED = typer.Option(1, "--seed", help="Same seed, same datagrams.")
+_SPEED = typer.Option(1.0, "--speed", help="Time factor: 1 = real time, 100 = 100x faster.")
+_QUIET = typer.Option(False, "--quiet", "-q", help="No progress line.")
+
+
+def _address(text: str, option: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise typer.BadParameter(f"expected HOST:PORT, got {text!r}", param_hint=option)
+    return host, int(port)
+
+
+def _style(text: str) -> Any:
+    if text not in ("real", "documented"):
+        raise typer.BadParameter("real or documented", param_hint="--style")
+    return text
+
+
+def _run(make: Callable[[Callable[..., None] | None],
+                        Coroutine[Any, Any, SimulationResult]],
+         quiet: bool, matches: int | None = None) -> None:
+    progress = None if quiet else ProgressLine(sys.stderr, matches=matches)
+    try:
+        result = asyncio.run(make(progress))
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.close()
+        print("stopped", file=sys.stderr)
+        raise typer.Exit(130) from None
+    except RestrikeError as err:
+        if progress is not None:
+            progress.close()
+        print(f"error: {err}", file=sys.stderr)
+        raise typer.Exit(2) from err
+    if progress is not None:
+        progress.close()
+    _report(result)
+
+
+def _report(result: SimulationResult) -> None:
+    print(f"sent {result.datagrams} datagrams ({result.messages} messages) in "
+          f"{result.elapsed:.1f} s; answered {result.requests_answered} pull requests "
+          f"on {result.listen[0]}:{result.listen[1]}")
+    for m in result.matches:
+        winner = {1: "BLUE", 2: "RED"}.get(m.winner or 0, "-")
+        print(f"match {m.number}: BLUE {m.blue} {m.scores[0]}-{m.scores[1]} RED {m.red}; "
+              f"rounds {list(m.round_winners)}; winner {winner} {m.decision or ''}".rstrip())
+    for line in result.skipped:
+        print(f"skipped {line}", file=sys.stderr)
+
+
+@simulate_app.command()
+def demo(
+    scenario: str = typer.Option("championship", "--scenario",
+                                 help=f"One of: {', '.join(SCENARIOS)}."),
+    matches: int = typer.Option(1, "--matches", help="Matches in a row (new athletes each)."),
+    target: str = _TARGET, style: str = _STYLE, seed: int = _SEED, speed: float = _SPEED,
+    listen: str | None = _LISTEN, quiet: bool = _QUIET,
+) -> None:
+    """Complete WT matches: load, rounds, points, penalties, reviews, winner."""
+    if scenario not in SCENARIOS:
+        raise typer.BadParameter(f"one of {', '.join(SCENARIOS)}", param_hint="--scenario")
+    to, at = _address(target, "--target"), _address(listen, "--listen") if listen else None
+    _run(lambda progress: play(to, scenario=scenario, seed=seed, speed=speed, matches=matches,
+                               style=_style(style), listen=at, progress=progress),
+         quiet, matches)
+
+
+@simulate_app.command("random")
+def random_traffic(
+    rate: float = typer.Option(100.0, "--rate", help="Datagrams per second."),
+    duration: float = typer.Option(10.0, "--duration", help="Seconds to run."),
+    target: str = _TARGET, style: str = _STYLE, seed: int = _SEED,
+    listen: str | None = _LISTEN, quiet: bool = _QUIET,
+) -> None:
+    """Valid match traffic at a fixed datagram rate, for load tests."""
+    to, at = _address(target, "--target"), _address(listen, "--listen") if listen else None
+    _run(lambda progress: play_random(to, rate=rate, duration=duration, seed=seed,
+                                      style=_style(style), listen=at, progress=progress), quiet)
+
+
+@simulate_app.command()
+def replay(
+    capture: Path = typer.Option(..., "--capture", help="Capture file (JSON Lines or text)."),
+    target: str = _TARGET, speed: float = _SPEED, listen: str | None = _LISTEN,
+    quiet: bool = _QUIET,
+) -> None:
+    """Re-send a capture with its original timing (divided by --speed)."""
+    to, at = _address(target, "--target"), _address(listen, "--listen") if listen else None
+    _run(lambda progress: play_capture(to, capture, speed=speed, listen=at, progress=progress),
+         quiet)
+
+
+@simulate_app.command()
+def interactive(
+    scenario: str = typer.Option("championship", "--scenario",
+                                 help="Round and break lengths of this scenario."),
+    target: str = _TARGET, style: str = _STYLE, seed: int = _SEED, speed: float = _SPEED,
+    listen: str | None = _LISTEN,
+) -> None:
+    """A prompt: load, start, point blue head, warning red, challenge blue, accept won..."""
+    if scenario not in SCENARIOS:
+        raise typer.BadParameter(f"one of {', '.join(SCENARIOS)}", param_hint="--scenario")
+    to, at = _address(target, "--target"), _address(listen, "--listen") if listen else None
+    try:
+        result = asyncio.run(run_interactive(to, scenario=scenario, seed=seed, speed=speed,
+                                             style=_style(style), listen=at))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except RestrikeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise typer.Exit(2) from err
+    _report(result)
