@@ -288,6 +288,8 @@ class HeadlessObs:
 
     def start(self, *, write_config: bool = True) -> None:
         """Start OBS and wait for 'Server started successfully' and the open port."""
+        if self.running():
+            raise ObsUnavailable(f"OBS for {self.cfg.home} is already running")
         if write_config:
             write_obs_config(self.cfg)
         env = dict(os.environ)
