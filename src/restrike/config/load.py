@@ -237,9 +237,9 @@ def _fail(row: Setting | str, source: Source, what: str, value: Any) -> ConfigEr
 
 def _range(row: Setting) -> str:
     if row.min is not None and row.max is not None:
-        return f" between {row.min:g} and {row.max:g}"
+        return f" between {_num(row.min)} and {_num(row.max)}"
     if row.min is not None:
-        return f" >= {row.min:g}"
+        return f" >= {_num(row.min)}"
     return ""
 
 
@@ -422,3 +422,7 @@ def _obs(value: Any, source: Source) -> tuple[ObsConnectionSettings, ...]:
                               f"not {url!r}")
         out.append(ObsConnectionSettings(**kwargs))
     return tuple(out)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

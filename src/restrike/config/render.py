@@ -113,9 +113,13 @@ def settings_markdown() -> str:
         if row.choices:
             kind = " \\| ".join(row.choices)
         elif row.min is not None and row.kind in ("int", "float"):
-            top = f"{row.max:g}" if row.max is not None else ""
-            kind += f" {row.min:g}..{top}"
+            top = f"{_num(row.max)}" if row.max is not None else ""
+            kind += f" {_num(row.min)}..{top}"
         help_text = row.help + (" **Secret**: masked in `config show`." if row.secret else "")
         env = f"`{row.env}`" if not row.name.startswith("obs[]") else "—"
         out.append(f"| `{row.name}` | {kind} | {_default_text(row)} | {env} | {help_text} |")
     return "\n".join(out).lstrip("\n") + "\n"
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
