@@ -4,7 +4,7 @@ One `LiveHub` listens on the bus and serialises each message once; every client 
 a small outbox drained by its own writer. A slow client never grows memory without
 bound: the state is a dirty flag (the newest state is sent, at most every 50 ms),
 stats/status/broadcasts keep only their latest value, and when more than
-``MAX_EVENT_BATCHES`` event batches wait, they are replaced by one
+``MAX_EVENT_BATCHES`` event batches (or ``MAX_EVENT_BYTES``) wait, they are replaced by one
 ``{"type": "resync"}`` (the client reloads from ``GET /api/v1/events``).
 """
 
@@ -30,7 +30,8 @@ __all__ = ["MAX_EVENT_BATCHES", "STATE_INTERVAL", "LiveClient", "LiveHub"]
 
 log = logging.getLogger(__name__)
 
-MAX_EVENT_BATCHES = 32
+MAX_EVENT_BATCHES = 512
+MAX_EVENT_BYTES = 4 * 1024 * 1024
 STATE_INTERVAL = 0.05
 STATS_INTERVAL = 1.0
 FEED_IDLE_AFTER = 5.0
@@ -47,6 +48,8 @@ class LiveClient:
         self.ws = ws
         self.hub = hub
         self.events: deque[str] = deque()
+        self.event_bytes = 0
+        self._state_timer: asyncio.TimerHandle | None = None
         self.resync = False
         self.state_dirty = False
         self.status_dirty = False
@@ -60,12 +63,14 @@ class LiveClient:
     def offer_events(self, message: str) -> None:
         if self.resync:
             return
-        if len(self.events) >= MAX_EVENT_BATCHES:
+        if len(self.events) >= MAX_EVENT_BATCHES or self.event_bytes > MAX_EVENT_BYTES:
             self.events.clear()
+            self.event_bytes = 0
             self.resync = True
             self.resyncs += 1
         else:
             self.events.append(message)
+            self.event_bytes += len(message)
         self.wake.set()
 
     def mark_state(self) -> None:
@@ -102,14 +107,19 @@ class LiveClient:
                 await self._send('{"type":"resync"}')
                 self.state_dirty = True
             while self.events:
-                await self._send(self.events.popleft())
+                text = self.events.popleft()
+                self.event_bytes -= len(text)
+                await self._send(text)
             if self.state_dirty:
                 wait = self._last_state + STATE_INTERVAL - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self.state_dirty = False
-                self._last_state = time.monotonic()
-                await self._send(self.hub.state_message())
+                if wait <= 0:
+                    self.state_dirty = False
+                    self._last_state = time.monotonic()
+                    await self._send(self.hub.state_message())
+                elif self._state_timer is None:
+                    # Not yet: events keep flowing, the state goes out when its time comes.
+                    self._state_timer = asyncio.get_running_loop().call_later(
+                        wait, self._state_due)
             if self.status_dirty:
                 self.status_dirty = False
                 await self._send(_dumps({"type": "status", "status": self.hub.status}))
@@ -118,8 +128,17 @@ class LiveClient:
                 await self._send(text)
             while self.others:
                 await self._send(self.others.popitem(last=False)[1])
-            if self.events or self.state_dirty or self.resync:
+            if self.events or self.resync:
                 self.wake.set()
+
+    def _state_due(self) -> None:
+        self._state_timer = None
+        self.wake.set()
+
+    def cancel_timer(self) -> None:
+        if self._state_timer is not None:
+            self._state_timer.cancel()
+            self._state_timer = None
 
     async def reader(self) -> None:
         """Consume what the client sends (nothing is expected) to notice a close."""
@@ -251,4 +270,5 @@ class LiveHub:
         except* Exception as group:
             log.debug("live client ended: %r", group.exceptions)
         finally:
+            client.cancel_timer()
             self.clients.discard(client)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from restrike.cli import app
+from restrike.cli import app, bench_app
 from restrike.config import Settings, default_data_dir, load_settings, resolve_host
 from restrike.errors import ConfigError, RestrikeError
 
@@ -165,3 +165,37 @@ def run(
         raise typer.Exit(2) from err
     open_browser = not no_browser and settings.http.open_browser
     raise typer.Exit(serve(settings, open_browser=open_browser))
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    rate: float = typer.Option(1000.0, "--rate", help="Messages per second to send."),
+    seconds: float = typer.Option(10.0, "--seconds", help="How long to send."),
+    scenario: str = typer.Option("", "--scenario",
+                                 help="'all': the issue's four targets (overrides --rate)."),
+    url: str | None = typer.Option(None, "--url", help="A running station's API URL."),
+    udp: str | None = typer.Option(None, "--udp", help="Its feed HOST:PORT (with --url)."),
+    compare_receivers: bool = typer.Option(False, "--compare-receivers",
+                                           help="Thread vs asyncio receiver, in process."),
+) -> None:
+    """Drive a station over UDP from another process: loss, latency, RSS, CPU."""
+    from restrike.bench import ingest
+
+    if compare_receivers:
+        from restrike.bench.receivers import report
+
+        raise typer.Exit(0 if report(rate, seconds) else 1)
+    sut = ingest.StationUnderTest(url, udp)
+    sut.start()
+    try:
+        if scenario == "all":
+            ok = ingest.run_scenarios(sut, seconds)
+        elif scenario:
+            print(f"error: unknown scenario {scenario!r} (all)", file=sys.stderr)
+            raise typer.Exit(2)
+        else:
+            ingest.print_result(ingest.run_rate(sut, rate, seconds))
+            ok = True
+    finally:
+        sut.stop()
+    raise typer.Exit(0 if ok else 1)
