@@ -219,6 +219,8 @@ async def test_killed_mpv_is_restarted_and_usable(mpv_player: MpvPlayer, clip: P
     assert died.returncode == -signal.SIGKILL
     assert PlaybackClosed(str(clip), "crashed") in events
     assert any(isinstance(e, StatusChanged) and not e.status.alive for e in events)
+    reopened = await until(mpv_player, lambda s: s.file == str(clip) and s.position is not None)
+    assert reopened.position is not None and reopened.position >= 10  # back where it was
     assert (await opened(mpv_player, clip)).position is not None
 
 

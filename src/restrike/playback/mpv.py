@@ -11,20 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from restrike.errors import PlayerError
 from restrike.playback import codec
+from restrike.playback._state import MpvState
 from restrike.playback.client import MpvIpcClient
 from restrike.playback.errors import PlayerCommandError, PlayerUnavailable
 from restrike.playback.player import (
-    CloseReason,
     PlaybackClosed,
     PlayerDied,
     PlayerEvent,
@@ -43,7 +41,6 @@ log = logging.getLogger(__name__)
 #: A process that lived this long is restarted at once; quicker deaths back off.
 _STABLE_AFTER = 5.0
 _FIRST_BACKOFF = 0.2
-_END_REASONS: dict[str, CloseReason] = {"quit": "quit", "error": "error", "eof": "eof"}
 
 Predicate = Callable[[], bool]
 
@@ -62,14 +59,8 @@ class MpvPlayer:
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
         self._subscribers: list[Callable[[PlayerEvent], None]] = []
-        self._props: dict[str, Any] = {}
+        self._state = MpvState()
         self._waiters: list[tuple[Predicate, asyncio.Future[None]]] = []
-        self._last_published: PlayerStatus | None = None
-        self._entry: int | None = None  # playlist entry on screen (start-file)
-        self._expected_entry: int | None = None  # entry of our latest loadfile
-        self._loads_in_flight = 0
-        self._stop_requested = False
-        self._file_open: str | None = None
         self.restarts = 0
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -104,7 +95,7 @@ class MpvPlayer:
         mpv, self._mpv = self._mpv, None
         if mpv is not None:
             await mpv.close()
-        self._reset_state()
+        self._state.reset()
         self._fail_waiters(PlayerUnavailable("the player was closed"))
         self._publish_status()
 
@@ -120,7 +111,7 @@ class MpvPlayer:
 
     async def _launch(self) -> None:
         assert self._executable is not None
-        self._reset_state()
+        self._state.reset()
         mpv = await MpvProcess.launch(self._executable, self.settings, self._on_message)
         try:
             await self._seed_properties(mpv)
@@ -135,7 +126,7 @@ class MpvPlayer:
             return
         for name in ("pause", "speed", "fullscreen", "idle-active"):
             with contextlib.suppress(PlayerCommandError):
-                self._props.setdefault(name, await mpv.client.get_property(name))
+                self._state.props.setdefault(name, await mpv.client.get_property(name))
 
     async def _supervise(self) -> None:
         """Wait for mpv to die; report it and start a new one, backing off on quick deaths."""
@@ -152,8 +143,9 @@ class MpvPlayer:
                 return
             lived = time.monotonic() - started
             log.warning("mpv %s exited (code %s) after %.1f s", mpv.pid, returncode, lived)
-            file = self._file_open
-            self._reset_state()
+            before = self._state.status(alive=True)
+            file = self._state.file_open
+            self._state.reset()
             self._fail_waiters(PlayerUnavailable(f"mpv exited (code {returncode})"))
             self._publish(PlayerDied(returncode, mpv.output))
             if file is not None:
@@ -164,6 +156,8 @@ class MpvPlayer:
             backoff = 0.0 if lived >= _STABLE_AFTER else max(_FIRST_BACKOFF, backoff * 2)
             backoff = min(backoff, self.settings.restart_backoff_max)
             await self._relaunch(backoff)
+            if returncode != 0 and file is not None and self.settings.reopen_after_crash:
+                await self._reopen(before)
 
     async def _relaunch(self, backoff: float) -> None:
         while not self._closing:
@@ -180,6 +174,17 @@ class MpvPlayer:
             self._publish_status()
             return
 
+    async def _reopen(self, before: PlayerStatus) -> None:
+        """After a crash, put the clip back where it was (paused state and speed too)."""
+        if before.file is None:
+            return
+        try:
+            await self.open(before.file, before.position or 0.0, paused=before.paused)
+            if before.speed != 1.0:
+                await self.set_speed(before.speed)
+        except PlayerError as err:
+            log.warning("could not reopen %s after mpv crashed: %s", before.file, err)
+
     # -- status and events ---------------------------------------------------------------
 
     def subscribe(self, callback: Callable[[PlayerEvent], None]) -> Callable[[], None]:
@@ -193,25 +198,7 @@ class MpvPlayer:
         return unsubscribe
 
     def status(self) -> PlayerStatus:
-        p = self._props
-        alive = self._mpv is not None and not self._closing
-        idle = bool(p.get("idle-active", True))
-        file = p.get("path") if alive and not idle else None
-        paused = bool(p.get("pause", False))
-        eof = bool(p.get("eof-reached", False))
-        return PlayerStatus(
-            file=file if isinstance(file, str) else None,
-            playing=file is not None and not paused and not eof,
-            paused=paused,
-            position=_number(p.get("playback-time")) if file else None,
-            speed=_number(p.get("speed")) or 1.0,
-            duration=_number(p.get("duration")) if file else None,
-            fullscreen=bool(p.get("fullscreen", False)),
-            alive=alive,
-            eof=eof,
-            loop_a=_number(p.get("ab-loop-a")),
-            loop_b=_number(p.get("ab-loop-b")),
-        )
+        return self._state.status(alive=self._mpv is not None and not self._closing)
 
     def _publish(self, event: PlayerEvent) -> None:
         for callback in tuple(self._subscribers):
@@ -222,81 +209,34 @@ class MpvPlayer:
 
     def _publish_status(self) -> None:
         """StatusChanged when something other than the position changed."""
-        status = self.status()
-        comparable = _without_position(status)
-        if self._last_published is None or comparable != self._last_published:
-            self._last_published = comparable
+        status = self._state.changed_status(alive=self._mpv is not None and not self._closing)
+        if status is not None:
             self._publish(StatusChanged(status))
 
-    def _reset_state(self) -> None:
-        self._props.clear()
-        self._entry = self._expected_entry = None
-        self._loads_in_flight = 0
-        self._stop_requested = False
-        self._file_open = None
-
     def _on_message(self, message: codec.Event | codec.PropertyChange) -> None:
-        if isinstance(message, codec.PropertyChange):
-            self._props[message.name] = message.value
-        elif message.name == "start-file":
-            entry = message.fields.get("playlist_entry_id")
-            self._entry = entry if isinstance(entry, int) else None
-            self._props.pop("playback-time", None)
-            self._props.pop("eof-reached", None)
-        elif message.name == "file-loaded":
-            path = self._props.get("path")
-            self._file_open = path if isinstance(path, str) else "?"
-        elif message.name == "end-file":
-            self._on_end_file(message)
+        outcome = self._state.apply(message)
+        if outcome.failure is not None:
+            self._fail_waiters(outcome.failure)
+        if outcome.closed is not None:
+            self._publish(outcome.closed)
         self._check_waiters()
-        if not (isinstance(message, codec.PropertyChange) and message.name == "playback-time"):
+        if outcome.status_may_change:
             self._publish_status()
-
-    def _on_end_file(self, message: codec.Event) -> None:
-        fields = message.fields
-        reason_text = str(fields.get("reason", ""))
-        entry = fields.get("playlist_entry_id")
-        file, self._file_open = self._file_open, None
-        if entry is not None and entry == self._expected_entry:
-            if reason_text == "error":
-                error = str(fields.get("file_error", "loading failed"))
-                self._fail_waiters(PlayerCommandError("loadfile", f"cannot play the file: {error}"))
-            elif self._loads_in_flight == 0:
-                self._fail_waiters(
-                    PlayerCommandError("playback", f"the clip ended ({reason_text})")
-                )
-        replaced = self._loads_in_flight > 0 or (
-            isinstance(entry, int)
-            and self._expected_entry is not None
-            and entry < self._expected_entry
-        )
-        if file is None or (reason_text == "stop" and replaced):
-            return
-        reason: CloseReason
-        if reason_text == "stop":
-            reason = "requested" if self._stop_requested else "user"
-            self._stop_requested = False
-        else:
-            reason = _END_REASONS.get(reason_text, "user")
-        self._publish(PlaybackClosed(file, reason))
 
     # -- waiting -------------------------------------------------------------------------
 
     async def wait_position(
         self, at_least: float, *, within: float = 5.0, file: str | None = None
     ) -> float:
-        """Wait until the file last opened (or ``file``) reports playback-time >= at_least."""
+        """Wait until the file last opened (or ``file``) reports playback-time >= at_least.
 
-        def reached() -> bool:
-            if self._expected_entry is not None and self._entry != self._expected_entry:
-                return False
-            if file is not None and self._props.get("path") != file:
-                return False
-            position = _number(self._props.get("playback-time"))
-            return position is not None and position >= at_least
-
-        await self._wait_for(reached, within, f"playback position >= {at_least:g} s")
-        position = _number(self._props.get("playback-time"))
+        Fails early if mpv dies or the clip cannot be played or is closed meanwhile."""
+        await self._wait_for(
+            lambda: self._state.reached(at_least, file),
+            within,
+            f"playback position >= {at_least:g} s",
+        )
+        position = self._state.position()
         assert position is not None
         return position
 
@@ -346,7 +286,7 @@ class MpvPlayer:
         """Show ``path`` from ``start`` s (default: playback.start_offset), clearing A-B loops."""
         target = os.fspath(path)
         start = self.settings.start_offset if start is None else start
-        if not math.isfinite(start) or start < 0:
+        if not codec.is_finite_number(start) or start < 0:
             raise PlayerError(f"start must be a number of seconds >= 0, not {start!r}")
         if "://" not in target and not await asyncio.to_thread(os.path.isfile, target):
             raise PlayerError(f"cannot open {target}: no such file")
@@ -354,16 +294,14 @@ class MpvPlayer:
         await client.set_property("pause", paused)
         await client.set_property("ab-loop-a", "no")
         await client.set_property("ab-loop-b", "no")
-        self._loads_in_flight += 1
-        self._stop_requested = False
+        self._state.load_started()
+        reply = None
         try:
             reply = await client.command_named(
                 "loadfile", url=target, flags="replace", options={"start": f"{start:.3f}"}
             )
         finally:
-            self._loads_in_flight = max(0, self._loads_in_flight - 1)
-        entry = reply.get("playlist_entry_id") if isinstance(reply, dict) else None
-        self._expected_entry = entry if isinstance(entry, int) else None
+            self._state.load_finished(reply)
         log.info("opened %s at %.3f s", target, start)
 
     async def play(self) -> None:
@@ -433,13 +371,9 @@ class MpvPlayer:
     async def stop(self) -> None:
         """Close the file; mpv stays running, idle, ready for the next clip."""
         client = self._require_client()
-        self._stop_requested = self._file_open is not None
+        self._state.stop_started()
         await client.command("stop")
 
 
 def _number(value: Any) -> float | None:
     return float(value) if codec.is_finite_number(value) else None
-
-
-def _without_position(status: PlayerStatus) -> PlayerStatus:
-    return replace(status, position=None)

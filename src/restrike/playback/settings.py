@@ -81,6 +81,10 @@ class PlaybackSettings:
         default=2.0, metadata=_help("Seconds to wait for mpv to answer a command.")
     )
     restart: bool = field(default=True, metadata=_help("Restart mpv when it exits or dies."))
+    reopen_after_crash: bool = field(
+        default=True,
+        metadata=_help("After mpv crashed, reopen the clip where it was (not after a quit)."),
+    )
     restart_backoff_max: float = field(
         default=5.0, metadata=_help("Longest pause between restart attempts, in seconds.")
     )
