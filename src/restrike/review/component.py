@@ -119,6 +119,8 @@ class Review:
         self._pending_sessions: dict[str, asyncio.Future[Any]] = {}
         self._rb_started_at: float | None = None
         self._tail_reviews: set[int] = set()
+        self._prepare_lock = asyncio.Lock()
+        self._prepared: PrepareRecording | None = None  # names the next recording session
         self._stream_session: int | None = None
         self._stream_day: str | None = None
         self._day = local_day(clock())
@@ -232,16 +234,22 @@ class Review:
 
     def _archive_call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any
                       ) -> asyncio.Future[Any]:
-        """Run an archive method on the ordered archive thread."""
+        """Run an archive write on the ordered archive thread; failures are logged."""
+        future = self._archive_read(fn, *args, **kwargs)
+        future.add_done_callback(self._archive_done)
+        return future
+
+    def _archive_read(self, fn: Callable[..., Any], *args: Any, **kwargs: Any
+                      ) -> asyncio.Future[Any]:
+        """Run an archive call on the archive thread; the caller handles its errors."""
         assert self._executor is not None
         future = asyncio.get_running_loop().run_in_executor(
             self._executor, lambda: fn(*args, **kwargs))
         self._pending.add(future)
-        future.add_done_callback(self._archive_done)
+        future.add_done_callback(self._pending.discard)
         return future
 
     def _archive_done(self, future: asyncio.Future[Any]) -> None:
-        self._pending.discard(future)
         if not future.cancelled() and future.exception() is not None:
             self.last_error = f"archive: {future.exception()}"
             log.error("review archive write failed: %s", future.exception())
@@ -437,6 +445,11 @@ class Review:
 
     async def _prepare(self, cmd: PrepareRecording) -> None:
         """Folder, name and replay length on the recording OBS; (re)start both outputs."""
+        async with self._prepare_lock:  # match loads in a row must not interleave
+            self._prepared = cmd
+            await self._prepare_locked(cmd)
+
+    async def _prepare_locked(self, cmd: PrepareRecording) -> None:
         try:
             conn = self._recording_obs()
             control = conn.control
@@ -538,14 +551,16 @@ class Review:
 
     def _recording_started(self, name: str, path: str | None, now: float) -> None:
         self._recording_stopped(name, None, now)
-        identity = self.flow.identity
+        prepared = self._prepared
+        identity = prepared.identity if prepared else self.flow.identity
         self._recording[name] = (None, now)
         if self.archive is None:
             return
         future = self._archive_call(
             self.archive.start_recording, day=self._day, output="recording", obs_name=name,
-            started_at=now, path=path, folder=str(self.flow.folder) if self.flow.folder else None,
-            name=self.flow.stem, match=identity.number if identity else None,
+            started_at=now, path=path, folder=str(prepared.folder) if prepared else None,
+            name=prepared.stem if prepared else None,
+            match=identity.number if identity else None,
             match_key=identity.key if identity else None,
             title=identity.title if identity else None)
 
@@ -576,7 +591,8 @@ class Review:
             self.timeline = self.timeline.stop(now)
         else:
             if self._stream_day != day:
-                self._stream_session, self._stream_day = None, day
+                self._stream_day = day
+                self._archive_call(setattr, self, "_stream_session", None)
             self.timeline = self.timeline.start(now, reason)
         if self.timeline == before or self.archive is None:
             return
@@ -586,15 +602,13 @@ class Review:
         names = [c.name for c in self.obs.for_role("streaming")] if self.obs else []
         obs_name = names[0] if names else "obs"
 
-        def write() -> None:
-            self._stream_session = archive.save_stream(self._stream_session, day=day,
-                                                       obs_name=obs_name,
-                                                       timeline=session_timeline)
+        def write() -> None:  # on the archive thread, in order: owns _stream_session
+            session = archive.save_stream(self._stream_session, day=day, obs_name=obs_name,
+                                          timeline=session_timeline)
+            self._stream_session = None if ended else session
             archive.recompute_stream_offsets(day, timeline)
 
         self._archive_call(write)
-        if ended:
-            self._stream_session = None
 
     def _session_start(self, timeline: StreamTimeline) -> float:
         """Start of this run's stream session: the first segment reason 'started' from the end."""
@@ -682,18 +696,18 @@ class Review:
     async def clips(self, limit: int = 100, day: str | None = None) -> list[dict[str, Any]]:
         if self.archive is None:
             return []
-        return list(await self._archive_call(self.archive.clips, day=day, limit=limit))
+        return list(await self._archive_read(self.archive.clips, day=day, limit=limit))
 
     async def recordings(self, day: str | None = None) -> list[dict[str, Any]]:
         if self.archive is None:
             return []
-        return list(await self._archive_call(self.archive.recordings, day))
+        return list(await self._archive_read(self.archive.recordings, day))
 
     async def chapters(self, day: str, *, challenges: bool = True) -> str:
         """The day's YouTube chapter list; ReviewError if YouTube would not accept it."""
         if self.archive is None:
             raise ReviewError("no archive: chapters need the station's database")
-        text: str = await self._archive_call(chapters_text, self.archive, day,
+        text: str = await self._archive_read(chapters_text, self.archive, day,
                                              challenges=challenges, now=self.clock())
         return text
 
