@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -131,3 +133,44 @@ def test_ipc_addresses_are_fresh() -> None:
     a, b = default_ipc_address(), default_ipc_address()
     assert a != b and not is_named_pipe(a) and len(a.encode()) < 104
     assert is_named_pipe("\\\\.\\pipe\\restrike-mpv-1")
+
+
+def test_windows_addresses_are_pipes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    address = default_ipc_address()
+    assert is_named_pipe(address) and address.startswith("\\\\.\\pipe\\restrike-mpv-")
+
+
+async def test_named_pipe_wiring_with_a_stand_in_pipe(tmp_path: Path) -> None:
+    """The ProactorEventLoop's create_pipe_connection, played by a Unix socket here."""
+    path = str(tmp_path / "pipe.sock")
+    received: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readline())
+        writer.write(b'{"request_id":1,"error":"success","data":"mpv 0.38.0"}\n')
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_unix_server(serve, path)
+    loop = asyncio.get_running_loop()
+
+    async def create_pipe_connection(factory: Any, address: str) -> Any:
+        assert address == "\\\\.\\pipe\\restrike-test"
+        return await loop.create_unix_connection(factory, path)
+
+    try:
+        loop.create_pipe_connection = create_pipe_connection  # type: ignore[attr-defined]
+        reader, writer = await open_ipc("\\\\.\\pipe\\restrike-test", 1)
+        async with MpvIpcClient(reader, writer) as client:
+            assert await client.get_property("mpv-version") == "mpv 0.38.0"
+        assert json.loads(received[0])["command"] == ["get_property", "mpv-version"]
+    finally:
+        del loop.create_pipe_connection  # type: ignore[attr-defined]
+        server.close()
+        await server.wait_closed()
+
+
+async def test_named_pipe_needs_a_proactor_loop() -> None:
+    with pytest.raises(PlayerUnavailable, match="no named-pipe support"):
+        await open_ipc("\\\\.\\pipe\\restrike-test", 1)

@@ -57,8 +57,8 @@ async def _open_pipe(address: str) -> tuple[asyncio.StreamReader, asyncio.Stream
             f"cannot open the named pipe {address}: the event loop "
             f"{type(loop).__name__} has no named-pipe support (use the ProactorEventLoop)"
         )
-    reader = asyncio.StreamReader(limit=READ_LIMIT, loop=loop)
-    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+    reader = asyncio.StreamReader(limit=READ_LIMIT)
+    protocol = asyncio.StreamReaderProtocol(reader)
     transport, _ = await create(lambda: protocol, address)
     writer = asyncio.StreamWriter(transport, protocol, reader, loop)
     return reader, writer
