@@ -14,10 +14,9 @@ class Receiver(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.datagrams: list[bytes] = []
         self.arrived = asyncio.Event()
-        self.transport: asyncio.DatagramTransport | None = None
+        self.transport: asyncio.BaseTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
