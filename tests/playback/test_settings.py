@@ -49,7 +49,7 @@ def test_argv_carries_every_setting() -> None:
     ]  # fmt: skip
     assert [arg for arg in expected if arg not in argv] == []
     one_shot = build_argv(Path("mpv"), PlaybackSettings(), "x", file="-clip.mp4", start=10)
-    assert one_shot[-3:] == ["--start=10", "--", "-clip.mp4"]
+    assert one_shot[-3:] == ["--start=10.000", "--", "-clip.mp4"]
 
 
 def test_settings_from_mapping_validates_and_names_keys() -> None:

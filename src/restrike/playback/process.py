@@ -115,7 +115,7 @@ def build_argv(
         argv.append(f"--ao={s.ao}")
     argv += list(s.extra_args)
     if start is not None:
-        argv.append(f"--start={start:g}")
+        argv.append(f"--start={start:.3f}")
     if file is not None:
         argv += ["--", file]
     return argv
