@@ -623,7 +623,10 @@ class Review:
         active = self.flow.active
         if isinstance(event, PlaybackClosed) and active is not None:
             self._feed(PlaybackEnded(self.clock(), event.reason))
-        elif isinstance(event, PlayerRestarted) and active is not None and active.clip:
+        elif (isinstance(event, PlayerRestarted) and active is not None and active.clip
+              and not getattr(getattr(self.player, "settings", None), "reopen_after_crash",
+                              False)):
+            # MpvPlayer reopens the clip itself (playback.reopen_after_crash); others not.
             log.info("mpv restarted during review %s: showing its clip again", active.id)
             self._spawn(self._play(active.id, active.clip, active.start), "review-reopen")
 

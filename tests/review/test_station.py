@@ -1,0 +1,80 @@
+"""The Review inside the real station: UDP in, bus, store, HTTP, with OBS unreachable."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from restrike.obs.headless import free_port
+from restrike.obs.pool import ObsPool
+from restrike.obs.settings import ObsConnectionSettings
+from restrike.review.component import Review
+from restrike.review.options import ReviewOptions
+from restrike.station import Station, StationConfig
+from tests.review.conftest import MATCH
+from tests.review.fakes import FakePlayer
+
+
+async def wait_for(check: Any, within: float = 10.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def station(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    # An OBS that is not there: nothing listens on this port.
+    pool = ObsPool([ObsConnectionSettings("rec", f"ws://127.0.0.1:{free_port()}",
+                                          role="both", connect_timeout=0.5)])
+    await pool.start()
+    player = FakePlayer()
+    review = Review(ReviewOptions(recordings_root=tmp_path / "rec"), obs=pool, player=player)
+    st = Station(StationConfig(data_dir=tmp_path, udp_host="127.0.0.1", udp_port=0,
+                               http_port=0, switch_interval=None))
+    st.add(review)
+    await st.start()
+    yield {"station": st, "review": review, "player": player}
+    await st.stop()
+    await pool.stop()
+
+
+async def test_obs_unavailable_challenge_is_recorded_and_station_runs(
+        station: dict[str, Any]) -> None:
+    st = station["station"]
+    udp = st.bound["udp"]
+    http = f"http://127.0.0.1:{st.bound['http']['port']}"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for line in [*MATCH, b"pt1;3", b"ch2"]:
+            sock.sendto(line + b"\r\n", ("127.0.0.1", udp["port"]))
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=http) as client:
+            async def clip() -> Any:
+                rows = (await client.get("/api/v1/clips")).json()
+                return rows if rows and rows[0]["error"] else None
+
+            (row,) = await wait_for(clip)
+            assert row["requested_by"] == "red" and row["match"] == "101"
+            assert "replay not saved" in row["error"] and "not connected" in row["error"]
+            review = (await client.get("/api/v1/review")).json()
+            assert review["active"] and review["quota"] == [1, 0] and review["error"]
+            sock.sendto(b"ch2;0\r\n", ("127.0.0.1", udp["port"]))
+
+            async def decided() -> Any:
+                rows = (await client.get("/api/v1/clips")).json()
+                return rows[0]["decision"] == "rejected"
+
+            await wait_for(decided)
+            assert (await client.get("/api/health")).status_code == 200
+            state = (await client.get("/api/v1/state")).json()
+            assert state["challenges"][0]["status"] == "rejected"
