@@ -33,6 +33,7 @@ OVERHEAD_BUDGET_MS = 150.0
 @dataclass(frozen=True, slots=True)
 class PlaybackBenchResult:
     mpv_version: str
+    vo: str
     start: float
     warm_from_idle_ms: list[float]
     warm_replacing_ms: list[float]
@@ -117,7 +118,7 @@ async def measure(
     executable = find_mpv(settings.mpv_path)
     version, from_idle, replacing = await _warm(settings, clip, n, start)
     cold = [await _cold_once(executable, settings, clip, start) for _ in range(n)]
-    return PlaybackBenchResult(version, start, from_idle, replacing, cold)
+    return PlaybackBenchResult(version, settings.vo or "default", start, from_idle, replacing, cold)
 
 
 def run(
@@ -145,7 +146,7 @@ def report(result: PlaybackBenchResult) -> str:
     ]
     n = len(result.cold_ms)
     lines = [
-        f"restrike bench playback — {result.mpv_version}, --vo=null, N={n}",
+        f"restrike bench playback — {result.mpv_version}, --vo={result.vo}, N={n}",
         f"time from request to playback-time >= {result.start:g} s reported (ms)",
         "",
         f"{'':34} {'p50':>8} {'p99':>8} {'min':>8} {'max':>8}",
