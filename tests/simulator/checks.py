@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from restrike.protocol import Message, Parsed, Style, parse, reduce
+from restrike.protocol import Message, Parsed, Style, Value, reduce
 from restrike.protocol.state import MatchState
 from restrike.simulator import MatchSummary, Timeline, encode_items
 
 POINTS = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5}
+
+
+def num(value: Value) -> int:
+    assert isinstance(value, int), value
+    return value
 
 
 def datagrams(timeline: Timeline, style: Style = "real") -> list[bytes]:
@@ -53,10 +58,10 @@ def check_match(messages: list[Parsed], summary: MatchSummary, *, exact_names: b
     for msg in messages:
         assert isinstance(msg, Message)
         if msg.kind == "point":
-            gained[msg.athlete - 1] += POINTS[int(msg.fields["technique"])]
+            gained[num(msg.athlete) - 1] += POINTS[num(msg.fields["technique"])]
         if msg.kind == "round_score":
-            a, r = msg.athlete - 1, int(msg.fields["round"]) - 1
-            value = int(msg.fields["score"])
+            a, r = num(msg.athlete) - 1, num(msg.fields["round"]) - 1
+            value = num(msg.fields["score"])
             if value < previous[a][r]:
                 removed[a] += previous[a][r] - value
             previous[a][r] = value
@@ -78,7 +83,7 @@ def check_match(messages: list[Parsed], summary: MatchSummary, *, exact_names: b
     else:  # tkStrike's character-sized datagrams may cut the end of `wmh`
         assert summary.decision is not None and summary.decision.startswith(decision)
     winners = summary.round_winners
-    played = max(int(m.fields["round"]) for m in messages
+    played = max(num(m.fields["round"]) for m in messages
                  if isinstance(m, Message) and m.kind == "round")
     assert all(w in (1, 2) for w in winners[:played]), (winners, played)
     assert all(w == 0 for w in winners[played:])

@@ -38,8 +38,8 @@ class Receiver(asyncio.DatagramProtocol):
             state = reduce(state, msg, 0.0)
         return state
 
-    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, count: int, within: float = 5.0) -> None:
+        async with asyncio.timeout(within):
             while len(self.datagrams) < count:
                 self.arrived.clear()
                 await self.arrived.wait()

@@ -197,7 +197,7 @@ class Console:
         if b.phase == "round" and b.running:
             items = court.tick()
             if b.phase == "round_over":
-                return self._after_round(items)
+                return self._after_round(items + court.end_round(superiority=1))
             return items, ""
         if b.injury is not None:
             return court.injury_tick(), ""
