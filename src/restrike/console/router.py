@@ -64,6 +64,7 @@ def _file(root: Path, rel: str) -> FileResponse:
 
 def make_router(
     *,
+    station: Any = None,
     config_file: Path | None = None,
     protocol_file: Path | None = None,
     data_dir: Path | None = None,
@@ -80,10 +81,21 @@ def make_router(
     as the station resolved them); ``apply(changed)`` applies changed settings live
     and returns the names it applied; ``reload_protocol(schema)`` swaps the parser's
     definition live (returns True if it did).
+
+    With ``station`` (a `restrike.station.Station`), the file, folders and effective
+    settings are taken from ``station.config`` unless given.
     """
+    if station is not None:
+        cfg = station.config
+        settings = settings if settings is not None else cfg.effective_settings
+        protocol_file = protocol_file if protocol_file is not None else cfg.protocol_file
+        data_dir = data_dir if data_dir is not None else cfg.data_dir
+    if config_file is None and isinstance(settings, Mapping) and settings.get("config_file"):
+        config_file = Path(settings["config_file"])
     root = (web_root or WEB_ROOT).resolve()
     overlays_root = root / "overlays"
-    service = SettingsService(config_file, effective=settings, apply=apply)
+    service = SettingsService(config_file, effective=settings, apply=apply,
+                              fallback_file=data_dir / "restrike.toml" if data_dir else None)
 
     def select_protocol(path: Path | None) -> None:
         service.set_protocol_file(path)

@@ -96,8 +96,10 @@ class SettingsService:
     """Reads and writes the settings file; knows what the running station uses."""
 
     def __init__(self, config_file: Path | None, *, effective: Any = None,
-                 apply: Callable[[dict[str, Any]], list[str]] | None = None) -> None:
-        self.config_file = config_file
+                 apply: Callable[[dict[str, Any]], list[str]] | None = None,
+                 fallback_file: Path | None = None) -> None:
+        self.station_file = config_file
+        self.config_file = config_file or fallback_file
         self.effective = effective
         self.apply = apply
 
@@ -116,6 +118,8 @@ class SettingsService:
         eff = self.effective
         if eff is None:
             return None
+        if isinstance(eff, Mapping) and isinstance(eff.get("settings"), Mapping):
+            eff = eff["settings"]  # the shape of Settings.describe()
         try:
             if hasattr(eff, "get") and not isinstance(eff, Mapping):
                 return eff.get(name)
@@ -129,6 +133,8 @@ class SettingsService:
         return None
 
     def _sources(self) -> Mapping[str, str]:
+        if isinstance(self.effective, Mapping):
+            return self.effective.get("sources") or {}
         return getattr(self.effective, "sources", None) or {}
 
     def describe(self) -> dict[str, Any]:
@@ -155,7 +161,15 @@ class SettingsService:
                 "live": name in LIVE_HERE or name in self.live_names(),
             })
         return {"file": str(self.config_file) if self.config_file else None,
-                "settings": rows, "obs": self._obs_public(data.get("obs") or [])}
+                "note": self._note(), "settings": rows,
+                "obs": self._obs_public(data.get("obs") or [])}
+
+    def _note(self) -> str | None:
+        if self.station_file is None and self.config_file is not None:
+            return (f"The station was started without a settings file: changes go to "
+                    f"{self.config_file}; start it with --config {self.config_file} "
+                    f"(or RESTRIKE_CONFIG) to use them.")
+        return None
 
     def live_names(self) -> frozenset[str]:
         names = getattr(self.apply, "live", None)
@@ -259,7 +273,7 @@ class SettingsService:
             ("environment", "command-line"))]
         return {"saved": list(changed), "applied": applied,
                 "restart": [n for n in changed if n not in applied],
-                "overridden": overridden, "file": str(target),
+                "overridden": overridden, "file": str(target), "note": self._note(),
                 "obs": self._obs_public(list(candidate.get("obs") or []))}
 
     def _file_text(self) -> str | None:

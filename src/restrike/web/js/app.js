@@ -11,7 +11,10 @@ import { SettingsView } from "./settings.js";
 const VIEWS = ["live", "archive", "settings", "diagnostics", "overlays"];
 
 let liveView = null;
-const client = new LiveClient({ render: (m, dirty, fresh) => liveView && liveView.render(m, dirty, fresh) });
+const client = new LiveClient({
+  render: (m, dirty, fresh) => liveView && liveView.render(m, dirty, fresh),
+  onResync: () => liveView && liveView.loadEvents(),
+});
 liveView = new LiveView(client);
 const archive = new ArchiveView();
 const settings = new SettingsView();

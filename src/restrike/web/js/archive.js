@@ -36,6 +36,12 @@ export function dayOf(m) {
   return Number.isNaN(start) ? "Unknown day" : new Date(start).toISOString().slice(0, 10);
 }
 
+function covers(r, t) {
+  const rs = ts(r.started_at);
+  const re = ts(r.ended_at);
+  return !Number.isNaN(rs) && t >= rs && (Number.isNaN(re) || t <= re);
+}
+
 export class ArchiveView {
   constructor() {
     this.matches = [];
@@ -127,10 +133,18 @@ export class ArchiveView {
     try { detail = await getJSON(`/api/v1/matches/${encodeURIComponent(m.id)}`); } catch (err) { toast(err.message, "error"); }
     const events = asList(detail.events || [], "events");
     const [recordings, clips] = await Promise.all([
-      getJSON(`/api/v1/recordings?match=${encodeURIComponent(m.id)}`).then((d) => asList(d, "recordings")).catch(() => []),
-      getJSON(`/api/v1/clips?match=${encodeURIComponent(m.id)}`).then((d) => asList(d, "clips")).catch(() => []),
+      getJSON("/api/v1/recordings").then((d) => asList(d, "recordings")).catch(() => []),
+      getJSON("/api/v1/clips?limit=1000").then((d) => asList(d, "clips")).catch(() => []),
     ]);
-    const mine = (x) => x.match == null || String(x.match) === String(m.id) || String(x.match_id) === String(m.id);
+    // Clips and recordings name their match by id or number; keep what belongs to this one,
+    // or whose time overlaps it.
+    const start = ts(detail.loaded_at || detail.started_at);
+    const end = ts(detail.ended_at);
+    const mine = (x) => {
+      if (x.match != null) return String(x.match) === String(m.id) || String(x.match) === String(m.number);
+      const t0 = ts(x.requested_at ?? x.started_at);
+      return !Number.isNaN(t0) && t0 >= start && (Number.isNaN(end) || t0 <= end + 60000);
+    };
     this.current = { match: detail, events, recordings: recordings.filter(mine), clips: clips.filter(mine) };
     this.renderTimeline();
     this.renderFiles();
@@ -142,10 +156,11 @@ export class ArchiveView {
     line.replaceChildren(el("div", { class: "axis" }));
     const marked = events.filter((e) => MARKED.has(e.kind) && (e.kind !== "clock" || (e.args || {}).action === "stop")
       && (e.kind !== "injury" || ["show", "start"].includes((e.args || {}).action)));
-    const times = events.map((e) => ts(e.received_at)).filter((t) => !Number.isNaN(t));
-    const start = Math.min(ts(match.started_at), ...times.filter(Boolean));
-    const endCandidates = [ts(match.ended_at), ...times].filter((t) => !Number.isNaN(t));
-    const end = Math.max(...endCandidates);
+    const markedTimes = marked.map((e) => ts(e.received_at)).filter((t) => !Number.isNaN(t));
+    const starts = [ts(match.started_at), ...markedTimes].filter((t) => !Number.isNaN(t));
+    const ends = [ts(match.ended_at), ...markedTimes].filter((t) => !Number.isNaN(t));
+    const start = starts.length ? Math.min(...starts) : 0;
+    const end = ends.length ? Math.max(...ends) : start + 1;
     const span = Math.max(1, end - start);
     const note = document.getElementById("timeline-note");
     note.textContent = marked.length
@@ -180,26 +195,22 @@ export class ArchiveView {
 
   hideTip() { this.tip.classList.add("hidden"); }
 
-  /** Where to play an event: [path, second] from the recording, else from a clip. */
+  /** Where to play an event: [path, second] from the match recording, else from a clip. */
   locate(e) {
     const { recordings, clips } = this.current;
     const t = ts(e.received_at);
-    const recTime = pick(e, "recording_time", "recording_offset", "offsets.recording");
-    for (const r of recordings) {
-      const rs = ts(r.started_at || r.start);
-      const re = ts(r.ended_at || r.end);
-      if (recTime != null && (e.recording == null || String(e.recording) === String(r.id))) return [r.path, Number(recTime)];
-      if (!Number.isNaN(rs) && t >= rs && (Number.isNaN(re) || t <= re)) return [r.path, (t - rs) / 1000];
-    }
-    const clipTime = pick(e, "clip_time", "clip_offset", "offsets.clip");
-    if (clipTime != null && e.clip != null) {
-      const c = clips.find((x) => String(x.id) === String(e.clip));
-      if (c) return [c.path, Number(clipTime)];
-    }
     for (const c of clips) {
-      const linked = (c.events || []).find((x) => String(x.id ?? x.event ?? x) === String(e.id));
-      if (linked && pick(linked, "clip_time", "offset", "time") != null) return [c.path, Number(pick(linked, "clip_time", "offset", "time"))];
+      const link = (c.events || []).find((x) => String(x.id) === String(e.id));
+      if (!link) continue;
+      if (link.in_recording != null) {
+        const rec = recordings.find((r) => (r.output || "recording") === "recording" && covers(r, t));
+        if (rec) return [rec.path, Number(link.in_recording)];
+      }
+      if (link.in_clip != null && c.path) return [c.path, Number(link.in_clip)];
     }
+    const rec = recordings.find((r) => (r.output || "recording") === "recording" && covers(r, t))
+      || recordings.find((r) => covers(r, t));
+    if (rec) return [rec.path, (t - ts(rec.started_at)) / 1000];
     return null;
   }
 

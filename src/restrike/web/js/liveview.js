@@ -11,6 +11,7 @@ export class LiveView {
     this.feed = document.getElementById("feed");
     this.lastProc = null;
     this.scenes = new Set();
+    this.maxId = 0;
     this.bind();
     // The review clock and the feed's "last datagram" age move without messages.
     setInterval(() => this.client.mark("tick"), 250);
@@ -18,11 +19,26 @@ export class LiveView {
     setInterval(() => this.pollProcess(), 5000);
     this.loadClips();
     this.loadScenes();
+    this.loadEvents();
+  }
+
+  /** The feed from the store: at start and after a resync (missed batches). */
+  async loadEvents() {
+    try {
+      const data = await getJSON("/api/v1/events?limit=100");
+      const events = (Array.isArray(data) ? data : data.events || []).slice().reverse();
+      this.feed.replaceChildren();
+      this.maxId = 0;
+      this.renderFeed(events, this.client.model.state);
+    } catch { /* the live batches fill it */ }
   }
 
   bind() {
     document.getElementById("btn-replay").addEventListener("click", () => this.replay());
     document.getElementById("btn-close").addEventListener("click", () => this.closeReview());
+    for (const b of document.querySelectorAll("[data-decision]")) {
+      b.addEventListener("click", () => this.closeReview(b.dataset.decision));
+    }
     for (const b of document.querySelectorAll("[data-last]")) {
       b.addEventListener("click", () => this.replay(Number(b.dataset.last)));
     }
@@ -50,7 +66,7 @@ export class LiveView {
     try {
       const body = seconds ? { seconds } : {};
       const res = await postJSON("/api/v1/replay", body);
-      if (res && res.review) { this.client.setReview(res.review); this.client.mark("review"); }
+      this.takeReview(res);
       toast(seconds ? `Replay of the last ${seconds} s requested` : "Replay requested", "ok");
     } catch (err) {
       toast(`Replay failed: ${err.message}`, "error", 8000);
@@ -59,11 +75,16 @@ export class LiveView {
     }
   }
 
-  async closeReview() {
+  takeReview(res) {
+    const review = res && (res.review || ("active" in res ? res : null));
+    if (review) { this.client.setReview(review); this.client.mark("review"); }
+  }
+
+  async closeReview(decision) {
     try {
-      const res = await postJSON("/api/v1/replay/close", {});
-      if (res && res.review) { this.client.setReview(res.review); this.client.mark("review"); }
-      toast("Review closed", "ok");
+      const res = await postJSON("/api/v1/replay/close", decision ? { decision } : {});
+      this.takeReview(res);
+      toast(decision ? `Review closed: ${decision}` : "Review closed", "ok");
     } catch (err) {
       toast(`Close failed: ${err.message}`, "error", 8000);
     }
@@ -135,6 +156,7 @@ export class LiveView {
     const target = obs.find((o) => /stream/.test(o.role || "")) || obs[0];
     box.replaceChildren();
     if (!names.size) { box.append(el("span", { class: "muted" }, "No scenes known")); return; }
+    box.dataset.count = String(names.size);
     for (const name of names) {
       const current = target && target.scene === name;
       box.append(el("button", {
@@ -145,10 +167,15 @@ export class LiveView {
   }
 
   async scene(target, name) {
-    if (!target) { toast("No OBS connection", "error"); return; }
     try {
-      await postJSON(`/api/v1/obs/${encodeURIComponent(target.name)}/switch_scene`, { scene: name });
-      toast(`Scene ${name} on ${target.name}`, "ok");
+      // The review workflow knows which OBS streams; without it, ask that OBS directly.
+      try {
+        await postJSON("/api/v1/replay/scene", { scene: name });
+      } catch (err) {
+        if (err.status !== 404 || !target) throw err;
+        await postJSON(`/api/v1/obs/${encodeURIComponent(target.name)}/switch_scene`, { scene: name });
+      }
+      toast(`Scene ${name}`, "ok");
     } catch (err) {
       toast(`Scene switch failed: ${err.message}`, "error", 8000);
     }
@@ -247,7 +274,10 @@ export class LiveView {
   }
 
   renderFeed(fresh, state) {
-    const items = fresh.slice(-FEED_MAX).reverse().map((ev) => {
+    // Event ids only grow: what the store already gave us is not shown twice.
+    const news = fresh.filter((ev) => ev.id == null || !(ev.id <= this.maxId));
+    for (const ev of news) if (ev.id != null && !(ev.id <= this.maxId)) this.maxId = ev.id;
+    const items = news.slice(-FEED_MAX).reverse().map((ev) => {
       const side = sideOf(ev.athlete);
       return el("li", { class: [side, ev.kind].filter(Boolean).join(" "), title: ev.raw || "" },
         el("span", { class: "t" }, timeOf(ev.received_at)), el("span", {}, describe(ev, state)));

@@ -45,6 +45,7 @@ export class SettingsView {
     this.items = data.settings || [];
     this.obs = (data.obs || []).map((o) => ({ ...o }));
     document.getElementById("settings-file").textContent = data.file ? `File: ${data.file}` : "";
+    if (data.note) this.message(data.note, false);
     const groups = new Map();
     for (const s of this.items) {
       const section = s.section || s.name.split(".")[0];

@@ -1,0 +1,40 @@
+// Shared start-up of the overlays: the live client, URL options, OBS browser-source hooks.
+
+import { LiveClient } from "/ui/js/live.js";
+
+export const params = new URLSearchParams(location.search);
+
+/** Start an overlay: `render(model, dirty)` runs at most once per animation frame. */
+export function startOverlay(render, { onObsEvent = null } = {}) {
+  const client = new LiveClient({ render: (m, dirty) => render(m, dirty), maxEvents: 20 });
+  client.start();
+  window.restrike = { client };
+  // Inside OBS: window.obsstudio exists and DOM events report scene and output changes.
+  if (window.obsstudio) {
+    document.documentElement.classList.add("in-obs");
+    for (const name of ["obsSceneChanged", "obsSourceActiveChanged", "obsSourceVisibleChanged",
+      "obsReplaybufferSaved", "obsStreamingStarted", "obsRecordingStarted"]) {
+      addEventListener(name, (ev) => { if (onObsEvent) onObsEvent(name, ev.detail, client); client.mark("obs"); });
+    }
+  }
+  // The station may also fire events through obs-browser's emit_event vendor request.
+  for (const name of ["restrike-review-started", "restrike-review-closed", "restrike-intro", "restrike-winner"]) {
+    addEventListener(name, (ev) => { if (onObsEvent) onObsEvent(name, ev.detail, client); client.mark("obs"); });
+  }
+  return client;
+}
+
+export function setVars(node, side) {
+  node.style.setProperty("--bg", side.bg);
+  node.style.setProperty("--fg", side.fg);
+}
+
+export function setFlag(img, side) {
+  if (img.getAttribute("src") !== side.flag) img.src = side.flag;
+  img.alt = side.ioc;
+}
+
+export function text(node, value) {
+  const v = String(value ?? "");
+  if (node.textContent !== v) node.textContent = v;
+}

@@ -1,0 +1,179 @@
+"""The live view against the real station fed by the real simulator over UDP."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.ui.conftest import NARROW, WIDE, shoot
+
+pytestmark = pytest.mark.peers
+
+
+def _board(page):
+    return page.evaluate("""() => ({
+        blue: document.querySelector('#sb-blue .name').textContent,
+        red: document.querySelector('#sb-red .name').textContent,
+        blueScore: document.querySelector('#sb-blue .score').textContent,
+        redScore: document.querySelector('#sb-red .score').textContent,
+        blueIoc: document.querySelector('#sb-blue .ioc').textContent,
+        flag: document.querySelector('#sb-blue img.flag').getAttribute('src'),
+        clock: document.querySelector('#sb-clock').textContent,
+        match: document.querySelector('#sb-match').textContent,
+    })""")
+
+
+def test_scoreboard_follows_a_match(page, station):
+    page.goto(station.url + "/#/live")
+    page.wait_for_selector("#st-ws .dot.ok")
+    # Record every score and clock the page shows while the match is played.
+    page.evaluate("""() => {
+        window.seen = {scores: new Set(), clocks: new Set()};
+        const note = () => {
+            seen.scores.add(document.querySelector('#sb-blue .score').textContent + '-' +
+                            document.querySelector('#sb-red .score').textContent);
+            seen.clocks.add(document.querySelector('#sb-clock').textContent);
+        };
+        new MutationObserver(note).observe(document.getElementById('scoreboard'),
+            {subtree: true, childList: true, characterData: true});
+    }""")
+    sim = station.simulate_background("demo", "--scenario", "basic", "--speed", "40",
+                                      "--seed", "3")
+    try:
+        # Mid-match: the page shows what the station's state says, within a moment.
+        page.wait_for_function("() => document.querySelector('#sb-clock').textContent !== '-:--'",
+                               timeout=15000)
+        shoot(page, "live-during-match-1920x1080")
+        assert sim.wait(60) == 0, sim.stdout.read() if sim.stdout else ""
+    finally:
+        if sim.poll() is None:
+            sim.kill()
+            sim.wait()
+        if sim.stdout:
+            sim.stdout.close()
+    state = station.get("/api/v1/state").json()
+    blue, red = state["athletes"]
+    expected_scores = [str(s) for s in state["scores"]]
+    page.wait_for_function(
+        "([b, r]) => document.querySelector('#sb-blue .score').textContent === b && "
+        "document.querySelector('#sb-red .score').textContent === r",
+        arg=expected_scores, timeout=5000)
+    shown = _board(page)
+    assert shown["blue"] == (blue["long_name"] or blue["short_name"])
+    assert shown["red"] == (red["long_name"] or red["short_name"])
+    assert shown["blueIoc"] == blue["country"]
+    assert shown["flag"] == f"/flags/{blue['country']}.svg"
+    assert shown["clock"] == state["clock"]["time"]
+    assert state["match"]["number"] in shown["match"]
+    seen = page.evaluate("() => ({scores: [...seen.scores], clocks: [...seen.clocks]})")
+    assert len(seen["scores"]) >= 3, seen  # it followed the points, not only the end
+    assert len(seen["clocks"]) >= 3, seen
+    # Per-round table and the winner banner come from the same state.
+    rounds = page.locator("#sb-rounds tbody tr").first.locator("td")
+    assert rounds.nth(0).inner_text() == str(state["round_scores"][0][0])
+    if state["winner"] and state["winner"]["name"]:
+        page.wait_for_selector(".banner.winner")
+    # The flag image really loaded from the station's /flags route.
+    assert page.evaluate("() => document.querySelector('#sb-blue img.flag').naturalWidth") > 0
+    # The feed shows the stored events (newest first).
+    assert page.locator("#feed li").count() > 10
+    shoot(page, "live-1920x1080")
+    page.set_viewport_size(NARROW)
+    page.wait_for_timeout(200)
+    shoot(page, "live-480x1000")
+    page.set_viewport_size(WIDE)
+
+
+def test_status_bar_and_burst_of_1000_per_second(page, station, played):
+    page.goto(station.url + "/#/live")
+    page.wait_for_selector("#st-ws .dot.ok")
+    page.evaluate("""() => {
+        window.frames_ = 0; window.longTasks = 0;
+        const tick = () => { frames_ += 1; requestAnimationFrame(tick); };
+        requestAnimationFrame(tick);
+        new PerformanceObserver((l) => {
+            longTasks += l.getEntries().filter(e => e.duration > 200).length;
+        }).observe({entryTypes: ['longtask']});
+    }""")
+    start = time.monotonic()
+    station.simulate("random", "--rate", "1000", "--duration", "3", "--seed", "5")
+    sent_for = time.monotonic() - start
+    stats = station.get("/api/v1/stats").json()
+    # Within a second of the end the page shows the newest stored event: no backlog.
+    newest = station.get("/api/v1/events", limit=1).json()["events"][0]["id"]
+    page.wait_for_function(
+        "(id) => window.restrike.client.model.events.some(e => e.id >= id)",
+        arg=newest, timeout=3000)
+    model = page.evaluate("() => { const m = window.restrike.client.model; "
+                          "return {messages: m.messages, events: m.events.length}; }")
+    assert model["events"] <= 200  # the kept list is bounded
+    frames = page.evaluate("() => frames_")
+    assert frames > 20 * sent_for * 0.5, frames  # the page kept painting during the burst
+    assert page.evaluate("() => longTasks") == 0
+    text = page.locator("#st-feed").inner_text()
+    assert re.search(r"Feed: (connected|no datagrams)", text)
+    assert stats["datagrams_received"] > 2000
+    cpu = page.locator("#st-proc").inner_text()
+    assert "RAM" in cpu and "—" not in cpu.split("RAM")[1]
+
+
+def test_replay_and_close_reach_the_api(page, station, played):
+    page.goto(station.url + "/#/live")
+    page.wait_for_selector("#st-ws .dot.ok")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/replay")
+                              and r.request.method == "POST") as info:
+        page.click("#btn-replay")
+    replay = info.value
+    if not station.has_route("/api/v1/replay"):
+        pytest.xfail("restrike run does not mount the review router yet (POST /api/v1/replay "
+                     f"answered {replay.status})")
+    assert replay.status in (200, 409), replay.text()
+    page.wait_for_selector("#toast:not(.hidden)")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/replay/close")) as info:
+        page.click("#btn-close")
+    assert info.value.status in (200, 409), info.value.text()
+
+
+def test_keyboard_only(page, station, played):
+    page.goto(station.url + "/")
+    page.wait_for_selector("#st-ws .dot.ok")
+    # R and C: replay and close from anywhere but a text field.
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/replay") and r.method == "POST"):
+        page.keyboard.press("r")
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/replay/close")):
+        page.keyboard.press("c")
+    # Tab reaches the Replay button, with a visible focus ring; Enter presses it.
+    page.wait_for_selector("#btn-replay:enabled")
+    page.locator("body").focus()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "btn-replay":
+            break
+    assert page.evaluate("() => document.activeElement.id") == "btn-replay"
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/replay") and r.method == "POST"):
+        page.keyboard.press("Enter")
+    # Typing a number into a field does not fire shortcuts.
+    page.fill("#last-n", "")
+    page.focus("#last-n")
+    page.keyboard.type("12")
+    assert page.input_value("#last-n") == "12"
+    # Alt+digit switches views; M toggles manual mode.
+    page.keyboard.press("Alt+2")
+    page.wait_for_selector("#view-archive.active")
+    page.keyboard.press("Alt+4")
+    page.wait_for_selector("#view-diagnostics.active")
+    page.keyboard.press("Alt+1")
+    page.wait_for_selector("#view-live.active")
+    page.locator("body").focus()
+    opened = page.evaluate("() => document.getElementById('manual').open")
+    page.keyboard.press("m")
+    assert page.evaluate("() => document.getElementById('manual').open") is (not opened)
+    # Every button on the live view is reachable and big enough to touch.
+    small = page.evaluate("""() => [...document.querySelectorAll('#view-live button')]
+        .filter(b => b.offsetParent && b.getBoundingClientRect().height < 40)
+        .map(b => b.textContent)""")
+    assert small == []
