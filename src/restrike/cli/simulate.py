@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from restrike.cli import app
+from restrike.cli import app, bench_app
 from restrike.errors import RestrikeError
 from restrike.simulator import (
     SCENARIOS,
@@ -146,3 +146,14 @@ def interactive(
         print(f"error: {err}", file=sys.stderr)
         raise typer.Exit(2) from err
     _report(result)
+
+
+@bench_app.command("simulate")
+def bench_simulate(
+    seconds: float = typer.Option(3.0, help="Seconds per rate."),
+) -> None:
+    """Random mode's rate accuracy at 1k, 10k and 50k datagrams/s (target within 1 %)."""
+    from restrike.bench.simulate import run
+
+    if not run(seconds):
+        raise typer.Exit(1)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from restrike.protocol import Schema, Style
+from restrike.protocol import Message, Schema, Style, parse
 from restrike.simulator._court import MatchSummary
 from restrike.simulator._items import Raw, SimulatorError, Step, make
 from restrike.simulator.match import iter_matches
@@ -42,6 +42,7 @@ class SimulationResult:
     completed: bool  # False when stopped before the end
     listen: tuple[str, int]  # where pull requests were answered
     skipped: tuple[str, ...] = field(default=())  # replay: lines that were not datagrams
+    max_late: float = 0.0  # worst lag of a datagram behind its schedule, seconds
 
 
 Target = tuple[str, int]
@@ -72,7 +73,7 @@ async def _session(mode: str, target: Target, body: Callable[[Runner], Awaitable
         c = runner.counters
         return SimulationResult(mode, c.datagrams, c.messages, c.requests, tuple(matches or ()),
                                 runner.snapshot().elapsed, completed, runner.listen_address,
-                                skipped)
+                                skipped, runner.max_late)
 
 
 async def play(target: Target, *, scenario: str = "championship", seed: int = 1,
@@ -104,13 +105,24 @@ async def play(target: Target, *, scenario: str = "championship", seed: int = 1,
                           matches=done)
 
 
+POOL = 20_000  # datagrams of generated matches kept and cycled by random mode
+
+
 def random_datagrams(seed: int, style: Style, schema: Schema | None,
-                     count: int) -> Iterator[bytes]:
-    """`count` datagrams of valid match traffic (endless championship matches, compressed)."""
-    matches = iter_matches("championship", seed, schema=schema)
-    stream = (data for steps, _summary in matches
-              for _t, data in steps_to_datagrams(steps, style, schema))
-    return itertools.islice(stream, count)
+                     count: int) -> Iterator[tuple[bytes, tuple[str, ...]]]:
+    """`count` datagrams of valid match traffic (championship matches, cycled), with codes.
+
+    At most POOL datagrams are generated and parsed once, so a long or fast run costs
+    neither memory nor generation time per datagram.
+    """
+    pool: list[tuple[bytes, tuple[str, ...]]] = []
+    for steps, _summary in iter_matches("championship", seed, schema=schema):
+        for _t, data in steps_to_datagrams(steps, style, schema):
+            codes = tuple(str(m.code) for m in parse(data, schema) if isinstance(m, Message))
+            pool.append((data, codes))
+        if len(pool) >= min(count, POOL):
+            break
+    return itertools.islice(itertools.cycle(pool), count)
 
 
 async def play_random(target: Target, *, rate: float, duration: float, seed: int = 1,
@@ -129,9 +141,10 @@ async def play_random(target: Target, *, rate: float, duration: float, seed: int
         raise SimulatorError(f"--duration must be in (0, {MAX_DURATION:.0f}] seconds")
     count = round(rate * duration)
 
+    traffic = random_datagrams(seed, style, schema, count)  # generated before the clock starts
+
     async def body(runner: Runner) -> bool:
-        timed = ((k / rate, data)
-                 for k, data in enumerate(random_datagrams(seed, style, schema, count)))
+        timed = ((k / rate, data, codes) for k, (data, codes) in enumerate(traffic))
         return await runner.play_datagrams(timed, scale=False)
 
     return await _session("random", target, body, style=style, speed=1.0, listen=listen,

@@ -104,6 +104,7 @@ class Runner:
         self._started = time.monotonic()
         self._last_progress = 0.0
         self._seq = 0
+        self.max_late = 0.0  # worst delay of a datagram behind its schedule (seconds)
         self._writable = asyncio.Event()
         self._writable.set()
 
@@ -136,22 +137,31 @@ class Runner:
 
     # --- sending ---------------------------------------------------------------------------
 
-    def send(self, data: bytes) -> None:
-        """Send one datagram now; remember it for pull requests and follow the board."""
+    def send(self, data: bytes, codes: tuple[str, ...] | None = None) -> None:
+        """Send one datagram now and remember it for pull requests.
+
+        Without `codes` the datagram is parsed and the board followed (for progress);
+        callers that know the codes (random load) pass them and skip that work.
+        """
         if self._transport is None:
             raise SimulatorError("the simulator socket is not open")
         self._transport.sendto(data, self._addr)
         c = self.counters
         c.datagrams += 1
         self._seq += 1
-        for msg in parse(data, self.schema):
-            c.messages += 1
-            if isinstance(msg, Message):
-                if msg.code in self.schema.messages:
-                    c.last[msg.code] = (self._seq, data)
-                if msg.kind == "winner_shown":
-                    c.matches_done += 1
-            self.state = reduce(self.state, msg, 0.0)
+        if codes is not None:
+            c.messages += len(codes)
+            for code in codes:
+                c.last[code] = (self._seq, data)
+        else:
+            for msg in parse(data, self.schema):
+                c.messages += 1
+                if isinstance(msg, Message):
+                    if msg.code in self.schema.messages:
+                        c.last[msg.code] = (self._seq, data)
+                    if msg.kind == "winner_shown":
+                        c.matches_done += 1
+                self.state = reduce(self.state, msg, 0.0)
         self._report()
 
     def send_items(self, items: Iterable[Item]) -> None:
@@ -162,7 +172,8 @@ class Runner:
         """Send a timeline at `speed`; False if stopped before the end."""
         return await self.play_datagrams(steps_to_datagrams(steps, self.style, self.schema))
 
-    async def play_datagrams(self, timed: Iterable[tuple[float, bytes]], *,
+    async def play_datagrams(self, timed: Iterable[tuple[float, bytes]]
+                             | Iterable[tuple[float, bytes, tuple[str, ...]]], *,
                              scale: bool = True) -> bool:
         """Send each datagram at its time (seconds from now, divided by `speed`).
 
@@ -173,7 +184,7 @@ class Runner:
         origin = loop.time()
         factor = 1.0 / self.speed if scale else 1.0
         burst = 0
-        for t, data in timed:
+        for t, data, *known in timed:
             due = origin + t * factor
             while True:
                 if self.stop.is_set():
@@ -183,8 +194,11 @@ class Runner:
                     break
                 burst = 0
                 await asyncio.sleep(min(delay, 0.25))
+            late = loop.time() - due
+            if late > self.max_late:
+                self.max_late = late
             await self._backpressure()
-            self.send(data)
+            self.send(data, known[0] if known else None)
             burst += 1
             if burst >= 256:  # let pull requests in during long bursts
                 burst = 0

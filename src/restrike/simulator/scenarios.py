@@ -43,7 +43,7 @@ SCENARIOS: dict[str, Scenario] = {
                  hit_rate=0.1, glued_hits=0.0, gamjeom_rate=0.02, stoppage_rate=0.0,
                  injury_chance=0.0, rsc_share=0.0, coach_challenge=0.0, referee_review=0.0),
         Scenario("championship", "3 x 2:00, 1:00 breaks, every feature of a real court",
-                 round_seconds=120, break_seconds=60, point_rate=0.08, techniques=_OLYMPIC,
+                 round_seconds=120, break_seconds=60, point_rate=0.05, techniques=_OLYMPIC,
                  hit_rate=0.12, glued_hits=0.25, gamjeom_rate=0.015, stoppage_rate=0.008,
                  injury_chance=0.2, rsc_share=0.1, coach_challenge=0.2, referee_review=0.1),
         Scenario("training", "hardware test, then 3 x 1:00 with many points",
@@ -54,7 +54,7 @@ SCENARIOS: dict[str, Scenario] = {
         # Para (K44): only kicks to the body score here; the para-specific point values
         # and time-out length are not modelled (see docs/simulator.md).
         Scenario("para", "para-taekwondo: 3 x 2:00, body kicks only, to1/to2 time-outs",
-                 round_seconds=120, break_seconds=60, point_rate=0.06,
+                 round_seconds=120, break_seconds=60, point_rate=0.045,
                  techniques=((2, 0.8), (4, 0.2)), hit_rate=0.12, glued_hits=0.2,
                  gamjeom_rate=0.02, stoppage_rate=0.005, injury_chance=0.1, rsc_share=0.0,
                  coach_challenge=0.15, referee_review=0.05, para=True,
