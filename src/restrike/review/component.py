@@ -528,8 +528,13 @@ class Review:
                 if session is not None and self.archive is not None:
                     self._archive_call(self.archive.add_interruption, session, now, None,
                                        f"OBS connection lost: {item.error or ''}".strip(": "))
-            if item.role in ("streaming", "both") and was and not item.connected:
-                self._stream_change(now, stop=True)
+            if item.role in ("streaming", "both"):
+                # Status polls back up the stream events (idempotent on the timeline).
+                if (was and not item.connected) or item.stream_reconnecting or (
+                        item.connected and not item.streaming):
+                    self._stream_change(now, stop=True, ended=not item.streaming)
+                elif item.connected and item.streaming and not self.timeline.live:
+                    self._stream_change(now, stop=False, reason="reconnected")
             return
         if not isinstance(item, ConnectionEvent) or self.obs is None:
             return
