@@ -107,3 +107,17 @@ def test_items_submitted_before_start_are_written_by_close(db: Path) -> None:
     store.close()
     with Reader(db) as reader:
         assert reader.counts()["datagrams"] == 10
+
+
+@pytest.mark.slow
+def test_a_locked_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("CREATE TABLE t (x)")
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreError, match="locked"):
+            Store(path)  # waits out the 5 s busy timeout
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

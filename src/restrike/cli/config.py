@@ -1,4 +1,4 @@
-"""`restrike config show` / `restrike config check FILE`: the effective settings."""
+"""`restrike config show` / `restrike config check FILE`; also `restrike bench store`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from restrike.cli import app
+from restrike.cli import app, bench_app
 from restrike.config import load_settings
 from restrike.errors import ConfigError
 
@@ -38,3 +38,20 @@ def check(file: Path = typer.Argument(..., help="Settings file (TOML) to check."
         print(f"error: {err}", file=sys.stderr)
         raise typer.Exit(2) from err
     print(f"ok: {file}")
+
+
+@bench_app.command("store")
+def bench_store(
+    count: int = typer.Option(200_000, "--count", help="Datagrams of the flood run."),
+    seconds: float = typer.Option(5.0, "--seconds", help="Length of the 50,000/s run."),
+    latency_seconds: float = typer.Option(10.0, "--latency-seconds",
+                                          help="Length of the 1,000/s latency run."),
+    batch_rows: int = typer.Option(500, "--batch-rows", help="store.batch_rows"),
+    batch_ms: float = typer.Option(2.0, "--batch-ms", help="store.batch_ms"),
+    db: Path | None = typer.Option(None, "--db", help="Database file (default: a temp folder)."),
+) -> None:
+    """The store's writer: rows/s sustained and commit latency p50/p99 at 1,000/s."""
+    from restrike.bench.store import run
+
+    run(count=count, seconds=seconds, latency_seconds=latency_seconds, batch_rows=batch_rows,
+        batch_ms=batch_ms, db=db)

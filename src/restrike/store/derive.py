@@ -22,6 +22,7 @@ from typing import Any
 from restrike.protocol import Message, Parsed
 
 __all__ = [
+    "RELEVANT",
     "Action",
     "MatchView",
     "OpenMatch",
@@ -34,6 +35,8 @@ __all__ = [
 
 _DECISION = re.compile(r"^\s*(?P<blue>\d+)\s*-\s*(?P<red>\d+)\s*(?P<decision>[A-Za-z]*)\s*$")
 _INFO_FIELDS = ("number", "match_id", "phase", "category", "division")
+#: The only codes `step` acts on (the writer skips the call for the others).
+RELEVANT = frozenset({"pre", "at1", "at2", "mch", "clk", "win", "wmh", "wrd"})
 
 
 @dataclass(frozen=True, slots=True)

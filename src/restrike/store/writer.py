@@ -32,6 +32,7 @@ from restrike.store._connect import connect
 from restrike.store._migrate import apply_migrations
 from restrike.store._rows import iso, parse_day
 from restrike.store.derive import (
+    RELEVANT,
     Action,
     OpenMatch,
     SetAthlete,
@@ -88,6 +89,8 @@ class Store:
         try:
             apply_migrations(self._conn, str(self.path))
             self._current = cur.load_current(self._conn)
+            # Checkpoints (the only fsyncs) run on their own thread, never in a commit.
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
         except sqlite3.Error as err:
             self._conn.close()
             raise StoreError(f"cannot read the database {self.path}: {err}") from err
@@ -100,6 +103,9 @@ class Store:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._subscribers: list[CommitCallback] = []
+        self._checkpointer: threading.Thread | None = None
+        self._checkpoint_stop = threading.Event()
+        self.checkpoint_interval = 1.0
         self._submitted = 0
         self._datagrams = 0
         self._events = 0
@@ -132,12 +138,36 @@ class Store:
                 raise StoreError(f"the store writer did not finish within {timeout} s "
                                  f"({len(self._queue)} items still queued)")
         self._closed = True
-        self._conn.close()
+        self._checkpoint_stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout)
+        self._conn.close()  # the last connection to close checkpoints the rest of the WAL
 
     def _spawn(self) -> None:
         self._thread = threading.Thread(target=self._run, name="restrike-store-writer",
                                         daemon=True)
         self._thread.start()
+        if self._checkpointer is None:
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop,
+                                                  name="restrike-store-checkpoint",
+                                                  daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        """PASSIVE checkpoints every `checkpoint_interval` s: never blocks the writer."""
+        try:
+            conn = connect(self.path)
+        except StoreError:
+            log.exception("store: no checkpoint connection; the WAL will grow until close")
+            return
+        try:
+            while not self._checkpoint_stop.wait(self.checkpoint_interval):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as err:
+                    log.warning("store: checkpoint failed: %s", err)
+        finally:
+            conn.close()
 
     # -- feeding ------------------------------------------------------------------------
 
@@ -337,15 +367,18 @@ class _Batch:
         self.next_datagram += 1
         t = item.received_at
         events = self.events
+        want_rows = self.want_rows
+        stamp = iso(t) if want_rows else None
         for index, msg in enumerate(item.messages):
-            view, actions = step(self.current.view, msg, t)
-            if actions:
-                self._apply(actions, t)
-            if view is not self.current.view:
-                self.current = replace(self.current, view=view)
+            if msg.code in RELEVANT:
+                view, actions = step(self.current.view, msg, t)
+                if actions:
+                    self._apply(actions, t)
+                if view is not self.current.view:
+                    self.current = replace(self.current, view=view)
             match_id = self.current.match_id
             if isinstance(msg, Message):
-                args = json.dumps(msg.fields, ensure_ascii=False, separators=(",", ":"))
+                args = _args_json(msg)
                 error = None
                 truncated = 1 if msg.truncated else 0
             else:
@@ -356,9 +389,9 @@ class _Batch:
             self.next_event += 1
             events.append((event_id, datagram_id, match_id, index, t, msg.code, msg.kind,
                            msg.athlete, args, msg.raw, error, truncated))
-            if self.want_rows:
+            if want_rows:
                 row: dict[str, Any] = {
-                    "id": event_id, "received_at": iso(t), "source": item.source,
+                    "id": event_id, "received_at": stamp, "source": item.source,
                     "code": msg.code, "kind": msg.kind, "athlete": msg.athlete,
                     "args": dict(msg.fields) if isinstance(msg, Message) else {},
                     "raw": msg.raw, "error": error, "match": match_id,
@@ -424,6 +457,24 @@ class _Batch:
             conn.executemany(_INSERT_EVENT, self.events)
         if self.changed:
             cur.save_current(conn, self.current)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ARGS_CACHE: dict[tuple[str, str], str] = {}
+
+
+def _args_json(msg: Message) -> str:
+    """The fields as JSON; the same text always parses to the same fields (clock ticks,
+    score groups repeat all day), so the JSON is cached by (code, raw)."""
+    if msg.truncated:
+        return _encode(msg.fields)
+    key = (msg.code, msg.raw)
+    text = _ARGS_CACHE.get(key)
+    if text is None:
+        if len(_ARGS_CACHE) >= 4096:
+            _ARGS_CACHE.clear()
+        text = _ARGS_CACHE[key] = _encode(msg.fields)
+    return text
 
 
 def _next_id(conn: sqlite3.Connection, table: str) -> int:

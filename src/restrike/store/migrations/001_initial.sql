@@ -55,7 +55,7 @@ CREATE INDEX datagrams_received ON datagrams (received_at);
 
 CREATE TABLE events (
     id           INTEGER PRIMARY KEY,
-    datagram_id  INTEGER NOT NULL REFERENCES datagrams(id),
+    datagram_id  INTEGER NOT NULL REFERENCES datagrams(id),  -- ids grow with received_at
     match_id     INTEGER REFERENCES matches(id),
     seq          INTEGER NOT NULL,             -- position of the message in its datagram
     received_at  REAL NOT NULL,
@@ -69,7 +69,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_match ON events (match_id, id);
 CREATE INDEX events_kind ON events (kind, id);
-CREATE INDEX events_received ON events (received_at);
 
 CREATE TABLE settings (
     key    TEXT PRIMARY KEY,
