@@ -35,6 +35,7 @@ from restrike.cli import config as _config  # noqa: E402,F401
 from restrike.cli import decode as _decode  # noqa: E402,F401
 from restrike.cli import obs as _obs  # noqa: E402,F401
 from restrike.cli import playback as _playback  # noqa: E402,F401
+from restrike.cli import review as _review  # noqa: E402,F401
 from restrike.cli import run as _run  # noqa: E402,F401
 from restrike.cli import simulate as _simulate  # noqa: E402,F401
 

@@ -381,6 +381,7 @@ class Review:
             back = self.options.clip_seconds - self.options.start_offset
             start = max(0.0, status.duration_ms / 1000.0 - back)
             self._tail_reviews.add(review_id)
+            self.timings.setdefault(review_id, {})["tail_start"] = start
             await self._play(review_id, path, start)
         except RestrikeError as err:
             self._tail_reviews.discard(review_id)

@@ -1,0 +1,234 @@
+"""`restrike bench replay`: challenge datagram → mpv at the clip's 10th second.
+
+Everything is real: a headless OBS 29 (recording + 20 s replay buffer, mkv), an idle
+mpv (``--vo=null``), the station (UDP ingest, bus, store) with the Review component. A
+UDP sender plays a match and then, run after run, a referee review (``ch0``) that is
+closed again (``ch0;-1``). For each run it measures:
+
+* total: the challenge datagram leaving the sender → mpv reporting playback at >= 10 s
+  in the saved clip;
+* save: OBS's own SaveReplayBuffer → ReplayBufferSaved in the same run;
+* overhead: total - save. Target (issue 6): total <= 1.2 × save, overhead <= 150 ms.
+
+``--tail`` also measures the tail mode: mpv opens the growing live recording at
+(recording length - (clip - start offset)) without waiting for the save, and reports
+how many runs reached that position and how fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import math
+import socket
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from restrike.obs.headless import HeadlessObs, HeadlessObsConfig, XvfbDisplay, free_port
+from restrike.obs.pool import ObsPool
+from restrike.obs.settings import ObsConnectionSettings
+from restrike.playback import MpvPlayer, PlaybackSettings
+from restrike.review.component import Review
+from restrike.review.options import ReviewOptions
+from restrike.station import Station, StationConfig
+
+__all__ = ["ReplayBenchResult", "measure", "percentile", "report", "run"]
+
+log = logging.getLogger(__name__)
+
+MATCH = [b"pre;FightLoaded", b"at1;DESMOND;N. DESMOND;FRA;at2;LEE;LEE Dae-hoon;KOR",
+         b"mch;101;Final;MEN -80kg;;#1F4FD8;#FFFFFF;#D81F26;#FFFFFF;9001;Senior;3;120;"
+         b"cntDown;25;20", b"rdy;FightReady", b"clk;2:00;start"]
+
+
+@dataclass
+class ReplayBenchResult:
+    obs_version: str = ""
+    container: str = ""
+    total_ms: list[float] = field(default_factory=list)
+    save_ms: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    tail_ms: list[float] = field(default_factory=list)
+    tail_failures: list[str] = field(default_factory=list)
+    tail_runs: int = 0
+
+    @property
+    def overhead_ms(self) -> list[float]:
+        return [t - s for t, s in zip(self.total_ms, self.save_ms, strict=True)]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(pct / 100 * len(ordered))) - 1]
+
+
+async def _until(check: Any, within: float, what: str) -> Any:
+    deadline = time.perf_counter() + within
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.002)
+
+
+async def _one(review: Review, player: MpvPlayer, send: Any, *, tail: bool
+               ) -> tuple[float, float | None]:
+    """One review; returns (total ms, OBS save ms or None)."""
+    await _until(lambda: review.flow.active is None and player.status().file is None, 10,
+                 "idle before the run")
+    before = review.flow.next_id
+    started = time.perf_counter()
+    send(b"ch0")
+    target: float | None = None
+    try:
+        def ready() -> bool:
+            nonlocal target
+            active = review.flow.active
+            status = player.status()
+            if active is None or active.id < before or status.file is None or (
+                    status.position is None):
+                return False
+            if tail:
+                opened = review.timings.get(active.id, {}).get("tail_start")
+                if opened is None or status.file.endswith(active.clip or "\0"):
+                    return False
+                target = opened
+            else:
+                if status.file != active.clip:
+                    return False
+                target = review.options.start_offset
+            return status.position >= target - 1e-3
+
+        await _until(ready, 20, "playback at the start offset")
+        total = (time.perf_counter() - started) * 1000
+        rid = review.flow.active.id if review.flow.active else before
+        await _until(lambda: "saved" in review.timings.get(rid, {}) or (
+            review.flow.active is not None and review.flow.active.error), 20, "save")
+        times = review.timings.get(rid, {})
+        save = ((times["saved"] - times["save_sent"]) * 1000) if "saved" in times else None
+        return total, save
+    finally:
+        send(b"ch0;-1")
+
+
+async def measure(obs_url: str, password: str | None, *, runs: int = 10, tail: bool = True,
+                  data_dir: Path, warm_up_s: float = 21.0) -> ReplayBenchResult:
+    result = ReplayBenchResult()
+    pool = ObsPool([ObsConnectionSettings("bench", obs_url, password, role="both")])
+    await pool.start()
+    player = MpvPlayer(PlaybackSettings(vo="null", ao="null", use_config=False))
+    station: Station | None = None
+    try:
+        conn = pool.get("bench")
+        await conn.wait_connected(20)
+        version = await conn.control.get_version()
+        result.obs_version = f"{version.obs_version} (obs-websocket {version.websocket_version})"
+        await player.start()
+        options = ReviewOptions(recordings_root=data_dir / "recordings", tournament="Bench")
+        review = Review(options, obs=pool, player=player, mount_router=False)
+        station = Station(StationConfig(data_dir=data_dir, udp_host="127.0.0.1", udp_port=0,
+                                        http_port=0, switch_interval=None))
+        station.add(review)
+        await station.start()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        address = ("127.0.0.1", station.bound["udp"]["port"])
+
+        def send(data: bytes) -> None:
+            sock.sendto(data + b"\r\n", address)
+
+        try:
+            for line in MATCH:
+                send(line)
+            await _until(lambda: conn.status.recording and conn.status.replay_buffer, 30,
+                         "recording and replay buffer")
+            result.container = Path(conn.status.record_path or "?.?").suffix.lstrip(".")
+            print(f"recording to {conn.status.record_path}; filling the replay buffer "
+                  f"for {warm_up_s:.0f} s...")
+            await asyncio.sleep(warm_up_s)
+            for i in range(runs):
+                try:
+                    total, save = await _one(review, player, send, tail=False)
+                except (TimeoutError, Exception) as err:
+                    result.failures.append(f"run {i + 1}: {err}")
+                    continue
+                if save is None:
+                    result.failures.append(f"run {i + 1}: no save time")
+                    continue
+                result.total_ms.append(total)
+                result.save_ms.append(save)
+                print(f"  save mode run {i + 1}: total {total:7.1f} ms, OBS save "
+                      f"{save:7.1f} ms")
+                await asyncio.sleep(1.0)
+            if tail:
+                review.options = dataclasses.replace(review.options, mode="tail")
+                for i in range(runs):
+                    result.tail_runs += 1
+                    try:
+                        total, _ = await _one(review, player, send, tail=True)
+                    except (TimeoutError, Exception) as err:
+                        result.tail_failures.append(f"run {i + 1}: {err}")
+                        continue
+                    result.tail_ms.append(total)
+                    print(f"  tail mode run {i + 1}: total {total:7.1f} ms")
+                    await asyncio.sleep(1.0)
+        finally:
+            sock.close()
+    finally:
+        if station is not None:
+            await station.stop()
+        await player.aclose()
+        with contextlib.suppress(Exception):
+            await conn.control.stop_replay_buffer()
+            await conn.control.stop_recording()
+        await pool.stop()
+    return result
+
+
+def run(url: str | None = None, password: str | None = None, *, runs: int = 10,
+        tail: bool = True) -> ReplayBenchResult:
+    """Against ``url``, or a headless OBS started (and stopped) here."""
+    with tempfile.TemporaryDirectory(prefix="restrike-bench-replay-") as tmp:
+        data = Path(tmp) / "data"
+        if url is not None:
+            return asyncio.run(measure(url, password, runs=runs, tail=tail, data_dir=data))
+        with XvfbDisplay() as x:
+            cfg = HeadlessObsConfig(home=Path(tmp) / "obs", port=free_port(), password="bench",
+                                    replay_seconds=20)
+            with HeadlessObs(cfg, display=x.display) as obs:
+                return asyncio.run(measure(obs.url, "bench", runs=runs, tail=tail,
+                                           data_dir=data))
+
+
+def report(result: ReplayBenchResult) -> str:
+    def line(label: str, values: list[float], target: str) -> str:
+        if not values:
+            return f"{label:<44} no successful runs   target: {target}"
+        return (f"{label:<44} n={len(values):<3} p50={percentile(values, 50):8.1f} ms  "
+                f"p99={percentile(values, 99):8.1f} ms   target: {target}")
+
+    out = [f"OBS {result.obs_version}; recording container: {result.container}"]
+    out.append(line("challenge datagram -> mpv at 10 s (total)", result.total_ms,
+                    "<= 1.2 x OBS save"))
+    out.append(line("OBS SaveReplayBuffer -> ReplayBufferSaved", result.save_ms, "(reference)"))
+    out.append(line("overhead (total - save)", result.overhead_ms, "<= 150 ms"))
+    if result.total_ms:
+        ratios = [t / s for t, s in zip(result.total_ms, result.save_ms, strict=True)]
+        out.append(f"{'total / save':<44} p50={percentile(ratios, 50):.3f}  "
+                   f"p99={percentile(ratios, 99):.3f}   target: <= 1.2")
+    out.extend(f"  failed: {f}" for f in result.failures)
+    if result.tail_runs:
+        ok = len(result.tail_ms)
+        out.append(line("tail mode: datagram -> mpv at end-10 s", result.tail_ms,
+                        "faster than save mode, every run"))
+        out.append(f"{'tail mode reliability':<44} {ok}/{result.tail_runs} runs reached the "
+                   "position in the growing recording")
+        out.extend(f"  tail failed: {f}" for f in result.tail_failures)
+    return "\n".join(out)

@@ -1,0 +1,71 @@
+"""`restrike chapters` and `restrike bench replay`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from restrike.cli import app, bench_app
+from restrike.errors import RestrikeError
+
+
+@app.command("chapters")
+def chapters(
+    day: str = typer.Option(..., "--day", help="the day, YYYY-MM-DD (local date)"),
+    output: Path | None = typer.Option(None, "--output", "-o", dir_okay=False,
+                                       help="write the list to FILE instead of stdout"),
+    database: Path | None = typer.Option(None, "--database", exists=True, dir_okay=False,
+                                         help="the station's database; default: in --data-dir"),
+    data_dir: Path | None = typer.Option(None, "--data-dir", file_okay=False,
+                                         help="the station's data folder"),
+    no_challenges: bool = typer.Option(False, "--no-challenges",
+                                       help="only one chapter per match"),
+) -> None:
+    """YouTube chapters of a day's stream: one per match (and per video review)."""
+    from restrike.review.archive import Archive
+    from restrike.review.component import chapters_text
+
+    path = database
+    if path is None:
+        from restrike.config import default_data_dir
+        from restrike.station import DB_FILE
+
+        path = (data_dir or Path(default_data_dir())) / DB_FILE
+    if not path.is_file():
+        print(f"error: no database at {path} (use --database or --data-dir)", file=sys.stderr)
+        raise typer.Exit(2)
+    try:
+        archive = Archive(path)
+        try:
+            text = chapters_text(archive, day, challenges=not no_challenges, now=time.time())
+        finally:
+            archive.close()
+    except RestrikeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise typer.Exit(1) from err
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        print(f"{len(text.splitlines())} chapters written to {output}")
+
+
+@bench_app.command("replay")
+def bench_replay(
+    runs: int = typer.Option(10, "--runs", "-n", min=1, help="reviews per mode"),
+    url: str | None = typer.Option(None, "--url", help="an OBS to use; default: start one"),
+    password: str | None = typer.Option(None, "--password", help="its websocket password"),
+    tail: bool = typer.Option(True, "--tail/--no-tail", help="also measure the tail mode"),
+) -> None:
+    """Challenge datagram → mpv at the clip's 10th second, against OBS's own save time."""
+    from restrike.bench.replay import report, run
+
+    try:
+        result = run(url, password, runs=runs, tail=tail)
+    except RestrikeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise typer.Exit(2) from err
+    print(report(result))
