@@ -51,6 +51,10 @@ def _style(text: str) -> Any:
     return text
 
 
+def _listening(address: tuple[str, int]) -> None:
+    print(f"answering pull requests on {address[0]}:{address[1]}", file=sys.stderr)
+
+
 def _run(make: Callable[[Callable[..., None] | None],
                         Coroutine[Any, Any, SimulationResult]],
          quiet: bool, matches: int | None = None) -> None:
@@ -97,7 +101,8 @@ def demo(
         raise typer.BadParameter(f"one of {', '.join(SCENARIOS)}", param_hint="--scenario")
     to, at = _address(target, "--target"), _address(listen, "--listen") if listen else None
     _run(lambda progress: play(to, scenario=scenario, seed=seed, speed=speed, matches=matches,
-                               style=_style(style), listen=at, progress=progress),
+                               style=_style(style), listen=at, progress=progress,
+                               on_listen=_listening),
          quiet, matches)
 
 
@@ -111,7 +116,8 @@ def random_traffic(
     """Valid match traffic at a fixed datagram rate, for load tests."""
     to, at = _address(target, "--target"), _address(listen, "--listen") if listen else None
     _run(lambda progress: play_random(to, rate=rate, duration=duration, seed=seed,
-                                      style=_style(style), listen=at, progress=progress), quiet)
+                                      style=_style(style), listen=at, progress=progress,
+                                      on_listen=_listening), quiet)
 
 
 @simulate_app.command()
@@ -122,8 +128,8 @@ def replay(
 ) -> None:
     """Re-send a capture with its original timing (divided by --speed)."""
     to, at = _address(target, "--target"), _address(listen, "--listen") if listen else None
-    _run(lambda progress: play_capture(to, capture, speed=speed, listen=at, progress=progress),
-         quiet)
+    _run(lambda progress: play_capture(to, capture, speed=speed, listen=at, progress=progress,
+                                      on_listen=_listening), quiet)
 
 
 @simulate_app.command()
