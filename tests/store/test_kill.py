@@ -60,8 +60,9 @@ def test_kill_9_loses_nothing_reported_committed(tmp_path: Path) -> None:
     with Reader(db) as reader:
         assert reader.counts()["datagrams"] >= last + 1
     import sqlite3
+    from contextlib import closing
 
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         seqs = {r[0] for r in conn.execute("SELECT seq FROM datagrams")}
         assert set(range(last + 1)) <= seqs
         bad = conn.execute("SELECT count(*) FROM events e LEFT JOIN datagrams d "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -15,12 +16,12 @@ TABLES = {"tournaments", "days", "matches", "athletes", "datagrams", "events", "
 
 
 def _tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
 def _version(path: Path) -> int:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
@@ -29,7 +30,7 @@ def test_migrates_an_empty_database(db: Path) -> None:
     store.close()
     assert _tables(db) >= TABLES
     assert _version(db) == len(migrations()) >= 1
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -56,7 +57,7 @@ def test_migrations_are_numbered_in_sequence() -> None:
 
 def test_a_newer_database_is_refused(db: Path) -> None:
     Store(db).close()
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         conn.execute("PRAGMA user_version = 999")
     with pytest.raises(StoreError, match="newer"):
         Store(db)

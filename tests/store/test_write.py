@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 import threading
+from contextlib import closing
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +16,7 @@ from tests.store.conftest import MATCH_1, MATCH_2, SOURCE, datagrams, feed, rece
 
 
 def _stored(path: Path) -> list[tuple[int, float, str, bytes, int]]:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         return [(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in conn.execute(
             "SELECT id, received_at, source, data, seq FROM datagrams ORDER BY id")]
 

@@ -14,33 +14,20 @@ checkpoint. That trade buys commits without an fsync each (see docs/store.md).
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from restrike.errors import StoreError
-from restrike.protocol import Message
 from restrike.store import _current as cur
+from restrike.store._batch import Batch, SetDay, SetTournament, WriteItem
 from restrike.store._connect import connect
 from restrike.store._migrate import apply_migrations
-from restrike.store._rows import iso, parse_day
-from restrike.store.derive import (
-    RELEVANT,
-    Action,
-    OpenMatch,
-    SetAthlete,
-    SetInfo,
-    SetResult,
-    Start,
-    step,
-)
+from restrike.store._rows import parse_day
 from restrike.store.reader import Reader
 from restrike.store.types import Committed, Received, StoreStats
 
@@ -50,28 +37,7 @@ log = logging.getLogger(__name__)
 
 CommitCallback = Callable[[Committed], None]
 
-_INSERT_DATAGRAM = ("INSERT INTO datagrams (id, received_at, source, data, match_id, seq) "
-                    "VALUES (?, ?, ?, ?, ?, ?)")
-_INSERT_EVENT = ("INSERT INTO events (id, datagram_id, match_id, seq, received_at, code, kind, "
-                 "athlete, args, raw, error, truncated) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _BACKLOG_STEPS = (1_000, 10_000, 100_000, 1_000_000)
-
-
-@dataclass(frozen=True, slots=True)
-class _SetTournament:
-    name: str
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class _SetDay:
-    day: str
-    name: str
-    at: float
-
-
-_Item = Received | _SetTournament | _SetDay
 
 
 class Store:
@@ -97,7 +63,7 @@ class Store:
         except BaseException:
             self._conn.close()
             raise
-        self._queue: deque[_Item] = deque()
+        self._queue: deque[WriteItem] = deque()
         self._wake = threading.Event()
         self._stopping = False
         self._closed = False
@@ -137,6 +103,8 @@ class Store:
             if self._thread.is_alive():
                 raise StoreError(f"the store writer did not finish within {timeout} s "
                                  f"({len(self._queue)} items still queued)")
+        while self._queue:  # submitted while the writer was finishing: write them here
+            self._write_some()
         self._closed = True
         self._checkpoint_stop.set()
         if self._checkpointer is not None:
@@ -185,14 +153,14 @@ class Store:
         name = name.strip()
         if not name:
             raise ValueError("tournament name must not be empty")
-        self._command(_SetTournament(name, time.time()))
+        self._command(SetTournament(name, time.time()))
 
     def set_day(self, day: str, name: str = "") -> None:
         """Make `day` (YYYY-MM-DD) the current day of the current tournament."""
         parse_day(day)
-        self._command(_SetDay(day, name.strip(), time.time()))
+        self._command(SetDay(day, name.strip(), time.time()))
 
-    def _command(self, item: _SetTournament | _SetDay) -> None:
+    def _command(self, item: SetTournament | SetDay) -> None:
         if self._stopping:
             raise StoreError("the store is closing")
         self._queue.append(item)
@@ -254,7 +222,7 @@ class Store:
 
     def _write_some(self) -> None:
         """Take a batch off the queue and commit it, retrying until it is written."""
-        batch: list[_Item] = []
+        batch: list[WriteItem] = []
         fill = True
         delay = 0.01
         while True:
@@ -274,7 +242,7 @@ class Store:
                 self._commit_singly(batch)
                 return
 
-    def _commit_singly(self, batch: list[_Item]) -> None:
+    def _commit_singly(self, batch: list[WriteItem]) -> None:
         for item in batch:
             try:
                 self._commit([item])
@@ -282,7 +250,7 @@ class Store:
                 self._errors += 1
                 log.exception("store: could not write %r", item)
 
-    def _commit(self, batch: list[_Item], *, fill: bool = False) -> None:
+    def _commit(self, batch: list[WriteItem], *, fill: bool = False) -> None:
         """Write `batch` in one transaction; with `fill`, first take items off the queue
         into it while there are some, up to `batch_rows` items or `batch_ms` of work."""
         conn = self._conn
@@ -291,7 +259,7 @@ class Store:
         before = self._current
         conn.execute("BEGIN IMMEDIATE")
         try:
-            builder = _Batch(conn, self._current, want_rows)
+            builder = Batch(conn, self._current, want_rows)
             for item in batch:
                 builder.add(item)
             if fill:
@@ -321,7 +289,7 @@ class Store:
         if builder.datagrams:
             self._notify(builder)
 
-    def _notify(self, builder: _Batch) -> None:
+    def _notify(self, builder: Batch) -> None:
         subscribers = self._subscribers
         if not subscribers:
             return
@@ -335,148 +303,3 @@ class Store:
                 cb(committed)
             except Exception:
                 log.exception("store: commit subscriber %r failed", cb)
-
-
-class _Batch:
-    """Rows of one transaction; match rows are written as the messages call for them."""
-
-    def __init__(self, conn: sqlite3.Connection, current: cur.Current, want_rows: bool) -> None:
-        self.conn = conn
-        self.current = current
-        self.want_rows = want_rows
-        self.datagrams: list[tuple[Any, ...]] = []
-        self.events: list[tuple[Any, ...]] = []
-        self.rows: list[dict[str, Any]] = []
-        self.seqs: list[int] = []
-        self.changed = False
-        self.next_datagram = _next_id(conn, "datagrams")
-        self.next_event = _next_id(conn, "events")
-
-    def add(self, item: _Item) -> None:
-        if isinstance(item, Received):
-            self._datagram(item)
-        elif isinstance(item, _SetTournament):
-            self.current = cur.set_tournament(self.conn, self.current, item.name, item.at)
-            self.changed = True
-        else:
-            self.current = cur.set_day(self.conn, self.current, item.day, item.name, item.at)
-            self.changed = True
-
-    def _datagram(self, item: Received) -> None:
-        datagram_id = self.next_datagram
-        self.next_datagram += 1
-        t = item.received_at
-        events = self.events
-        want_rows = self.want_rows
-        stamp = iso(t) if want_rows else None
-        for index, msg in enumerate(item.messages):
-            if msg.code in RELEVANT:
-                view, actions = step(self.current.view, msg, t)
-                if actions:
-                    self._apply(actions, t)
-                if view is not self.current.view:
-                    self.current = replace(self.current, view=view)
-            match_id = self.current.match_id
-            if isinstance(msg, Message):
-                args = _args_json(msg)
-                error = None
-                truncated = 1 if msg.truncated else 0
-            else:
-                args = "{}"
-                error = msg.reason
-                truncated = 0
-            event_id = self.next_event
-            self.next_event += 1
-            events.append((event_id, datagram_id, match_id, index, t, msg.code, msg.kind,
-                           msg.athlete, args, msg.raw, error, truncated))
-            if want_rows:
-                row: dict[str, Any] = {
-                    "id": event_id, "received_at": stamp, "source": item.source,
-                    "code": msg.code, "kind": msg.kind, "athlete": msg.athlete,
-                    "args": dict(msg.fields) if isinstance(msg, Message) else {},
-                    "raw": msg.raw, "error": error, "match": match_id,
-                }
-                if truncated:
-                    row["truncated"] = True
-                self.rows.append(row)
-        self.datagrams.append((datagram_id, t, item.source, item.data, self.current.match_id,
-                               item.seq))
-        self.seqs.append(item.seq)
-
-    def _apply(self, actions: list[Action], t: float) -> None:
-        conn = self.conn
-        self.changed = True
-        for action in actions:
-            if isinstance(action, OpenMatch):
-                self.current = cur.ensure_day(conn, self.current, t)
-                cursor = conn.execute("INSERT INTO matches (day_id, loaded_at) VALUES (?, ?)",
-                                      (self.current.day_id, action.at))
-                self.current = replace(self.current, match_id=cursor.lastrowid)
-                continue
-            match_id = self.current.match_id
-            if match_id is None:
-                continue
-            if isinstance(action, SetInfo):
-                f = action.fields
-                conn.execute(
-                    "UPDATE matches SET number = coalesce(?, number), "
-                    "match_id = coalesce(?, match_id), phase = coalesce(?, phase), "
-                    "category = coalesce(?, category), division = coalesce(?, division) "
-                    "WHERE id = ?",
-                    (f["number"], f["match_id"], f["phase"], f["category"], f["division"],
-                     match_id))
-            elif isinstance(action, SetAthlete):
-                if not (action.long_name or action.short_name):
-                    continue
-                athlete_id = conn.execute(
-                    "INSERT INTO athletes (short_name, long_name, country) VALUES (?, ?, ?) "
-                    "ON CONFLICT (long_name, country) DO UPDATE SET "
-                    "short_name = excluded.short_name RETURNING id",
-                    (action.short_name, action.long_name or action.short_name, action.country),
-                ).fetchone()[0]
-                column = "blue_athlete_id" if action.slot == 1 else "red_athlete_id"
-                conn.execute(f"UPDATE matches SET {column} = ? WHERE id = ?",
-                             (athlete_id, match_id))
-            elif isinstance(action, Start):
-                conn.execute("UPDATE matches SET started_at = ? WHERE id = ? "
-                             "AND started_at IS NULL", (action.at, match_id))
-            elif isinstance(action, SetResult):
-                sets = ["result = ?"]
-                values: list[Any] = [json.dumps(action.result, ensure_ascii=False)]
-                for column in action.columns:
-                    sets.append(f"{column} = ?")
-                    values.append(getattr(action, column))
-                conn.execute(f"UPDATE matches SET {', '.join(sets)} WHERE id = ?",
-                             (*values, match_id))
-
-    def flush(self) -> None:
-        conn = self.conn
-        if self.datagrams:
-            conn.executemany(_INSERT_DATAGRAM, self.datagrams)
-        if self.events:
-            conn.executemany(_INSERT_EVENT, self.events)
-        if self.changed:
-            cur.save_current(conn, self.current)
-
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_ARGS_CACHE: dict[tuple[str, str], str] = {}
-
-
-def _args_json(msg: Message) -> str:
-    """The fields as JSON; the same text always parses to the same fields (clock ticks,
-    score groups repeat all day), so the JSON is cached by (code, raw)."""
-    if msg.truncated:
-        return _encode(msg.fields)
-    key = (msg.code, msg.raw)
-    text = _ARGS_CACHE.get(key)
-    if text is None:
-        if len(_ARGS_CACHE) >= 4096:
-            _ARGS_CACHE.clear()
-        text = _ARGS_CACHE[key] = _encode(msg.fields)
-    return text
-
-
-def _next_id(conn: sqlite3.Connection, table: str) -> int:
-    row = conn.execute(f"SELECT max(id) FROM {table}").fetchone()
-    return (int(row[0]) if row[0] is not None else 0) + 1
