@@ -44,6 +44,7 @@ from restrike.bus import Bus, EventsCommitted, MessagesParsed, StateChanged, Sta
 from restrike.errors import RestrikeError
 from restrike.ingest import (
     Pipeline,
+    ProcessReceiver,
     UdpReceiver,
     kernel_drops,
     open_udp_socket,
@@ -100,6 +101,7 @@ class StationConfig:
     udp_host: str = "0.0.0.0"
     udp_port: int = 6000
     receive_buffer: int = 8 * 1024 * 1024
+    receiver: str = "process"  # "process" (floods) or "thread" (see docs/station.md)
     pss_host: str | None = None
     pss_port: int = 6001
     http_host: str = "127.0.0.1"
@@ -240,7 +242,7 @@ class IngestComponent:
         self.schema = schema
         self.store = store
         self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.receiver: UdpReceiver | None = None
+        self.receiver: UdpReceiver | ProcessReceiver | None = None
         self.pipeline: Pipeline | None = None
         self.receive_buffer: int | None = None
         self.rebuilt_from = 0
@@ -254,14 +256,22 @@ class IngestComponent:
             log.info("live state rebuilt from %d stored datagrams of the current match",
                      self.rebuilt_from)
         station.live.update(state, 0, time.time())
-        try:
-            sock, effective = open_udp_socket(cfg.udp_host, cfg.udp_port, cfg.receive_buffer)
-        except OSError as err:
-            raise RestrikeError(f"cannot listen on UDP {cfg.udp_host}:{cfg.udp_port}: "
-                                f"{err.strerror or err}") from err
+        if cfg.receiver == "process":
+            receiver: Any = ProcessReceiver(cfg.udp_host, cfg.udp_port, cfg.receive_buffer,
+                                            self.inbox)
+            await asyncio.to_thread(receiver.start)
+            effective = receiver.effective_buffer
+        else:
+            try:
+                sock, effective = open_udp_socket(cfg.udp_host, cfg.udp_port,
+                                                  cfg.receive_buffer)
+            except OSError as err:
+                raise RestrikeError(f"cannot listen on UDP {cfg.udp_host}:{cfg.udp_port}: "
+                                    f"{err.strerror or err}") from err
+            receiver = UdpReceiver(sock, self.inbox)
         self.receive_buffer = effective
-        log.info("UDP receive buffer: asked %d bytes, kernel gives %d",
-                 cfg.receive_buffer, effective)
+        log.info("UDP receiver (%s): receive buffer asked %d bytes, kernel gives %s",
+                 cfg.receiver, cfg.receive_buffer, effective)
         loop = asyncio.get_running_loop()
 
         def on_loop(items: list[Any], new_state: MatchState, seq: int) -> None:
@@ -276,9 +286,10 @@ class IngestComponent:
 
         self.pipeline = Pipeline(self.inbox, self.schema, self.store.submit, deliver,
                                  state=state)
-        self.receiver = UdpReceiver(sock, self.inbox)
         self.pipeline.start()
-        self.receiver.start()
+        self.receiver = receiver
+        if isinstance(receiver, UdpReceiver):
+            receiver.start()
         host, port = self.receiver.address
         station.bound["udp"] = {"host": host, "port": port}
         log.info("listening for the court feed on UDP %s:%d", host, port)
@@ -309,7 +320,7 @@ class IngestComponent:
             "invalid": p.invalid if p else 0,
             "unknown": p.unknown if p else 0,
             "pipeline_backlog": self.inbox.qsize(),
-            "kernel_drops": (kernel_drops(r.sock) if r and r.running else None),
+            "kernel_drops": kernel_drops(r.address[1]) if r and r.running else None,
             "last_datagram_at": r.last_at if r else None,
         }
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from restrike.ingest.process import BATCH_START, iter_frames
 from restrike.ingest.receiver import Datagram
 from restrike.protocol import Invalid, MatchState, Schema, Unknown, parse, reduce
 
@@ -42,7 +43,7 @@ class Submitter(Protocol):
 class Pipeline:
     """Owns the live state while running; ``deliver`` is called in this thread."""
 
-    def __init__(self, inbox: queue.SimpleQueue[Datagram | None], schema: Schema,
+    def __init__(self, inbox: queue.SimpleQueue[Any], schema: Schema,
                  submit: Submitter, deliver: Deliver, *, state: MatchState | None = None,
                  last_seq: int = 0) -> None:
         self.inbox = inbox
@@ -65,6 +66,7 @@ class Pipeline:
         return self._thread is not None and self._thread.is_alive()
 
     def backlog(self) -> int:
+        """Items waiting (a datagram, or a batch of them from the receiver process)."""
         return self.inbox.qsize()
 
     def start(self) -> None:
@@ -79,14 +81,20 @@ class Pipeline:
             first = inbox.get()
             if first is None:
                 break
-            batch = [first]
+            batch: list[Datagram] = []
+            item = first
             try:
-                while len(batch) < _MAX_BATCH:
+                while True:
+                    if isinstance(item, bytes):  # a batch from the receiver process
+                        batch.extend(iter_frames(item, BATCH_START))
+                    else:
+                        batch.append(item)
+                    if len(batch) >= _MAX_BATCH:
+                        break
                     item = inbox.get_nowait()
                     if item is None:
                         stop = True
                         break
-                    batch.append(item)
             except queue.Empty:
                 pass
             try:

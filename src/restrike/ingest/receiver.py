@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
 import secrets
 import socket
@@ -66,19 +65,20 @@ def open_udp_socket(host: str, port: int, receive_buffer: int) -> tuple[socket.s
     return sock, effective
 
 
-def kernel_drops(sock: socket.socket) -> int | None:
-    """Datagrams the kernel dropped for this socket (Linux only; None elsewhere)."""
+def kernel_drops(port: int) -> int | None:
+    """Datagrams the kernel dropped on sockets bound to UDP ``port`` (Linux; else None)."""
     if not sys.platform.startswith("linux"):
         return None
+    suffix = f":{port:04X}"
+    total = None
     try:
-        inode = str(os.fstat(sock.fileno()).st_ino)
         for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
             fields = line.split()
-            if len(fields) > 12 and fields[9] == inode:
-                return int(fields[12])
+            if len(fields) > 12 and fields[1].endswith(suffix):
+                total = (total or 0) + int(fields[12])
     except (OSError, ValueError):
         return None
-    return None
+    return total
 
 
 class UdpReceiver:
