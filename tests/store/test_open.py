@@ -110,15 +110,18 @@ def test_items_submitted_before_start_are_written_by_close(db: Path) -> None:
         assert reader.counts()["datagrams"] == 10
 
 
-@pytest.mark.slow
-def test_a_locked_database_is_a_store_error(tmp_path: Path) -> None:
+def test_a_locked_database_is_a_store_error(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from restrike.store import _connect
+
+    monkeypatch.setattr(_connect, "BUSY_TIMEOUT", 0.2)
     path = tmp_path / "locked.db"
     holder = sqlite3.connect(path, isolation_level=None)
     try:
         holder.execute("CREATE TABLE t (x)")
         holder.execute("BEGIN EXCLUSIVE")
         with pytest.raises(StoreError, match="locked"):
-            Store(path)  # waits out the 5 s busy timeout
+            Store(path)  # waits out the busy timeout
     finally:
         holder.execute("ROLLBACK")
         holder.close()

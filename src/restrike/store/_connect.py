@@ -7,7 +7,10 @@ from pathlib import Path
 
 from restrike.errors import StoreError
 
-__all__ = ["connect"]
+__all__ = ["BUSY_TIMEOUT", "connect"]
+
+#: Seconds a connection waits for another process's lock before giving up.
+BUSY_TIMEOUT = 5.0
 
 
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -16,11 +19,11 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         if read_only:
             uri = path.resolve().as_uri() + "?mode=ro"
             conn = sqlite3.connect(uri, uri=True, isolation_level=None,
-                                   check_same_thread=False, timeout=5.0)
+                                   check_same_thread=False, timeout=BUSY_TIMEOUT)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                   timeout=5.0)
+                                   timeout=BUSY_TIMEOUT)
         try:
             if not read_only:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -30,7 +33,7 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
             # References are declared in the schema but not enforced: the single writer
             # creates parents before children, and the checks cost a third of insert time.
             conn.execute("PRAGMA foreign_keys = OFF")
-            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except BaseException:
             conn.close()
