@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,3 +87,26 @@ def test_bad_arguments_are_clear_errors(args: list[str]) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signal")
+def test_sigterm_stops_with_bye(court_port: ThreadReceiver) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "restrike", "simulate", "demo", "--target",
+                             court_port.target, "-q"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while b"rdy;FightReady\r\n" not in court_port.datagrams:
+            assert time.monotonic() < deadline, court_port.datagrams
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert b"stopped before the end" in err
+    time.sleep(0.3)
+    assert court_port.datagrams[-2] == b"bye;\r\n"
+    assert court_port.datagrams[-1].endswith(b"disconnected;\r\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -55,12 +56,32 @@ def _listening(address: tuple[str, int]) -> None:
     print(f"answering pull requests on {address[0]}:{address[1]}", file=sys.stderr)
 
 
-def _run(make: Callable[[Callable[..., None] | None],
-                        Coroutine[Any, Any, SimulationResult]],
-         quiet: bool, matches: int | None = None) -> None:
+Maker = Callable[[Callable[..., None] | None, asyncio.Event],
+                Coroutine[Any, Any, SimulationResult]]
+
+
+async def _main(make: Maker, progress: Callable[..., None] | None) -> SimulationResult:
+    """Run with Ctrl-C / SIGTERM setting the stop event, so `bye;` still goes out."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # Windows: Ctrl-C arrives as KeyboardInterrupt instead
+    try:
+        return await make(progress, stop)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def _run(make: Maker, quiet: bool, matches: int | None = None) -> None:
     progress = None if quiet else ProgressLine(sys.stderr, matches=matches)
     try:
-        result = asyncio.run(make(progress))
+        result = asyncio.run(_main(make, progress))
     except KeyboardInterrupt:
         if progress is not None:
             progress.close()
@@ -74,6 +95,9 @@ def _run(make: Callable[[Callable[..., None] | None],
     if progress is not None:
         progress.close()
     _report(result)
+    if not result.completed:
+        print("stopped before the end", file=sys.stderr)
+        raise typer.Exit(130)
 
 
 def _report(result: SimulationResult) -> None:
@@ -100,9 +124,10 @@ def demo(
     if scenario not in SCENARIOS:
         raise typer.BadParameter(f"one of {', '.join(SCENARIOS)}", param_hint="--scenario")
     to, at = _address(target, "--target"), _address(listen, "--listen") if listen else None
-    _run(lambda progress: play(to, scenario=scenario, seed=seed, speed=speed, matches=matches,
-                               style=_style(style), listen=at, progress=progress,
-                               on_listen=_listening),
+    chosen = _style(style)
+    _run(lambda progress, stop: play(to, scenario=scenario, seed=seed, speed=speed,
+                                     matches=matches, style=chosen, listen=at,
+                                     progress=progress, stop=stop, on_listen=_listening),
          quiet, matches)
 
 
@@ -115,9 +140,10 @@ def random_traffic(
 ) -> None:
     """Valid match traffic at a fixed datagram rate, for load tests."""
     to, at = _address(target, "--target"), _address(listen, "--listen") if listen else None
-    _run(lambda progress: play_random(to, rate=rate, duration=duration, seed=seed,
-                                      style=_style(style), listen=at, progress=progress,
-                                      on_listen=_listening), quiet)
+    chosen = _style(style)
+    _run(lambda progress, stop: play_random(to, rate=rate, duration=duration, seed=seed,
+                                            style=chosen, listen=at, progress=progress,
+                                            stop=stop, on_listen=_listening), quiet)
 
 
 @simulate_app.command()
@@ -128,8 +154,9 @@ def replay(
 ) -> None:
     """Re-send a capture with its original timing (divided by --speed)."""
     to, at = _address(target, "--target"), _address(listen, "--listen") if listen else None
-    _run(lambda progress: play_capture(to, capture, speed=speed, listen=at, progress=progress,
-                                      on_listen=_listening), quiet)
+    _run(lambda progress, stop: play_capture(to, capture, speed=speed, listen=at,
+                                             progress=progress, stop=stop,
+                                             on_listen=_listening), quiet)
 
 
 @simulate_app.command()

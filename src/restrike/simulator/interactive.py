@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -248,6 +249,13 @@ async def run_interactive(target: tuple[str, int], *, scenario: str = "champions
                 if note:
                     say(f"\n{note}\n{console.court.scoreboard()}")
 
+        signals = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:  # quit cleanly (bye;) on Ctrl-C / SIGTERM where the loop can catch them
+                loop.add_signal_handler(sig, queue.put_nowait, None)
+                signals.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
         threading.Thread(target=_reader, args=(loop, queue, stream), daemon=True,
                          name="restrike-simulator-stdin").start()
         tick_task = asyncio.create_task(ticker(), name="simulator-interactive-clock")
@@ -269,6 +277,8 @@ async def run_interactive(target: tuple[str, int], *, scenario: str = "champions
                     say(reply)
                 say(console.court.scoreboard())
         finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
             tick_task.cancel()
             await asyncio.gather(tick_task, return_exceptions=True)
             runner.send_items([make("bye", schema=schema), _status(target[1], False)])
