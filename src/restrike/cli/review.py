@@ -59,12 +59,15 @@ def bench_replay(
     url: str | None = typer.Option(None, "--url", help="an OBS to use; default: start one"),
     password: str | None = typer.Option(None, "--password", help="its websocket password"),
     tail: bool = typer.Option(True, "--tail/--no-tail", help="also measure the tail mode"),
+    keyframe_seconds: int = typer.Option(
+        1, "--keyframe-seconds", min=0,
+        help="keyframe interval of the OBS started here (0: OBS's default)"),
 ) -> None:
     """Challenge datagram → mpv at the clip's 10th second, against OBS's own save time."""
     from restrike.bench.replay import report, run
 
     try:
-        result = run(url, password, runs=runs, tail=tail)
+        result = run(url, password, runs=runs, tail=tail, keyframe_seconds=keyframe_seconds)
     except RestrikeError as err:
         print(f"error: {err}", file=sys.stderr)
         raise typer.Exit(2) from err

@@ -11,3 +11,9 @@ the bus), :mod:`~restrike.review.archive` (SQLite tables of migration 050),
 :mod:`~restrike.review.hotkey` (optional global hotkey) and
 :func:`~restrike.review.api.make_router`.
 """
+
+from restrike.review.archive import Archive
+from restrike.review.component import Review
+from restrike.review.options import ReviewOptions
+
+__all__ = ["Archive", "Review", "ReviewOptions"]
