@@ -7,17 +7,22 @@ import io
 import socket
 from pathlib import Path
 
+import pytest
+
 from restrike.protocol import MatchState, parse, reduce
 from restrike.protocol.capture import format_capture_line
 from restrike.simulator import (
+    Court,
     Progress,
     Runner,
+    SimulatorError,
     encode_items,
     generate,
     make,
     play,
     play_capture,
     play_random,
+    play_sync,
     start_thread,
 )
 from restrike.simulator.progress import ProgressLine, format_progress
@@ -164,8 +169,7 @@ def test_progress_line_on_a_terminal_and_in_a_log() -> None:
     tty = io.StringIO()
     line = ProgressLine(tty, tty=True)
     line(p)
-    line(p._replace(clock=74) if hasattr(p, "_replace") else Progress("101", 2, 74, (5, 3),
-                                                                      121, 13.5, 0))
+    line(Progress("101", 2, 74, (5, 3), 121, 13.5, 0))
     line.close()
     assert tty.getvalue().count("\r") == 2 and tty.getvalue().endswith("\n")
     log = io.StringIO()
@@ -177,7 +181,20 @@ def test_progress_line_on_a_terminal_and_in_a_log() -> None:
 
 
 def test_encode_items_real_style_glued_hits() -> None:
-    from restrike.simulator import Court
-
     assert encode_items(Court().hits(50, 30), "real") == [b"hl1;50hl2;30\r\n"]
     assert encode_items(Court().hits(50, 30), "documented") == [b"hl1;50;hl2;30;"]
+
+
+def test_thread_start_reports_a_busy_listen_port_and_play_sync_works() -> None:
+    busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    busy.bind(("127.0.0.1", 0))
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    try:
+        with pytest.raises(SimulatorError, match="cannot open UDP"):
+            start_thread(sink.getsockname(), listen=busy.getsockname(), scenario="basic")
+        result = play_sync(sink.getsockname(), scenario="basic", speed=2000, seed=6)
+    finally:
+        busy.close()
+        sink.close()
+    assert result.completed and result.matches[0].winner in (1, 2)
