@@ -92,7 +92,8 @@ def test_bad_arguments_are_clear_errors(args: list[str]) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signal")
 def test_sigterm_stops_with_bye(court_port: ThreadReceiver) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "restrike", "simulate", "demo", "--target",
-                             court_port.target, "-q"], stdout=subprocess.PIPE,
+                             court_port.target, "-q", "--speed", "10"],
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 20
