@@ -35,6 +35,7 @@ class Committed:
     committed_at: float  # epoch seconds
     event_ids: range  # ids of the events written (empty range if none)
     rows: list[dict[str, Any]]
+    duration_ms: float = 0.0  # BEGIN to COMMIT of this batch
 
 
 @dataclass(frozen=True, slots=True)

@@ -287,9 +287,9 @@ class Store:
         self._datagrams += len(builder.datagrams)
         self._events += len(builder.events)
         if builder.datagrams:
-            self._notify(builder)
+            self._notify(builder, elapsed)
 
-    def _notify(self, builder: Batch) -> None:
+    def _notify(self, builder: Batch, elapsed: float) -> None:
         subscribers = self._subscribers
         if not subscribers:
             return
@@ -297,7 +297,7 @@ class Store:
         ids = range(events[0][0], events[-1][0] + 1) if events else range(0)
         committed = Committed(first_seq=builder.seqs[0], last_seq=builder.seqs[-1],
                               count=len(builder.datagrams), committed_at=time.time(),
-                              event_ids=ids, rows=builder.rows)
+                              event_ids=ids, rows=builder.rows, duration_ms=elapsed)
         for cb in subscribers:
             try:
                 cb(committed)
