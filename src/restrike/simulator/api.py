@@ -21,6 +21,7 @@ from restrike.simulator._items import Raw, SimulatorError, Step, make
 from restrike.simulator.match import iter_matches
 from restrike.simulator.replay import read_timed
 from restrike.simulator.runner import Progress, Runner, steps_to_datagrams
+from restrike.simulator.scenarios import get_scenario
 
 __all__ = ["SimulationResult", "SimulatorThread", "play", "play_capture", "play_random",
            "play_sync", "start_thread"]
@@ -71,6 +72,8 @@ async def _session(mode: str, target: Target, body: Callable[[Runner], Awaitable
             runner.send_items([make("bye", schema=schema), _status(target[1], False)])
             runner.report("stopped" if not completed else "done")
         c = runner.counters
+        log.info("simulation %s %s: %d datagrams, %d pull requests answered", mode,
+                 "completed" if completed else "stopped", c.datagrams, c.requests)
         return SimulationResult(mode, c.datagrams, c.messages, c.requests, tuple(matches or ()),
                                 runner.snapshot().elapsed, completed, runner.listen_address,
                                 skipped, runner.max_late)
@@ -90,6 +93,7 @@ async def play(target: Target, *, scenario: str = "championship", seed: int = 1,
     """
     if matches < 1:
         raise SimulatorError("--matches must be at least 1")
+    get_scenario(scenario)  # an unknown name fails before anything is sent
     done: list[MatchSummary] = []
 
     def steps() -> Iterator[Step]:
