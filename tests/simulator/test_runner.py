@@ -198,3 +198,17 @@ def test_thread_start_reports_a_busy_listen_port_and_play_sync_works() -> None:
         busy.close()
         sink.close()
     assert result.completed and result.matches[0].winner in (1, 2)
+
+
+async def test_endless_demo_runs_until_stopped(receiver: Receiver) -> None:
+    stop = asyncio.Event()
+
+    def progress(p: Progress) -> None:
+        if p.matches_done >= 2:
+            stop.set()
+
+    result = await play(receiver.address, scenario="basic", speed=2000, matches=0, stop=stop,
+                        progress=progress)
+    assert not result.completed and len(result.matches) >= 2
+    await receiver.wait_for(result.datagrams)
+    assert sum(d == b"pre;FightLoaded\r\n" for d in receiver.datagrams) >= 2

@@ -116,7 +116,8 @@ def _report(result: SimulationResult) -> None:
 def demo(
     scenario: str = typer.Option("championship", "--scenario",
                                  help=f"One of: {', '.join(SCENARIOS)}."),
-    matches: int = typer.Option(1, "--matches", help="Matches in a row (new athletes each)."),
+    matches: int = typer.Option(1, "--matches",
+                                help="Matches in a row (new athletes each); 0 = until stopped."),
     target: str = _TARGET, style: str = _STYLE, seed: int = _SEED, speed: float = _SPEED,
     listen: str | None = _LISTEN, quiet: bool = _QUIET,
 ) -> None:
@@ -128,7 +129,7 @@ def demo(
     _run(lambda progress, stop: play(to, scenario=scenario, seed=seed, speed=speed,
                                      matches=matches, style=chosen, listen=at,
                                      progress=progress, stop=stop, on_listen=_listening),
-         quiet, matches)
+         quiet, matches or None)
 
 
 @simulate_app.command("random")

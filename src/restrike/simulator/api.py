@@ -87,17 +87,19 @@ async def play(target: Target, *, scenario: str = "championship", seed: int = 1,
                schema: Schema | None = None) -> SimulationResult:
     """Play `matches` complete matches of `scenario` to `target` over UDP.
 
+    `matches=0` plays new matches until `stop` is set (for demos).
     Same seed, same datagrams. `speed` divides all waits (100 plays a 10-minute match in
     6 s). Pull requests are answered on `listen` (default: any free port; `on_listen`
     gets the address once the socket is open). Set `stop` to end early (then `bye;`).
     """
-    if matches < 1:
-        raise SimulatorError("--matches must be at least 1")
+    if matches < 0:
+        raise SimulatorError("--matches must be 0 (endless) or more")
     get_scenario(scenario)  # an unknown name fails before anything is sent
     done: list[MatchSummary] = []
 
     def steps() -> Iterator[Step]:
-        for match_steps, summary in iter_matches(scenario, seed, count=matches, schema=schema):
+        for match_steps, summary in iter_matches(scenario, seed, count=matches or None,
+                                                 schema=schema):
             yield from match_steps
             done.append(summary)  # reached once the match's last step has been sent
 
