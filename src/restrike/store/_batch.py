@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
 
-from restrike.protocol import Message
+from restrike.protocol import Message, Parsed
 from restrike.store import _current as cur
 from restrike.store._rows import iso
 from restrike.store.derive import (
@@ -27,7 +27,7 @@ from restrike.store.derive import (
 )
 from restrike.store.types import Received
 
-__all__ = ["Batch", "SetDay", "SetTournament", "WriteItem"]
+__all__ = ["Batch", "SetDay", "SetTournament", "WriteItem", "event_rows"]
 
 INSERT_DATAGRAM = ("INSERT INTO datagrams (id, received_at, source, data, match_id, seq) "
                    "VALUES (?, ?, ?, ?, ?, ?)")
@@ -61,7 +61,9 @@ class Batch:
         self.want_rows = want_rows
         self.datagrams: list[tuple[Any, ...]] = []
         self.events: list[tuple[Any, ...]] = []
-        self.rows: list[dict[str, Any]] = []
+        # (event id, time, source, message, match id) for the commit report's rows,
+        # which are only turned into dicts if a subscriber reads them.
+        self.pending: list[tuple[int, float, str, Parsed, int | None]] = []
         self.seqs: list[int] = []
         self.changed = False
         self.next_datagram = _next_id(conn, "datagrams")
@@ -83,7 +85,7 @@ class Batch:
         t = item.received_at
         events = self.events
         want_rows = self.want_rows
-        stamp = iso(t) if want_rows else None
+        source = item.source
         for index, msg in enumerate(item.messages):
             if msg.code in RELEVANT:
                 view, actions = step(self.current.view, msg, t)
@@ -105,15 +107,7 @@ class Batch:
             events.append((event_id, datagram_id, match_id, index, t, msg.code, msg.kind,
                            msg.athlete, args, msg.raw, error, truncated))
             if want_rows:
-                row: dict[str, Any] = {
-                    "id": event_id, "received_at": stamp, "source": item.source,
-                    "code": msg.code, "kind": msg.kind, "athlete": msg.athlete,
-                    "args": dict(msg.fields) if isinstance(msg, Message) else {},
-                    "raw": msg.raw, "error": error, "match": match_id,
-                }
-                if truncated:
-                    row["truncated"] = True
-                self.rows.append(row)
+                self.pending.append((event_id, t, source, msg, match_id))
         self.datagrams.append((datagram_id, t, item.source, item.data, self.current.match_id,
                                item.seq))
         self.seqs.append(item.seq)
@@ -195,3 +189,30 @@ def _args_json(msg: Message) -> str:
 def _next_id(conn: sqlite3.Connection, table: str) -> int:
     row = conn.execute(f"SELECT max(id) FROM {table}").fetchone()
     return (int(row[0]) if row[0] is not None else 0) + 1
+
+
+def event_rows(pending: list[tuple[int, float, str, Parsed, int | None]]
+               ) -> list[dict[str, Any]]:
+    """Events in the API shape (as `Reader.events` returns them), from a batch's pending."""
+    rows: list[dict[str, Any]] = []
+    last_t: float | None = None
+    stamp: str | None = None
+    for event_id, t, source, msg, match_id in pending:
+        if t != last_t:
+            last_t, stamp = t, iso(t)
+        if isinstance(msg, Message):
+            row: dict[str, Any] = {
+                "id": event_id, "received_at": stamp, "source": source, "code": msg.code,
+                "kind": msg.kind, "athlete": msg.athlete, "args": dict(msg.fields),
+                "raw": msg.raw, "error": None, "match": match_id,
+            }
+            if msg.truncated:
+                row["truncated"] = True
+        else:
+            row = {
+                "id": event_id, "received_at": stamp, "source": source, "code": msg.code,
+                "kind": msg.kind, "athlete": msg.athlete, "args": {}, "raw": msg.raw,
+                "error": msg.reason, "match": match_id,
+            }
+        rows.append(row)
+    return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,21 +22,41 @@ class Received:
     messages: list[Parsed] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
 class Committed:
     """One committed batch, reported on the writer thread right after COMMIT.
 
     `rows` are the batch's events in the API shape (as `Reader.events` returns them,
-    oldest first); they are only built when someone subscribed.
+    oldest first). They are built on first access (then kept), by whichever thread
+    reads them, so a batch nobody looks at costs the writer nothing.
     """
 
-    first_seq: int
-    last_seq: int
-    count: int  # datagrams in the batch
-    committed_at: float  # epoch seconds
-    event_ids: range  # ids of the events written (empty range if none)
-    rows: list[dict[str, Any]]
-    duration_ms: float = 0.0  # BEGIN to COMMIT of this batch
+    __slots__ = ("_build", "_rows", "committed_at", "count", "duration_ms", "event_ids",
+                 "first_seq", "last_seq")
+
+    def __init__(self, first_seq: int, last_seq: int, count: int, committed_at: float,
+                 event_ids: range, rows: list[dict[str, Any]] | None = None,
+                 duration_ms: float = 0.0, *,
+                 build: Callable[[], list[dict[str, Any]]] | None = None) -> None:
+        self.first_seq = first_seq
+        self.last_seq = last_seq
+        self.count = count  # datagrams in the batch
+        self.committed_at = committed_at  # epoch seconds
+        self.event_ids = event_ids  # ids of the events written (empty range if none)
+        self.duration_ms = duration_ms  # BEGIN to COMMIT of this batch
+        self._rows = rows
+        self._build = build
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            self._rows = self._build() if self._build is not None else []
+            self._build = None
+        return self._rows
+
+    def __repr__(self) -> str:
+        return (f"Committed(first_seq={self.first_seq}, last_seq={self.last_seq}, "
+                f"count={self.count}, event_ids={self.event_ids!r}, "
+                f"duration_ms={self.duration_ms:.3f})")
 
 
 @dataclass(frozen=True, slots=True)

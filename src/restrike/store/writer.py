@@ -24,7 +24,7 @@ from pathlib import Path
 
 from restrike.errors import StoreError
 from restrike.store import _current as cur
-from restrike.store._batch import Batch, SetDay, SetTournament, WriteItem
+from restrike.store._batch import Batch, SetDay, SetTournament, WriteItem, event_rows
 from restrike.store._connect import connect
 from restrike.store._migrate import apply_migrations
 from restrike.store._rows import parse_day
@@ -295,9 +295,10 @@ class Store:
             return
         events = builder.events
         ids = range(events[0][0], events[-1][0] + 1) if events else range(0)
-        committed = Committed(first_seq=builder.seqs[0], last_seq=builder.seqs[-1],
-                              count=len(builder.datagrams), committed_at=time.time(),
-                              event_ids=ids, rows=builder.rows, duration_ms=elapsed)
+        pending = builder.pending
+        committed = Committed(builder.seqs[0], builder.seqs[-1], len(builder.datagrams),
+                              time.time(), ids, duration_ms=elapsed,
+                              build=lambda: event_rows(pending))
         for cb in subscribers:
             try:
                 cb(committed)
