@@ -53,8 +53,10 @@ class _Recorder:
 
     committed_at: dict[int, float]
     durations: list[float] = field(default_factory=list)
+    rows: int = 0
 
     def __call__(self, c: Committed) -> None:
+        self.rows += len(c.rows)  # built here, on the writer thread, as the station does now
         now = time.perf_counter()
         for seq in range(c.first_seq, c.last_seq + 1):
             self.committed_at[seq] = now
