@@ -111,3 +111,9 @@ def test_sigterm_stops_with_bye(court_port: ThreadReceiver) -> None:
     time.sleep(0.3)
     assert court_port.datagrams[-2] == b"bye;\r\n"
     assert court_port.datagrams[-1].endswith(b"disconnected;\r\n")
+
+
+def test_bench_simulate_is_registered() -> None:
+    result = CliRunner().invoke(app, ["bench", "simulate", "--help"])
+    assert result.exit_code == 0
+    assert "--seconds" in result.stdout
