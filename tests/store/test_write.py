@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 import threading
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -209,3 +210,19 @@ def test_backlog_is_reported_and_nothing_dropped(db: Path) -> None:
     stats = store.stats()
     assert stats.max_queue_depth == 20_000
     assert stats.stored_datagrams == 20_000 and stats.batches >= 200
+
+
+def test_a_commit_waits_out_another_writers_lock(db: Path) -> None:
+    store = Store(db)
+    store.start()
+    other = sqlite3.connect(db, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process writing
+        feed(store, [b"clk;1:00\r\n"] * 20)
+        time.sleep(0.3)
+        assert store.stats().stored_datagrams == 0
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    store.close()
+    assert store.stats().stored_datagrams == 20
