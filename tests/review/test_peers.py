@@ -162,6 +162,8 @@ async def test_challenge_end_to_end(world: dict[str, Any]) -> None:
     await until(lambda: review.flow.active and review.flow.active.clip, 20, "clip saved")
     clip = review.flow.active.clip
     assert await asyncio.to_thread(Path(clip).is_file)
+    assert Path(clip).parent == record_path.parent / "IVR recordings"
+    assert Path(clip).name.startswith(record_path.name[:30])
     position = await player.wait_position(10.0, within=10, file=clip)
     assert position >= 10.0
     assert player.status().file == clip

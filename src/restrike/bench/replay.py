@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from restrike.errors import ObsError
 from restrike.obs.headless import HeadlessObs, HeadlessObsConfig, XvfbDisplay, free_port
 from restrike.obs.pool import ObsPool
 from restrike.obs.settings import ObsConnectionSettings
@@ -152,8 +153,9 @@ async def measure(obs_url: str, password: str | None, *, runs: int = 10, tail: b
         await player.start()
         options = ReviewOptions(recordings_root=data_dir / "recordings", tournament="Bench")
         review = Review(options, obs=pool, player=player, mount_router=False)
+        # The station's own GIL switch interval (1 ms), as `restrike run` uses it.
         station = Station(StationConfig(data_dir=data_dir, udp_host="127.0.0.1", udp_port=0,
-                                        http_port=0, switch_interval=None))
+                                        http_port=0))
         station.add(review)
         await station.start()
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -165,8 +167,11 @@ async def measure(obs_url: str, password: str | None, *, runs: int = 10, tail: b
         try:
             for line in MATCH:
                 send(line)
-            await _until(lambda: conn.status.recording and conn.status.replay_buffer, 30,
-                         "recording and replay buffer")
+            try:
+                await _until(lambda: conn.status.recording and conn.status.replay_buffer, 30,
+                             "recording and replay buffer")
+            except TimeoutError as err:
+                raise ObsError(f"{err}: {review.last_error or conn.status.error}") from err
             result.container = Path(conn.status.record_path or "?.?").suffix.lstrip(".")
             print(f"recording to {conn.status.record_path}; filling the replay buffer "
                   f"for {warm_up_s:.0f} s...")

@@ -30,7 +30,7 @@ from restrike.protocol.state import side_name
 from restrike.review.archive import Archive, local_day
 from restrike.review.chapters import Chapter, build_chapters, format_chapters
 from restrike.review.hotkey import Hotkey, make_hotkey
-from restrike.review.naming import MatchIdentity, match_identity
+from restrike.review.naming import IVR_FOLDER, MatchIdentity, match_identity, safe_component
 from restrike.review.options import ReviewOptions
 from restrike.review.rules import marker_at, remaining_quota, review_clock_remaining
 from restrike.review.streams import StreamTimeline
@@ -369,7 +369,31 @@ class Review:
             self._feed(ReplayFailed(review_id, message, self.clock()))
             return
         self.timings[review_id]["saved"] = self.clock()
+        path = await self._file_clip(review_id, path)
         self._feed(ReplaySaved(review_id, path, sent))
+
+    async def _file_clip(self, review_id: int, path: str) -> str:
+        """Move a saved replay into the match's ``IVR recordings`` folder, named after it.
+
+        OBS 29 saves replays next to the recordings; a rename on the same disk costs well
+        under a millisecond. When OBS runs on another machine (the path is not here) or
+        the move fails, the clip stays where OBS put it.
+        """
+        prepared = self._prepared
+        folder = Path(prepared.replay_folder) if prepared else (
+            Path(self.options.recordings_root) / IVR_FOLDER)
+        review = self.flow.active if self.flow.active and self.flow.active.id == review_id \
+            else None
+        who = safe_component(review.requested_by if review else "operator")
+        stem = prepared.stem if prepared else "replay"
+        source = Path(path)
+        target = folder / f"{stem}_review{review_id}_{who}_{source.name}"
+        try:
+            await asyncio.to_thread(_move, source, target)
+        except OSError as err:
+            log.info("clip %s left where OBS saved it: %s", path, err)
+            return path
+        return str(target)
 
     async def _play_tail(self, review_id: int, conn: Any) -> None:
         """Tail mode: open the live recording ``clip - start_offset`` s before its end."""
@@ -427,9 +451,12 @@ class Review:
     async def _emit_browser(self, body: dict[str, Any]) -> None:
         """obs-browser's ``emit_event``: a DOM event in every browser source of that OBS."""
         for conn in self.obs.for_role("streaming"):
-            request = getattr(conn._client, "request", None) if conn.status.connected else None
+            try:
+                request = getattr(conn.control, "request", None)
+            except ObsError:
+                continue  # disconnected: overlays still get the event over /ws/live
             if request is None:
-                continue  # v4 or disconnected: overlays get the event over /ws/live
+                continue  # v4 has no vendor requests
             with contextlib.suppress(ObsError):
                 await request("CallVendorRequest", {
                     "vendorName": "obs-browser", "requestType": "emit_event",
@@ -468,8 +495,8 @@ class Review:
             await control.set_record_folder(cmd.folder)
             await control.set_filename_pattern(cmd.filename_pattern)
             await control.set_replay_buffer_seconds(cmd.replay_seconds)
-            # OBS 29 saves replays in the recording folder: the IVR folder is where the
-            # archive moves clips to (see docs/replay.md); make it exist beside them.
+            # OBS 29 saves replays in the recording folder; _file_clip moves each saved
+            # clip into the IVR folder.
             await asyncio.to_thread(_mkdir, cmd.replay_folder)
             await control.start_recording()
             await control.start_replay_buffer()
@@ -727,6 +754,13 @@ class Review:
 
 def _mkdir(folder: Any) -> None:
     Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def _move(source: Path, target: Path) -> None:
+    if not source.is_file():
+        raise FileNotFoundError(f"{source} is not on this machine")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
 
 
 def chapters_text(archive: Archive, day: str, *, challenges: bool = True,
