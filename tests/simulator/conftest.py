@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -50,6 +51,8 @@ async def receiver() -> AsyncIterator[Receiver]:
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_datagram_endpoint(
         Receiver, local_addr=("127.0.0.1", 0))
+    sock = transport.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)  # bursts at speed
     try:
         yield protocol
     finally:

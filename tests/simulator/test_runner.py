@@ -207,7 +207,7 @@ async def test_endless_demo_runs_until_stopped(receiver: Receiver) -> None:
         if p.matches_done >= 2:
             stop.set()
 
-    result = await play(receiver.address, scenario="basic", speed=2000, matches=0, stop=stop,
+    result = await play(receiver.address, scenario="basic", speed=500, matches=0, stop=stop,
                         progress=progress)
     assert not result.completed and len(result.matches) >= 2
     await receiver.wait_for(result.datagrams)

@@ -200,7 +200,7 @@ class Runner:
             await self._backpressure()
             self.send(data, known[0] if known else None)
             burst += 1
-            if burst >= 256:  # let pull requests in during long bursts
+            if burst >= 64:  # let pull requests (and a local receiver) in during bursts
                 burst = 0
                 await asyncio.sleep(0)
         return not self.stop.is_set()
