@@ -73,12 +73,22 @@ class StateChanged:
 
 @dataclass(frozen=True, slots=True)
 class EventsCommitted:
-    """The store committed these rows (API event shape) up to datagram ``last_seq``."""
+    """The store committed a batch up to datagram ``last_seq``.
+
+    ``rows`` (the events in the API shape, oldest first) are built on first access,
+    so a commit nobody reads costs nothing; ``batch`` is the store's ``Committed``
+    (or a plain list of rows).
+    """
 
     last_seq: int
     count: int
     committed_at: float
-    rows: Sequence[Mapping[str, Any]]
+    batch: Any
+
+    @property
+    def rows(self) -> Sequence[Mapping[str, Any]]:
+        batch = self.batch
+        return batch if isinstance(batch, list) else batch.rows
 
 
 @dataclass(frozen=True, slots=True)

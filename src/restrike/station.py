@@ -183,7 +183,7 @@ class StoreComponent:
         def committed(batch: Any) -> None:
             self.last_commit = batch.committed_at
             bus.publish_threadsafe(EventsCommitted(batch.last_seq, batch.count,
-                                                   batch.committed_at, batch.rows))
+                                                   batch.committed_at, batch))
 
         self._unsubscribe = store.subscribe_commits(committed)
 

@@ -1,8 +1,9 @@
 """The station's FastAPI application: core routes, /ws/live, feature routers.
 
 ``create_app(station)`` mounts, in this order: the core routes (`routes.py`),
-``/ws/live`` (`live.py`), the flags router, then every router a component added with
-``station.add_router(...)`` during its start (OBS, playback, review, console).
+``/ws/live`` (`live.py`), the flags router, every router a component added with
+``station.add_router(...)`` during its start (OBS, playback, review), and last the
+console (``/``, ``/ui/...``, ``/overlays/...``).
 """
 
 from __future__ import annotations
@@ -52,4 +53,10 @@ def create_app(station: Station) -> FastAPI:
         log.warning("flags routes unavailable")
     for router in station.routers:
         app.include_router(router)
+    try:
+        from restrike.console import make_router as console_router
+    except ImportError:  # pragma: no cover - the console ships with the package
+        log.warning("console unavailable")
+    else:
+        app.include_router(console_router(station=station))
     return app

@@ -93,7 +93,8 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None) -> int:
+def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
+          components: list[Any] | None = None) -> int:
     """Run the station until Ctrl-C / SIGTERM; returns the exit code."""
     from restrike.station import Station, run_until_signalled
 
@@ -101,6 +102,8 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None) -> in
         config = station_config(settings)
         log_file = _setup_logs(settings, config.data_dir)
         station = Station(config)
+        for component in components or ():
+            station.add(component)
     except (ConfigError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -168,6 +171,93 @@ def run(
         raise typer.Exit(2) from err
     open_browser = not no_browser and settings.http.open_browser
     raise typer.Exit(serve(settings, open_browser=open_browser))
+
+
+class SimulatorComponent:
+    """`restrike demo`: the simulator as a peer of the station, over real UDP.
+
+    It only talks UDP (the simulator never imports the station); as a component it
+    starts after the intake and stops first, saying ``bye;`` like tkStrike.
+    """
+
+    name = "simulator"
+
+    def __init__(self, target: tuple[str, int], listen: tuple[str, int], *, scenario: str,
+                 seed: int, speed: float, matches: int) -> None:
+        self.target = target
+        self.listen = listen
+        self.kwargs = {"scenario": scenario, "seed": seed, "speed": speed, "matches": matches}
+        self.thread: Any = None
+
+    async def start(self, station: Station) -> None:
+        from restrike.simulator import start_thread
+
+        udp = station.bound.get("udp", {})
+        target = (self.target[0], int(udp.get("port", self.target[1])))
+        self.thread = await asyncio.to_thread(start_thread, target, listen=self.listen,
+                                              **self.kwargs)
+        # The station asked for a resync before the simulator listened: ask again.
+        station.resync()
+
+    async def stop(self, stage: Any) -> None:
+        from restrike.station import Stage
+
+        if stage is Stage.INTAKE and self.thread is not None:
+            self.thread.stop()
+            await asyncio.to_thread(self.thread.join, 10.0)
+
+    def health(self) -> dict[str, Any]:
+        alive = self.thread is not None and self.thread._thread.is_alive()
+        return {"ok": alive or (self.thread is not None and self.thread.result is not None),
+                "state": "running" if alive else "finished", "target": list(self.target),
+                "listen": list(self.listen)}
+
+
+def _free_port(kind: int) -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@app.command()
+def demo(
+    scenario: str = typer.Option("championship", "--scenario",
+                                 help="Simulated scenario: basic, championship, training, para."),
+    speed: float = typer.Option(1.0, "--speed", help="Time factor (1 = real time)."),
+    seed: int = typer.Option(1, "--seed", help="Same seed, same matches."),
+    matches: int = typer.Option(0, "--matches", help="Matches to play (0 = until stopped)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir",
+                                         help="Demo data folder (default: <user data>/demo)."),
+    http_port: int | None = typer.Option(None, "--http-port", help="API port (free one)."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Do not open the console."),
+) -> None:
+    """Start the station and a simulated court together on free ports; open the console."""
+    import socket
+
+    udp_port = _free_port(socket.SOCK_DGRAM)
+    sim_port = _free_port(socket.SOCK_DGRAM)
+    overrides = {
+        "station.data_dir": str(data_dir or default_data_dir() / "demo"),
+        "udp.host": "127.0.0.1", "udp.port": udp_port,
+        "udp.pss_host": f"127.0.0.1:{sim_port}",
+        "http.host": "127.0.0.1", "http.port": http_port or _free_port(socket.SOCK_STREAM),
+    }
+    try:
+        settings = load_settings(None, env={}, cli=overrides)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise typer.Exit(2) from err
+    simulator = SimulatorComponent(("127.0.0.1", udp_port), ("127.0.0.1", sim_port),
+                                   scenario=scenario, seed=seed, speed=speed, matches=matches)
+
+    def ready(station: Station) -> None:
+        print(f"  simulated court ({scenario}, speed {speed:g}) → UDP {udp_port}; "
+              "Ctrl-C to stop", flush=True)
+
+    raise typer.Exit(serve(settings, open_browser=not no_browser, on_ready=ready,
+                           components=[simulator]))
 
 
 @bench_app.command("ingest")
