@@ -136,3 +136,29 @@ async def test_websocket_snapshot_then_events_and_state(proc: StationProcess) ->
                 last_state = message["state"]
         assert codes[0] == "pre" and codes[-1] == "wmh"
         assert last_state is not None and last_state["scores"] == [3, 1]
+
+
+def test_demo_plays_a_simulated_court_and_stops_cleanly(tmp_path: Path) -> None:
+    import httpx
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
+    proc = subprocess.Popen([sys.executable, "-m", "restrike", "demo", "--no-browser",
+                             "--speed", "50", "--data-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        url = None
+        for line in proc.stdout:
+            if "console at " in line:
+                url = line.split("console at ", 1)[1].strip().rstrip("/")
+                break
+        assert url, "no console address printed"
+        state = _wait(lambda: (s := httpx.get(url + "/api/v1/state").json())["loaded"] and s)
+        assert state["athletes"][0]["long_name"]
+        health = httpx.get(url + "/api/health").json()
+        assert health["components"]["simulator"]["ok"]
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert "station stopped" in out
