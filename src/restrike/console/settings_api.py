@@ -249,15 +249,14 @@ class SettingsService:
             table[key] = value
             changed[name] = value
         if errors:
-            names = ", ".join(e["name"] for e in errors)
-            raise HTTPException(422, {"message": f"not saved, {len(errors)} invalid: {names} — "
-                                      + "; ".join(e["message"] for e in errors),
-                                      "errors": errors})
+            what = "; ".join(f"{e['name']}: {e['message']}" for e in errors)
+            count = "1 invalid setting" if len(errors) == 1 else f"{len(errors)} invalid settings"
+            raise HTTPException(422, {"message": f"{count}: {what}", "errors": errors})
         if not changed:
             return {"saved": [], "applied": [], "restart": [], "file": self._file_text()}
         whole = self._check(candidate)
         if whole:
-            raise HTTPException(422, {"message": f"not saved: {whole}",
+            raise HTTPException(422, {"message": whole,
                                       "errors": [{"name": _name_in(whole), "message": whole}]})
         target = self.config_file
         if target is None:

@@ -74,10 +74,20 @@ export class ArchiveView {
     }
     let withKind = null;
     if (kind) {
+      withKind = new Set();
       try {
-        const evs = asList(await getJSON(`/api/v1/events?kind=${encodeURIComponent(kind)}&limit=10000`), "events");
-        withKind = new Set(evs.map((e) => String(e.match ?? e.match_id)));
-      } catch { withKind = new Set(); }
+        let before = null;
+        for (let page = 0; page < 20; page += 1) {
+          const q = `/api/v1/events?kind=${encodeURIComponent(kind)}&limit=1000${before ? `&before_id=${before}` : ""}`;
+          const data = await getJSON(q);
+          for (const e of asList(data, "events")) withKind.add(String(e.match ?? e.match_id));
+          before = data && data.next_before_id;
+          if (!before) break;
+        }
+      } catch (err) {
+        document.getElementById("archive-count").textContent = `Event search failed: ${err.message}`;
+        return;
+      }
     }
     this.matches = matches.filter((m) => {
       const sides = matchSides(m);
@@ -148,6 +158,7 @@ export class ArchiveView {
     this.current = { match: detail, events, recordings: recordings.filter(mine), clips: clips.filter(mine) };
     this.renderTimeline();
     this.renderFiles();
+    if (innerWidth < 900) document.getElementById("archive-detail").scrollIntoView({ block: "start" });
   }
 
   renderTimeline() {
@@ -166,13 +177,18 @@ export class ArchiveView {
     note.textContent = marked.length
       ? `${marked.length} marked events. Hover or focus a marker for details; click or press Enter to play that moment${recordings.length ? "" : " (no recording: clips are used)"}.`
       : "No marked events in this match.";
+    const [b, r] = matchSides(match);
+    const names = { athletes: [{ long_name: b.name }, { long_name: r.name }] };
+    document.getElementById("tl-labels").replaceChildren(
+      el("span", {}, starts.length ? timeOf(new Date(start).toISOString()) : ""),
+      el("span", {}, ends.length ? timeOf(new Date(end).toISOString()) : ""));
     for (const e of marked) {
       const t = ts(e.received_at);
       const x = Number.isNaN(t) ? 0 : ((t - start) / span) * 100;
       const a = e.args || {};
       const side = sideOf(e.athlete);
       const cls = ["marker", e.kind, e.kind === "point" ? `t${a.technique}` : "", side === "blue" || side === "red" ? side : ""].join(" ");
-      const text = `${timeOf(e.received_at)} — ${describe(e, null)}`;
+      const text = `${timeOf(e.received_at)} — ${describe(e, names)}`;
       const btn = el("button", { class: cls, style: `left:${Math.min(99, Math.max(1, x)).toFixed(2)}%`,
         "aria-label": text, "data-event": e.id, "data-kind": e.kind });
       btn.addEventListener("mouseenter", (ev) => this.showTip(text, ev.clientX, ev.clientY));

@@ -1,6 +1,7 @@
 // Diagnostics: live log tail (GET /api/v1/logs), stats, versions, effective configuration.
 
 import { el, getJSON } from "./api.js";
+import { timeOf } from "./format.js";
 
 export class DiagnosticsView {
   constructor(client) {
@@ -65,6 +66,11 @@ export class DiagnosticsView {
 
 function kv(id, obj) {
   const dl = document.getElementById(id);
-  dl.replaceChildren(...Object.entries(obj).filter(([, v]) => v !== undefined).flatMap(([k, v]) => [
-    el("dt", {}, k), el("dd", {}, typeof v === "object" && v !== null ? JSON.stringify(v) : String(v ?? "—"))]));
+  const show = (k, v) => {
+    if (v !== null && typeof v === "object") return JSON.stringify(v);
+    if (k.endsWith("_at") && typeof v === "number") return timeOf(v);
+    return String(v ?? "—");
+  };
+  dl.replaceChildren(...Object.entries(obj).filter(([, v]) => v !== undefined)
+    .flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, show(k, v))]));
 }

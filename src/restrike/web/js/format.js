@@ -86,11 +86,15 @@ export function roundLabel(round) {
   return round >= 4 ? "Golden point" : `Round ${round}`;
 }
 
+const p2 = (n) => (n < 10 ? "0" : "") + n;
+
+/** Local HH:MM:SS.mmm of an ISO time or epoch seconds (plain arithmetic: it runs per event). */
 export function timeOf(iso) {
   if (!iso) return "";
   const d = typeof iso === "number" ? new Date(iso * 1000) : new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return d.toLocaleTimeString([], { hour12: false }) + "." + String(d.getMilliseconds()).padStart(3, "0");
+  const ms = d.getMilliseconds();
+  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}`;
 }
 
 /** One line of text for an event of GET /api/v1/events or /ws/live. */

@@ -4,6 +4,7 @@ import { el, getJSON, postJSON, toast } from "./api.js";
 import { board, describe, fmtBytes, pick, roundLabel, sideOf, timeOf } from "./format.js";
 
 const FEED_MAX = 200;
+const FEED_FRAME = 60;
 
 export class LiveView {
   constructor(client) {
@@ -277,13 +278,27 @@ export class LiveView {
     // Event ids only grow: what the store already gave us is not shown twice.
     const news = fresh.filter((ev) => ev.id == null || !(ev.id <= this.maxId));
     for (const ev of news) if (ev.id != null && !(ev.id <= this.maxId)) this.maxId = ev.id;
-    const items = news.slice(-FEED_MAX).reverse().map((ev) => {
+    // A frame adds at most FEED_FRAME lines: in a burst nobody reads them, and the feed
+    // must never cost more than a sliver of the frame.
+    const frag = document.createDocumentFragment();
+    const shown = news.slice(-FEED_FRAME);
+    for (let i = shown.length - 1; i >= 0; i -= 1) {
+      const ev = shown[i];
+      const li = document.createElement("li");
       const side = sideOf(ev.athlete);
-      return el("li", { class: [side, ev.kind].filter(Boolean).join(" "), title: ev.raw || "" },
-        el("span", { class: "t" }, timeOf(ev.received_at)), el("span", {}, describe(ev, state)));
-    });
-    this.feed.prepend(...items);
-    while (this.feed.childElementCount > FEED_MAX) this.feed.lastElementChild.remove();
+      li.className = side ? `${side} ${ev.kind}` : ev.kind || "";
+      if (ev.raw) li.title = ev.raw;
+      const t = document.createElement("span");
+      t.className = "t";
+      t.textContent = timeOf(ev.received_at);
+      const d = document.createElement("span");
+      d.textContent = describe(ev, state);
+      li.append(t, d);
+      frag.append(li);
+    }
+    this.feed.prepend(frag);
+    let extra = this.feed.childElementCount - FEED_MAX;
+    while (extra-- > 0) this.feed.lastElementChild.remove();
   }
 
   renderStatus(m) {

@@ -14,7 +14,7 @@ export async function renderOverlayList() {
     return el("li", { "data-overlay": o.id },
       el("div", {}, el("b", {}, o.title), el("div", { class: "muted" }, o.description), el("code", {}, url)),
       el("button", { class: "small", onclick: () => copy(url) }, "Copy URL"),
-      el("a", { class: "btn small", href: url, target: "_blank", rel: "noopener", style: "display:inline-flex;align-items:center" }, "Open"));
+      el("a", { class: "btn small", href: url, target: "_blank", rel: "noopener" }, "Open"));
   }));
 }
 

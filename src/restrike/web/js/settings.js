@@ -69,10 +69,14 @@ export class SettingsView {
     if (s.type === "bool") {
       input = el("select", { id, name: s.name }, el("option", { value: "true" }, "on"), el("option", { value: "false" }, "off"));
       input.value = value ? "true" : "false";
+    } else if (s.type === "table") {
+      input = el("input", { id, name: s.name, type: "text", placeholder: "restrike.obs=DEBUG, uvicorn=WARNING" });
+      input.value = Object.entries(value || {}).map(([k, v]) => `${k}=${v}`).join(", ");
+      input.dataset.table = "1";
     } else if (s.choices && s.choices.length) {
       input = el("select", { id, name: s.name }, ...s.choices.map((c) => el("option", { value: c }, c)));
       input.value = value ?? "";
-    } else if (/log.*level$|^log\.level|^logging\.level/.test(s.name)) {
+    } else if (s.kind === "level") {
       input = el("select", { id, name: s.name }, ...LOG_LEVELS.map((c) => el("option", { value: c }, c)));
       input.value = String(value || "INFO").toUpperCase();
     } else if (isHost) {
@@ -85,10 +89,6 @@ export class SettingsView {
       if (s.min != null) input.min = s.min;
       if (s.max != null) input.max = s.max;
       input.value = value ?? "";
-    } else if (s.type === "table") {
-      input = el("input", { id, name: s.name, type: "text", placeholder: "restrike.obs=DEBUG, uvicorn=WARNING" });
-      input.value = Object.entries(value || {}).map(([k, v]) => `${k}=${v}`).join(", ");
-      input.dataset.table = "1";
     } else if (s.type === "list" || Array.isArray(value)) {
       input = el("input", { id, name: s.name, type: "text" });
       input.value = Array.isArray(value) ? value.join(", ") : value ?? "";
@@ -105,7 +105,7 @@ export class SettingsView {
       el("label", { for: id }, s.label || s.name),
       input,
       s.help ? el("div", { class: "help" }, s.help) : null,
-      s.live ? null : el("div", { class: "restart" }, "applies after a restart"),
+      s.live ? el("div", { class: "live" }, "applies at once") : el("div", { class: "restart" }, "applies after a restart"),
       s.overridden ? el("div", { class: "restart" }, `running value ${JSON.stringify(s.running)} comes from the ${s.source}, which wins over the file`) : null,
       el("div", { class: "err", role: "alert", id: `${id}-err` }));
   }
@@ -171,7 +171,7 @@ export class SettingsView {
     }
     const first = this.form.querySelector(".field.invalid input, .field.invalid select");
     if (first) first.focus();
-    this.message(`Not saved: ${err.message}`, true);
+    this.message(`Not saved — ${err.message}`, true);
   }
 
   // --- OBS connections (the [[obs]] list) ---
