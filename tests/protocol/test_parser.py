@@ -171,3 +171,20 @@ def test_clock_formats() -> None:
     for bad in ("1:5", "1:60", "a:00", "", "1:-1", "٣"):
         with pytest.raises(ValueError):
             parse_clock(bad)
+
+
+def test_cut_that_lands_right_after_a_semicolon_keeps_the_names() -> None:
+    full = "at1;ERIC;Éric DUPRÉ;FRA;at2;KÖHN;Jürg KÖHN;GER\r\n"
+    data = full.encode()[: len(full)]  # 5 extra bytes: CR LF and "GER" are lost
+    assert data.endswith(b";"), "the cut falls right after the ';'"
+    msgs = parse(data)
+    assert [m.code for m in msgs] == ["at1", "at2"]
+    last = msgs[-1]
+    assert isinstance(last, Message)
+    assert (last.fields["long_name"], last.fields["country"]) == ("Jürg KÖHN", None)
+    assert last.truncated
+
+
+def test_documented_style_with_non_ascii_is_not_marked_cut() -> None:
+    msg = one("at1;ÉRIC;Éric DUPRÉ;FRA;".encode())
+    assert not msg.truncated and msg.fields["country"] == "FRA"

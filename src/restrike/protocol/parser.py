@@ -8,6 +8,8 @@ short after non-ASCII names, UTF-8 with a Windows-1252 fallback.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from restrike.protocol.messages import Invalid, Message, Parsed, Unknown, Value
 from restrike.protocol.schema import MessageSpec, Schema, default_schema
 
@@ -30,26 +32,36 @@ def decode_text(data: bytes) -> tuple[str, bool]:
 def parse(data: bytes, schema: Schema | None = None) -> list[Parsed]:
     """Parse one datagram into its messages (never raises)."""
     schema = schema or default_schema()
-    text, cut = decode_text(data)
+    text, broken_char = decode_text(data)
     if "\r" in text or "\n" in text:
         lines = [line for line in text.replace("\r", "\n").split("\n") if line.strip()]
-        ends_cleanly = text[-1] in "\r\n"
+        crlf = text[-1] in "\r\n"
     else:
         lines = [text] if text.strip() else []
-        ends_cleanly = text[-1:] == ";"
+        crlf = False
     if not lines:
         return [Invalid(None, text, "empty datagram")]
-    # The sender sizes datagrams in characters: non-ASCII text means bytes went missing
-    # at the end, unless the terminator arrived.
-    cut = cut or (len(data) != len(text) and not ends_cleanly)
+    # The real sender sizes datagrams in characters, so non-ASCII text loses bytes at the
+    # end, CR LF first. Without CR LF such a datagram may be cut (a final ';' can be a
+    # documented-style terminator or where the cut fell); with nothing at all it surely is.
+    may_be_cut = broken_char or (len(data) != len(text) and not crlf)
+    surely_cut = broken_char or (may_be_cut and not text.endswith(";"))
     out: list[Parsed] = []
     last = len(lines) - 1
     for index, line in enumerate(lines):
-        _parse_line(line.strip(), schema, out, cut and index == last)
+        tail = index == last
+        _parse_line(line.strip(), schema, out, _Cut(may_be_cut and tail, surely_cut and tail))
     return out
 
 
-def _parse_line(line: str, schema: Schema, out: list[Parsed], cut: bool) -> None:
+class _Cut(NamedTuple):
+    """How the end of the current line may have been cut off by the sender."""
+
+    maybe: bool  # missing final arguments are kept as null instead of refused
+    surely: bool  # the last message is marked truncated
+
+
+def _parse_line(line: str, schema: Schema, out: list[Parsed], cut: _Cut) -> None:
     messages = schema.messages
     tokens = line.split(";")
     if len(tokens) > 1 and tokens[-1] == "":
@@ -95,7 +107,7 @@ def _unglue(token: str, schema: Schema) -> tuple[str, str] | None:
 
 
 def _parse_message(spec: MessageSpec, tokens: list[str], i: int, line: str, schema: Schema,
-                   out: list[Parsed], cut: bool) -> int:
+                   out: list[Parsed], cut: _Cut) -> int:
     """Consume the message starting at tokens[i], append it to `out`, return the next index.
 
     May split a glued token in `tokens` in place.
@@ -146,13 +158,13 @@ def _parse_message(spec: MessageSpec, tokens: list[str], i: int, line: str, sche
         return j
     if k < required:
         missing = args[k].name
-        if not (cut and j >= n):
+        if not (cut.maybe and j >= n):
             out.append(Invalid(spec.code, _raw(tokens, i, j, line),
                                f"missing argument {missing!r}", spec.athlete))
             return j
         truncated = True
     else:
-        truncated = cut and j >= n
+        truncated = cut.surely and j >= n
         if j < n and tokens[j] not in messages:
             start = j
             while j < n and tokens[j] not in messages:
