@@ -1,0 +1,140 @@
+"""The console router in-process: static files, overlays list, interfaces, settings,
+protocol (view, check, save, upload, reset), OBS connection test."""
+
+from __future__ import annotations
+
+import socket
+import tomllib
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from restrike.config import load_settings
+from restrike.console import OVERLAYS, make_router
+
+
+@pytest.fixture
+def setup(tmp_path: Path):
+    config = tmp_path / "restrike.toml"
+    config.write_text('[udp]\nport = 6100\n\n[[obs]]\nname = "rec"\nurl = "ws://127.0.0.1:4455"\n'
+                      'password = "secret"\nrole = "recording"\n', encoding="utf-8")
+    settings = load_settings(config, env={}, cli={"http.port": 9999})
+    app = FastAPI()
+    app.include_router(make_router(settings=settings.describe(), data_dir=tmp_path / "data"))
+    with TestClient(app) as client:
+        yield client, config, tmp_path
+
+
+def test_static_files_and_overlays(setup):
+    client, _, _ = setup
+    page = client.get("/")
+    assert page.status_code == 200 and "reStrike VTA" in page.text
+    js = client.get("/ui/js/live.js")
+    assert js.headers["content-type"].startswith("text/javascript")
+    assert js.headers["cache-control"] == "no-cache"
+    for bad in ("/ui/../console/router.py", "/ui/%2e%2e/console/router.py", "/ui/nothing.js"):
+        assert client.get(bad).status_code == 404, bad
+    listed = client.get("/api/v1/overlays").json()
+    assert listed["width"] == 1920 and len(listed["overlays"]) == len(OVERLAYS)
+    for overlay in listed["overlays"]:
+        assert client.get(overlay["path"]).status_code == 200
+    assert client.get("/overlays/scoreboard").status_code == 200  # without .html
+
+
+def test_interfaces_lists_loopback(setup):
+    client, _, _ = setup
+    rows = client.get("/api/v1/interfaces").json()
+    assert any(r["address"] == "127.0.0.1" and r["loopback"] for r in rows)
+    assert all(r["address"].count(".") == 3 for r in rows)
+
+
+def test_settings_view_masks_secrets_and_shows_sources(setup):
+    client, _, _ = setup
+    data = client.get("/api/v1/settings").json()
+    rows = {r["name"]: r for r in data["settings"]}
+    assert rows["udp.port"]["value"] == 6100 and rows["udp.port"]["in_file"]
+    assert rows["http.port"]["overridden"] and rows["http.port"]["running"] == 9999
+    assert rows["log.level"]["live"] and not rows["udp.port"]["live"]
+    assert data["obs"] == [{"name": "rec", "url": "ws://127.0.0.1:4455", "password": "********",
+                            "role": "recording"}]
+
+
+def test_settings_refusals_name_each_field(setup):
+    client, config, _ = setup
+    before = config.read_text()
+    r = client.put("/api/v1/settings", json={"values": {
+        "udp.port": 0, "log.level": "LOUD", "nope.key": 1, "udp.host": "eth99x"}})
+    assert r.status_code == 422
+    errors = {e["name"]: e["message"] for e in r.json()["detail"]["errors"]}
+    assert set(errors) == {"udp.port", "log.level", "nope.key", "udp.host"}
+    assert "between 1 and 65535" in errors["udp.port"]
+    assert "unknown setting" in errors["nope.key"]
+    assert "neither an IPv4 address nor a network interface" in errors["udp.host"]
+    assert config.read_text() == before
+
+
+def test_settings_saved_and_applied(setup):
+    client, config, _ = setup
+    r = client.put("/api/v1/settings", json={"values": {
+        "review.quota": 2, "log.level": "WARNING", "playback.extra_args": ["--ontop"],
+        "log.levels": {"restrike.obs": "DEBUG"}}})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body["applied"]) == {"log.level", "log.levels"}
+    assert body["restart"] == ["review.quota", "playback.extra_args"]
+    saved = tomllib.loads(config.read_text())
+    assert saved["review"]["quota"] == 2 and saved["udp"]["port"] == 6100
+    assert saved["obs"][0]["password"] == "secret"  # untouched entries keep their secret
+    assert load_settings(config, env={}).log.levels == {"restrike.obs": "DEBUG"}
+    # Put the process back as it was.
+    client.put("/api/v1/settings", json={"values": {"log.level": "INFO", "log.levels": {}}})
+
+
+def test_obs_connections_keep_masked_passwords(setup):
+    client, config, _ = setup
+    listed = client.get("/api/v1/settings").json()["obs"]
+    listed.append({"name": "stream", "url": "ws://127.0.0.1:4456", "role": "streaming"})
+    r = client.put("/api/v1/settings", json={"values": {"obs": listed}})
+    assert r.status_code == 200, r.text
+    saved = tomllib.loads(config.read_text())["obs"]
+    assert [o["name"] for o in saved] == ["rec", "stream"]
+    assert saved[0]["password"] == "secret" and "password" not in saved[1]
+    dup = client.put("/api/v1/settings", json={"values": {"obs": [*listed, listed[0]]}})
+    assert dup.status_code == 422 and "used twice" in dup.json()["detail"]["message"]
+
+
+def test_obs_test_reports_an_unreachable_obs(setup):
+    client, _, _ = setup
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = client.post("/api/v1/settings/obs/test", json={"url": f"ws://127.0.0.1:{port}"})
+    assert r.status_code == 502 and "cannot reach OBS" in r.json()["detail"]
+    bad = client.post("/api/v1/settings/obs/test", json={"url": "http://x"})
+    assert bad.status_code == 422
+
+
+def test_protocol_view_check_save_upload_reset(setup):
+    client, config, tmp = setup
+    shipped = client.get("/api/v1/protocol").json()
+    assert shipped["custom"] is False and shipped["messages"] > 40
+    lines = shipped["text"].split("\n")
+    broken = "\n".join([*lines[:9], "message pt9 point athlete=one", *lines[9:]])
+    r = client.put("/api/v1/protocol", params={"check": 1}, json={"text": broken})
+    assert r.status_code == 422 and r.json()["detail"]["line"] == 10
+    r = client.post("/api/v1/protocol", content=broken.encode(),
+                    headers={"Content-Type": "text/plain"})
+    assert r.status_code == 422 and r.json()["detail"]["line"] == 10
+    assert not (tmp / "data" / "protocol.wtp").exists()
+    r = client.post("/api/v1/protocol", content=shipped["text"].replace("\n", "\r\n").encode(),
+                    headers={"Content-Type": "text/plain"})
+    assert r.status_code == 200 and r.json()["restart"] is True
+    custom = tmp / "data" / "protocol.wtp"
+    assert custom.read_text() == shipped["text"]
+    assert tomllib.loads(config.read_text())["station"]["protocol_file"] == str(custom)
+    assert client.get("/api/v1/protocol").json()["custom"] is True
+    assert client.delete("/api/v1/protocol").json()["custom"] is False
+    assert "protocol_file" not in tomllib.loads(config.read_text()).get("station", {})
+    assert client.post("/api/v1/protocol", content=b"\xff\xfe\x00bad").status_code == 422
