@@ -42,14 +42,10 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from restrike.bus import Bus, EventsCommitted, MessagesParsed, StateChanged, StatusChanged
 from restrike.errors import RestrikeError
-from restrike.ingest import (
-    Pipeline,
-    ProcessReceiver,
-    UdpReceiver,
-    kernel_drops,
-    open_udp_socket,
-    send_pull_requests,
-)
+from restrike.ingest.pipeline import Pipeline
+from restrike.ingest.process import ProcessReceiver
+from restrike.ingest.receiver import UdpReceiver, kernel_drops, open_udp_socket
+from restrike.ingest.resync import send_pull_requests
 from restrike.protocol import MatchState, Schema, load_schema, parse, reduce, state_to_json
 
 if TYPE_CHECKING:

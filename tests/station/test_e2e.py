@@ -84,12 +84,25 @@ def test_kill_9_then_restart_loses_nothing_committed(tmp_path: Path) -> None:
     before_state = first.get("/api/v1/state").json()
     before_events = first.get("/api/v1/events", limit=1000).json()["events"]
     first.kill()
+    # The receiving child notices its station is gone and ends (it must not hold the port).
+    _wait(lambda: not _receiver_children(first.udp_port), timeout=10)
     second = StationProcess(data, udp_port=first.udp_port, http_port=first.http_port).start()
     try:
         assert second.get("/api/v1/state").json() == before_state
         assert second.get("/api/v1/events", limit=1000).json()["events"] == before_events
     finally:
         assert second.stop() == 0
+
+
+def _receiver_children(port: int) -> list[int]:
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info.get("cmdline") or []
+        if "restrike.ingest._child" in cmdline and str(port) in cmdline:
+            found.append(proc.pid)
+    return found
 
 
 def test_bad_setting_exits_2_naming_it(tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from restrike.bus import EventsCommitted, MessagesParsed, StateChanged
-from restrike.ingest import Pipeline, UdpReceiver, open_udp_socket, pull_requests
+from restrike.ingest.pipeline import Pipeline
+from restrike.ingest.receiver import UdpReceiver, open_udp_socket
+from restrike.ingest.resync import pull_requests
 from restrike.protocol import default_schema
 from restrike.station import Stage, Station, StationConfig
 from tests.station.fixtures import match_datagrams, send_udp, wait_until

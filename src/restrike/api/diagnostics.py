@@ -44,7 +44,7 @@ def process_figures() -> dict[str, Any]:
         with proc.oneshot():
             memory = proc.memory_info()
             times = proc.cpu_times()
-            return {
+            figures = {
                 "pid": proc.pid,
                 "cpu_percent": proc.cpu_percent(None),
                 "cpu_seconds": round(times.user + times.system, 3),
@@ -53,6 +53,21 @@ def process_figures() -> dict[str, Any]:
                 "threads": proc.num_threads(),
                 "cpus": psutil.cpu_count(),
             }
+        # The UDP receiver runs in a child process: count it, so RSS is the whole station.
+        children_rss = 0
+        children = []
+        for child in proc.children(recursive=True):
+            try:
+                rss = child.memory_info().rss
+                cpu = child.cpu_times()
+            except psutil.Error:
+                continue
+            children_rss += rss
+            children.append({"pid": child.pid, "rss_mb": round(rss / 1_048_576, 1),
+                             "cpu_seconds": round(cpu.user + cpu.system, 3)})
+        figures["children"] = children
+        figures["total_rss_mb"] = round((memory.rss + children_rss) / 1_048_576, 1)
+        return figures
 
 
 def collect(station: Station, app: FastAPI | None = None) -> dict[str, Any]:

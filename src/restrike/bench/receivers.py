@@ -22,8 +22,9 @@ import time
 from typing import Any
 
 from restrike.bench.ingest import _sender
-from restrike.ingest import Pipeline, ProcessReceiver, UdpReceiver, open_udp_socket
-from restrike.ingest.receiver import kernel_drops
+from restrike.ingest.pipeline import Pipeline
+from restrike.ingest.process import ProcessReceiver
+from restrike.ingest.receiver import UdpReceiver, kernel_drops, open_udp_socket
 from restrike.protocol import MatchState, default_schema, state_to_json
 
 __all__ = ["compare", "report"]

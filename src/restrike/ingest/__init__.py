@@ -1,10 +1,13 @@
-"""Court feed intake: the UDP receiver thread, the processing pipeline, pull requests."""
+"""Court feed intake: the UDP receivers, the processing pipeline, pull requests.
 
-from restrike.ingest.net import interface_addresses, resolve_host
-from restrike.ingest.pipeline import Pipeline
-from restrike.ingest.process import ProcessReceiver
-from restrike.ingest.receiver import Datagram, UdpReceiver, kernel_drops, open_udp_socket
-from restrike.ingest.resync import pull_requests, send_pull_requests
+Names are imported on first use, so the receiving child process (which imports
+``restrike.ingest._child``) does not pay for the parser, psutil and the rest.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "Datagram",
@@ -18,3 +21,23 @@ __all__ = [
     "resolve_host",
     "send_pull_requests",
 ]
+
+_WHERE = {
+    "Datagram": "receiver",
+    "Pipeline": "pipeline",
+    "ProcessReceiver": "process",
+    "UdpReceiver": "receiver",
+    "interface_addresses": "net",
+    "kernel_drops": "receiver",
+    "open_udp_socket": "_child",
+    "pull_requests": "resync",
+    "resolve_host": "net",
+    "send_pull_requests": "resync",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'restrike.ingest' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"restrike.ingest.{module}"), name)

@@ -1,52 +1,42 @@
 """The UDP receiver in its own process, for floods the GIL cannot follow.
 
-Measured (docs/station.md): a receiving *thread* wins the race against the event
-loop at court rates, but at 50,000 datagrams/s it has to win the GIL back after every
-``recvfrom`` while the parser and the store writer hold it, and the kernel drops.
-This receiver reads in a child process with its own GIL, stamps each datagram with
-its arrival time and sender, and ships them in framed batches (at most ~1 ms old)
-through a pipe; a drainer thread in the station reads a whole batch per GIL
-acquisition. Pull requests are sent from the child's socket (on command), so the
-scoring software's answers come back to the feed port.
+Measured (docs/station.md): a receiving *thread* beats the event loop, but at
+50,000 datagrams/s it has to win the GIL back after every ``recvfrom`` while the
+parser and the store writer hold it, and the kernel drops. This receiver reads in a
+child process (``restrike.ingest._child``, standard library only) with its own GIL,
+which stamps each datagram with its arrival time and sender and ships them in
+batches at most ~1 ms old through a pipe; a drainer thread here reads a whole batch
+per GIL acquisition and queues it undecoded for the pipeline thread.
 
-A batch is ``D``, a header (count; time and sender of the last datagram), then
-frames ``<d4sHI`` (arrival time, IPv4 address, port, length) each followed by the
-bytes; ``C`` + pickle is a message from the child (ready, error, log, end).
+Pull requests are sent by the child from the feed socket, so the scoring software's
+answers come back to the feed port. The child ends when its stdin closes, so it
+never outlives the station, not even after ``kill -9``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
-import multiprocessing
-import os
-import pickle
 import queue
-import select
 import socket
-import struct
+import subprocess
 import sys
 import threading
-import time
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import IO, Any
 
 from restrike.errors import RestrikeError
+from restrike.ingest._child import FRAME, HEADER, MESSAGE
 
-__all__ = ["FRAME", "ProcessReceiver", "iter_frames"]
+__all__ = ["BATCH_START", "ProcessReceiver", "iter_frames"]
 
 log = logging.getLogger(__name__)
 
-FRAME = struct.Struct("<d4sHI")
-HEADER = struct.Struct("<Id4sH")  # datagrams in the batch; time and sender of the last
-BATCH_START = 1 + HEADER.size
-_MAX_DATAGRAM = 65535
-_BATCH_AGE = 0.001  # a batch leaves the child at most this old
-_BATCH_BYTES = 256 * 1024
+BATCH_START = HEADER.size
 
 
 def iter_frames(chunk: bytes, offset: int = 0) -> list[tuple[float, bytes, tuple[str, int]]]:
-    """Decode a batch into (received_at, data, (host, port)) tuples."""
+    """Decode a batch's frames into (received_at, data, (host, port)) tuples."""
     out = []
     size = FRAME.size
     unpack = FRAME.unpack_from
@@ -60,106 +50,21 @@ def iter_frames(chunk: bytes, offset: int = 0) -> list[tuple[float, bytes, tuple
     return out
 
 
-def _child(host: str, port: int, receive_buffer: int, data: Connection,
-           control: Connection) -> None:
-    """The receiving process: socket → framed batches on ``data``."""
-    from restrike.ingest.receiver import open_udp_socket
-
-    # Ahead of the station's busy threads for the CPU where the OS lets us (root on
-    # Unix); elsewhere the kernel buffer has to absorb the bursts.
-    nice = getattr(os, "nice", None)
-    if nice is not None:
-        with contextlib.suppress(OSError):
-            nice(-10)
-
-    def tell(*message: Any) -> None:
-        data.send_bytes(b"C" + pickle.dumps(message))
-
-    try:
-        sock, effective = open_udp_socket(host, port, receive_buffer)
-    except OSError as err:
-        tell("error", f"{err.strerror or err}")
-        return
-    sock.setblocking(False)
-    tell("ok", sock.getsockname()[1], effective)
-    pack = FRAME.pack
-    aton = socket.inet_aton
-    clock = time.time
-    empty = b"D" + bytes(HEADER.size)
-    batch = bytearray(empty)
-    count = 0
-    last: tuple[float, bytes, int] = (0.0, b"\0\0\0\0", 0)
-    batch_started = 0.0
-    last_flush = 0.0
-    stopping = False
-    sent = 0
-
-    def flush() -> None:
-        nonlocal batch, last_flush, count
-        if count:
-            HEADER.pack_into(batch, 1, count, *last)
-            data.send_bytes(batch)
-            batch = bytearray(empty)
-            count = 0
-        last_flush = clock()
-
-    while True:
-        got = 0
-        while got < 4096:
-            try:
-                payload, addr = sock.recvfrom(_MAX_DATAGRAM)
-            except (BlockingIOError, InterruptedError):
-                break
-            except ConnectionResetError:
-                continue  # Windows: ICMP port unreachable of an earlier pull request
-            now = clock()
-            if not count:
-                batch_started = now
-            ip = aton(addr[0])
-            batch += pack(now, ip, addr[1], len(payload))
-            batch += payload
-            count += 1
-            last = (now, ip, addr[1])
-            got += 1
-            if len(batch) >= _BATCH_BYTES:
-                flush()
-        now = clock()
-        # A quiet feed leaves at once; a busy one (a flush less than half a batch age
-        # ago) in batches at most _BATCH_AGE old: at most ~2,000 hand-offs a second.
-        if count and (stopping or now - last_flush >= _BATCH_AGE / 2
-                      or now - batch_started >= _BATCH_AGE):
-            flush()
-        if stopping:
-            break
-        while control.poll():
-            command = control.recv()
-            if command[0] == "stop":
-                stopping = True
-            elif command[0] == "send":
-                for payload, target in command[1]:
-                    try:
-                        sock.sendto(payload, target)
-                        sent += 1
-                    except OSError as err:
-                        tell("log", f"pull request to {target} failed: {err}")
-        if stopping:
-            continue  # one more pass drains what the kernel holds
-        wait = max(0.0, batch_started + _BATCH_AGE - now) if count else 0.05
-        with contextlib.suppress(OSError, ValueError):
-            select.select([sock], [], [], wait)
-    flush()
-    tell("end")
-    sock.close()
+def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
+    data = stream.read(size)
+    if data is None or len(data) < size:
+        return None  # end of stream
+    return data
 
 
-def _grow_pipe(conn: Connection) -> None:
+def _grow_pipe(stream: IO[bytes]) -> None:
     """A 1 MB pipe on Linux (default 64 kB), so a busy station rarely stalls the child."""
     if not sys.platform.startswith("linux"):
         return
     try:
         import fcntl
 
-        fcntl.fcntl(conn.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
     except (OSError, ValueError):
         pass
 
@@ -174,9 +79,7 @@ class ProcessReceiver:
         self.receive_buffer = receive_buffer
         self.out = out
         self.effective_buffer: int | None = None
-        self._proc: Any = None
-        self._data: Connection | None = None
-        self._control: Connection | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._thread: threading.Thread | None = None
         self._send_lock = threading.Lock()
         self.received = 0
@@ -190,79 +93,98 @@ class ProcessReceiver:
         return self.host, self.port
 
     @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         return (self._thread is not None and self._thread.is_alive()
-                and self._proc is not None and self._proc.is_alive())
+                and self._proc is not None and self._proc.poll() is None)
 
-    def start(self, timeout: float = 15.0) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        data_parent, data_child = ctx.Pipe(duplex=False)
-        control_child, control_parent = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_child, name="restrike-udp-receiver",
-                                 args=(self.host, self.port, self.receive_buffer, data_child,
-                                       control_child), daemon=True)
-        self._proc.start()
-        data_child.close()
-        control_child.close()
-        self._data, self._control = data_parent, control_parent
-        _grow_pipe(data_parent)
-        if not data_parent.poll(timeout):
-            self._proc.kill()
+    def start(self) -> None:
+        """Start the child and wait until its socket is bound (RestrikeError if not)."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "restrike.ingest._child", self.host, str(self.port),
+             str(self.receive_buffer)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        self._proc = proc
+        assert proc.stdout is not None
+        _grow_pipe(proc.stdout)
+        reply = self._read_message()
+        if reply is None or reply[0] != b"C":
+            proc.kill()
+            proc.wait(5)
             raise RestrikeError("the UDP receiver process did not start")
-        reply = pickle.loads(data_parent.recv_bytes()[1:])
-        if reply[0] != "ok":
-            self._proc.join(5)
-            raise RestrikeError(f"cannot listen on UDP {self.host}:{self.port}: {reply[1]}")
-        _, self.port, self.effective_buffer = reply
+        message = json.loads(reply[1])
+        if message.get("type") != "ready":
+            proc.wait(5)
+            raise RestrikeError(f"cannot listen on UDP {self.host}:{self.port}: "
+                                f"{message.get('message')}")
+        self.port = int(message["port"])
+        self.effective_buffer = int(message["buffer"])
         self._thread = threading.Thread(target=self._drain, name="restrike-udp-drainer",
                                         daemon=True)
         self._thread.start()
 
+    def _read_message(self) -> tuple[bytes, bytes] | None:
+        assert self._proc is not None and self._proc.stdout is not None
+        head = _read_exactly(self._proc.stdout, MESSAGE.size)
+        if head is None:
+            return None
+        kind, length = MESSAGE.unpack(head)
+        body = _read_exactly(self._proc.stdout, length) if length else b""
+        return None if body is None else (kind, body)
+
     def _drain(self) -> None:
-        conn = self._data
-        assert conn is not None
         out = self.out
         while True:
             try:
-                chunk = conn.recv_bytes()
-            except (EOFError, OSError):
+                message = self._read_message()
+            except (OSError, ValueError):
                 break
-            if chunk[:1] == b"C":  # a message from the child
-                message = pickle.loads(chunk[1:])
-                if message[0] == "end":
-                    break
-                if message[0] == "log":
-                    log.warning("%s", message[1])
+            if message is None:
+                break
+            kind, body = message
+            if kind == b"C":
+                note = json.loads(body)
+                log.warning("UDP receiver: %s", note.get("message"))
                 continue
-            count, last_at, ip, port = HEADER.unpack_from(chunk, 1)
+            count, last_at, ip, port = HEADER.unpack_from(body, 0)
             self.batches += 1
             self.received += count
-            self.bytes += len(chunk)
+            self.bytes += len(body)
             self.last_at, self.last_addr = last_at, (socket.inet_ntoa(ip), port)
-            out.put(chunk)  # decoded by the pipeline thread, off this one
+            out.put(body)  # decoded by the pipeline thread, not this one
+
+    def _command(self, line: str) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.poll() is not None:
+            raise OSError("the UDP receiver process is not running")
+        with self._send_lock:
+            proc.stdin.write(line.encode("ascii") + b"\n")
+            proc.stdin.flush()
 
     def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.send_many([(data, addr)])
-
-    def send_many(self, items: list[tuple[bytes, tuple[str, int]]]) -> None:
-        if self._control is None:
-            raise OSError("the receiver is not running")
-        with self._send_lock:
-            self._control.send(("send", items))
+        """Send a datagram from the feed socket (pull requests)."""
+        self._command(f"send {addr[0]} {int(addr[1])} {data.hex()}")
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop reading: the child drains the kernel buffer, flushes, exits."""
-        if self._control is not None:
-            with contextlib.suppress(OSError, BrokenPipeError):
-                self._control.send(("stop",))
+        proc = self._proc
+        if proc is None:
+            return
+        with contextlib.suppress(OSError):
+            self._command("stop")
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
         if self._thread is not None:
             self._thread.join(timeout)
-        if self._proc is not None:
-            self._proc.join(timeout)
-            if self._proc.is_alive():
-                log.warning("UDP receiver process did not stop; killing it")
-                self._proc.kill()
-                self._proc.join(2)
-        for conn in (self._data, self._control):
-            if conn is not None:
-                conn.close()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("UDP receiver process did not stop; killing it")
+            proc.kill()
+            proc.wait(2)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from restrike.ingest._child import open_udp_socket
+
 __all__ = ["Datagram", "UdpReceiver", "kernel_drops", "open_udp_socket"]
 
 log = logging.getLogger(__name__)
@@ -31,38 +33,6 @@ log = logging.getLogger(__name__)
 Datagram = tuple[float, bytes, tuple[str, int]]  # (received_at, data, (host, port))
 
 _MAX_DATAGRAM = 65535
-
-
-def open_udp_socket(host: str, port: int, receive_buffer: int) -> tuple[socket.socket, int]:
-    """A bound IPv4 UDP socket accepting broadcasts; returns it and its effective buffer.
-
-    Asks for ``receive_buffer`` bytes; as root on Linux ``SO_RCVBUFFORCE`` lifts the
-    system cap (``net.core.rmem_max``), otherwise the kernel gives what it allows.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-        if receive_buffer > 0:
-            forced = False
-            force = getattr(socket, "SO_RCVBUFFORCE", None)
-            if force is not None:
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, force, receive_buffer)
-                    forced = True
-                except OSError:
-                    forced = False
-            if not forced:
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-                except OSError as err:
-                    log.warning("SO_RCVBUF %d refused: %s", receive_buffer, err)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    effective = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-    return sock, effective
 
 
 def kernel_drops(port: int) -> int | None:
