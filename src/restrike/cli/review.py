@@ -25,8 +25,7 @@ def chapters(
                                        help="only one chapter per match"),
 ) -> None:
     """YouTube chapters of a day's stream: one per match (and per video review)."""
-    from restrike.review.archive import Archive
-    from restrike.review.component import chapters_text
+    from restrike.review.archive import Archive, chapters_text
 
     path = database
     if path is None:

@@ -14,17 +14,19 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from restrike.errors import StoreError
+from restrike.errors import ReviewError, StoreError
+from restrike.review.chapters import Chapter, build_chapters, format_chapters
 from restrike.review.streams import StreamTimeline
 from restrike.review.workflow import ReviewRecord
 
-__all__ = ["Archive", "local_day"]
+__all__ = ["Archive", "chapters_text", "local_day"]
 
 log = logging.getLogger(__name__)
 
@@ -302,3 +304,29 @@ def _match_title(number: Any, blue: Any, blue_c: Any, red: Any, red_c: Any) -> s
     if blue or red:
         return f"{label}: {side(blue, blue_c)} vs {side(red, red_c)}"
     return label
+
+
+def chapters_text(archive: Archive, day: str, *, challenges: bool = True,
+                  now: float | None = None) -> str:
+    """Chapters of ``day`` from the archive (blocking); ReviewError if fewer than three."""
+    timeline = archive.stream_timeline(day)
+    if not timeline.segments:
+        raise ReviewError(f"no stream was recorded on {day}: no chapters")
+    items: list[Chapter] = []
+    for at, title in archive.day_matches(day):
+        offset = timeline.offset_at(at)
+        if offset is not None:
+            items.append(Chapter(offset, title, "match"))
+    if challenges:
+        for clip in archive.clips(day=day, limit=10_000):
+            offset = timeline.offset_at(clip["requested_at"])
+            if offset is not None:
+                who = clip["requested_by"]
+                decision = f" ({clip['decision']})" if clip["decision"] else ""
+                items.append(Chapter(offset, f"Video review: {who}{decision}", "challenge"))
+    end = timeline.total(now if now is not None else time.time())
+    chapters = build_chapters(items, end=end)
+    if not chapters:
+        raise ReviewError(f"fewer than three chapters at least 10 s apart on {day}: "
+                          "YouTube would ignore them")
+    return format_chapters(chapters)

@@ -27,13 +27,13 @@ from typing import Any
 from restrike.errors import ObsError, PlayerError, RestrikeError, ReviewError
 from restrike.protocol import MatchState, Message, Parsed, reduce
 from restrike.protocol.state import side_name
-from restrike.review.archive import Archive, local_day
-from restrike.review.chapters import Chapter, build_chapters, format_chapters
+from restrike.review.archive import Archive, chapters_text, local_day
 from restrike.review.hotkey import Hotkey, make_hotkey
 from restrike.review.naming import IVR_FOLDER, MatchIdentity, match_identity, safe_component
 from restrike.review.options import ReviewOptions
 from restrike.review.rules import marker_at, remaining_quota, review_clock_remaining
 from restrike.review.streams import StreamTimeline
+from restrike.review.tracking import OutputTracker
 from restrike.review.workflow import (
     ChallengeRequested,
     Command,
@@ -41,7 +41,6 @@ from restrike.review.workflow import (
     Input,
     MatchLoaded,
     Notice,
-    ObsReconnected,
     Overlay,
     PlaybackEnded,
     PlayClip,
@@ -103,7 +102,7 @@ class Review:
         self.mount_router = mount_router
         self.flow = WorkflowState()
         self.match = MatchState()
-        self.timeline = StreamTimeline()
+        self.tracker = OutputTracker(self)
         self.last_error: str | None = None
         self.timings: dict[int, dict[str, float]] = {}
         self._own_archive = False
@@ -114,15 +113,9 @@ class Review:
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._identity_seen: MatchIdentity | None = None
-        self._connected: dict[str, bool] = {}
-        self._recording: dict[str, tuple[int | None, float]] = {}  # obs name → session
-        self._pending_sessions: dict[str, asyncio.Future[Any]] = {}
-        self._rb_started_at: float | None = None
         self._tail_reviews: set[int] = set()
         self._prepare_lock = asyncio.Lock()
         self._prepared: PrepareRecording | None = None  # names the next recording session
-        self._stream_session: int | None = None
-        self._stream_day: str | None = None
         self._day = local_day(clock())
         self._running = False
 
@@ -152,16 +145,15 @@ class Review:
         self._spawn(self._work(), "review-workflow")
         if self.archive is not None:
             self._day = (await self._archive_call(self.archive.current_names, self.clock()))[1]
-            self.timeline = await self._archive_call(self.archive.stream_timeline, self._day)
-            self.timeline = self.timeline.stop(self.clock())  # a new run starts a new session
+            timeline = await self._archive_call(self.archive.stream_timeline, self._day)
+            self.tracker.timeline = timeline.stop(self.clock())  # a new run: a new session
         if self.bus is not None:
             from restrike.bus import MessagesParsed
 
             self._unsubscribe.append(self.bus.subscribe(MessagesParsed, self._on_parsed))
         if self.obs is not None:
-            self._unsubscribe.append(self.obs.subscribe(self._on_obs))
-            for status in self.obs.statuses():
-                self._connected[status.name] = status.connected
+            self._unsubscribe.append(self.obs.subscribe(self.tracker.on_obs))
+            self.tracker.seed(self.obs.statuses())
         if self.player is not None:
             self._unsubscribe.append(self.player.subscribe(self._on_player))
         self._start_hotkey()
@@ -212,6 +204,11 @@ class Review:
             self._executor.shutdown(wait=True)
         if self._own_archive and self.archive is not None:
             self.archive.close()
+
+    @property
+    def timeline(self) -> StreamTimeline:
+        """The day's stream so far (segments across interruptions)."""
+        return self.tracker.timeline
 
     def health(self) -> dict[str, Any]:
         return {"ok": self._running, "state": "running" if self._running else "stopped",
@@ -500,7 +497,7 @@ class Review:
             await asyncio.to_thread(_mkdir, cmd.replay_folder)
             await control.start_recording()
             await control.start_replay_buffer()
-            self._rb_started_at = self.clock()
+            self.tracker.replay_started_at = self.clock()
         except RestrikeError as err:
             self.last_error = f"recording for match {cmd.identity.number}: {err}"
             log.warning("%s", self.last_error)
@@ -511,13 +508,14 @@ class Review:
         archive = self.archive
         opts = self.options
         day = self._day
-        timeline = self.timeline
+        timeline = self.tracker.timeline
         clip_end = review.saved_at
         clip_start = None
         if clip_end is not None:
             length = float(opts.clip_seconds)
-            if self._rb_started_at is not None:
-                length = min(length, max(0.0, clip_end - self._rb_started_at))
+            started = self.tracker.replay_started_at
+            if started is not None:
+                length = min(length, max(0.0, clip_end - started))
             clip_start = clip_end - length
         mark = marker_at(review.requested_at, opts.rules)
 
@@ -533,122 +531,7 @@ class Review:
 
         self._archive_call(write)
 
-    # -- OBS and player events ---------------------------------------------------------
-
-    def _on_obs(self, item: Any) -> None:
-        from restrike.obs.events import (
-            OutputState,
-            RecordStateChanged,
-            ReplayBufferStateChanged,
-            StreamStateChanged,
-        )
-        from restrike.obs.settings import ConnectionEvent, ObsStatus
-
-        now = self.clock()
-        if isinstance(item, ObsStatus):
-            was = self._connected.get(item.name, False)
-            self._connected[item.name] = item.connected
-            serves = item.role in ("recording", "both")
-            if serves and item.connected and not was:
-                self._feed(ObsReconnected(now))
-            elif serves and was and not item.connected and item.name in self._recording:
-                session, _ = self._recording[item.name]
-                if session is not None and self.archive is not None:
-                    self._archive_call(self.archive.add_interruption, session, now, None,
-                                       f"OBS connection lost: {item.error or ''}".strip(": "))
-            if item.role in ("streaming", "both"):
-                # Status polls back up the stream events (idempotent on the timeline).
-                if (was and not item.connected) or item.stream_reconnecting or (
-                        item.connected and not item.streaming):
-                    self._stream_change(now, stop=True, ended=not item.streaming)
-                elif item.connected and item.streaming and not self.timeline.live:
-                    self._stream_change(now, stop=False, reason="reconnected")
-            return
-        if not isinstance(item, ConnectionEvent) or self.obs is None:
-            return
-        role = self.obs.get(item.name).role if item.name in self.obs else "both"
-        event = item.event
-        if isinstance(event, RecordStateChanged) and role in ("recording", "both"):
-            if event.state is OutputState.STARTED:
-                self._recording_started(item.name, event.path, now)
-            elif event.state is OutputState.STOPPED:
-                self._recording_stopped(item.name, event.path, now)
-        elif isinstance(event, ReplayBufferStateChanged) and event.state is OutputState.STARTED:
-            self._rb_started_at = now
-        elif isinstance(event, StreamStateChanged) and role in ("streaming", "both"):
-            if event.state in (OutputState.STARTED, OutputState.RECONNECTED):
-                self._stream_change(now, stop=False, reason=(
-                    "reconnected" if event.state is OutputState.RECONNECTED else "started"))
-            elif event.state in (OutputState.RECONNECTING, OutputState.STOPPED):
-                self._stream_change(now, stop=True, ended=event.state is OutputState.STOPPED)
-
-    def _recording_started(self, name: str, path: str | None, now: float) -> None:
-        self._recording_stopped(name, None, now)
-        prepared = self._prepared
-        identity = prepared.identity if prepared else self.flow.identity
-        self._recording[name] = (None, now)
-        if self.archive is None:
-            return
-        future = self._archive_call(
-            self.archive.start_recording, day=self._day, output="recording", obs_name=name,
-            started_at=now, path=path, folder=str(prepared.folder) if prepared else None,
-            name=prepared.stem if prepared else None,
-            match=identity.number if identity else None,
-            match_key=identity.key if identity else None,
-            title=identity.title if identity else None)
-
-        def remember(f: asyncio.Future[Any]) -> None:
-            if not f.cancelled() and f.exception() is None and name in self._recording:
-                self._recording[name] = (int(f.result()), now)
-
-        future.add_done_callback(remember)
-
-    def _recording_stopped(self, name: str, path: str | None, now: float) -> None:
-        session = self._recording.pop(name, None)
-        if session is None or self.archive is None:
-            return
-        archive = self.archive
-
-        def end() -> None:
-            rec = archive.recording_covering(session[1])
-            if rec is not None:
-                archive.end_recording(rec[0], now, path)
-
-        self._archive_call(end)
-
-    def _stream_change(self, now: float, *, stop: bool, reason: str = "started",
-                       ended: bool = False) -> None:
-        before = self.timeline
-        day = self._day
-        if stop:
-            self.timeline = self.timeline.stop(now)
-        else:
-            if self._stream_day != day:
-                self._stream_day = day
-                self._archive_call(setattr, self, "_stream_session", None)
-            self.timeline = self.timeline.start(now, reason)
-        if self.timeline == before or self.archive is None:
-            return
-        archive, timeline = self.archive, self.timeline
-        session_timeline = StreamTimeline(tuple(
-            s for s in timeline.segments if s.started_at >= self._session_start(timeline)))
-        names = [c.name for c in self.obs.for_role("streaming")] if self.obs else []
-        obs_name = names[0] if names else "obs"
-
-        def write() -> None:  # on the archive thread, in order: owns _stream_session
-            session = archive.save_stream(self._stream_session, day=day, obs_name=obs_name,
-                                          timeline=session_timeline)
-            self._stream_session = None if ended else session
-            archive.recompute_stream_offsets(day, timeline)
-
-        self._archive_call(write)
-
-    def _session_start(self, timeline: StreamTimeline) -> float:
-        """Start of this run's stream session: the first segment reason 'started' from the end."""
-        for seg in reversed(timeline.segments):
-            if seg.reason == "started":
-                return seg.started_at
-        return timeline.segments[0].started_at if timeline.segments else 0.0
+    # -- player events -----------------------------------------------------------------
 
     def _on_player(self, event: Any) -> None:
         from restrike.playback import PlaybackClosed, PlayerRestarted
@@ -761,29 +644,3 @@ def _move(source: Path, target: Path) -> None:
         raise FileNotFoundError(f"{source} is not on this machine")
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(source, target)
-
-
-def chapters_text(archive: Archive, day: str, *, challenges: bool = True,
-                  now: float | None = None) -> str:
-    """Chapters of ``day`` from the archive (blocking); ReviewError if fewer than three."""
-    timeline = archive.stream_timeline(day)
-    if not timeline.segments:
-        raise ReviewError(f"no stream was recorded on {day}: no chapters")
-    items: list[Chapter] = []
-    for at, title in archive.day_matches(day):
-        offset = timeline.offset_at(at)
-        if offset is not None:
-            items.append(Chapter(offset, title, "match"))
-    if challenges:
-        for clip in archive.clips(day=day, limit=10_000):
-            offset = timeline.offset_at(clip["requested_at"])
-            if offset is not None:
-                who = clip["requested_by"]
-                decision = f" ({clip['decision']})" if clip["decision"] else ""
-                items.append(Chapter(offset, f"Video review: {who}{decision}", "challenge"))
-    end = timeline.total(now if now is not None else time.time())
-    chapters = build_chapters(items, end=end)
-    if not chapters:
-        raise ReviewError(f"fewer than three chapters at least 10 s apart on {day}: "
-                          "YouTube would ignore them")
-    return format_chapters(chapters)
