@@ -79,12 +79,21 @@ def test_archive_search_and_timeline_click(page, station, played):
     page.click(f"#archive-tree .match-btn[data-match='{target['id']}']")
     page.wait_for_selector("#timeline .marker")
     detail = station.get(f"/api/v1/matches/{target['id']}").json()
-    marked = [e for e in detail["events"] if e["kind"] in ("point", "warnings", "challenge")
-              or (e["kind"] == "clock" and e["args"].get("action") == "stop")
-              or (e["kind"] == "injury" and e["args"].get("action") in ("show", "start"))]
+    marked, warnings = [], {}
+    for e in sorted(detail["events"], key=lambda e: e["id"]):
+        if e["kind"] == "warnings":  # a marker where the gam-jeom count goes up
+            before, warnings[e["athlete"]] = warnings.get(e["athlete"], 0), e["args"]["count"]
+            if e["args"]["count"] > before:
+                marked.append(e)
+        elif e["kind"] in ("point", "challenge") or (
+                e["kind"] == "clock" and e["args"].get("action") == "stop") or (
+                e["kind"] == "injury" and e["args"].get("action") in ("show", "start")):
+            marked.append(e)
+    assert any(e["kind"] == "warnings" for e in marked)
     assert page.locator("#timeline .marker").count() == len(marked)
-    assert page.locator("#timeline .marker.point").count() == sum(
-        1 for e in marked if e["kind"] == "point")
+    for kind in ("point", "warnings", "clock"):
+        assert page.locator(f"#timeline .marker.{kind}").count() == sum(
+            1 for e in marked if e["kind"] == kind), kind
 
     # Hover: details; click: that moment of the recording in the player.
     point = next(e for e in marked if e["kind"] == "point")

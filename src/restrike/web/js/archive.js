@@ -36,6 +36,27 @@ export function dayOf(m) {
   return Number.isNaN(start) ? "Unknown day" : new Date(start).toISOString().slice(0, 10);
 }
 
+/** The events worth a marker: points, new gam-jeoms (the count went up), challenges,
+ * clock stops (time-outs, not period ends) and injuries (shown or started). */
+export function markedEvents(events) {
+  const sorted = events.slice().sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+  const warnings = {};
+  const out = [];
+  for (const e of sorted) {
+    if (!MARKED.has(e.kind)) continue;
+    const a = e.args || {};
+    if (e.kind === "clock" && a.action !== "stop") continue;
+    if (e.kind === "injury" && !["show", "start"].includes(a.action)) continue;
+    if (e.kind === "warnings") {
+      const before = warnings[e.athlete] ?? 0;
+      warnings[e.athlete] = a.count;
+      if (!(a.count > before)) continue;
+    }
+    out.push(e);
+  }
+  return out;
+}
+
 function covers(r, t) {
   const rs = ts(r.started_at);
   const re = ts(r.ended_at);
@@ -165,8 +186,7 @@ export class ArchiveView {
     const { match, events, recordings } = this.current;
     const line = document.getElementById("timeline");
     line.replaceChildren(el("div", { class: "axis" }));
-    const marked = events.filter((e) => MARKED.has(e.kind) && (e.kind !== "clock" || (e.args || {}).action === "stop")
-      && (e.kind !== "injury" || ["show", "start"].includes((e.args || {}).action)));
+    const marked = markedEvents(events);
     const markedTimes = marked.map((e) => ts(e.received_at)).filter((t) => !Number.isNaN(t));
     const starts = [ts(match.started_at), ...markedTimes].filter((t) => !Number.isNaN(t));
     const ends = [ts(match.ended_at), ...markedTimes].filter((t) => !Number.isNaN(t));
