@@ -96,6 +96,14 @@ def test_review_overlay_reacts_to_obs_scene(context, station):
     page.evaluate("""() => dispatchEvent(new CustomEvent('obsSceneChanged',
         {detail: {name: 'LIVE_SCENE', width: 1920, height: 1080}}))""")
     page.wait_for_selector("#review.closed")
+    # The station's own DOM event (obs-browser emit_event "restrike-review").
+    page.evaluate("""() => dispatchEvent(new CustomEvent('restrike-review', {detail: {
+        event: 'review_started', active: true, requested_by: 'red',
+        review_clock_remaining: 25}}))""")
+    page.wait_for_selector("#review.started")
+    page.evaluate("""() => dispatchEvent(new CustomEvent('restrike-review', {detail: {
+        event: 'review_closed', active: false, decision: 'rejected'}}))""")
+    page.wait_for_selector("#review.closed.rejected")
     page.close()
 
 

@@ -18,8 +18,17 @@ export function startOverlay(render, { onObsEvent = null } = {}) {
     }
   }
   // The station may also fire events through obs-browser's emit_event vendor request.
-  for (const name of ["restrike-review-started", "restrike-review-closed", "restrike-intro", "restrike-winner"]) {
-    addEventListener(name, (ev) => { if (onObsEvent) onObsEvent(name, ev.detail, client); client.mark("obs"); });
+  // "restrike-review" carries the review object ({event: review_started|review_updated|
+  // review_closed, active, requested_by, ...}) like the "review" message of /ws/live.
+  for (const name of ["restrike-review", "restrike-review-started", "restrike-review-closed",
+    "restrike-intro", "restrike-winner"]) {
+    addEventListener(name, (ev) => {
+      let detail = ev.detail;
+      if (typeof detail === "string") { try { detail = JSON.parse(detail); } catch { detail = null; } }
+      if (name === "restrike-review" && detail && typeof detail === "object") client.setReview(detail);
+      if (onObsEvent) onObsEvent(name, detail, client);
+      client.mark("obs");
+    });
   }
   return client;
 }
