@@ -152,10 +152,14 @@ def run(*, count: int = 200_000, seconds: float = 5.0, latency_seconds: float = 
               f"database in {base}")
         _flood(base / f"flood-{name}", count, batch_rows, batch_ms)
 
-        fast = _paced(base / f"paced-{name}", TARGET_RATE, seconds, batch_rows, batch_ms, 0)
-        datagrams = int(TARGET_RATE * seconds)
-        print(f"paced at {TARGET_RATE:,} datagrams/s for {seconds:g} s ({fast.messages:,} "
-              f"messages): stored {fast.stored:,}/{datagrams:,}, lost {datagrams - fast.stored} "
+        mix = _mix()
+        per_datagram = sum(len(parse(d)) for d in mix) / len(mix)
+        rate = TARGET_RATE / per_datagram  # datagrams/s that carry 50,000 messages/s
+        fast = _paced(base / f"paced-{name}", rate, seconds, batch_rows, batch_ms, 0)
+        datagrams = int(rate * seconds)
+        print(f"paced at {TARGET_RATE:,} messages/s ({rate:,.0f} datagrams/s) for {seconds:g} s "
+              f"({fast.messages:,} messages): stored {fast.stored:,}/{datagrams:,}, "
+              f"lost {datagrams - fast.stored} "
               f"(target 0), max backlog {fast.max_depth:,}, drained "
               f"{fast.drain * 1000:.0f} ms after the last submit")
         print(f"  submit→committed p50 {_pct(fast.latencies, 0.5):.2f} ms, "
