@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from restrike.errors import ObsError, PlayerError, RestrikeError, ReviewError
+from restrike.errors import PlayerError, ReviewError
 from restrike.protocol import MatchState, Message, Parsed, reduce
 from restrike.protocol.state import side_name
 from restrike.review.archive import Archive, chapters_text, local_day
 from restrike.review.hotkey import Hotkey, make_hotkey
-from restrike.review.naming import IVR_FOLDER, MatchIdentity, match_identity, safe_component
+from restrike.review.naming import MatchIdentity, match_identity
+from restrike.review.obsactions import OVERLAY_EVENT, ObsActions
 from restrike.review.options import ReviewOptions
 from restrike.review.rules import marker_at, remaining_quota, review_clock_remaining
 from restrike.review.streams import StreamTimeline
@@ -45,8 +46,6 @@ from restrike.review.workflow import (
     PlaybackEnded,
     PlayClip,
     PrepareRecording,
-    ReplayFailed,
-    ReplaySaved,
     Resolved,
     ReviewRecord,
     SaveReplay,
@@ -62,8 +61,6 @@ __all__ = ["OVERLAY_EVENT", "Review"]
 
 log = logging.getLogger(__name__)
 
-#: DOM event name the OBS browser-source overlays receive (obs-browser ``emit_event``).
-OVERLAY_EVENT = "restrike-review"
 
 
 @dataclass(slots=True)
@@ -76,7 +73,7 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class Review:
+class Review(ObsActions):
     """The station's replay component (``name = "review"``).
 
     Standalone: ``review = Review(options, obs=pool, player=player, archive=archive,
@@ -340,168 +337,6 @@ class Review:
                 if level == "warning":
                     self.last_error = text
 
-    def _recording_obs(self) -> Any:
-        if self.obs is None:
-            raise ReviewError("no OBS is configured for recording ([[obs]] role recording)")
-        conns = self.obs.for_role("recording")
-        if not conns:
-            raise ReviewError("no OBS connection has the role recording or both")
-        for conn in conns:
-            if conn.status.connected:
-                return conn
-        return conns[0]  # .control raises ObsUnavailable with the reason
-
-    async def _save(self, review_id: int) -> None:
-        sent = self.clock()
-        try:
-            conn = self._recording_obs()
-            control = conn.control
-            if self.options.mode == "tail":
-                self._spawn(self._play_tail(review_id, conn), f"review-tail-{review_id}")
-            self.timings.setdefault(review_id, {})["save_sent"] = sent
-            path = await control.save_replay_buffer(timeout_s=self.options.save_timeout)
-        except RestrikeError as err:
-            message = f"replay not saved: {err}"
-            log.warning("review %s: %s", review_id, message)
-            self._feed(ReplayFailed(review_id, message, self.clock()))
-            return
-        self.timings[review_id]["saved"] = self.clock()
-        path = await self._file_clip(review_id, path)
-        self._feed(ReplaySaved(review_id, path, sent))
-
-    async def _file_clip(self, review_id: int, path: str) -> str:
-        """Move a saved replay into the match's ``IVR recordings`` folder, named after it.
-
-        OBS 29 saves replays next to the recordings; a rename on the same disk costs well
-        under a millisecond. When OBS runs on another machine (the path is not here) or
-        the move fails, the clip stays where OBS put it.
-        """
-        prepared = self._prepared
-        folder = Path(prepared.replay_folder) if prepared else (
-            Path(self.options.recordings_root) / IVR_FOLDER)
-        review = self.flow.active if self.flow.active and self.flow.active.id == review_id \
-            else None
-        who = safe_component(review.requested_by if review else "operator")
-        stem = prepared.stem if prepared else "replay"
-        source = Path(path)
-        target = folder / f"{stem}_review{review_id}_{who}_{source.name}"
-        try:
-            await asyncio.to_thread(_move, source, target)
-        except OSError as err:
-            log.info("clip %s left where OBS saved it: %s", path, err)
-            return path
-        return str(target)
-
-    async def _play_tail(self, review_id: int, conn: Any) -> None:
-        """Tail mode: open the live recording ``clip - start_offset`` s before its end."""
-        path = conn.status.record_path
-        try:
-            status = await conn.control.recording_status()
-            if not status.active or not path or status.duration_ms is None:
-                raise ReviewError("the recording is not running or its file is unknown")
-            back = self.options.clip_seconds - self.options.start_offset
-            start = max(0.0, status.duration_ms / 1000.0 - back)
-            self._tail_reviews.add(review_id)
-            self.timings.setdefault(review_id, {})["tail_start"] = start
-            await self._play(review_id, path, start)
-        except RestrikeError as err:
-            self._tail_reviews.discard(review_id)
-            log.warning("review %s: tail playback failed (%s); waiting for the clip",
-                        review_id, err)
-
-    async def _play(self, review_id: int, path: str, start: float) -> None:
-        if self.player is None:
-            self._feed(ReplayFailed(review_id, "no player configured", self.clock()))
-            return
-        try:
-            await self.player.open(path, start)
-            self.timings.setdefault(review_id, {})["opened"] = self.clock()
-        except PlayerError as err:
-            self._tail_reviews.discard(review_id)
-            log.warning("review %s: cannot play %s: %s", review_id, path, err)
-            self._feed(ReplayFailed(review_id, f"player: {err}", self.clock()))
-
-    async def _switch(self, scene: str) -> None:
-        if self.obs is None:
-            return
-        for conn in self.obs.for_role("streaming"):
-            try:
-                await conn.control.switch_scene(scene)
-            except ObsError as err:
-                if err.code == 600:  # no such scene: create it so the next switch works
-                    with contextlib.suppress(ObsError):
-                        await conn.control.create_scene(scene)
-                        await conn.control.switch_scene(scene)
-                        continue
-                self.last_error = f"scene {scene!r} on OBS {conn.name!r}: {err}"
-                log.warning("%s", self.last_error)
-
-    def _overlay(self, event: str) -> None:
-        body = {"event": event, **self.review_json()}
-        if self.bus is not None:
-            from restrike.bus import Broadcast
-
-            self.bus.publish(Broadcast("review", body))
-        if self.obs is not None:
-            self._spawn(self._emit_browser(body), f"review-overlay-{event}")
-
-    async def _emit_browser(self, body: dict[str, Any]) -> None:
-        """obs-browser's ``emit_event``: a DOM event in every browser source of that OBS."""
-        for conn in self.obs.for_role("streaming"):
-            try:
-                request = getattr(conn.control, "request", None)
-            except ObsError:
-                continue  # disconnected: overlays still get the event over /ws/live
-            if request is None:
-                continue  # v4 has no vendor requests
-            with contextlib.suppress(ObsError):
-                await request("CallVendorRequest", {
-                    "vendorName": "obs-browser", "requestType": "emit_event",
-                    "requestData": {"event_name": OVERLAY_EVENT, "event_data": body}})
-
-    async def _ensure_replay_buffer(self) -> None:
-        try:
-            conn = self._recording_obs()
-            if not (await conn.control.replay_buffer_status()).active:
-                await conn.control.start_replay_buffer()
-        except RestrikeError as err:
-            self.last_error = f"replay buffer: {err}"
-            log.warning("%s", self.last_error)
-
-    async def _prepare(self, cmd: PrepareRecording) -> None:
-        """Folder, name and replay length on the recording OBS; (re)start both outputs."""
-        async with self._prepare_lock:  # match loads in a row must not interleave
-            self._prepared = cmd
-            await self._prepare_locked(cmd)
-
-    async def _prepare_locked(self, cmd: PrepareRecording) -> None:
-        try:
-            conn = self._recording_obs()
-            control = conn.control
-            status = await control.recording_status()
-            current = conn.status.record_path
-            same = current is not None and Path(current).name.startswith(cmd.stem)
-            if status.active and (same or not cmd.restart):
-                await self._ensure_replay_buffer()
-                return
-            if status.active:
-                await control.stop_recording()
-            replay = await control.replay_buffer_status()
-            if replay.active:
-                await control.stop_replay_buffer()
-            await control.set_record_folder(cmd.folder)
-            await control.set_filename_pattern(cmd.filename_pattern)
-            await control.set_replay_buffer_seconds(cmd.replay_seconds)
-            # OBS 29 saves replays in the recording folder; _file_clip moves each saved
-            # clip into the IVR folder.
-            await asyncio.to_thread(_mkdir, cmd.replay_folder)
-            await control.start_recording()
-            await control.start_replay_buffer()
-            self.tracker.replay_started_at = self.clock()
-        except RestrikeError as err:
-            self.last_error = f"recording for match {cmd.identity.number}: {err}"
-            log.warning("%s", self.last_error)
-
     def _store(self, review: ReviewRecord, link: bool) -> None:
         if self.archive is None:
             return
@@ -634,13 +469,3 @@ class Review:
         """Folders whose files the API may serve (recordings and clips)."""
         return [Path(os.path.abspath(self.options.recordings_root))]
 
-
-def _mkdir(folder: Any) -> None:
-    Path(folder).mkdir(parents=True, exist_ok=True)
-
-
-def _move(source: Path, target: Path) -> None:
-    if not source.is_file():
-        raise FileNotFoundError(f"{source} is not on this machine")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(source, target)
