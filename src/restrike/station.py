@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import gc
 import json
 import logging
 import queue
@@ -419,6 +420,11 @@ class Station:
                 raise
             self._started.append(component)
             self.bus.publish(StatusChanged(component.name, component.health()))
+        # Everything alive now (FastAPI, pydantic, the schema...) lives as long as the
+        # station: keep it out of the cyclic GC's scans, whose full passes otherwise
+        # show as 10-50 ms pauses in the latency tail.
+        gc.collect()
+        gc.freeze()
         log.info("station started: %s", ", ".join(c.name for c in self._started))
 
     async def stop(self) -> None:
