@@ -1,0 +1,37 @@
+"""docs/replay.md names every review route and command; options come from the settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from restrike.config import load_settings
+from restrike.review.api import make_router
+from restrike.review.options import ReviewOptions
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "replay.md"
+
+
+def test_docs_list_every_route_and_command() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    router = make_router(object())  # type: ignore[arg-type]
+    paths = {getattr(route, "path", "") for route in router.routes}
+    missing = [p for p in paths if f"{p}" not in text]
+    assert not missing, f"docs/replay.md lacks {missing}"
+    for command in ("restrike chapters", "restrike bench replay"):
+        assert command in text
+
+
+def test_options_from_the_settings(tmp_path: Path) -> None:
+    settings = load_settings(None, env={})
+    options = ReviewOptions.from_settings(settings.review, settings.playback, data_dir=tmp_path)
+    assert options.recordings_root == Path(settings.review.recordings_root)
+    bare = ReviewOptions.from_settings(SimpleNamespace(recordings_root=None), data_dir=tmp_path)
+    assert bare.recordings_root == tmp_path / "recordings" and bare.clip_seconds == 20
+    assert (options.clip_seconds, options.ivr_scene, options.live_scene) == (
+        20, "IVR_SCENE", "LIVE_SCENE")
+    assert options.start_offset == settings.playback.start_offset == 10.0
+    assert options.rules.review_seconds == 30 and options.rules.quota == 1
+    assert options.mode == "save" and options.hotkey == "F9"
+    tail = ReviewOptions.from_settings(settings.review, mode="tail", data_dir=tmp_path)
+    assert tail.mode == "tail"
