@@ -20,21 +20,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
-LAUNCHER = Path(__file__).with_name("station_launcher.py")
 WIDE = {"width": 1920, "height": 1080}
 NARROW = {"width": 480, "height": 1000}
 
 
 class ConsoleStation(StationProcess):
-    """The real station (``restrike run``) with the console mounted and a settings file."""
+    """The real station (``python -m restrike run``) with a settings file of its own."""
 
     def __init__(self, data_dir: Path, config_file: Path) -> None:
         super().__init__(data_dir)
         self.config_file = config_file
 
     def args(self) -> list[str]:
-        base = super().args()
-        return [sys.executable, str(LAUNCHER), *base[3:], "--config", str(self.config_file)]
+        return [*super().args(), "--config", str(self.config_file)]
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.post(self.url + path, timeout=10.0, **kwargs)
