@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -65,6 +66,8 @@ def bench_replay(
     """Challenge datagram → mpv at the clip's 10th second, against OBS's own save time."""
     from restrike.bench.replay import report, run
 
+    # SIGTERM unwinds like Ctrl-C, so the OBS, Xvfb and mpv started here are stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         result = run(url, password, runs=runs, tail=tail, keyframe_seconds=keyframe_seconds)
     except RestrikeError as err:
