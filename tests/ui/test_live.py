@@ -198,3 +198,20 @@ def test_keyboard_only(page, station, played):
         .filter(b => b.offsetParent && b.getBoundingClientRect().height < 40)
         .map(b => b.textContent)""")
     assert small == []
+
+
+def test_reconnects_and_resyncs(page, station, played):
+    page.goto(station.url + "/#/live")
+    page.wait_for_selector("#st-ws .dot.ok")
+    # The server closes or the network drops: the client comes back by itself.
+    page.evaluate("() => window.restrike.client.ws.close()")
+    page.wait_for_selector("#st-ws .dot.bad")
+    page.wait_for_selector("#st-ws .dot.ok", timeout=5000)
+    # {"type": "resync"} (the server dropped event batches for us): state and events
+    # are fetched again.
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/state")), \
+            page.expect_request(lambda r: "/api/v1/events?limit=100" in r.url):
+        page.evaluate("() => window.restrike.client.merge({type: 'resync'})")
+    state = station.get("/api/v1/state").json()
+    page.wait_for_function("(s) => document.querySelector('#sb-blue .score').textContent === s",
+                           arg=str(state["scores"][0]))

@@ -21,6 +21,15 @@ export class LiveView {
     this.loadClips();
     this.loadScenes();
     this.loadEvents();
+    this.loadReview();
+  }
+
+  /** The open (or last) review and the quota, before the first review message arrives. */
+  async loadReview() {
+    try {
+      const review = await getJSON("/api/v1/review");
+      if (review && !this.client.model.review) { this.client.setReview(review); this.client.mark("review"); }
+    } catch { /* no replay workflow on this station */ }
   }
 
   /** The feed from the store: at start and after a resync (missed batches). */
