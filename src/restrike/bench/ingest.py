@@ -111,7 +111,8 @@ class StationUnderTest:
             return
         self._tmp = tempfile.TemporaryDirectory(prefix="restrike-bench-")
         udp_port, http_port = _free_port(socket.SOCK_DGRAM), _free_port(socket.SOCK_STREAM)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("RESTRIKE_") or k == "RESTRIKE_INGEST_RECEIVER"}
         env["RESTRIKE_LOG_LEVEL"] = "WARNING"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "restrike", "run", "--no-browser", "--data-dir",
