@@ -121,7 +121,15 @@ export function describe(ev, state) {
     case "match_loaded": return "Match loaded";
     case "match_ready": return "Match ready";
     case "match_config": return `Match ${a.number || ""} ${a.phase || ""} ${a.category || ""}`.trim();
-    case "winner": return `Winner ${a.name || JSON.stringify(a)}`;
+    case "winner": return `Winner: ${a.name || String(a.color || "").toLowerCase()}`;
+    case "round_winners": return `Round winners: ${[a.round1, a.round2, a.round3].map((w) => ({ 1: "blue", 2: "red" }[w] || "–")).join(", ")}`;
+    case "timeout": return `Time-out ${who} ${fmtClock(a.time)}${a.action ? " " + a.action : ""}`;
+    case "referee": return `Referee ${a.name}${a.country ? " (" + a.country + ")" : ""}`;
+    case "judge": return `Judge ${a.seat}: ${a.name}${a.country ? " (" + a.country + ")" : ""}`;
+    case "video_time": return `Video time ${a.value}`;
+    case "hardware_test": return `Hardware test ${{ 0: "closed", 1: "open", 2: "blue body hit", 3: "blue head hit", 4: "red body hit", 5: "red head hit" }[a.state] ?? a.state}`;
+    case "hello": return "Scoring software connected";
+    case "goodbye": return "Scoring software disconnected";
     case "winner_shown": return `Winner shown: ${a.name || ""} ${a.decision || ""}`.trim();
     case "invalid": return `Invalid: ${ev.error || ev.raw}`;
     case "unknown": return `Unknown: ${ev.raw}`;

@@ -260,12 +260,20 @@ export class LiveView {
     const out = [];
     const remaining = this.client.reviewRemaining();
     if (review && review.active) {
-      const by = review.requested_by || "operator";
+      const raw = review.requested_by || "operator";
+      const by = raw === "blue" || raw === "red" ? `${b.sides[raw === "blue" ? 0 : 1].longName || raw} (${raw})` : raw;
       out.push(["review", `VIDEO REVIEW — requested by ${by}`,
         remaining == null ? "" : `${Math.ceil(remaining)} s left`]);
-    } else if (review && review.decision && review.decision !== "none") {
-      out.push(["challenge", `Review closed: ${review.decision.decision || review.decision}`, ""]);
     }
+    // "Review closed" stays 10 s after this page saw the review end.
+    const active = !!(review && review.active);
+    if (this.reviewWasActive && !active) this.closedUntil = performance.now() + 10000;
+    this.reviewWasActive = active;
+    if (!active && review && review.decision && performance.now() < (this.closedUntil || 0)) {
+      const d = typeof review.decision === "object" ? review.decision.decision : review.decision;
+      out.push(["challenge", `Review closed: ${d}`, review.decision_ms != null ? `${(review.decision_ms / 1000).toFixed(1)} s` : ""]);
+    }
+    if (review && review.error && active) out.push(["injury", `Review problem: ${review.error}`, ""]);
     if (b.challenge && b.challenge.status === "requested" && !(review && review.active)) {
       out.push(["challenge", `Challenge by ${b.challenge.by}`, b.challenge.clock ? `at ${b.challenge.clock}` : ""]);
     }
