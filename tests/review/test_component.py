@@ -58,6 +58,7 @@ async def test_challenge_end_to_end(rig: dict[str, Any]) -> None:
     assert current["active"] and current["requested_by"] == "blue"
     assert current["review_clock_remaining"] == 22.0 and current["marker_at"] == t0 + 7
     assert current["quota"] == [0, 1] and current["clip"] == clip
+    assert current["marker_in_clip"] == 7.0  # the buffer started with the match at t0
     events = [b.body["event"] for b in rig["broadcasts"]]
     assert events[:2] == ["review_started", "review_updated"]
     vendor = [c for c in calls(rig, "live") if c[0] == "request"]
@@ -170,3 +171,22 @@ async def test_stream_offsets_across_an_interruption(rig: dict[str, Any]) -> Non
     await settle(review)
     (session,) = review.archive.streams()  # type: ignore[union-attr]
     assert len(session["segments"]) == 2 and session["ended_at"] == t0 + 100
+
+
+async def test_next_match_restarts_the_recording_not_the_replay_buffer(
+        rig: dict[str, Any]) -> None:
+    await load_match(rig)
+    court = rig["court"]
+    court.send(b"pre;FightLoaded")
+    court.send(b"at1;A;ANNA;USA;at2;B;BEA;MEX")
+    court.send(b"mch;102;Final;W -57kg;;a;b;c;d;9002;Senior;3;120;cntDown;1;1")
+    await settle(rig["review"])
+    rec = calls(rig, "rec")
+    assert [c[0] for c in rec].count("start_replay_buffer") == 1
+    assert ("stop_recording",) in rec
+    starts = [c for c in rec if c[0] == "start_recording"]
+    assert len(starts) == 2 and "102_ANNA_USA_vs_BEA_MEX" in starts[1][1]
+    await settle(rig["review"])
+    recordings = await rig["review"].recordings()
+    assert [r["match"] for r in recordings] == ["102", "101"]
+    assert recordings[1]["ended_at"] is not None

@@ -113,6 +113,7 @@ class Review(ObsActions):
         self._tail_reviews: set[int] = set()
         self._prepare_lock = asyncio.Lock()
         self._prepared: PrepareRecording | None = None  # names the next recording session
+        self._replay_applied: tuple[str, int] | None = None  # replay folder and length set
         self._day = local_day(clock())
         self._running = False
 
@@ -345,13 +346,7 @@ class Review(ObsActions):
         day = self._day
         timeline = self.tracker.timeline
         clip_end = review.saved_at
-        clip_start = None
-        if clip_end is not None:
-            length = float(opts.clip_seconds)
-            started = self.tracker.replay_started_at
-            if started is not None:
-                length = min(length, max(0.0, clip_end - started))
-            clip_start = clip_end - length
+        clip_start = self._clip_window_start(review)
         mark = marker_at(review.requested_at, opts.rules)
 
         def write() -> None:
@@ -393,6 +388,7 @@ class Review(ObsActions):
         out: dict[str, Any] = {
             "active": active is not None, "id": None, "requested_by": None,
             "requested_at": None, "review_clock_remaining": None, "marker_at": None,
+            "marker_in_clip": None,
             "quota": list(quota), "clip": None, "start": None, "decision": None,
             "decided_by": None, "decision_ms": None, "match": None,
             "error": self.last_error if active is None else None, "mode": self.options.mode,
@@ -403,10 +399,25 @@ class Review(ObsActions):
                            review.requested_at, rules),
                        review_clock_remaining=review_clock_remaining(
                            review.requested_at, now, rules) if active is not None else 0.0,
+                       marker_in_clip=self._marker_in_clip(review),
                        clip=review.clip, start=review.start, decision=review.decision,
                        decided_by=review.decided_by, decision_ms=review.decision_ms,
                        match=review.match, error=review.error or out["error"])
         return out
+
+    def _clip_window_start(self, review: ReviewRecord) -> float | None:
+        """Wall time of the review's clip's first frame (None until it is saved)."""
+        if review.saved_at is None:
+            return None
+        known = self.timings.get(review.id, {}).get("clip_start")
+        return known if known is not None else self._clip_start(review.saved_at)
+
+    def _marker_in_clip(self, review: ReviewRecord) -> float | None:
+        """Where the Article 21 marker falls in the clip (seconds), once it is saved."""
+        clip_start = self._clip_window_start(review)
+        if clip_start is None:
+            return None
+        return max(0.0, marker_at(review.requested_at, self.options.rules) - clip_start)
 
     async def request_replay(self, *, requested_by: str = "operator", source: str = "http",
                              seconds: float | None = None) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class ObsActions:
     _tail_reviews: set[int]
     _prepare_lock: asyncio.Lock
     _prepared: PrepareRecording | None
+    _replay_applied: tuple[str, int] | None
 
     def _feed(self, event: Input) -> asyncio.Future[None] | None:
         raise NotImplementedError
@@ -90,8 +91,18 @@ class ObsActions:
             self._feed(ReplayFailed(review_id, message, self.clock()))
             return
         self.timings[review_id]["saved"] = self.clock()
+        self.timings[review_id]["clip_start"] = self._clip_start(sent)
         path = await self._file_clip(review_id, path)
         self._feed(ReplaySaved(review_id, path, sent))
+
+    def _clip_start(self, clip_end: float) -> float:
+        """Wall time of a clip's first frame: the buffer holds clip_seconds, or less if
+        it started more recently than that."""
+        length = float(self.options.clip_seconds)
+        started = self.tracker.replay_started_at
+        if started is not None:
+            length = min(length, max(0.0, clip_end - started))
+        return clip_end - length
 
     async def _file_clip(self, review_id: int, path: str) -> str:
         """Move a saved replay into the match's ``IVR recordings`` folder, named after it.
@@ -210,8 +221,13 @@ class ObsActions:
                 return
             if status.active:
                 await control.stop_recording()
+            # The replay buffer keeps running across matches when its folder and length
+            # stay the same (a challenge early in the next match still gets a full clip);
+            # saved clips are renamed after their match anyway (_file_clip).
+            wanted = (str(cmd.folder), cmd.replay_seconds)
             replay = await control.replay_buffer_status()
-            if replay.active:
+            keep_replay = replay.active and self._replay_applied == wanted
+            if replay.active and not keep_replay:
                 await control.stop_replay_buffer()
             await control.set_record_folder(cmd.folder)
             await control.set_filename_pattern(cmd.filename_pattern)
@@ -220,8 +236,10 @@ class ObsActions:
             # clip into the IVR folder.
             await asyncio.to_thread(_mkdir, cmd.replay_folder)
             await control.start_recording()
-            await control.start_replay_buffer()
-            self.tracker.replay_started_at = self.clock()
+            if not keep_replay:
+                await control.start_replay_buffer()
+                self.tracker.replay_started_at = self.clock()
+            self._replay_applied = wanted
         except RestrikeError as err:
             self.last_error = f"recording for match {cmd.identity.number}: {err}"
             log.warning("%s", self.last_error)
