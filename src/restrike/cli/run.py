@@ -102,7 +102,7 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
         config = station_config(settings)
         log_file = _setup_logs(settings, config.data_dir)
         station = Station(config)
-        for component in components or ():
+        for component in [*components_for(settings), *(components or ())]:
             station.add(component)
     except (ConfigError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -171,6 +171,71 @@ def run(
         raise typer.Exit(2) from err
     open_browser = not no_browser and settings.http.open_browser
     raise typer.Exit(serve(settings, open_browser=open_browser))
+
+
+class ObsComponent:
+    """The OBS pool as a station component (added when ``[[obs]]`` is configured).
+
+    Mounts ``/api/v1/obs``, publishes every connection change as the live
+    ``status.obs`` list, closes the connections in the CLOSE stage. The review
+    component finds the pool as ``station.get("obs").pool``.
+    """
+
+    name = "obs"
+
+    def __init__(self, entries: Any) -> None:
+        from restrike.obs.pool import ObsPool
+        from restrike.obs.settings import ObsConnectionSettings
+
+        self.pool = ObsPool([ObsConnectionSettings(e.name, e.url, e.password or None,
+                                                   role=e.role, protocol=e.protocol)
+                             for e in entries])
+        self._unsubscribe: Any = None
+        self.started = False
+
+    async def start(self, station: Station) -> None:
+        from restrike.bus import StatusChanged
+        from restrike.obs.api import make_router
+        from restrike.obs.settings import ObsStatus
+
+        bus = station.bus
+
+        def changed(item: Any) -> None:
+            if isinstance(item, ObsStatus):
+                bus.publish(StatusChanged("obs", [s.as_dict() for s in self.pool.statuses()]))
+
+        self._unsubscribe = self.pool.subscribe(changed)
+        station.add_router(make_router(self.pool))
+        await self.pool.start()
+        self.started = True
+        bus.publish(StatusChanged("obs", [s.as_dict() for s in self.pool.statuses()]))
+
+    async def stop(self, stage: Any) -> None:
+        from restrike.station import Stage
+
+        if stage is Stage.CLOSE and self.started:
+            self.started = False
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+            await self.pool.stop()
+
+    def health(self) -> dict[str, Any]:
+        statuses = [s.as_dict() for s in self.pool.statuses()]
+        # OBS being away is a state of the court, not a failure of the station.
+        return {"ok": True, "state": "running" if self.started else "stopped",
+                "connected": sum(1 for s in statuses if s["connected"]),
+                "connections": len(statuses)}
+
+
+def components_for(settings: Settings) -> list[Any]:
+    """The optional components the settings ask for (OBS when ``[[obs]]`` has entries).
+
+    Playback (mpv) and the review workflow are not added here yet: see docs/station.md.
+    """
+    components: list[Any] = []
+    if settings.obs:
+        components.append(ObsComponent(settings.obs))
+    return components
 
 
 class SimulatorComponent:
