@@ -1,0 +1,62 @@
+"""/ws/live outboxes: a slow client costs bounded memory (coalesced state, resync)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from restrike.api.live import MAX_EVENT_BATCHES, LiveClient, LiveHub
+from restrike.bus import Broadcast, EventsCommitted, StateChanged, StatusChanged
+from restrike.protocol import MatchState
+from restrike.station import Station
+
+
+class StuckSocket:
+    """A client that never reads: every send waits until released."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.release = asyncio.Event()
+
+    async def send_text(self, text: str) -> None:
+        await self.release.wait()
+        self.sent.append(text)
+
+    async def receive(self) -> dict[str, Any]:
+        await asyncio.Event().wait()
+        return {}
+
+
+async def test_slow_client_gets_coalesced_state_and_one_resync(station: Station) -> None:
+    hub = LiveHub(station)
+    await hub.start()
+    ws = StuckSocket()
+    client = LiveClient(ws, hub)  # type: ignore[arg-type]
+    hub.clients.add(client)
+    writer = asyncio.create_task(client.writer(), name="test-writer")
+    try:
+        await asyncio.sleep(0.01)  # stuck sending the snapshot
+        rows = [{"id": 1, "code": "clk"}]
+        for i in range(MAX_EVENT_BATCHES * 3):
+            station.bus.publish(EventsCommitted(i, 1, 0.0, rows))
+            station.bus.publish(StateChanged(MatchState(), i, 0.0))
+            station.bus.publish(StatusChanged("obs", {"n": i}))
+            station.bus.publish(Broadcast("review", {"n": i}))
+        assert len(client.events) <= MAX_EVENT_BATCHES
+        assert client.resync and client.resyncs >= 1
+        ws.release.set()
+        await asyncio.sleep(0.2)
+        types = [json.loads(t)["type"] for t in ws.sent]
+        assert types[0] == "snapshot"
+        assert types.count("resync") == 1
+        assert types.count("state") <= 2  # coalesced, not one per change
+        reviews = [json.loads(t) for t in ws.sent if json.loads(t)["type"] == "review"]
+        assert reviews == [{"type": "review", "review": {"n": MAX_EVENT_BATCHES * 3 - 1}}]
+        statuses = [json.loads(t)["status"] for t in ws.sent if json.loads(t)["type"] == "status"]
+        assert statuses[-1]["obs"] == {"n": MAX_EVENT_BATCHES * 3 - 1}
+    finally:
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+        client.cancel_timer()
+        await hub.stop()
