@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from restrike.config import load_settings
 from restrike.review.api import make_router
+from restrike.review.component import Review
 from restrike.review.options import ReviewOptions
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "replay.md"
@@ -35,3 +36,5 @@ def test_options_from_the_settings(tmp_path: Path) -> None:
     assert options.mode == "save" and options.hotkey == "F9"
     tail = ReviewOptions.from_settings(settings.review, mode="tail", data_dir=tmp_path)
     assert tail.mode == "tail"
+    review = Review.from_settings(settings, data_dir=tmp_path)
+    assert review.options == options and review.name == "review"

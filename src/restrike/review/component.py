@@ -117,6 +117,13 @@ class Review(ObsActions):
         self._day = local_day(clock())
         self._running = False
 
+    @classmethod
+    def from_settings(cls, settings: Any, *, data_dir: Path, **kwargs: Any) -> Review:
+        """The component ``restrike run`` adds: ``[review]`` and ``[playback]`` settings."""
+        options = ReviewOptions.from_settings(settings.review, getattr(settings, "playback",
+                                                                       None), data_dir=data_dir)
+        return cls(options, **kwargs)
+
     # -- life cycle ------------------------------------------------------------------
 
     async def start(self, station: Any = None) -> None:
