@@ -78,3 +78,34 @@ async def test_obs_unavailable_challenge_is_recorded_and_station_runs(
             assert (await client.get("/api/health")).status_code == 200
             state = (await client.get("/api/v1/state")).json()
             assert state["challenges"][0]["status"] == "rejected"
+
+
+async def test_manual_replay_reaches_live_clients(station: dict[str, Any]) -> None:
+    import json
+
+    import websockets
+
+    st = station["station"]
+    port = st.bound["http"]["port"]
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/live") as ws, \
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        first = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert first["type"] == "snapshot"
+        r = await client.post("/api/v1/replay", json={"seconds": 5, "requested_by": "table"})
+        assert r.status_code == 200
+
+        async def review_message() -> dict[str, Any]:
+            while True:
+                msg = json.loads(await ws.recv())
+                if msg["type"] == "review":
+                    return msg["review"]
+
+        body = await asyncio.wait_for(review_message(), 5)
+        assert body["event"] == "review_started" and body["requested_by"] == "table"
+        assert (await client.post("/api/v1/replay/close", json={"decision": "closed"})
+                ).status_code == 200
+        for _ in range(5):
+            body = await asyncio.wait_for(review_message(), 5)
+            if body["event"] == "review_closed":
+                break
+        assert body["event"] == "review_closed" and body["decision"] == "closed"
