@@ -5,8 +5,8 @@ A spawned sender process sends a feed-like mix at a fixed rate; every Nth datagr
 is a probe ``bnc;<seq>;<send time ns>`` (an unknown code, stored like any other).
 This process listens on ``/ws/live``: each committed probe comes back in an
 ``events`` message carrying the commit time, which gives send→committed, and its
-arrival gives send→WebSocket client. A thread polls ``GET /api/v1/state`` for its
-latency. Loss = sent − stored (after the station drained). RSS and CPU come from
+arrival gives send→WebSocket client. A third process polls ``GET /api/v1/state``
+for its latency. Loss = sent − stored (after the station drained). RSS and CPU come from
 ``GET /api/v1/diagnostics``.
 
 Targets (issue 3, 2-core machine): zero loss at 50,000 msg/s for 10 s; p99
@@ -27,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,20 +175,26 @@ class Result:
         return self.sent - self.stored
 
 
-def _poll_state(sut: StationUnderTest, stop: threading.Event, out: list[float],
-                interval: float) -> None:
-    parts = urlsplit(sut.url)
+def _poll_state(url: str, start_at: float, seconds: float, interval: float,
+                out: Any) -> None:
+    """In its own process (so the bench's WebSocket client does not slow it down)."""
+    parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80,
                                       timeout=10)
+    times: list[float] = []
+    while time.time() < start_at:
+        time.sleep(0.001)
+    end = start_at + seconds
     try:
-        while not stop.is_set():
+        while time.time() < end:
             started = time.perf_counter()
             conn.request("GET", "/api/v1/state")
             conn.getresponse().read()
-            out.append((time.perf_counter() - started) * 1000)
+            times.append((time.perf_counter() - started) * 1000)
             time.sleep(interval)
     finally:
         conn.close()
+        out.put(times)
 
 
 async def _listen(url: str, result: Result, stop: asyncio.Event) -> None:
@@ -245,17 +250,16 @@ async def _run_async(sut: StationUnderTest, rate: float, seconds: float,
     sender = ctx.Process(target=_sender, args=(sut.udp, rate, seconds, probe_every,
                                                sent_value, start_at), name="bench-sender")
     sender.start()
-    poll_stop = threading.Event()
     poller = None
+    polled = ctx.Queue()
     if poll_state:
-        poller = threading.Thread(target=_poll_state, name="bench-state-poller",
-                                  args=(sut, poll_stop, result.state_ms, 0.005), daemon=True)
-        await asyncio.sleep(max(0.0, start_at - time.time()))
+        poller = ctx.Process(target=_poll_state, name="bench-state-poller",
+                             args=(sut.url, start_at, seconds, 0.005, polled))
         poller.start()
     await asyncio.to_thread(sender.join)
-    poll_stop.set()
     if poller is not None:
-        poller.join()
+        result.state_ms = await asyncio.to_thread(polled.get, True, 60)
+        await asyncio.to_thread(poller.join)
     result.sent = int(sent_value.value)
     sent_done = time.monotonic()
     figures = sut.get("/api/v1/diagnostics")["process"]
