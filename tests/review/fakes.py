@@ -10,7 +10,12 @@ from typing import Any
 
 from restrike.errors import ObsError, ObsUnavailable, PlayerError
 from restrike.obs.control import ConnectionState
-from restrike.obs.events import OutputState, OutputStatus, RecordStateChanged
+from restrike.obs.events import (
+    OutputState,
+    OutputStatus,
+    RecordStateChanged,
+    ReplayBufferStateChanged,
+)
 from restrike.obs.settings import ConnectionEvent, ObsStatus
 from restrike.playback import PlaybackClosed, PlayerRestarted, PlayerStatus
 
@@ -78,6 +83,8 @@ class FakeControl:
     async def start_replay_buffer(self) -> None:
         self.calls.append(("start_replay_buffer",))
         self.replay = True
+        self.conn.pool.publish(ConnectionEvent(self.conn.name, ReplayBufferStateChanged(
+            True, OutputState.STARTED)))
 
     async def save_replay_buffer(self, *, timeout_s: float = 15.0) -> str:
         self.calls.append(("save_replay_buffer",))

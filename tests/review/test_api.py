@@ -100,4 +100,6 @@ async def test_chapters_and_recordings(rig: dict[str, Any]) -> None:
         assert r.status_code == 404
         assert (await http.get("/api/v1/chapters", params={"day": "x"})).status_code == 422
         recs = (await http.get("/api/v1/recordings")).json()
-        assert [r["match"] for r in recs] == ["103", "102", "101"]
+        assert [r["match"] for r in recs if r["output"] == "recording"] == ["103", "102", "101"]
+        (replay,) = [r for r in recs if r["output"] == "replay_buffer"]
+        assert replay["match"] == "101" and replay["path"].endswith("IVR recordings")

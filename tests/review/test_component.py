@@ -34,7 +34,8 @@ async def test_match_loaded_prepares_the_recording(rig: dict[str, Any], tmp_path
     assert ("start_replay_buffer",) in rec
     assert (folder / "IVR recordings").is_dir()
     await settle(rig["review"])
-    (session,) = await rig["review"].recordings()
+    sessions = await rig["review"].recordings()
+    (session,) = [s for s in sessions if s["output"] == "recording"]
     assert session["match"] == "101" and session["path"].startswith(str(folder))
     # the same match again (a resent mch) changes nothing
     rig["court"].send(MATCH[2])
@@ -187,6 +188,6 @@ async def test_next_match_restarts_the_recording_not_the_replay_buffer(
     starts = [c for c in rec if c[0] == "start_recording"]
     assert len(starts) == 2 and "102_ANNA_USA_vs_BEA_MEX" in starts[1][1]
     await settle(rig["review"])
-    recordings = await rig["review"].recordings()
+    recordings = [r for r in await rig["review"].recordings() if r["output"] == "recording"]
     assert [r["match"] for r in recordings] == ["102", "101"]
     assert recordings[1]["ended_at"] is not None

@@ -195,7 +195,9 @@ async def test_challenge_end_to_end(world: dict[str, Any]) -> None:
     events = row["events"]
     assert all(0 <= e["in_clip"] <= 20.5 for e in events)
     recs = (await http.get("/api/v1/recordings")).json()
-    rec = next(r for r in recs if r["match"] == "101")
+    rec = next(r for r in recs if r["match"] == "101" and r["output"] == "recording")
+    replay = next(r for r in recs if r["output"] == "replay_buffer")
+    assert replay["path"] == str(record_path.parent / "IVR recordings")
     assert rec["path"] == str(record_path)
     # Offsets: in the recording from its start, in the stream across the interruption.
     (gap_start, gap_end) = gaps[0]

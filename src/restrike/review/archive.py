@@ -152,6 +152,13 @@ class Archive:
             out.append(item)
         return out
 
+    def session_started(self, obs_name: str, output: str, started_at: float) -> int | None:
+        """Id of the session of ``obs_name``/``output`` that started at ``started_at``."""
+        rows = self._all("SELECT id FROM recording_sessions WHERE obs_name = ? AND output = ? "
+                         "AND started_at = ? ORDER BY id DESC LIMIT 1",
+                         (obs_name, output, started_at))
+        return int(rows[0][0]) if rows else None
+
     def recording_covering(self, t: float) -> tuple[int, float] | None:
         """(id, started_at) of the recording that was running at ``t``."""
         rows = self._all("SELECT id, started_at FROM recording_sessions WHERE output = "

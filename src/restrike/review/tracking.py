@@ -29,7 +29,8 @@ class OutputTracker:
         self.timeline = StreamTimeline()
         self.replay_started_at: float | None = None
         self._connected: dict[str, bool] = {}
-        self._recording: dict[str, tuple[int | None, float]] = {}  # obs name → session
+        # (obs name, output) → (session row id once written, started at)
+        self._recording: dict[tuple[str, str], tuple[int | None, float]] = {}
         self._stream_session: int | None = None  # touched on the archive thread only
         self._stream_day: str | None = None
 
@@ -52,11 +53,11 @@ class OutputTracker:
         serves = item.role in ("recording", "both")
         if serves and item.connected and not was:
             review._feed(ObsReconnected(now))
-        elif serves and was and not item.connected and item.name in self._recording:
-            session, _ = self._recording[item.name]
-            if session is not None and review.archive is not None:
-                review._archive_call(review.archive.add_interruption, session, now, None,
-                                     f"OBS connection lost: {item.error or ''}".strip(": "))
+        elif serves and was and not item.connected:
+            for (name, _output), (session, _) in self._recording.items():
+                if name == item.name and session is not None and review.archive is not None:
+                    review._archive_call(review.archive.add_interruption, session, now, None,
+                                         f"OBS connection lost: {item.error or ''}".strip(": "))
         if item.role in ("streaming", "both"):
             # Status polls back up the stream events (both are idempotent on the timeline).
             if (was and not item.connected) or item.stream_reconnecting or (
@@ -78,11 +79,17 @@ class OutputTracker:
         event = item.event
         if isinstance(event, RecordStateChanged) and role in ("recording", "both"):
             if event.state is OutputState.STARTED:
-                self._recording_started(item.name, event.path, now)
+                self._recording_started(item.name, "recording", event.path, now)
             elif event.state is OutputState.STOPPED:
-                self._recording_stopped(item.name, event.path, now)
-        elif isinstance(event, ReplayBufferStateChanged) and event.state is OutputState.STARTED:
-            self.replay_started_at = now
+                self._recording_stopped(item.name, "recording", event.path, now)
+        elif isinstance(event, ReplayBufferStateChanged) and role in ("recording", "both"):
+            if event.state is OutputState.STARTED:
+                self.replay_started_at = now
+                prepared = self.review._prepared
+                folder = str(prepared.replay_folder) if prepared else None
+                self._recording_started(item.name, "replay_buffer", folder, now)
+            elif event.state is OutputState.STOPPED:
+                self._recording_stopped(item.name, "replay_buffer", None, now)
         elif isinstance(event, StreamStateChanged) and role in ("streaming", "both"):
             if event.state in (OutputState.STARTED, OutputState.RECONNECTED):
                 self._stream_change(now, stop=False, reason=(
@@ -92,16 +99,17 @@ class OutputTracker:
 
     # -- recording sessions ------------------------------------------------------------
 
-    def _recording_started(self, name: str, path: str | None, now: float) -> None:
+    def _recording_started(self, name: str, output: str, path: str | None, now: float) -> None:
         review = self.review
-        self._recording_stopped(name, None, now)
+        key = (name, output)
+        self._recording_stopped(name, output, None, now)
         prepared = review._prepared
         identity = prepared.identity if prepared else review.flow.identity
-        self._recording[name] = (None, now)
+        self._recording[key] = (None, now)
         if review.archive is None:
             return
         future = review._archive_call(
-            review.archive.start_recording, day=review._day, output="recording", obs_name=name,
+            review.archive.start_recording, day=review._day, output=output, obs_name=name,
             started_at=now, path=path, folder=str(prepared.folder) if prepared else None,
             name=prepared.stem if prepared else None,
             match=identity.number if identity else None,
@@ -109,21 +117,21 @@ class OutputTracker:
             title=identity.title if identity else None)
 
         def remember(f: asyncio.Future[Any]) -> None:
-            if not f.cancelled() and f.exception() is None and name in self._recording:
-                self._recording[name] = (int(f.result()), now)
+            if not f.cancelled() and f.exception() is None and key in self._recording:
+                self._recording[key] = (int(f.result()), now)
 
         future.add_done_callback(remember)
 
-    def _recording_stopped(self, name: str, path: str | None, now: float) -> None:
-        session = self._recording.pop(name, None)
+    def _recording_stopped(self, name: str, output: str, path: str | None, now: float) -> None:
+        session = self._recording.pop((name, output), None)
         archive = self.review.archive
         if session is None or archive is None:
             return
 
-        def end() -> None:
-            rec = archive.recording_covering(session[1])
+        def end() -> None:  # on the archive thread: the row exists by now
+            rec = archive.session_started(name, output, session[1])
             if rec is not None:
-                archive.end_recording(rec[0], now, path)
+                archive.end_recording(rec, now, path)
 
         self.review._archive_call(end)
 
