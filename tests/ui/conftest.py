@@ -27,12 +27,16 @@ NARROW = {"width": 480, "height": 1000}
 class ConsoleStation(StationProcess):
     """The real station (``python -m restrike run``) with a settings file of its own."""
 
-    def __init__(self, data_dir: Path, config_file: Path) -> None:
+    def __init__(self, data_dir: Path, config_file: Path, *, launcher: Path | None = None) -> None:
         super().__init__(data_dir)
         self.config_file = config_file
+        self.launcher = launcher
 
     def args(self) -> list[str]:
-        return [*super().args(), "--config", str(self.config_file)]
+        args = [*super().args(), "--config", str(self.config_file)]
+        if self.launcher is not None:  # `python LAUNCHER run ...` instead of `-m restrike`
+            args[1:3] = [str(self.launcher)]
+        return args
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.post(self.url + path, timeout=10.0, **kwargs)
@@ -79,6 +83,20 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStation
     config = root / "restrike.toml"
     config.write_text("[log]\nlevel = \"INFO\"\n", encoding="utf-8")
     proc = ConsoleStation(root / "data", config).start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def review_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStation]:
+    """A second real station with the replay workflow on it (headless: no OBS, no mpv)."""
+    root = tmp_path_factory.mktemp("ui-review-station")
+    config = root / "restrike.toml"
+    config.write_text("", encoding="utf-8")
+    proc = ConsoleStation(root / "data", config,
+                          launcher=Path(__file__).with_name("review_launcher.py")).start()
     try:
         yield proc
     finally:

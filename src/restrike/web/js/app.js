@@ -13,7 +13,7 @@ const VIEWS = ["live", "archive", "settings", "diagnostics", "overlays"];
 let liveView = null;
 const client = new LiveClient({
   render: (m, dirty, fresh) => liveView && liveView.render(m, dirty, fresh),
-  onResync: () => { if (liveView) { liveView.loadEvents(); liveView.loadReview(); } },
+  onResync: () => { if (liveView) { liveView.loadEvents(); liveView.loadReview(true); } },
 });
 liveView = new LiveView(client);
 const archive = new ArchiveView();

@@ -172,6 +172,7 @@ export class ArchiveView {
     const start = ts(detail.loaded_at || detail.started_at);
     const end = ts(detail.ended_at);
     const mine = (x) => {
+      if (x.day && m.day && String(x.day) !== String(m.day)) return false;
       if (x.match != null) return String(x.match) === String(m.id) || String(x.match) === String(m.number);
       const t0 = ts(x.requested_at ?? x.started_at);
       return !Number.isNaN(t0) && t0 >= start && (Number.isNaN(end) || t0 <= end + 60000);

@@ -16,6 +16,12 @@ export class LiveView {
     this.bind();
     // The review clock and the feed's "last datagram" age move without messages.
     setInterval(() => this.client.mark("tick"), 250);
+    // While a review is open, ask for it every 2 s too: problems (no clip, OBS away)
+    // are reported there even when no message announces them.
+    setInterval(() => {
+      const r = this.client.model.review;
+      if (r && r.active && performance.now() - (this.reviewPolledAt || 0) > 2000) this.loadReview(true);
+    }, 500);
     this.pollProcess();
     setInterval(() => this.pollProcess(), 5000);
     this.loadClips();
@@ -25,10 +31,11 @@ export class LiveView {
   }
 
   /** The open (or last) review and the quota, before the first review message arrives. */
-  async loadReview() {
+  async loadReview(force = false) {
+    this.reviewPolledAt = performance.now();
     try {
       const review = await getJSON("/api/v1/review");
-      if (review && !this.client.model.review) { this.client.setReview(review); this.client.mark("review"); }
+      if (review && (force || !this.client.model.review)) { this.client.setReview(review); this.client.mark("review"); }
     } catch { /* no replay workflow on this station */ }
   }
 

@@ -1,0 +1,79 @@
+"""The Replay and Close buttons against the real replay workflow (no OBS, no mpv)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.conftest import shoot
+
+pytestmark = pytest.mark.peers
+
+
+def test_replay_button_runs_a_review_and_close_stores_the_decision(page, review_station):
+    station = review_station
+    station.simulate("demo", "--scenario", "basic", "--speed", "300", "--seed", "31")
+    match = station.get("/api/v1/matches").json()["matches"][0]
+    page.goto(station.url + "/#/live")
+    page.wait_for_selector("#st-ws .dot.ok")
+    page.wait_for_selector("#sb-blue .q:has-text('Challenges left 1')")  # GET /api/v1/review
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/replay")
+                              and r.request.method == "POST") as info:
+        page.click("#btn-replay")
+    assert info.value.status == 200, info.value.text()
+    # The workflow's "review" message over /ws/live opens the banner and its clock.
+    banner = page.locator(".banner.review")
+    banner.wait_for()
+    assert "requested by operator" in banner.inner_text()
+    left = int(banner.locator(".extra").inner_text().split()[0])
+    assert 25 <= left <= 30
+    assert station.get("/api/v1/review").json()["active"] is True
+    # No OBS here: the review says why there is no clip, and the station keeps going.
+    page.wait_for_selector(".banner.injury:has-text('Review problem')")
+    shoot(page, "live-review-real-1920x1080")
+    # A second Replay while one is open is refused with the workflow's reason.
+    page.wait_for_selector("#btn-replay:enabled")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/replay")) as info:
+        page.keyboard.press("r")
+    assert info.value.status == 409
+    page.wait_for_selector("#toast.error:has-text('still open')")
+    # Close with a decision.
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/replay/close")) as info:
+        page.click("button[data-decision='accepted']")
+    assert info.value.status == 200
+    page.wait_for_selector(".banner.challenge:has-text('Review closed: accepted')")
+    review = station.get("/api/v1/review").json()
+    assert review["active"] is False and review["decision"] == "accepted"
+    clip = station.get("/api/v1/clips").json()[0]
+    assert clip["decision"] == "accepted" and clip["match"] == match["number"]
+    # The archive lists it with its decision under the match.
+    page.goto(station.url + "/#/archive")
+    page.click(f"#archive-tree .match-btn[data-match='{match['id']}']")
+    page.wait_for_selector("#clips td:has-text('accepted')")
+
+
+def test_replay_last_seconds_and_keyboard_close(page, review_station):
+    station = review_station
+    page.goto(station.url + "/#/live")
+    page.wait_for_selector("#st-ws .dot.ok")
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/replay")) as req:
+        page.click("button[data-last='10']")
+    assert req.value.post_data_json == {"seconds": 10}
+    page.wait_for_selector(".banner.review")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/replay/close")) as info:
+        page.keyboard.press("c")
+    assert info.value.status == 200
+    page.wait_for_selector(".banner.review", state="detached")
+    assert station.get("/api/v1/review").json()["decision"] == "closed"
+
+
+def test_review_overlay_follows_the_workflow(page, review_station):
+    station = review_station
+    page.goto(station.url + "/overlays/review.html")
+    page.wait_for_function("() => window.restrike && window.restrike.client.model.connected")
+    assert page.locator("#review.hide").count() == 1
+    assert station.post("/api/v1/replay", json={"requested_by": "red"}).status_code == 200
+    page.wait_for_selector("#review.started")
+    assert "VIDEO REVIEW" in page.locator("#review").inner_text()
+    assert station.post("/api/v1/replay/close", json={"decision": "won"}).status_code == 200
+    page.wait_for_selector("#review.closed.won")
+    assert "WON" in page.locator("#review").inner_text()
