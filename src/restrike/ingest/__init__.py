@@ -11,28 +11,28 @@ from typing import Any
 
 __all__ = [
     "Datagram",
+    "IngestComponent",
     "Pipeline",
     "ProcessReceiver",
+    "StoreComponent",
     "UdpReceiver",
-    "interface_addresses",
     "kernel_drops",
     "open_udp_socket",
     "pull_requests",
-    "resolve_host",
     "send_pull_requests",
 ]
 
 _WHERE = {
     "Datagram": "receiver",
+    "IngestComponent": "components",
     "Pipeline": "pipeline",
     "ProcessReceiver": "process",
     "UdpReceiver": "receiver",
-    "interface_addresses": "net",
     "kernel_drops": "receiver",
     "open_udp_socket": "_child",
     "pull_requests": "resync",
-    "resolve_host": "net",
     "send_pull_requests": "resync",
+    "StoreComponent": "components",
 }
 
 

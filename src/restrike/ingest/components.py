@@ -1,0 +1,218 @@
+"""The station's two built-in components: the store and the court feed (ingest).
+
+`StoreComponent` opens `restrike.store.Store` first and flushes it in the FLUSH stage;
+`IngestComponent` rebuilds the live state from the store, then runs the receiver
+(process or thread) and the pipeline thread, stops intake in INTAKE and drains in
+DRAIN. Both are created by `Station` itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from restrike.bus import EventsCommitted, MessagesParsed, StateChanged
+from restrike.errors import RestrikeError
+from restrike.ingest.pipeline import Pipeline
+from restrike.ingest.process import ProcessReceiver
+from restrike.ingest.receiver import UdpReceiver, kernel_drops, open_udp_socket
+from restrike.ingest.resync import send_pull_requests
+from restrike.protocol import MatchState, Schema, parse, reduce
+from restrike.station import STAGE_TIMEOUTS, Stage
+
+if TYPE_CHECKING:
+    from restrike.station import Station, StationConfig
+
+__all__ = ["IngestComponent", "StoreComponent"]
+
+log = logging.getLogger(__name__)
+
+
+class StoreComponent:
+    """The SQLite store: opened first, flushed and closed in the FLUSH stage."""
+
+    name = "store"
+
+    def __init__(self, path: Path, *, batch_rows: int, batch_ms: float,
+                 tournament: str | None = None) -> None:
+        self.path = path
+        self.batch_rows = batch_rows
+        self.batch_ms = batch_ms
+        self.tournament = tournament
+        self.store: Any = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self.last_commit: float | None = None
+        self.closed = False
+
+    async def start(self, station: Station) -> None:
+        from restrike.store import Store
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        store = Store(self.path, batch_rows=self.batch_rows, batch_ms=self.batch_ms)
+        await asyncio.to_thread(store.start)
+        self.store = store
+        if self.tournament:
+            await asyncio.to_thread(store.set_tournament, self.tournament)
+        bus = station.bus
+
+        def committed(batch: Any) -> None:
+            self.last_commit = batch.committed_at
+            bus.publish_threadsafe(EventsCommitted(batch.last_seq, batch.count,
+                                                   batch.committed_at, batch))
+
+        self._unsubscribe = store.subscribe_commits(committed)
+
+    def submit(self, seq: int, received_at: float, source: str, data: bytes,
+               messages: Sequence[Any]) -> None:
+        from restrike.store import Received
+
+        self.store.submit(Received(seq, received_at, source, data, list(messages)))
+
+    def rebuild(self, schema: Schema) -> tuple[MatchState, int]:
+        """The live state of the current match, replayed from stored datagrams."""
+        state = MatchState()
+        count = 0
+        with self.store.reader() as reader:
+            for t, data in reader.current_match_datagrams():
+                count += 1
+                for msg in parse(data, schema):
+                    try:
+                        state = reduce(state, msg, t)
+                    except Exception:
+                        log.exception("reducer failed while rebuilding on %r", data[:80])
+        return state, count
+
+    def stats(self) -> dict[str, Any]:
+        if self.store is None:
+            return {}
+        raw = self.store.stats()
+        return dict(raw.as_dict() if hasattr(raw, "as_dict") else raw)
+
+    async def stop(self, stage: Stage) -> None:
+        if stage is not Stage.FLUSH or self.store is None or self.closed:
+            return
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        await asyncio.to_thread(self.store.close)
+        self.closed = True
+
+    def health(self) -> dict[str, Any]:
+        if self.store is None:
+            return {"ok": False, "state": "not started"}
+        if self.closed:
+            return {"ok": True, "state": "closed"}
+        stats = self.stats()
+        return {"ok": not stats.get("errors"), "state": "running", "path": str(self.path),
+                "queue_depth": stats.get("queue_depth"), "errors": stats.get("errors", 0),
+                "last_commit": self.last_commit}
+
+
+class IngestComponent:
+    """The court feed: receiver thread → pipeline thread → store and bus."""
+
+    name = "ingest"
+
+    def __init__(self, config: StationConfig, schema: Schema, store: StoreComponent) -> None:
+        self.config = config
+        self.schema = schema
+        self.store = store
+        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.receiver: UdpReceiver | ProcessReceiver | None = None
+        self.pipeline: Pipeline | None = None
+        self.receive_buffer: int | None = None
+        self.rebuilt_from = 0
+        self.resyncs = 0
+        self.stopped = False
+
+    async def start(self, station: Station) -> None:
+        cfg = self.config
+        state, self.rebuilt_from = await asyncio.to_thread(self.store.rebuild, self.schema)
+        if self.rebuilt_from:
+            log.info("live state rebuilt from %d stored datagrams of the current match",
+                     self.rebuilt_from)
+        station.live.update(state, 0, time.time())
+        if cfg.receiver == "process":
+            receiver: Any = ProcessReceiver(cfg.udp_host, cfg.udp_port, cfg.receive_buffer,
+                                            self.inbox)
+            await asyncio.to_thread(receiver.start)
+            effective = receiver.effective_buffer
+        else:
+            try:
+                sock, effective = open_udp_socket(cfg.udp_host, cfg.udp_port,
+                                                  cfg.receive_buffer)
+            except OSError as err:
+                raise RestrikeError(f"cannot listen on UDP {cfg.udp_host}:{cfg.udp_port}: "
+                                    f"{err.strerror or err}") from err
+            receiver = UdpReceiver(sock, self.inbox)
+        self.receive_buffer = effective
+        log.info("UDP receiver (%s): receive buffer asked %d bytes, kernel gives %s",
+                 cfg.receiver, cfg.receive_buffer, effective)
+        loop = asyncio.get_running_loop()
+
+        def on_loop(items: list[Any], new_state: MatchState, seq: int) -> None:
+            now = time.time()
+            station.bus.publish(MessagesParsed(items))
+            if station.live.update(new_state, seq, now):
+                station.bus.publish(StateChanged(new_state, seq, now))
+
+        def deliver(items: list[Any], new_state: MatchState, seq: int) -> None:
+            with contextlib.suppress(RuntimeError):  # loop closed at shutdown
+                loop.call_soon_threadsafe(on_loop, items, new_state, seq)
+
+        self.pipeline = Pipeline(self.inbox, self.schema, self.store.submit, deliver,
+                                 state=state)
+        self.pipeline.start()
+        self.receiver = receiver
+        if isinstance(receiver, UdpReceiver):
+            receiver.start()
+        host, port = self.receiver.address
+        station.bound["udp"] = {"host": host, "port": port}
+        log.info("listening for the court feed on UDP %s:%d", host, port)
+        if cfg.pss_host:
+            self.resync()
+
+    def resync(self) -> list[str]:
+        cfg = self.config
+        if self.receiver is None or not cfg.pss_host:
+            return []
+        self.resyncs += 1
+        return send_pull_requests(self.receiver.sendto, self.schema.requests,
+                                  (cfg.pss_host, cfg.pss_port))
+
+    async def stop(self, stage: Stage) -> None:
+        if stage is Stage.INTAKE and self.receiver is not None:
+            await asyncio.to_thread(self.receiver.stop)
+        elif stage is Stage.DRAIN and self.pipeline is not None:
+            await asyncio.to_thread(self.pipeline.stop, STAGE_TIMEOUTS[Stage.DRAIN])
+            self.stopped = True
+
+    def counters(self) -> dict[str, Any]:
+        p, r = self.pipeline, self.receiver
+        return {
+            "datagrams_received": r.received if r else 0,
+            "bytes_received": r.bytes if r else 0,
+            "messages": p.messages if p else 0,
+            "invalid": p.invalid if p else 0,
+            "unknown": p.unknown if p else 0,
+            "pipeline_backlog": self.inbox.qsize(),
+            "kernel_drops": kernel_drops(r.address[1]) if r and r.running else None,
+            "last_datagram_at": r.last_at if r else None,
+        }
+
+    def health(self) -> dict[str, Any]:
+        r, p = self.receiver, self.pipeline
+        if r is None or p is None:
+            return {"ok": False, "state": "not started"}
+        if self.stopped:
+            return {"ok": True, "state": "stopped"}
+        ok = r.running and p.running
+        return {"ok": ok, "state": "running" if ok else "failed",
+                "receiver": r.running, "pipeline": p.running,
+                "receive_buffer": self.receive_buffer, "backlog": self.inbox.qsize(),
+                "rebuilt_from": self.rebuilt_from, "resyncs": self.resyncs}
