@@ -191,3 +191,14 @@ async def test_next_match_restarts_the_recording_not_the_replay_buffer(
     recordings = [r for r in await rig["review"].recordings() if r["output"] == "recording"]
     assert [r["match"] for r in recordings] == ["102", "101"]
     assert recordings[1]["ended_at"] is not None
+
+
+async def test_hotkey_starts_and_closes(rig: dict[str, Any]) -> None:
+    review = rig["review"]
+    review._hotkey_pressed()
+    await settle(review)
+    assert review.review_json()["requested_by"] == "hotkey" and review.flow.active
+    review._hotkey_pressed()
+    await settle(review)
+    current = review.review_json()
+    assert not current["active"] and current["decided_by"] == "hotkey"

@@ -62,7 +62,6 @@ __all__ = ["OVERLAY_EVENT", "Review"]
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(slots=True)
 class _Item:
     event: Input
@@ -174,16 +173,22 @@ class Review(ObsActions):
             return
         loop = asyncio.get_running_loop()
 
-        def pressed() -> None:
+        def pressed() -> None:  # on the hook's thread
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._feed, ChallengeRequested(
-                    self.clock(), "hotkey", "hotkey"))
+                loop.call_soon_threadsafe(self._hotkey_pressed)
 
         try:
             self.hotkey.start(pressed)
         except Exception as err:  # the OS refused the hook (no desktop session...)
             log.warning("global hotkey %r unavailable: %s", self.options.hotkey, err)
             self.hotkey = None
+
+    def _hotkey_pressed(self) -> None:
+        """The key starts a replay, or closes the open review (one key for the table)."""
+        if self.flow.active is None:
+            self._feed(ChallengeRequested(self.clock(), "hotkey", "hotkey"))
+        else:
+            self._feed(Resolved(self.clock(), "closed", "hotkey", "hotkey"))
 
     async def stop(self, stage: Any = None) -> None:
         """Stop (the station calls this per stage; the review acts in CLOSE)."""
