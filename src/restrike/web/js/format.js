@@ -90,7 +90,7 @@ const p2 = (n) => (n < 10 ? "0" : "") + n;
 
 /** Local HH:MM:SS.mmm of an ISO time or epoch seconds (plain arithmetic: it runs per event). */
 export function timeOf(iso) {
-  if (!iso) return "";
+  if (iso == null || iso === "") return "";
   const d = typeof iso === "number" ? new Date(iso * 1000) : new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
   const ms = d.getMilliseconds();

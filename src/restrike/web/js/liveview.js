@@ -343,8 +343,8 @@ export class LiveView {
     this.renderObs(st.obs || []);
     const p = st.player || {};
     const alive = p.alive ?? p.running ?? (p.file !== undefined);
-    const ptext = !alive ? "mpv: not running" : p.file ? `mpv: ${p.playing ? "playing" : "paused"} ${basename(p.file)}${p.position != null ? " @ " + Number(p.position).toFixed(1) + " s" : ""}` : "mpv: idle";
-    pill("st-player", alive ? "ok" : "bad", ptext);
+    const ptext = !st.player ? "mpv: no status" : !alive ? "mpv: not running" : p.file ? `mpv: ${p.playing ? "playing" : "paused"} ${basename(p.file)}${p.position != null ? " @ " + Number(p.position).toFixed(1) + " s" : ""}` : "mpv: idle";
+    pill("st-player", !st.player ? "" : alive ? "ok" : "bad", ptext);
     const stats = m.stats || {};
     const diag = this.lastProc || {};
     const cpu = pick(stats, "cpu_percent", "process.cpu_percent") ?? pick(diag, "process.cpu_percent", "cpu_percent", "process.cpu");
