@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from restrike.errors import PlayerError, ReviewError
+from restrike.errors import PlayerError, RestrikeError, ReviewError
 from restrike.protocol import MatchState, Message, Parsed, reduce
 from restrike.protocol.state import side_name
 from restrike.review.archive import Archive, chapters_text, local_day
@@ -284,7 +284,6 @@ class Review(ObsActions):
             decision = decision_from_udp(_int(msg.fields.get("decision")),
                                          _int(msg.fields.get("outcome")))
             if decision is None:
-                self.timings.setdefault(-1, {})["udp_request"] = received_at
                 self._feed(ChallengeRequested(received_at, side_name(athlete) or "referee",
                                               "udp", athlete))
             else:
@@ -312,7 +311,11 @@ class Review(ObsActions):
         if isinstance(event, MatchLoaded) and not event.day:
             tournament, day = (None, local_day(event.at))
             if self.archive is not None:
-                tournament, day = await self._archive_call(self.archive.current_names, event.at)
+                try:
+                    tournament, day = await self._archive_read(self.archive.current_names,
+                                                               event.at)
+                except RestrikeError as err:  # the folder falls back to the local date
+                    log.warning("no current tournament/day from the store: %s", err)
             self._day = day
             event = MatchLoaded(event.identity, event.at, tournament or self.options.tournament,
                                 day)
@@ -325,6 +328,8 @@ class Review(ObsActions):
     async def _execute(self, cmd: Command) -> None:
         match cmd:
             case SaveReplay(review_id=rid):
+                for old in [k for k in self.timings if k <= rid - 100]:
+                    del self.timings[old]  # timings are for the bench and the log only
                 self.timings.setdefault(rid, {})["requested"] = self.clock()
                 self._spawn(self._save(rid), f"review-save-{rid}")
             case PlayClip():
