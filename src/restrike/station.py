@@ -102,7 +102,7 @@ class StationConfig:
     tournament: str | None = None
     batch_rows: int = 500
     batch_ms: float = 2.0
-    switch_interval: float | None = 0.001
+    switch_interval: float | None = 0.0002
     db_path: Path | None = None
     serve_http: bool = True  # False: tests mount `create_app(station)` themselves
     effective_settings: dict[str, Any] = field(default_factory=dict)
