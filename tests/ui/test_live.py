@@ -39,12 +39,17 @@ def test_scoreboard_follows_a_match(page, station):
         new MutationObserver(note).observe(document.getElementById('scoreboard'),
             {subtree: true, childList: true, characterData: true});
     }""")
+    before = page.locator("#sb-match").inner_text()
     sim = station.simulate_background("demo", "--scenario", "basic", "--speed", "40",
                                       "--seed", "3")
     try:
-        # Mid-match: the page shows what the station's state says, within a moment.
-        page.wait_for_function("() => document.querySelector('#sb-clock').textContent !== '-:--'",
-                               timeout=15000)
+        # Mid-match: the new match is on the board and its clock runs.
+        page.wait_for_function("(b) => document.querySelector('#sb-match').textContent !== b",
+                               arg=before, timeout=15000)
+        page.wait_for_selector("#sb-clock.running", timeout=15000)
+        page.wait_for_function("() => document.querySelector('#sb-blue .score').textContent"
+                               " !== '0' || document.querySelector('#sb-red .score')"
+                               ".textContent !== '0'", timeout=15000)
         shoot(page, "live-during-match-1920x1080")
         assert sim.wait(60) == 0, sim.stdout.read() if sim.stdout else ""
     finally:

@@ -210,6 +210,8 @@ export class LiveView {
 
   render(m, dirty, fresh) {
     if (dirty.has("state") || dirty.has("review") || dirty.has("tick")) this.renderBoard(m);
+    // Lines written before the first state could not name the athletes: write them again.
+    if (this.feedWithoutNames && m.state) { this.feedWithoutNames = false; this.loadEvents(); }
     if (fresh.length) this.renderFeed(fresh, m.state);
     if (dirty.has("status") || dirty.has("stats") || dirty.has("connection") || dirty.has("tick")) {
       this.renderStatus(m);
@@ -299,6 +301,7 @@ export class LiveView {
   }
 
   renderFeed(fresh, state) {
+    if (!state && fresh.length) this.feedWithoutNames = true;
     // Event ids only grow: what the store already gave us is not shown twice.
     const news = fresh.filter((ev) => ev.id == null || !(ev.id <= this.maxId));
     for (const ev of news) if (ev.id != null && !(ev.id <= this.maxId)) this.maxId = ev.id;
