@@ -17,12 +17,12 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from restrike.errors import ReviewError, StoreError
 from restrike.review.chapters import Chapter, build_chapters, format_chapters
+from restrike.review.schema import SCHEMA
 from restrike.review.streams import StreamTimeline
 from restrike.review.workflow import ReviewRecord
 
@@ -34,10 +34,6 @@ log = logging.getLogger(__name__)
 def local_day(t: float) -> str:
     """The local date of an epoch time, as the store names days."""
     return datetime.fromtimestamp(t).date().isoformat()
-
-
-def _schema() -> str:
-    return resources.files("restrike.review").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
 class Archive:
@@ -55,7 +51,7 @@ class Archive:
             conn.execute("PRAGMA busy_timeout = 10000")
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(_schema())
+            conn.executescript(SCHEMA)
         except sqlite3.Error as err:
             raise StoreError(f"cannot open the review archive in {self.path}: {err}") from err
         self._conn = conn

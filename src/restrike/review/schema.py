@@ -1,3 +1,11 @@
+"""The review archive's tables (meant as store migration 050; see docs/replay.md).
+
+Kept as a Python string so it ships with the package without a package-data entry.
+"""
+
+__all__ = ["SCHEMA"]
+
+SCHEMA = """\
 -- reStrike review archive (issue 6): recording and stream sessions, clips, event links.
 -- Meant as store migration 050; applied idempotently by restrike.review.archive until the
 -- store's runner accepts non-consecutive numbers. Times are REAL epoch seconds (UTC).
@@ -45,7 +53,7 @@ CREATE TABLE IF NOT EXISTS clips (
     path           TEXT,
     clip_start     REAL,                       -- wall time of the clip's first frame
     clip_end       REAL,
-    decision       TEXT,                       -- accepted | rejected | cancelled | won | lost | closed
+    decision       TEXT,  -- accepted | rejected | cancelled | won | lost | closed
     decided_by     TEXT,
     decided_at     REAL,
     decision_ms    INTEGER,
@@ -64,3 +72,4 @@ CREATE TABLE IF NOT EXISTS event_links (
     PRIMARY KEY (clip_id, event_id)
 );
 CREATE INDEX IF NOT EXISTS event_links_event ON event_links (event_id);
+"""
