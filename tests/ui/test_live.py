@@ -209,9 +209,10 @@ def test_reconnects_and_resyncs(page, station, played):
     page.goto(station.url + "/#/live")
     page.wait_for_selector("#st-ws .dot.ok")
     # The server closes or the network drops: the client comes back by itself.
-    page.evaluate("() => window.restrike.client.ws.close()")
-    page.wait_for_selector("#st-ws .dot.bad")
-    page.wait_for_selector("#st-ws .dot.ok", timeout=5000)
+    with page.expect_request(lambda r: "/api/v1/events?limit=100" in r.url):
+        page.evaluate("() => window.restrike.client.ws.close()")
+        page.wait_for_selector("#st-ws .dot.bad")
+        page.wait_for_selector("#st-ws .dot.ok", timeout=5000)
     # {"type": "resync"} (the server dropped event batches for us): state and events
     # are fetched again.
     with page.expect_request(lambda r: r.url.endswith("/api/v1/state")), \

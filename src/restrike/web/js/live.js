@@ -52,6 +52,9 @@ export class LiveClient {
       this.backoff = 250;
       this.model.connected = true;
       this.mark("connection");
+      // Back after a drop: the snapshot brings the state, the feed missed events.
+      if (this.everConnected && this.onResync) this.onResync();
+      this.everConnected = true;
     };
     ws.onmessage = (ev) => {
       let msg;
