@@ -138,3 +138,23 @@ def test_protocol_view_check_save_upload_reset(setup):
     assert client.delete("/api/v1/protocol").json()["custom"] is False
     assert "protocol_file" not in tomllib.loads(config.read_text()).get("station", {})
     assert client.post("/api/v1/protocol", content=b"\xff\xfe\x00bad").status_code == 422
+
+
+def test_station_apply_hook(tmp_path: Path):
+    config = tmp_path / "restrike.toml"
+    seen: list[dict] = []
+
+    def apply(changed: dict) -> list[str]:
+        seen.append(changed)
+        return ["review.quota"]
+
+    app = FastAPI()
+    app.include_router(make_router(config_file=config, apply=apply, live={"review.quota"}))
+    with TestClient(app) as client:
+        rows = {r["name"]: r for r in client.get("/api/v1/settings").json()["settings"]}
+        assert rows["review.quota"]["live"] and not rows["review.clip_seconds"]["live"]
+        body = client.put("/api/v1/settings", json={"values": {
+            "review.quota": 3, "review.clip_seconds": 15}}).json()
+    assert seen == [{"review.quota": 3, "review.clip_seconds": 15}]
+    assert body["applied"] == ["review.quota"] and body["restart"] == ["review.clip_seconds"]
+    assert tomllib.loads(config.read_text())["review"] == {"quota": 3, "clip_seconds": 15}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,7 @@ def make_router(
     data_dir: Path | None = None,
     settings: Mapping[str, Any] | None = None,
     apply: Callable[[dict[str, Any]], list[str]] | None = None,
+    live: Iterable[str] = (),
     reload_protocol: Callable[[Any], bool] | None = None,
     web_root: Path | None = None,
 ) -> APIRouter:
@@ -79,7 +80,8 @@ def make_router(
     ``protocol_file`` the definition in use (None: the shipped one); ``data_dir`` where
     an edited definition is kept; ``settings`` the effective settings (dotted names,
     as the station resolved them); ``apply(changed)`` applies changed settings live
-    and returns the names it applied; ``reload_protocol(schema)`` swaps the parser's
+    and returns the names it applied (``live`` lists the names it can apply, for the
+    page's labels); ``reload_protocol(schema)`` swaps the parser's
     definition live (returns True if it did).
 
     With ``station`` (a `restrike.station.Station`), the file, folders and effective
@@ -94,7 +96,7 @@ def make_router(
         config_file = Path(settings["config_file"])
     root = (web_root or WEB_ROOT).resolve()
     overlays_root = root / "overlays"
-    service = SettingsService(config_file, effective=settings, apply=apply,
+    service = SettingsService(config_file, effective=settings, apply=apply, live=live,
                               fallback_file=data_dir / "restrike.toml" if data_dir else None)
 
     def select_protocol(path: Path | None) -> None:

@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,8 @@ class SettingsService:
 
     def __init__(self, config_file: Path | None, *, effective: Any = None,
                  apply: Callable[[dict[str, Any]], list[str]] | None = None,
-                 fallback_file: Path | None = None) -> None:
+                 live: Iterable[str] = (), fallback_file: Path | None = None) -> None:
+        self.live = frozenset(live)
         self.station_file = config_file
         self.config_file = config_file or fallback_file
         self.effective = effective
@@ -172,8 +173,8 @@ class SettingsService:
         return None
 
     def live_names(self) -> frozenset[str]:
-        names = getattr(self.apply, "live", None)
-        return frozenset(names or ())
+        """Settings the station's ``apply`` hook changes without a restart."""
+        return self.live if self.apply is not None else frozenset()
 
     @staticmethod
     def _obs_public(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
