@@ -15,7 +15,7 @@ import typer
 
 from restrike.cli import app, bench_app
 from restrike.config import Settings, default_data_dir, load_settings, resolve_host
-from restrike.errors import ConfigError, RestrikeError
+from restrike.errors import ConfigError, ProtocolError, RestrikeError
 
 if TYPE_CHECKING:
     from restrike.station import Station, StationConfig
@@ -106,6 +106,9 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
             station.add(component)
     except (ConfigError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except ProtocolError as err:
+        print(f"error: station.protocol_file: {err}", file=sys.stderr)
         return 2
     except RestrikeError as err:
         print(f"error: {err}", file=sys.stderr)
