@@ -128,7 +128,8 @@ def test_bad_setting_exits_2_naming_it(tmp_path: Path) -> None:
     broken.write_text("protocol wt-udp 2.3\nmessage zz\n")
     result = subprocess.run([sys.executable, "-m", "restrike", "run", "--no-browser",
                              "--data-dir", str(tmp_path), "--protocol", str(broken)],
-                            capture_output=True, text=True, env=env, timeout=30)
+                            capture_output=True, text=True,
+                            env=env | {"RESTRIKE_HTTP_PORT": "8080"}, timeout=30)
     assert result.returncode == 2 and "station.protocol_file" in result.stderr
     assert "broken.wtp:2" in result.stderr
 
