@@ -22,7 +22,8 @@ def _shown_matches(page) -> list[str]:
 
 
 def test_archive_search_and_timeline_click(page, station, played):
-    station.simulate("demo", "--scenario", "basic", "--speed", "300", "--seed", "11")
+    # A championship match has coach challenges and injuries too.
+    station.simulate("demo", "--scenario", "championship", "--speed", "400", "--seed", "1")
     matches = station.get("/api/v1/matches").json()["matches"]
     assert len(matches) >= 2
     target = matches[-1]  # the match of the `played` fixture (oldest)
@@ -85,7 +86,8 @@ def test_archive_search_and_timeline_click(page, station, played):
             before, warnings[e["athlete"]] = warnings.get(e["athlete"], 0), e["args"]["count"]
             if e["args"]["count"] > before:
                 marked.append(e)
-        elif e["kind"] in ("point", "challenge") or (
+        elif e["kind"] == "point" or (
+                e["kind"] == "challenge" and e["args"].get("decision") is None) or (
                 e["kind"] == "clock" and e["args"].get("action") == "stop") or (
                 e["kind"] == "injury" and e["args"].get("action") in ("show", "start")):
             marked.append(e)
@@ -112,3 +114,19 @@ def test_archive_search_and_timeline_click(page, station, played):
     page.wait_for_timeout(200)
     shoot(page, "archive-480x1000")
     page.set_viewport_size(WIDE)
+
+    # The championship match: challenge and injury markers, keyboard reachable.
+    newest = matches[0]
+    page.click(f"#archive-tree .match-btn[data-match='{newest['id']}']")
+    page.wait_for_selector("#timeline .marker.challenge")
+    events = station.get(f"/api/v1/matches/{newest['id']}").json()["events"]
+    requests = [e for e in events if e["kind"] == "challenge" and e["args"]["decision"] is None]
+    assert page.locator("#timeline .marker.challenge").count() == len(requests)
+    assert page.locator("#timeline .marker.injury").count() >= 1
+    lanes = page.eval_on_selector_all("#timeline .marker", "ms => ms.map(m => m.dataset.lane)")
+    assert len(set(lanes)) > 1  # close markers are spread over lanes
+    page.focus("#timeline .marker.challenge")
+    page.wait_for_selector("#tip:not(.hidden)")
+    tip = page.locator("#tip").inner_text()
+    assert "Challenge by" in tip and ("accepted" in tip or "rejected" in tip or "cancelled" in tip)
+    shoot(page, "archive-championship-1920x1080")

@@ -41,20 +41,45 @@ export function dayOf(m) {
 export function markedEvents(events) {
   const sorted = events.slice().sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
   const warnings = {};
+  const injuryOpen = {};
+  let challenge = null;
   const out = [];
   for (const e of sorted) {
     if (!MARKED.has(e.kind)) continue;
     const a = e.args || {};
     if (e.kind === "clock" && a.action !== "stop") continue;
-    if (e.kind === "injury" && !["show", "start"].includes(a.action)) continue;
+    if (e.kind === "injury") {
+      // One marker per injury: where it is first shown or started.
+      if (["hide", "reset", "stopEnd"].includes(a.action)) injuryOpen[e.athlete] = false;
+      if (!["show", "start"].includes(a.action) || injuryOpen[e.athlete]) continue;
+      injuryOpen[e.athlete] = true;
+    }
     if (e.kind === "warnings") {
       const before = warnings[e.athlete] ?? 0;
       warnings[e.athlete] = a.count;
       if (!(a.count > before)) continue;
     }
+    if (e.kind === "challenge") {
+      // One marker per challenge, at the request; the decision joins its details.
+      if (a.decision == null) {
+        challenge = { ...e, outcomes: [] };
+        out.push(challenge);
+      } else if (challenge && challenge.athlete === e.athlete) {
+        challenge.outcomes.push(e);
+      } else {
+        out.push(e);
+      }
+      continue;
+    }
     out.push(e);
   }
   return out;
+}
+
+function markerText(e, names) {
+  let text = `${timeOf(e.received_at)} — ${describe(e, names)}`;
+  for (const o of e.outcomes || []) text += `; ${timeOf(o.received_at)} ${describe(o, names).replace(/^Challenge by [^:]+: /, "")}`;
+  return text;
 }
 
 function covers(r, t) {
@@ -203,15 +228,22 @@ export class ArchiveView {
     document.getElementById("tl-labels").replaceChildren(
       el("span", {}, starts.length ? timeOf(new Date(start).toISOString()) : ""),
       el("span", {}, ends.length ? timeOf(new Date(end).toISOString()) : ""));
+    // Three lanes: a marker too close to the previous one in a lane takes the next lane.
+    const laneEnd = [-Infinity, -Infinity, -Infinity];
+    const width = line.clientWidth || 1000;
     for (const e of marked) {
       const t = ts(e.received_at);
-      const x = Number.isNaN(t) ? 0 : ((t - start) / span) * 100;
+      const x = Math.min(99, Math.max(1, Number.isNaN(t) ? 0 : ((t - start) / span) * 100));
+      const px = (x / 100) * width;
+      let lane = laneEnd.findIndex((end) => px - end >= 26);
+      if (lane < 0) lane = laneEnd.indexOf(Math.min(...laneEnd));
+      laneEnd[lane] = px;
       const a = e.args || {};
       const side = sideOf(e.athlete);
       const cls = ["marker", e.kind, e.kind === "point" ? `t${a.technique}` : "", side === "blue" || side === "red" ? side : ""].join(" ");
-      const text = `${timeOf(e.received_at)} — ${describe(e, names)}`;
-      const btn = el("button", { class: cls, style: `left:${Math.min(99, Math.max(1, x)).toFixed(2)}%`,
-        "aria-label": text, "data-event": e.id, "data-kind": e.kind });
+      const text = markerText(e, names);
+      const btn = el("button", { class: cls, style: `left:${x.toFixed(2)}%;top:${6 + lane * 30}px`,
+        "aria-label": text, "data-event": e.id, "data-kind": e.kind, "data-lane": lane });
       btn.addEventListener("mouseenter", (ev) => this.showTip(text, ev.clientX, ev.clientY));
       btn.addEventListener("mousemove", (ev) => this.showTip(text, ev.clientX, ev.clientY));
       btn.addEventListener("mouseleave", () => this.hideTip());
