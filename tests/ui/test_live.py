@@ -248,3 +248,21 @@ def test_review_banner_clock_and_quota(page, station, played):
         quota: [0, 1]}})""")
     page.wait_for_selector(".banner.challenge:has-text('Review closed: accepted')")
     assert page.locator(".banner.review").count() == 0
+
+
+def test_injury_and_challenge_banners_during_a_championship_match(page, station):
+    page.goto(station.url + "/#/live")
+    page.wait_for_selector("#st-ws .dot.ok")
+    page.evaluate("""() => {
+        window.bannerKinds = new Set();
+        new MutationObserver(() => {
+            for (const b of document.querySelectorAll('#banners .banner'))
+                bannerKinds.add(b.dataset.kind + ':' + b.textContent);
+        }).observe(document.getElementById('banners'), {childList: true, subtree: true});
+    }""")
+    station.simulate("demo", "--scenario", "championship", "--speed", "120", "--seed", "1")
+    page.wait_for_timeout(300)
+    seen = page.evaluate("() => [...bannerKinds]")
+    assert any(s.startswith("injury:Injury") for s in seen), seen
+    assert any(s.startswith("challenge:Challenge by") for s in seen), seen
+    assert any(s.startswith("winner:Winner") for s in seen), seen
