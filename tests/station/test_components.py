@@ -15,14 +15,16 @@ from tests.station.fixtures import free_port, wait_until
 
 
 def test_no_obs_configured_no_component() -> None:
-    assert components_for(load_settings(None, env={})) == []
+    assert components_for(load_settings(None, env={}), review=False) == []
+    [review] = components_for(load_settings(None, env={}))
+    assert review.name == "review"
 
 
 async def test_obs_component_reports_an_unreachable_obs(tmp_path: Path) -> None:
     port = free_port(socket.SOCK_STREAM)  # nothing listens there
     settings = load_settings(None, env={}, cli={
         "obs": f'[{{name = "court1", url = "ws://127.0.0.1:{port}", role = "recording"}}]'})
-    [component] = components_for(settings)
+    [component] = components_for(settings, review=False)
     assert isinstance(component, ObsComponent)
     station = Station(StationConfig(data_dir=tmp_path, udp_host="127.0.0.1", udp_port=0,
                                     http_host="127.0.0.1", http_port=0))

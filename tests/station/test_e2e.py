@@ -134,12 +134,12 @@ def test_bad_setting_exits_2_naming_it(tmp_path: Path) -> None:
     assert "broken.wtp:2" in result.stderr
 
 
-async def test_websocket_snapshot_then_events_and_state(proc: StationProcess) -> None:
-    import websockets
+def test_websocket_snapshot_then_events_and_state(proc: StationProcess) -> None:
+    from websockets.sync.client import connect
 
     url = f"ws://127.0.0.1:{proc.http_port}/ws/live"
-    async with websockets.connect(url) as ws:
-        snapshot = json.loads(await ws.recv())
+    with connect(url) as ws:
+        snapshot = json.loads(ws.recv(timeout=5))
         assert snapshot["type"] == "snapshot"
         assert set(snapshot) >= {"state", "stats", "status"}
         assert snapshot["state"]["loaded"] is False
@@ -150,7 +150,7 @@ async def test_websocket_snapshot_then_events_and_state(proc: StationProcess) ->
         deadline = time.monotonic() + 10
         while (len(codes) < len(datagrams) or last_state is None
                or last_state["scores"] != [3, 1]) and time.monotonic() < deadline:
-            message = json.loads(await ws.recv())
+            message = json.loads(ws.recv(timeout=5))
             if message["type"] == "events":
                 codes += [e["code"] for e in message["events"]]
             elif message["type"] == "state":

@@ -230,14 +230,24 @@ class ObsComponent:
                 "connections": len(statuses)}
 
 
-def components_for(settings: Settings) -> list[Any]:
-    """The optional components the settings ask for (OBS when ``[[obs]]`` has entries).
+def components_for(settings: Settings, *, review: bool = True) -> list[Any]:
+    """The components the settings ask for, in start order.
 
-    Playback (mpv) and the review workflow are not added here yet: see docs/station.md.
+    OBS when ``[[obs]]`` has entries; the replay workflow (``restrike.review``), which
+    finds the OBS pool and the player through the station. Playback (mpv) is not
+    added yet: it would start mpv with every station (see docs/station.md).
     """
     components: list[Any] = []
     if settings.obs:
         components.append(ObsComponent(settings.obs))
+    if review:
+        from restrike.review.component import Review
+        from restrike.review.options import ReviewOptions
+
+        data_dir = settings.station.data_dir or default_data_dir()
+        options = ReviewOptions.from_settings(settings.review, settings.playback,
+                                              data_dir=Path(data_dir))
+        components.append(Review(options))
     return components
 
 
