@@ -88,7 +88,7 @@ async def rig(tmp_path: Path, store: Store, clock: Clock) -> AsyncIterator[dict[
     bus.subscribe(Broadcast, broadcasts.append)
     pool = FakePool(tmp_path / "obs-default")
     player = FakePlayer()
-    archive = Archive(store.path, run="test")
+    archive = Archive(store, run="test")
     options = ReviewOptions(recordings_root=tmp_path / "rec", tournament="Open")
     review = Review(options, obs=pool, player=player, archive=archive, bus=bus, clock=clock)
     await review.start()

@@ -26,12 +26,12 @@ def make_day(path: Path) -> str:
         line = f"mch;{number};F;M;;a;b;c;d;{number};S;3;120;cntDown;1;1".encode()
         for seq, data in enumerate((b"pre;FightLoaded", b"at1;A;ANNA;FRA;at2;B;BEA;KOR", line)):
             store.submit(Received(i * 10 + seq, at + seq * 0.1, "t", data, list(parse(data))))
-    store.close()
-    archive = Archive(path)
+    archive = Archive(store)
     day = local_day(now)
     archive.save_stream(None, day=day, obs_name="live",
                         timeline=StreamTimeline().start(now).stop(now + 600))
     archive.close()
+    store.close()
     return day
 
 
@@ -76,3 +76,25 @@ def test_hotkey_backend() -> None:
     assert list(Keyboard.started[0]) == ["<ctrl>+<f9>"]
     hotkey.stop()
     assert Keyboard.started == []
+
+
+def test_archive_writes_go_through_the_store_writer(tmp_path: Path) -> None:
+    """One SQLite writer: the archive's writes wait for the store's writer thread."""
+    import threading
+
+    store = Store(tmp_path / "restrike.sqlite3", batch_ms=1.0)
+    store.start()
+    archive = Archive(store, run="t")
+    gate = threading.Event()
+    store.call(lambda conn: gate.wait(5))  # the writer is busy
+    done: list[int] = []
+    writer = threading.Thread(target=lambda: done.append(archive.start_recording(
+        day="2026-05-02", output="recording", obs_name="rec", started_at=1.0, path=None)))
+    writer.start()
+    writer.join(0.3)
+    assert done == [] and archive.recordings() == []
+    gate.set()
+    writer.join(5)
+    assert done == [1] and [r["id"] for r in archive.recordings()] == [1]
+    archive.close()
+    store.close()

@@ -27,6 +27,7 @@ def chapters(
 ) -> None:
     """YouTube chapters of a day's stream: one per match (and per video review)."""
     from restrike.review.archive import Archive, chapters_text
+    from restrike.store import Store
 
     path = database
     if path is None:
@@ -38,11 +39,16 @@ def chapters(
         print(f"error: no database at {path} (use --database or --data-dir)", file=sys.stderr)
         raise typer.Exit(2)
     try:
-        archive = Archive(path)
+        store = Store(path)  # brings an older database up to date (the review's tables)
         try:
-            text = chapters_text(archive, day, challenges=not no_challenges, now=time.time())
+            archive = Archive(store)
+            try:
+                text = chapters_text(archive, day, challenges=not no_challenges,
+                                     now=time.time())
+            finally:
+                archive.close()
         finally:
-            archive.close()
+            store.close()
     except RestrikeError as err:
         print(f"error: {err}", file=sys.stderr)
         raise typer.Exit(1) from err

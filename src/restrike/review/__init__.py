@@ -7,7 +7,7 @@ clock, marker and quota), :mod:`~restrike.review.workflow` (the state machine),
 :mod:`~restrike.review.chapters` (YouTube chapters).
 
 Adapters: :class:`~restrike.review.component.Review` (drives OBS, mpv, the archive and
-the bus), :mod:`~restrike.review.archive` (SQLite tables of migration 050),
+the bus), :mod:`~restrike.review.archive` (store migration 002, written through the store),
 :mod:`~restrike.review.hotkey` (optional global hotkey) and
 :func:`~restrike.review.api.make_router`.
 """

@@ -1,34 +1,41 @@
 """The review archive in the station's SQLite file: recordings, streams, clips, links.
 
-The store's single writer only takes datagrams (``Store.submit``) and has no way to run
-other writes, so the review writes through its own connection (WAL, ``BEGIN
-IMMEDIATE``, a busy timeout): a second writer that SQLite serialises with the store's.
-Its writes are few (a handful per review) so they never hold the store up for long.
-All methods are blocking; :class:`~restrike.review.component.Review` calls them from
+The tables are the store's migration ``002_review.sql``. Every write is a job on the
+store's single writer (``Store.call``), in order with the court's datagrams, so the
+file keeps one writer; reads use a read-only ``Reader`` connection of the store.
+Read-modify-write steps (a clip and its id, links of the events just received) run
+whole inside one job. All methods are blocking: each write waits for its commit, so a
+read that follows sees it. :class:`~restrike.review.component.Review` calls them from
 one worker thread, in order.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import sqlite3
-import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from restrike.errors import ReviewError, StoreError
 from restrike.review.chapters import Chapter, build_chapters, format_chapters
-from restrike.review.schema import SCHEMA
 from restrike.review.streams import StreamTimeline
 from restrike.review.workflow import ReviewRecord
+
+if TYPE_CHECKING:
+    from restrike.store import Store
 
 __all__ = ["Archive", "chapters_text", "local_day"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Seconds a write waits for the store's writer (behind a backlog of datagrams).
+WRITE_TIMEOUT = 30.0
 
 
 def local_day(t: float) -> str:
@@ -37,60 +44,40 @@ def local_day(t: float) -> str:
 
 
 class Archive:
-    """Reads and writes the review tables; ``Archive(":memory:")`` for tests."""
+    """Reads and writes the review tables of ``store`` (opened, so migrated)."""
 
-    def __init__(self, path: Path | str, *, run: str = "run") -> None:
-        self.path = str(path)
+    def __init__(self, store: Store, *, run: str = "run") -> None:
+        self.store = store
+        self.path = store.path
         self.run = run
-        self._lock = threading.Lock()
-        try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=10.0)
-            conn.execute("PRAGMA busy_timeout = 10000")
-            if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(SCHEMA)
-        except sqlite3.Error as err:
-            raise StoreError(f"cannot open the review archive in {self.path}: {err}") from err
-        self._conn = conn
+        self._reader = store.reader()
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        """Close the read connection (the store stays open)."""
+        self._reader.close()
 
     # -- helpers ---------------------------------------------------------------------
 
+    def _job(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the store's writer and wait for its commit."""
+        future = self.store.call(fn)
+        try:
+            return future.result(WRITE_TIMEOUT)
+        except concurrent.futures.TimeoutError as err:
+            raise StoreError(f"the store did not write the review's change within "
+                             f"{WRITE_TIMEOUT:.0f} s (it will still be written)") from err
+
     def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                cur = self._conn.execute(sql, tuple(params))
-                self._conn.execute("COMMIT")
-                return int(cur.lastrowid or 0)
-            except sqlite3.Error as err:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise StoreError(f"review archive write failed: {err}") from err
+        values = tuple(params)
+        return self._job(lambda conn: int(conn.execute(sql, values).lastrowid or 0))
 
     def _all(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                return self._conn.execute(sql, tuple(params)).fetchall()
-            except sqlite3.Error as err:
-                raise StoreError(f"review archive read failed: {err}") from err
-
-    def _has_table(self, name: str) -> bool:
-        return bool(self._all("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                              (name,)))
+        return self._reader.query(sql, tuple(params))
 
     # -- where are we ------------------------------------------------------------------
 
     def current_names(self, now: float) -> tuple[str | None, str]:
         """(tournament name, day) the store has as current; the local date if none."""
-        if not self._has_table("settings"):
-            return None, local_day(now)
         rows = dict(self._all("SELECT key, value FROM settings WHERE key IN "
                               "('current.tournament', 'current.day')"))
         name = None
@@ -121,17 +108,20 @@ class Archive:
 
     def add_interruption(self, session_id: int, at: float, until: float | None,
                          reason: str) -> None:
-        rows = self._all("SELECT interruptions FROM recording_sessions WHERE id = ?",
-                         (session_id,))
-        if not rows:
-            return
-        items = json.loads(rows[0][0] or "[]")
-        if items and items[-1].get("until") is None and until is not None:
-            items[-1]["until"] = until
-        else:
-            items.append({"at": at, "until": until, "reason": reason})
-        self._write("UPDATE recording_sessions SET interruptions = ? WHERE id = ?",
-                    (json.dumps(items), session_id))
+        def job(conn: sqlite3.Connection) -> None:
+            rows = conn.execute("SELECT interruptions FROM recording_sessions WHERE id = ?",
+                                (session_id,)).fetchall()
+            if not rows:
+                return
+            items = json.loads(rows[0][0] or "[]")
+            if items and items[-1].get("until") is None and until is not None:
+                items[-1]["until"] = until
+            else:
+                items.append({"at": at, "until": until, "reason": reason})
+            conn.execute("UPDATE recording_sessions SET interruptions = ? WHERE id = ?",
+                         (json.dumps(items), session_id))
+
+        self._job(job)
 
     def recordings(self, day: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         where, params = ("WHERE day = ?", [day]) if day else ("", [])
@@ -201,7 +191,7 @@ class Archive:
                   recording_id: int | None, clip_start: float | None,
                   clip_end: float | None) -> int:
         """Insert or update the clip row of a review; returns its id."""
-        self._write(
+        return self._job(lambda conn: int(conn.execute(
             "INSERT INTO clips (review, run, day, match, match_title, recording_id, "
             "requested_by, source, athlete, requested_at, marker_at, path, clip_start, clip_end,"
             " decision, decided_by, decided_at, decision_ms, error) VALUES "
@@ -211,52 +201,47 @@ class Archive:
             "clip_start = coalesce(excluded.clip_start, clip_start), "
             "clip_end = coalesce(excluded.clip_end, clip_end), decision = excluded.decision, "
             "decided_by = excluded.decided_by, decided_at = excluded.decided_at, "
-            "decision_ms = excluded.decision_ms, error = excluded.error",
+            "decision_ms = excluded.decision_ms, error = excluded.error RETURNING id",
             (review.id, self.run, day, review.match, review.match_title, recording_id,
              review.requested_by, review.source, review.athlete, review.requested_at,
              marker_at, review.clip, clip_start, clip_end, review.decision,
-             review.decided_by, review.decided_at, review.decision_ms, review.error))
-        rows = self._all("SELECT id FROM clips WHERE run = ? AND review = ?",
-                         (self.run, review.id))
-        return int(rows[0][0])
+             review.decided_by, review.decided_at, review.decision_ms, review.error),
+        ).fetchone()[0]))
 
     def link_events(self, clip_id: int, *, start: float, end: float, clip_start: float,
                     recording_start: float | None, timeline: StreamTimeline | None) -> int:
-        """Link the store's events received in [start, end] to the clip; returns how many."""
-        if not self._has_table("events"):
-            return 0
-        events = self._all("SELECT id, received_at FROM events WHERE received_at >= ? AND "
-                           "received_at <= ? ORDER BY id", (start, end))
-        rows = []
-        for event_id, at in events:
-            in_stream = timeline.offset_at(at) if timeline and timeline.segments else None
-            in_rec = at - recording_start if recording_start is not None else None
-            rows.append((event_id, clip_id, at, at - clip_start, in_rec, in_stream))
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO event_links (event_id, clip_id, received_at, "
-                    "offset_in_clip, offset_in_recording, offset_in_stream) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", rows)
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as err:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise StoreError(f"review archive write failed: {err}") from err
-        return len(rows)
+        """Link the store's events received in [start, end] to the clip; returns how many.
+
+        One job on the writer: it sees the datagrams queued before it, even uncommitted.
+        """
+        def job(conn: sqlite3.Connection) -> int:
+            events = conn.execute("SELECT id, received_at FROM events WHERE received_at >= ? "
+                                  "AND received_at <= ? ORDER BY id", (start, end)).fetchall()
+            rows = []
+            for event_id, at in events:
+                in_stream = timeline.offset_at(at) if timeline and timeline.segments else None
+                in_rec = at - recording_start if recording_start is not None else None
+                rows.append((event_id, clip_id, at, at - clip_start, in_rec, in_stream))
+            conn.executemany(
+                "INSERT OR REPLACE INTO event_links (event_id, clip_id, received_at, "
+                "offset_in_clip, offset_in_recording, offset_in_stream) "
+                "VALUES (?, ?, ?, ?, ?, ?)", rows)
+            return len(rows)
+
+        return self._job(job)
 
     def recompute_stream_offsets(self, day: str, timeline: StreamTimeline) -> int:
         """After an interruption: every link of the day gets its offset from ``timeline``."""
-        links = self._all("SELECT l.clip_id, l.event_id, l.received_at FROM event_links l "
-                          "JOIN clips c ON c.id = l.clip_id WHERE c.day = ?", (day,))
-        updates = [(timeline.offset_at(at), clip, event) for clip, event, at in links]
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany("UPDATE event_links SET offset_in_stream = ? "
-                                   "WHERE clip_id = ? AND event_id = ?", updates)
-            self._conn.execute("COMMIT")
-        return len(updates)
+        def job(conn: sqlite3.Connection) -> int:
+            links = conn.execute("SELECT l.clip_id, l.event_id, l.received_at FROM event_links"
+                                 " l JOIN clips c ON c.id = l.clip_id WHERE c.day = ?",
+                                 (day,)).fetchall()
+            updates = [(timeline.offset_at(at), clip, event) for clip, event, at in links]
+            conn.executemany("UPDATE event_links SET offset_in_stream = ? "
+                             "WHERE clip_id = ? AND event_id = ?", updates)
+            return len(updates)
+
+        return self._job(job)
 
     def clips(self, *, day: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Newest first, each with its linked events (id and offsets)."""
@@ -283,15 +268,14 @@ class Archive:
 
     def day_matches(self, day: str) -> list[tuple[float, str]]:
         """(start time, title) of each match of ``day``: the store's matches, else ours."""
-        if self._has_table("matches") and self._has_table("days"):
-            rows = self._all(
-                "SELECT m.loaded_at, m.number, b.long_name, b.country, r.long_name, r.country "
-                "FROM matches m JOIN days d ON d.id = m.day_id "
-                "LEFT JOIN athletes b ON b.id = m.blue_athlete_id "
-                "LEFT JOIN athletes r ON r.id = m.red_athlete_id "
-                "WHERE d.date = ? ORDER BY m.loaded_at", (day,))
-            if rows:
-                return [(float(r[0]), _match_title(*r[1:])) for r in rows]
+        rows = self._all(
+            "SELECT m.loaded_at, m.number, b.long_name, b.country, r.long_name, r.country "
+            "FROM matches m JOIN days d ON d.id = m.day_id "
+            "LEFT JOIN athletes b ON b.id = m.blue_athlete_id "
+            "LEFT JOIN athletes r ON r.id = m.red_athlete_id "
+            "WHERE d.date = ? ORDER BY m.loaded_at", (day,))
+        if rows:
+            return [(float(r[0]), _match_title(*r[1:])) for r in rows]
         rows = self._all("SELECT min(started_at), title FROM recording_sessions WHERE day = ? "
                          "AND output = 'recording' AND title IS NOT NULL GROUP BY match_key "
                          "ORDER BY 1", (day,))

@@ -75,11 +75,12 @@ def _int(value: object) -> int | None:
 class Review(ObsActions):
     """The station's replay component (``name = "review"``).
 
-    Standalone: ``review = Review(options, obs=pool, player=player, archive=archive,
-    bus=bus)``, ``await review.start()``, ``await review.stop()``. In the station:
-    ``station.add(Review(options))`` and it finds the bus, the OBS pool (component
-    ``obs``, attribute ``pool``), the player (component ``playback``, attribute
-    ``player``) and the database itself, and mounts its router.
+    Standalone: ``review = Review(options, obs=pool, player=player,
+    archive=Archive(store), bus=bus)``, ``await review.start()``, ``await
+    review.stop()``. In the station: ``station.add(Review(options))`` and it finds the
+    bus, the OBS pool (component ``obs``, attribute ``pool``), the player (component
+    ``playback``, attribute ``player``) and the store (component ``store``, attribute
+    ``store``: the archive writes through its writer), and mounts its router.
     """
 
     name = "review"
@@ -135,9 +136,13 @@ class Review(ObsActions):
             if self.player is None and (comp := station.get("playback")) is not None:
                 self.player = getattr(comp, "player", None)
             if self.archive is None:
-                path = Path(station.config.database)
-                self.archive = await asyncio.to_thread(Archive, path, run=uuid.uuid4().hex[:12])
-                self._own_archive = True
+                store = getattr(station.get("store"), "store", None)
+                if store is None:
+                    log.warning("no store in the station: reviews are not archived")
+                else:
+                    self.archive = await asyncio.to_thread(Archive, store,
+                                                           run=uuid.uuid4().hex[:12])
+                    self._own_archive = True
             if self.mount_router:
                 from restrike.review.api import make_router
 
@@ -191,8 +196,13 @@ class Review(ObsActions):
             self._feed(Resolved(self.clock(), "closed", "hotkey", "hotkey"))
 
     async def stop(self, stage: Any = None) -> None:
-        """Stop (the station calls this per stage; the review acts in CLOSE)."""
-        if stage is not None and getattr(stage, "name", "CLOSE") != "CLOSE":
+        """Stop (the station calls this per stage; the review acts in FLUSH).
+
+        FLUSH: the station stops components in reverse start order within a stage, so
+        the review finishes its last archive writes before the store (started first)
+        flushes and closes. CLOSE if it was not stopped in FLUSH.
+        """
+        if stage is not None and getattr(stage, "name", "CLOSE") not in ("FLUSH", "CLOSE"):
             return
         if not self._running:
             return

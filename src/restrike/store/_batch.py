@@ -2,14 +2,18 @@
 
 Datagram and event rows are collected for `executemany`; match, athlete and day rows
 are written at once (inside the same transaction) when a message calls for them,
-because later rows need their ids.
+because later rows need their ids. A `Job` (`Store.call`) first writes the rows
+collected so far, so it sees everything queued before it, then runs in a savepoint of
+the same transaction: a failing job undoes only its own changes.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import sqlite3
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from restrike.protocol import Message, Parsed
@@ -27,7 +31,7 @@ from restrike.store.derive import (
 )
 from restrike.store.types import Received
 
-__all__ = ["Batch", "SetDay", "SetTournament", "WriteItem", "event_rows"]
+__all__ = ["Batch", "Job", "JobOutcome", "SetDay", "SetTournament", "WriteItem", "event_rows"]
 
 INSERT_DATAGRAM = ("INSERT INTO datagrams (id, received_at, source, data, match_id, seq) "
                    "VALUES (?, ?, ?, ?, ?, ?)")
@@ -49,7 +53,34 @@ class SetDay:
     at: float
 
 
-WriteItem = Received | SetTournament | SetDay
+@dataclass(frozen=True, slots=True, eq=False)
+class Job:
+    """A callable run on the writer thread, inside the writer's transaction."""
+
+    fn: Callable[[sqlite3.Connection], Any]
+    future: concurrent.futures.Future[Any] = field(default_factory=concurrent.futures.Future)
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    job: Job
+    result: Any = None
+    error: Exception | None = None
+
+
+WriteItem = Received | SetTournament | SetDay | Job
+
+_SAVEPOINT = "restrike_job"
+
+
+def _no_transaction_control(action: int, arg1: str | None, arg2: str | None,
+                            _db: str | None, _trigger: str | None) -> int:
+    """Authorizer while a job runs: it may not end or escape the writer's transaction."""
+    if action == sqlite3.SQLITE_TRANSACTION:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_SAVEPOINT and (arg2 or "").lower() == _SAVEPOINT:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 class Batch:
@@ -65,13 +96,18 @@ class Batch:
         # which are only turned into dicts if a subscriber reads them.
         self.pending: list[tuple[int, float, str, Parsed, int | None]] = []
         self.seqs: list[int] = []
+        self.jobs: list[JobOutcome] = []
         self.changed = False
+        self._datagrams_written = 0  # rows already inserted (before a job ran)
+        self._events_written = 0
         self.next_datagram = _next_id(conn, "datagrams")
         self.next_event = _next_id(conn, "events")
 
     def add(self, item: WriteItem) -> None:
         if isinstance(item, Received):
             self._datagram(item)
+        elif isinstance(item, Job):
+            self._job(item)
         elif isinstance(item, SetTournament):
             self.current = cur.set_tournament(self.conn, self.current, item.name, item.at)
             self.changed = True
@@ -158,14 +194,43 @@ class Batch:
                 conn.execute(f"UPDATE matches SET {', '.join(sets)} WHERE id = ?",
                              (*values, match_id))
 
-    def flush(self) -> None:
+    def _job(self, job: Job) -> None:
+        future = job.future
+        # A retried batch runs its jobs again: the future is already RUNNING then.
+        if not future.running() and not future.set_running_or_notify_cancel():
+            return  # cancelled by its caller before it ran
+        self.flush()
         conn = self.conn
-        if self.datagrams:
-            conn.executemany(INSERT_DATAGRAM, self.datagrams)
-        if self.events:
-            conn.executemany(INSERT_EVENT, self.events)
+        conn.execute(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            conn.set_authorizer(_no_transaction_control)
+            try:
+                result = job.fn(conn)
+            finally:
+                conn.set_authorizer(None)
+        except Exception as err:
+            conn.execute(f"ROLLBACK TO {_SAVEPOINT}")
+            conn.execute(f"RELEASE {_SAVEPOINT}")
+            self.jobs.append(JobOutcome(job, error=err))
+            return
+        conn.execute(f"RELEASE {_SAVEPOINT}")
+        self.jobs.append(JobOutcome(job, result=result))
+
+    def flush(self) -> None:
+        """Insert the rows collected since the last flush (and the current state)."""
+        conn = self.conn
+        if len(self.datagrams) > self._datagrams_written:
+            rows = self.datagrams[self._datagrams_written:] if self._datagrams_written else \
+                self.datagrams
+            conn.executemany(INSERT_DATAGRAM, rows)
+            self._datagrams_written = len(self.datagrams)
+        if len(self.events) > self._events_written:
+            rows = self.events[self._events_written:] if self._events_written else self.events
+            conn.executemany(INSERT_EVENT, rows)
+            self._events_written = len(self.events)
         if self.changed:
             cur.save_current(conn, self.current)
+            self.changed = False
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

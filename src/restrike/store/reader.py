@@ -11,9 +11,9 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from restrike.errors import StoreError
 from restrike.protocol.capture import format_capture_line
@@ -23,6 +23,7 @@ from restrike.store._rows import day_bounds, event_dict, iso, parse_day, parse_s
 __all__ = ["MAX_LIMIT", "Reader"]
 
 MAX_LIMIT = 10_000
+T = TypeVar("T")
 _KIND = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 
 _EVENT_COLUMNS = ("e.id, e.received_at, d.source, e.code, e.kind, e.athlete, e.args, e.raw, "
@@ -86,12 +87,22 @@ class Reader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _all(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
+    def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` on this read-only connection (serialised with the other calls).
+
+        For queries of other parts' tables (the review archive); SQLite errors become
+        StoreError. Writing is refused by SQLite: writes go through `Store.call`.
+        """
         with self._lock:
             try:
-                return self._conn.execute(sql, params).fetchall()
+                return fn(self._conn)
             except sqlite3.Error as err:
                 raise StoreError(f"{self.path}: query failed: {err}") from err
+
+    def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()
+              ) -> list[tuple[Any, ...]]:
+        """The rows of one query."""
+        return self.call(lambda conn: conn.execute(sql, params).fetchall())
 
     # -- events ---------------------------------------------------------------------------
 
@@ -125,7 +136,7 @@ class Reader:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY e.id DESC LIMIT ?"
         params.append(_limit(limit))
-        return [event_dict(row) for row in self._all(sql, params)]
+        return [event_dict(row) for row in self.query(sql, params)]
 
     # -- matches, days, tournaments --------------------------------------------------------
 
@@ -139,22 +150,22 @@ class Reader:
             params.append(day)
         sql += " ORDER BY m.id DESC LIMIT ?"
         params.append(_limit(limit))
-        return [_match_dict(row) for row in self._all(sql, params)]
+        return [_match_dict(row) for row in self.query(sql, params)]
 
     def match(self, id: int) -> dict[str, Any] | None:
         """One match with its events (oldest first), or None."""
-        rows = self._all(f"SELECT {_MATCH_COLUMNS} {_MATCH_FROM} WHERE m.id = ?",
+        rows = self.query(f"SELECT {_MATCH_COLUMNS} {_MATCH_FROM} WHERE m.id = ?",
                          (_int_filter("id", id),))
         if not rows:
             return None
         out = _match_dict(rows[0])
-        events = self._all(f"SELECT {_EVENT_COLUMNS} FROM events e JOIN datagrams d "
+        events = self.query(f"SELECT {_EVENT_COLUMNS} FROM events e JOIN datagrams d "
                            "ON d.id = e.datagram_id WHERE e.match_id = ? ORDER BY e.id", (id,))
         out["events"] = [event_dict(row) for row in events]
         return out
 
     def days(self) -> list[dict[str, Any]]:
-        rows = self._all(
+        rows = self.query(
             "SELECT d.id, d.date, d.name, t.id, t.name, "
             "(SELECT count(*) FROM matches m WHERE m.day_id = d.id) "
             "FROM days d JOIN tournaments t ON t.id = d.tournament_id "
@@ -163,7 +174,7 @@ class Reader:
                  "tournament": r[4], "matches": r[5]} for r in rows]
 
     def tournaments(self) -> list[dict[str, Any]]:
-        rows = self._all(
+        rows = self.query(
             "SELECT t.id, t.name, t.created_at, "
             "(SELECT count(*) FROM days d WHERE d.tournament_id = t.id) "
             "FROM tournaments t ORDER BY t.id DESC")
@@ -171,7 +182,7 @@ class Reader:
 
     def current(self) -> dict[str, Any]:
         """The writer's current tournament, day and match ids (None where none yet)."""
-        values = dict(self._all("SELECT key, value FROM settings WHERE key LIKE 'current.%'"))
+        values = dict(self.query("SELECT key, value FROM settings WHERE key LIKE 'current.%'"))
 
         def num(key: str) -> int | None:
             value = values.get(key)
@@ -187,7 +198,7 @@ class Reader:
         start, end = day_bounds(parse_day(day))
         last = 0
         while True:  # pages, so a long day is not held in memory at once
-            rows = self._all("SELECT id, received_at, data FROM datagrams WHERE received_at >= ? "
+            rows = self.query("SELECT id, received_at, data FROM datagrams WHERE received_at >= ? "
                              "AND received_at < ? AND id > ? ORDER BY id LIMIT 1000",
                              (start, end, last))
             if not rows:
@@ -202,14 +213,14 @@ class Reader:
         Re-parsing them rebuilds the live state after a restart. Without any `pre`
         yet, the datagrams of the latest match, or else all of them.
         """
-        first = self._all("SELECT datagram_id FROM events WHERE kind = 'match_loaded' "
+        first = self.query("SELECT datagram_id FROM events WHERE kind = 'match_loaded' "
                           "ORDER BY id DESC LIMIT 1")
         if not first:
-            first = self._all("SELECT min(d.id) FROM datagrams d WHERE d.match_id = "
+            first = self.query("SELECT min(d.id) FROM datagrams d WHERE d.match_id = "
                               "(SELECT max(id) FROM matches)")
         last = (first[0][0] - 1) if first and first[0][0] is not None else 0
         while True:
-            rows = self._all("SELECT id, received_at, data FROM datagrams WHERE id > ? "
+            rows = self.query("SELECT id, received_at, data FROM datagrams WHERE id > ? "
                              "ORDER BY id LIMIT 1000", (last,))
             if not rows:
                 return
@@ -219,7 +230,7 @@ class Reader:
 
     def counts(self) -> dict[str, int]:
         """Totals in the database (ids are never reused, so max(id) is the count)."""
-        row = self._all(
+        row = self.query(
             "SELECT (SELECT coalesce(max(id), 0) FROM datagrams), "
             "(SELECT coalesce(max(id), 0) FROM events), "
             "(SELECT count(*) FROM events WHERE kind = 'invalid'), "

@@ -6,6 +6,10 @@ work, and commits it in one `BEGIN IMMEDIATE` transaction with `executemany`. A 
 feed is committed at once (no waiting to fill a batch); a flood is committed in
 batches. The backlog is reported in `stats()` and logged when it grows.
 
+Other parts write through the same thread: `call(fn)` queues `fn(connection)` in
+order with the datagrams and runs it inside the writer's transaction, so the file
+has one writer (no lock contention, no second BEGIN IMMEDIATE waiting on the feed).
+
 Durability: WAL with `synchronous=NORMAL`. A commit is in the WAL file (the OS's page
 cache) when COMMIT returns, so killing the process (even `kill -9`) loses nothing
 committed; only a power cut or OS crash can lose the last commits before the next
@@ -14,6 +18,8 @@ checkpoint. That trade buys commits without an fsync each (see docs/store.md).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import sqlite3
 import threading
@@ -21,10 +27,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
-from restrike.errors import StoreError
+from restrike.errors import RestrikeError, StoreError
 from restrike.store import _current as cur
-from restrike.store._batch import Batch, SetDay, SetTournament, WriteItem, event_rows
+from restrike.store._batch import (
+    Batch,
+    Job,
+    JobOutcome,
+    SetDay,
+    SetTournament,
+    WriteItem,
+    event_rows,
+)
 from restrike.store._connect import connect
 from restrike.store._migrate import apply_migrations
 from restrike.store._rows import parse_day
@@ -36,6 +51,7 @@ __all__ = ["Store"]
 log = logging.getLogger(__name__)
 
 CommitCallback = Callable[[Committed], None]
+T = TypeVar("T")
 
 _BACKLOG_STEPS = (1_000, 10_000, 100_000, 1_000_000)
 
@@ -160,11 +176,31 @@ class Store:
         parse_day(day)
         self._command(SetDay(day, name.strip(), time.time()))
 
-    def _command(self, item: SetTournament | SetDay) -> None:
+    def _command(self, item: SetTournament | SetDay | Job) -> None:
         if self._stopping:
             raise StoreError("the store is closing")
         self._queue.append(item)
         self._wake.set()
+
+    def call(self, fn: Callable[[sqlite3.Connection], T]) -> concurrent.futures.Future[T]:
+        """Run `fn(connection)` on the writer thread, inside its transaction; thread-safe.
+
+        Queued in order with the datagrams (it sees every item submitted before it) and
+        never dropped. `fn` must not BEGIN, COMMIT or ROLLBACK (refused) and should be
+        short: the feed waits while it runs. The future gets `fn`'s result once the
+        transaction is committed, or a StoreError (`from` the original error; a
+        RestrikeError is passed on as it is) and `fn`'s changes are undone. A batch
+        retried after a transient failure runs `fn` again. StoreError at once if the
+        store is closing.
+        """
+        job = Job(fn)
+        self._command(job)
+        future: concurrent.futures.Future[T] = job.future
+        return future
+
+    async def call_async(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`call(fn)` awaited from the event loop."""
+        return await asyncio.wrap_future(self.call(fn))
 
     def subscribe_commits(self, cb: CommitCallback) -> Callable[[], None]:
         """Call `cb(Committed)` on the writer thread after each commit; returns unsubscribe."""
@@ -246,9 +282,11 @@ class Store:
         for item in batch:
             try:
                 self._commit([item])
-            except Exception:
+            except Exception as err:
                 self._errors += 1
                 log.exception("store: could not write %r", item)
+                if isinstance(item, Job):
+                    _resolve([JobOutcome(item, error=err)])
 
     def _commit(self, batch: list[WriteItem], *, fill: bool = False) -> None:
         """Write `batch` in one transaction; with `fill`, first take items off the queue
@@ -288,6 +326,8 @@ class Store:
         self._events += len(builder.events)
         if builder.datagrams:
             self._notify(builder, elapsed)
+        if builder.jobs:
+            _resolve(builder.jobs)
 
     def _notify(self, builder: Batch, elapsed: float) -> None:
         subscribers = self._subscribers
@@ -304,3 +344,20 @@ class Store:
                 cb(committed)
             except Exception:
                 log.exception("store: commit subscriber %r failed", cb)
+
+
+def _resolve(outcomes: list[JobOutcome]) -> None:
+    """Hand committed jobs their results (their callbacks run on this thread)."""
+    for outcome in outcomes:
+        future: concurrent.futures.Future[Any] = outcome.job.future
+        if future.done():
+            continue
+        err = outcome.error
+        if err is None:
+            future.set_result(outcome.result)
+        elif isinstance(err, RestrikeError):
+            future.set_exception(err)
+        else:
+            wrapped = StoreError(f"store job failed: {err}")
+            wrapped.__cause__ = err
+            future.set_exception(wrapped)

@@ -1,14 +1,8 @@
-"""The review archive's tables (meant as store migration 050; see docs/replay.md).
-
-Kept as a Python string so it ships with the package without a package-data entry.
-"""
-
-__all__ = ["SCHEMA"]
-
-SCHEMA = """\
--- reStrike review archive (issue 6): recording and stream sessions, clips, event links.
--- Meant as store migration 050; applied idempotently by restrike.review.archive until the
--- store's runner accepts non-consecutive numbers. Times are REAL epoch seconds (UTC).
+-- 002: the review archive (issue 6): recording and stream sessions, clips, event links.
+-- Written by restrike.review.archive through Store.call (the store's single writer).
+-- IF NOT EXISTS: databases used by reStrike before this migration already have these
+-- tables (the review created them itself then); they are kept as they are.
+-- Times are REAL epoch seconds (UTC).
 
 CREATE TABLE IF NOT EXISTS recording_sessions (
     id             INTEGER PRIMARY KEY,
@@ -72,4 +66,3 @@ CREATE TABLE IF NOT EXISTS event_links (
     PRIMARY KEY (clip_id, event_id)
 );
 CREATE INDEX IF NOT EXISTS event_links_event ON event_links (event_id);
-"""
