@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import select
 import socket
 import struct
@@ -108,6 +109,13 @@ def serve(host: str, port: int, receive_buffer: int, stream: BinaryIO) -> None:
     stop = threading.Event()
     threading.Thread(target=_commands, args=(sock, out, stop), name="commands",
                      daemon=True).start()
+    # Batches go out through a writer thread: when the station is slow to read the
+    # pipe, the writer waits and batches queue up here, while this loop keeps
+    # emptying the socket (the kernel buffer is the small one).
+    pending: queue.SimpleQueue[bytearray | None] = queue.SimpleQueue()
+    writer = threading.Thread(target=_writer, args=(pending, out), name="writer",
+                              daemon=True)
+    writer.start()
     pack = FRAME.pack
     aton = socket.inet_aton
     clock = time.time
@@ -122,7 +130,7 @@ def serve(host: str, port: int, receive_buffer: int, stream: BinaryIO) -> None:
         nonlocal batch, count, last_flush
         if count:
             HEADER.pack_into(batch, 0, count, *last)
-            out.message(b"D", batch)
+            pending.put(batch)
             batch = bytearray(empty)
             count = 0
         last_flush = clock()
@@ -162,6 +170,19 @@ def serve(host: str, port: int, receive_buffer: int, stream: BinaryIO) -> None:
         with contextlib.suppress(OSError, ValueError):
             select.select([sock], [], [], wait)
     sock.close()
+    pending.put(None)
+    writer.join()
+
+
+def _writer(pending: queue.SimpleQueue[bytearray | None], out: _Out) -> None:
+    while True:
+        batch = pending.get()
+        if batch is None:
+            return
+        try:
+            out.message(b"D", batch)
+        except (BrokenPipeError, OSError, ValueError):
+            return  # the station is gone
 
 
 def main() -> None:
