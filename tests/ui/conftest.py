@@ -27,16 +27,12 @@ NARROW = {"width": 480, "height": 1000}
 class ConsoleStation(StationProcess):
     """The real station (``python -m restrike run``) with a settings file of its own."""
 
-    def __init__(self, data_dir: Path, config_file: Path, *, launcher: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, config_file: Path) -> None:
         super().__init__(data_dir)
         self.config_file = config_file
-        self.launcher = launcher
 
     def args(self) -> list[str]:
-        args = [*super().args(), "--config", str(self.config_file)]
-        if self.launcher is not None:  # `python LAUNCHER run ...` instead of `-m restrike`
-            args[1:3] = [str(self.launcher)]
-        return args
+        return [*super().args(), "--config", str(self.config_file)]
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.post(self.url + path, timeout=10.0, **kwargs)
@@ -91,12 +87,12 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStation
 
 @pytest.fixture(scope="session")
 def review_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStation]:
-    """A second real station with the replay workflow on it (headless: no OBS, no mpv)."""
+    """A second station of its own for the review tests (headless: no OBS, no mpv), so
+    reviews the simulator's challenges open elsewhere never interfere."""
     root = tmp_path_factory.mktemp("ui-review-station")
     config = root / "restrike.toml"
     config.write_text("", encoding="utf-8")
-    proc = ConsoleStation(root / "data", config,
-                          launcher=Path(__file__).with_name("review_launcher.py")).start()
+    proc = ConsoleStation(root / "data", config).start()
     try:
         yield proc
     finally:

@@ -1,4 +1,4 @@
-"""The Replay and Close buttons against the real replay workflow (no OBS, no mpv)."""
+"""The Replay and Close buttons against the station's replay workflow (no OBS, no mpv)."""
 
 from __future__ import annotations
 

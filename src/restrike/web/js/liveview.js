@@ -1,7 +1,8 @@
 // The live view: status bar, scoreboard, banners, event feed, Replay/Close, manual mode.
 
 import { el, getJSON, postJSON, toast } from "./api.js";
-import { board, describe, fmtBytes, pick, roundLabel, sideOf, timeOf } from "./format.js";
+import { board, describe, roundLabel, sideOf, timeOf } from "./format.js";
+import { StatusBar } from "./statusbar.js";
 
 const FEED_MAX = 200;
 const FEED_FRAME = 60;
@@ -10,7 +11,7 @@ export class LiveView {
   constructor(client) {
     this.client = client;
     this.feed = document.getElementById("feed");
-    this.lastProc = null;
+    this.status = new StatusBar(client);
     this.scenes = new Set();
     this.maxId = 0;
     this.bind();
@@ -22,8 +23,6 @@ export class LiveView {
       const r = this.client.model.review;
       if (r && r.active && performance.now() - (this.reviewPolledAt || 0) > 2000) this.loadReview(true);
     }, 500);
-    this.pollProcess();
-    setInterval(() => this.pollProcess(), 5000);
     this.loadClips();
     this.loadScenes();
     this.loadEvents();
@@ -198,23 +197,13 @@ export class LiveView {
     }
   }
 
-  async pollProcess() {
-    const stats = this.client.model.stats || {};
-    if (pick(stats, "cpu_percent", "process.cpu_percent") !== undefined) return;
-    try {
-      const d = await getJSON("/api/v1/diagnostics");
-      this.lastProc = d;
-      this.client.mark("stats");
-    } catch { /* shown as — */ }
-  }
-
   render(m, dirty, fresh) {
     if (dirty.has("state") || dirty.has("review") || dirty.has("tick")) this.renderBoard(m);
     // Lines written before the first state could not name the athletes: write them again.
     if (this.feedWithoutNames && m.state) { this.feedWithoutNames = false; this.loadEvents(); }
     if (fresh.length) this.renderFeed(fresh, m.state);
     if (dirty.has("status") || dirty.has("stats") || dirty.has("connection") || dirty.has("tick")) {
-      this.renderStatus(m);
+      this.status.render(m);
     }
     if (dirty.has("status")) this.renderScenes();
   }
@@ -327,87 +316,9 @@ export class LiveView {
     let extra = this.feed.childElementCount - FEED_MAX;
     while (extra-- > 0) this.feed.lastElementChild.remove();
   }
-
-  renderStatus(m) {
-    pill("st-ws", m.connected ? "ok" : "bad", m.connected ? "Console: live" : "Console: reconnecting…");
-    const st = m.status || {};
-    const stats0 = m.stats || {};
-    const feed = { ...(st.feed || {}) };
-    if (stats0.last_datagram_at != null && !(feed.last_datagram_at > stats0.last_datagram_at)) {
-      feed.last_datagram_at = stats0.last_datagram_at;
-    }
-    const age = feedAge(feed);
-    const rate = pick(feed, "rate", "datagrams_per_second") ?? this.datagramRate(stats0);
-    const connected = feed.connected ?? feed.receiving ?? (age != null && age < 5);
-    let text = `Feed: ${connected ? "connected" : "no datagrams"}`;
-    if (age != null) text += ` · last ${age < 1 ? "<1" : Math.round(age)} s ago`;
-    if (rate != null) text += ` · ${Number(rate).toFixed(1)}/s`;
-    pill("st-feed", connected ? (age != null && age > 5 ? "warn" : "ok") : "bad", text);
-    this.renderObs(st.obs || []);
-    const p = st.player || {};
-    const alive = p.alive ?? p.running ?? (p.file !== undefined);
-    const ptext = !st.player ? "mpv: no status" : !alive ? "mpv: not running" : p.file ? `mpv: ${p.playing ? "playing" : "paused"} ${basename(p.file)}${p.position != null ? " @ " + Number(p.position).toFixed(1) + " s" : ""}` : "mpv: idle";
-    pill("st-player", !st.player ? "" : alive ? "ok" : "bad", ptext);
-    const stats = m.stats || {};
-    const diag = this.lastProc || {};
-    const cpu = pick(stats, "cpu_percent", "process.cpu_percent") ?? pick(diag, "process.cpu_percent", "cpu_percent", "process.cpu");
-    const rss = pick(stats, "rss_bytes", "process.rss_bytes", "rss") ?? pick(diag, "process.rss_bytes", "process.rss", "process.memory_rss", "rss_bytes");
-    setText("st-proc", `CPU ${cpu == null ? "—" : Number(cpu).toFixed(0) + " %"} · RAM ${fmtBytes(rss)}`);
-    const rateEl = document.getElementById("feed-rate");
-    rateEl.textContent = `${m.rate.toFixed(0)} events/s`;
-  }
-
-  /** Datagrams per second from the stats counter, over the last few seconds. */
-  datagramRate(stats) {
-    const n = stats.datagrams_received;
-    if (n == null) return null;
-    const now = performance.now();
-    const w = (this.rateSamples ||= []);
-    if (!w.length || w[w.length - 1][1] !== n || now - w[w.length - 1][0] > 1000) w.push([now, n]);
-    while (w.length > 2 && now - w[0][0] > 5000) w.shift();
-    if (w.length < 2) return 0;
-    const [t0, n0] = w[0];
-    return now - t0 > 0 ? ((n - n0) * 1000) / (now - t0) : 0;
-  }
-
-  renderObs(list) {
-    const box = document.getElementById("st-obs");
-    const key = JSON.stringify(list.map((o) => [o.name, o.connected, o.recording, o.streaming, o.replay_buffer, o.scene, o.stream_reconnecting]));
-    if (key === this.obsKey) return;
-    this.obsKey = key;
-    if (!list.length) { box.replaceChildren(el("span", { class: "pill" }, el("span", { class: "dot" }), "OBS: none configured")); return; }
-    box.replaceChildren(...list.map((o) => el("span", { class: "pill", "data-obs": o.name },
-      el("span", { class: `dot ${o.connected ? "ok" : "bad"}` }),
-      `OBS ${o.name}${o.connected ? "" : " offline"}`,
-      o.recording ? el("span", { class: "tag on", title: "recording" }, "REC") : null,
-      o.streaming ? el("span", { class: `tag on`, title: "streaming" }, o.stream_reconnecting ? "RECONNECTING" : "LIVE") : null,
-      o.replay_buffer ? el("span", { class: "tag rb", title: "replay buffer" }, "RB") : null,
-      o.scene ? el("span", { class: "muted" }, o.scene) : null)));
-  }
 }
-
-function feedAge(feed) {
-  const age = pick(feed, "last_datagram_age", "age", "last_age_s");
-  if (age != null) return Number(age);
-  const at = pick(feed, "last_datagram_at", "last_at", "last_received_at");
-  if (at == null) return null;
-  const t = typeof at === "number" ? at * 1000 : Date.parse(at);
-  return Number.isNaN(t) ? null : Math.max(0, (Date.now() - t) / 1000);
-}
-
-function basename(p) { return String(p).split(/[\\/]/).pop(); }
 
 function setText(id, text) {
   const node = document.getElementById(id);
   if (node && node.textContent !== String(text)) node.textContent = text;
-}
-
-function pill(id, level, text) {
-  const node = document.getElementById(id);
-  if (!node) return;
-  const key = level + text;
-  if (node.dataset.key === key) return;
-  node.dataset.key = key;
-  node.replaceChildren(el("span", { class: `dot ${level}` }), text);
-  node.dataset.level = level;
 }
