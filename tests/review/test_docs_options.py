@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from restrike.config import load_settings
+from restrike.errors import ConfigError
 from restrike.review.api import make_router
 from restrike.review.component import Review
 from restrike.review.options import ReviewOptions
@@ -38,3 +41,17 @@ def test_options_from_the_settings(tmp_path: Path) -> None:
     assert tail.mode == "tail"
     review = Review.from_settings(settings, data_dir=tmp_path)
     assert review.options == options and review.name == "review"
+
+
+def test_mode_marker_and_link_are_settings(tmp_path: Path) -> None:
+    defaults = load_settings(None, env={}).review
+    assert (defaults.mode, defaults.marker_seconds, defaults.link_seconds) == ("save", 5, 20)
+    path = tmp_path / "s.toml"
+    path.write_text('[review]\nmode = "tail"\nmarker_seconds = 3\n')
+    settings = load_settings(path, env={"RESTRIKE_REVIEW_LINK_SECONDS": "12.5"})
+    options = ReviewOptions.from_settings(settings.review, data_dir=tmp_path)
+    assert (options.mode, options.marker_seconds, options.link_seconds) == ("tail", 3, 12.5)
+    assert options.rules.marker_seconds == 3
+    path.write_text('[review]\nmode = "live"\n')
+    with pytest.raises(ConfigError, match=r"review\.mode"):
+        load_settings(path, env={})

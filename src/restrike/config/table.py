@@ -129,11 +129,20 @@ class PlaybackSettings:
 class ReviewSettings:
     clip_seconds: int = _s(20, "Length of a replay clip in seconds.", kind="int", min=1,
                            max=600)
+    mode: str = _s("save", "`save`: play the replay-buffer clip once OBS has saved it. "
+                   "`tail`: play the growing live recording at once, without waiting for the "
+                   "replay-buffer save (the clip is still saved and archived).", kind="str",
+                   choices=("save", "tail"))
     ivr_scene: str = _s("IVR_SCENE", "OBS scene shown during a video review.", kind="str")
     live_scene: str = _s("LIVE_SCENE", "OBS scene of the live match.", kind="str")
     quota: int = _s(1, "Video reviews per athlete and match.", kind="int", min=0, max=99)
     review_seconds: int = _s(30, "Time the referee has for a review.", kind="int", min=1,
                              max=3600)
+    marker_seconds: float = _s(5.0, "The review's marker: this many seconds before the "
+                               "request (WT Article 21).", kind="float", min=0, max=600)
+    link_seconds: float = _s(20.0, "Events of this many seconds before the save are linked "
+                             "to the clip (times in the clip, recording and stream).",
+                             kind="float", min=0, max=600)
     recordings_root: Path = _s(  # noqa: RUF009 - fields with metadata
         None, "Folder of recordings and clips.", kind="path",
         default_doc="`<data_dir>/recordings`")

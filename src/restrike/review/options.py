@@ -1,9 +1,9 @@
 """What the review component needs from the settings, in one value.
 
 ``restrike.config``'s ``[review]`` and ``[playback]`` sections hold the user-facing
-settings; :meth:`ReviewOptions.from_settings` copies them. ``mode``, ``marker_seconds``,
-``link_seconds`` and ``tournament`` are not in the settings table yet (see
-docs/replay.md); they default to the documented behaviour.
+settings (``mode``, ``marker_seconds`` and ``link_seconds`` among them);
+:meth:`ReviewOptions.from_settings` copies them. ``tournament`` and ``save_timeout``
+have no setting; they default to the documented behaviour.
 """
 
 from __future__ import annotations
