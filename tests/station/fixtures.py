@@ -154,8 +154,10 @@ class StationProcess:
     def start(self, timeout: float = 20.0) -> StationProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env = {k: v for k, v in env.items() if not k.startswith("RESTRIKE_")}
+        # Its own process group, as a terminal would have it (Ctrl-C reaches all of it).
         self.proc = subprocess.Popen(self.args(), stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, env=env)
+                                     stderr=subprocess.STDOUT, text=True, env=env,
+                                     start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -180,6 +182,16 @@ class StationProcess:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
         self._collect()
+
+    def interrupt(self, timeout: float = 20.0) -> int | None:
+        """Ctrl-C as a terminal sends it: SIGINT to the whole process group."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            self.proc.wait(timeout)
+        finally:
+            self._collect()
+        return self.proc.returncode
 
     def stop(self, timeout: float = 20.0) -> int | None:
         if self.proc is None:

@@ -94,6 +94,28 @@ def test_kill_9_then_restart_loses_nothing_committed(tmp_path: Path) -> None:
         assert second.stop() == 0
 
 
+def test_ctrl_c_stops_in_stages_and_keeps_what_arrived(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = StationProcess(data).start()
+    datagrams = [b"clk;1:%02d\r\n" % (i % 60) for i in range(3000)]
+    send_udp(first.udp_port, datagrams)
+    assert first.interrupt() == 0, first.output  # right after sending: still in flight
+    assert "station stopped" in first.output
+    second = StationProcess(data).start()
+    try:
+        newest = second.get("/api/v1/events", kind="clock", limit=1).json()["events"]
+        assert newest[0]["raw"] == "clk;1:59"  # the last datagram sent made it
+        assert second.get("/api/v1/state").json()["clock"]["time"] == "1:59"
+    finally:
+        assert second.stop() == 0
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(data / "restrike.sqlite3")) as conn:
+        stored = conn.execute("SELECT count(*) FROM datagrams").fetchone()[0]
+    assert stored == len(datagrams)
+
+
 def _receiver_children(port: int) -> list[int]:
     import psutil
 

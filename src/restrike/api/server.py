@@ -7,8 +7,10 @@ Binding before serving means a taken port fails the start with a clear message a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -25,9 +27,17 @@ log = logging.getLogger(__name__)
 
 
 class _Server(uvicorn.Server):
-    """uvicorn without its own signal handlers: the station owns shutdown."""
+    """uvicorn without its own signal handlers: the station owns shutdown.
 
-    def install_signal_handlers(self) -> None:  # pragma: no cover - uvicorn < 0.29
+    (uvicorn would take SIGINT/SIGTERM for itself and close the HTTP side before the
+    station's INTAKE stage; the station's handlers stop everything in order.)
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def install_signal_handlers(self) -> None:  # pragma: no cover - older uvicorn
         return None
 
 

@@ -18,6 +18,7 @@ import json
 import os
 import queue
 import select
+import signal
 import socket
 import struct
 import sys
@@ -186,9 +187,16 @@ def _writer(pending: queue.SimpleQueue[bytearray | None], out: _Out) -> None:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group: the station decides when this ends
+    # (``stop`` or the end of stdin), so the kernel buffer is drained first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     host, port, receive_buffer = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
         serve(host, port, receive_buffer, sys.stdout.buffer)
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+    # The stdin reader may still be blocked in read(): leave without joining it.
+    os._exit(0)
 
 
 if __name__ == "__main__":
