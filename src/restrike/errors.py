@@ -11,7 +11,10 @@ callers only ever catch these:
     │   ├── ObsAuthError     wrong or missing password
     │   └── ObsUnavailable   OBS is not connected / went away / timed out
     ├── PlayerError          mpv could not be started or controlled
-    └── ReviewError          a replay-workflow step is not possible right now
+    │   ├── PlayerUnavailable   mpv is not running / restarting / did not answer
+    │   └── PlayerCommandError  mpv answered but refused the command
+    ├── ReviewError          a replay-workflow step is not possible right now
+    └── SimulatorError       a simulator action or option is not possible
 
 Parsing datagrams never raises: bad input becomes ``Invalid``/``Unknown`` messages.
 """
@@ -23,10 +26,13 @@ __all__ = [
     "ObsAuthError",
     "ObsError",
     "ObsUnavailable",
+    "PlayerCommandError",
     "PlayerError",
+    "PlayerUnavailable",
     "ProtocolError",
     "RestrikeError",
     "ReviewError",
+    "SimulatorError",
     "StoreError",
 ]
 
@@ -73,5 +79,22 @@ class PlayerError(RestrikeError):
     """mpv could not be started, reached or commanded."""
 
 
+class PlayerUnavailable(PlayerError):
+    """mpv is not running, is restarting, or did not answer in time (the API's 503)."""
+
+
+class PlayerCommandError(PlayerError):
+    """mpv answered but refused the command (``error`` is mpv's own reason; the API's 409)."""
+
+    def __init__(self, command: str, error: str) -> None:
+        self.command = command
+        self.error = error
+        super().__init__(f"mpv refused {command!r}: {error}")
+
+
 class ReviewError(RestrikeError):
     """A replay step cannot be done now (no match, quota used, no clip yet...)."""
+
+
+class SimulatorError(RestrikeError):
+    """A simulator action is not possible now (quota spent, no match loaded, bad command)."""

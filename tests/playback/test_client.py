@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from restrike.errors import PlayerCommandError, PlayerUnavailable
 from restrike.playback.client import MpvIpcClient
 from restrike.playback.codec import Event, PropertyChange
-from restrike.playback.errors import PlayerCommandError, PlayerUnavailable
 from restrike.playback.transport import default_ipc_address, is_named_pipe, open_ipc
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from restrike.errors import PlayerCommandError
 from restrike.playback._state import MpvState
 from restrike.playback.codec import Event, PropertyChange
-from restrike.playback.errors import PlayerCommandError
 from restrike.playback.player import PlaybackClosed
 
 

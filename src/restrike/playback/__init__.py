@@ -7,7 +7,7 @@ event types, :class:`PlaybackSettings`, and :func:`make_router` in
 
 from __future__ import annotations
 
-from restrike.playback.errors import PlayerCommandError, PlayerError, PlayerUnavailable
+from restrike.errors import PlayerCommandError, PlayerError, PlayerUnavailable
 from restrike.playback.mpv import MpvPlayer
 from restrike.playback.player import (
     CloseReason,

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from restrike.errors import PlayerError
+from restrike.errors import PlayerCommandError, PlayerError
 from restrike.playback import codec
-from restrike.playback.errors import PlayerCommandError
 from restrike.playback.player import CloseReason, PlaybackClosed, PlayerStatus
 
 __all__ = ["MpvState", "Outcome"]

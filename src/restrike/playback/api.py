@@ -17,8 +17,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from restrike.errors import PlayerError
-from restrike.playback.errors import PlayerCommandError, PlayerUnavailable
+from restrike.errors import PlayerCommandError, PlayerError, PlayerUnavailable
 from restrike.playback.player import Player
 from restrike.playback.settings import SPEED_MAX, SPEED_MIN
 

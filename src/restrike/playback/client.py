@@ -14,8 +14,8 @@ from itertools import count
 from types import TracebackType
 from typing import Any, Self
 
+from restrike.errors import PlayerCommandError, PlayerUnavailable
 from restrike.playback import codec
-from restrike.playback.errors import PlayerCommandError, PlayerUnavailable
 from restrike.playback.transport import open_ipc
 
 __all__ = ["DEFAULT_TIMEOUT", "EventCallback", "MpvIpcClient"]

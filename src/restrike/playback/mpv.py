@@ -17,11 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from restrike.errors import PlayerError
+from restrike.errors import PlayerCommandError, PlayerError, PlayerUnavailable
 from restrike.playback import codec
 from restrike.playback._state import MpvState
 from restrike.playback.client import MpvIpcClient
-from restrike.playback.errors import PlayerCommandError, PlayerUnavailable
 from restrike.playback.player import (
     PlaybackClosed,
     PlayerDied,

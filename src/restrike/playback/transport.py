@@ -16,7 +16,7 @@ from collections.abc import Callable
 from itertools import count
 from pathlib import Path
 
-from restrike.playback.errors import PlayerUnavailable
+from restrike.errors import PlayerUnavailable
 
 __all__ = ["default_ipc_address", "is_named_pipe", "open_ipc"]
 

@@ -8,8 +8,9 @@ Public API (see docs/simulator.md): `play`, `play_sync`, `start_thread`,
 `play_random`, `play_capture`, `generate`, `SimulationResult`, `SCENARIOS`.
 """
 
+from restrike.errors import SimulatorError
 from restrike.simulator._court import Correction, Court, MatchSetup, MatchSummary, ScoreChange
-from restrike.simulator._items import Raw, SimulatorError, Step, encode_items, make
+from restrike.simulator._items import Raw, Step, encode_items, make
 from restrike.simulator.api import (
     SimulationResult,
     SimulatorThread,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from restrike.errors import SimulatorError
 from restrike.protocol import Message, Schema, Value, default_schema
-from restrike.simulator._items import Item, Raw, SimulatorError, make
+from restrike.simulator._items import Item, Raw, make
 from restrike.simulator._records import (
     COLORS,
     GAP,

@@ -10,14 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from restrike.errors import RestrikeError
+from restrike.errors import SimulatorError
 from restrike.protocol import Message, Schema, Style, Value, default_schema, encode
 
-__all__ = ["Item", "Raw", "SimulatorError", "Step", "encode_items", "make"]
-
-
-class SimulatorError(RestrikeError):
-    """A simulator action is not possible now (quota spent, no match loaded, bad command)."""
+__all__ = ["Item", "Raw", "Step", "encode_items", "make"]
 
 
 @dataclass(frozen=True, slots=True)

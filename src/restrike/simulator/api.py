@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from restrike.errors import SimulatorError
 from restrike.protocol import Message, Schema, Style, parse
 from restrike.simulator._court import MatchSummary
-from restrike.simulator._items import Raw, SimulatorError, Step, make
+from restrike.simulator._items import Raw, Step, make
 from restrike.simulator.match import iter_matches
 from restrike.simulator.replay import read_timed
 from restrike.simulator.runner import Progress, Runner, steps_to_datagrams

@@ -14,9 +14,10 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
+from restrike.errors import SimulatorError
 from restrike.protocol import Schema, Style
 from restrike.simulator._court import Court
-from restrike.simulator._items import Item, SimulatorError, make
+from restrike.simulator._items import Item, make
 from restrike.simulator._records import COLORS, Correction
 from restrike.simulator.api import SimulationResult, _status
 from restrike.simulator.match import draw_setup

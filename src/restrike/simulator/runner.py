@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from restrike.errors import SimulatorError
 from restrike.protocol import MatchState, Message, Schema, Style, default_schema, parse, reduce
-from restrike.simulator._items import Item, SimulatorError, Step, encode_items
+from restrike.simulator._items import Item, Step, encode_items
 
 __all__ = ["Progress", "Runner", "steps_to_datagrams"]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 __all__ = ["SCENARIOS", "Scenario", "get_scenario"]
 
-from restrike.simulator._items import SimulatorError
+from restrike.errors import SimulatorError
 
 
 @dataclass(frozen=True, slots=True)
