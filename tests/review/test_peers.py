@@ -13,7 +13,7 @@ import contextlib
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from tests.peers.mpv import headless_settings, require_mpv
 from tests.peers.nginx import NginxRtmp, nginx_rtmp  # noqa: F401
 from tests.peers.obs import StartObs, start_obs  # noqa: F401
 from tests.peers.xvfb import xvfb_display  # noqa: F401
+from tests.review.conftest import until
 
 pytestmark = [pytest.mark.peers, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -44,20 +45,6 @@ SETUP = MatchSetup(number="101", phase="Final", category="MEN -80kg",
                    officials=(Person("Ref ONE", "ESP"), Person("J ONE", "ITA"),
                               Person("J TWO", "USA"), Person("J THREE", "MEX")),
                    match_id="9001")
-
-
-async def until(check: Callable[[], Any], within: float, what: str) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 class Sender:

@@ -17,19 +17,8 @@ from restrike.obs.settings import ObsConnectionSettings
 from restrike.review.component import Review
 from restrike.review.options import ReviewOptions
 from restrike.station import Station, StationConfig
-from tests.review.conftest import MATCH
+from tests.review.conftest import MATCH, until
 from tests.review.fakes import FakePlayer
-
-
-async def wait_for(check: Any, within: float = 10.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -63,7 +52,7 @@ async def test_obs_unavailable_challenge_is_recorded_and_station_runs(
                 rows = (await client.get("/api/v1/clips")).json()
                 return rows if rows and rows[0]["error"] else None
 
-            (row,) = await wait_for(clip)
+            (row,) = await until(clip, what="the clip row with its error")
             assert row["requested_by"] == "red" and row["match"] == "101"
             assert "replay not saved" in row["error"] and "not connected" in row["error"]
             review = (await client.get("/api/v1/review")).json()
@@ -74,7 +63,7 @@ async def test_obs_unavailable_challenge_is_recorded_and_station_runs(
                 rows = (await client.get("/api/v1/clips")).json()
                 return rows[0]["decision"] == "rejected"
 
-            await wait_for(decided)
+            await until(decided, what="the decision")
             assert (await client.get("/api/health")).status_code == 200
             state = (await client.get("/api/v1/state")).json()
             assert state["challenges"][0]["status"] == "rejected"

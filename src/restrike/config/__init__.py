@@ -15,7 +15,14 @@ from restrike.config.load import (
     load_settings,
     resolve_host,
 )
-from restrike.config.render import MASK, describe, settings_markdown, to_toml
+from restrike.config.render import (
+    MASK,
+    describe,
+    plain_value,
+    settings_markdown,
+    to_toml,
+    toml_value,
+)
 from restrike.config.table import (
     SETTINGS,
     FlagsSettings,
@@ -56,8 +63,10 @@ __all__ = [
     "describe",
     "env_name",
     "load_settings",
+    "plain_value",
     "resolve_host",
     "setting",
     "settings_markdown",
     "to_toml",
+    "toml_value",
 ]

@@ -11,18 +11,19 @@ from restrike.config.table import SECTIONS, SETTINGS, Setting
 if TYPE_CHECKING:
     from restrike.config.load import Settings
 
-__all__ = ["MASK", "describe", "settings_markdown", "to_toml"]
+__all__ = ["MASK", "describe", "plain_value", "settings_markdown", "to_toml", "toml_value"]
 
 MASK = "********"
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A setting's value as JSON/TOML data: paths as text, tuples as lists."""
     if isinstance(value, Path):
         return str(value)
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
+    if isinstance(value, tuple | list):
+        return [plain_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {str(k): plain_value(v) for k, v in value.items()}
     return value
 
 
@@ -40,22 +41,23 @@ def describe(settings: Settings) -> dict[str, Any]:
         value = settings.get(row.name)
         if row.secret and value:
             value = MASK
-        values.setdefault(row.section, {})[row.key] = _plain(value)
+        values.setdefault(row.section, {})[row.key] = plain_value(value)
     values["obs"] = _obs_dicts(settings)
     return {"config_file": str(settings.config_file) if settings.config_file else None,
             "settings": values, "sources": dict(settings.sources)}
 
 
-def _toml_value(value: Any) -> str:
-    value = _plain(value)
+def toml_value(value: Any) -> str:
+    """A setting's value as TOML text (a file's right-hand side, the docs' defaults)."""
+    value = plain_value(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}"
+        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}"
                                for k, v in value.items()) + "}"
     return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
 
@@ -77,13 +79,13 @@ def to_toml(settings: Settings, *, with_sources: bool = False) -> str:
                 continue
             if row.secret and value:
                 value = MASK
-            lines.append(f"{row.key} = {_toml_value(value)}{note}")
+            lines.append(f"{row.key} = {toml_value(value)}{note}")
     source = settings.sources.get("obs", "default")
     if not settings.obs:
         lines.append("\n# no [[obs]] connections" + (f" ({source})" if with_sources else ""))
     for entry in _obs_dicts(settings):
         lines.append("\n[[obs]]" + (f"  # {source}" if with_sources else ""))
-        lines.extend(f"{key} = {_toml_value(value)}" for key, value in entry.items())
+        lines.extend(f"{key} = {toml_value(value)}" for key, value in entry.items())
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
@@ -94,7 +96,7 @@ def _default_text(row: Setting) -> str:
         return "empty" if row.optional else "(required)"
     if row.default == "" or row.default == () or row.default == {}:
         return "empty"
-    return f"`{_toml_value(row.default)}`"
+    return f"`{toml_value(row.default)}`"
 
 
 def settings_markdown() -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
 
+from restrike.callbacks import Subscribers
 from restrike.errors import ObsError, ObsUnavailable
 from restrike.obs.control import CloseInfo as Closed
 from restrike.obs.control import ConnectionState, EventCallback, Unsubscribe
@@ -47,7 +48,7 @@ class BaseClient(ABC):
         self._reader: asyncio.Task[None] | None = None
         self._closed: asyncio.Future[Closed] | None = None
         self._pending: dict[str, asyncio.Future[Any]] = {}
-        self._subscribers: list[EventCallback] = []
+        self._subscribers: Subscribers[ObsEvent] = Subscribers(log, "OBS event subscriber")
         self._waiters: list[tuple[EventPredicate, asyncio.Future[ObsEvent]]] = []
         self._ids = itertools.count(1)
         self._version: ObsVersion | None = None
@@ -142,23 +143,13 @@ class BaseClient(ABC):
 
     def subscribe(self, callback: EventCallback) -> Unsubscribe:
         """Call ``callback(event)`` for every OBS event; returns the unsubscribe callable."""
-        self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     def _emit(self, event: ObsEvent) -> None:
         for predicate, fut in list(self._waiters):
             if not fut.done() and predicate(event):
                 fut.set_result(event)
-        for callback in list(self._subscribers):
-            try:
-                callback(event)
-            except Exception:
-                log.exception("OBS event subscriber %r failed on %r", callback, event)
+        self._subscribers.publish(event)
 
     @contextlib.contextmanager
     def _expect(self, predicate: EventPredicate) -> Iterator[asyncio.Future[ObsEvent]]:

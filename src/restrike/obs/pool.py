@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
 
+from restrike.callbacks import Subscribers
 from restrike.errors import ConfigError, ObsAuthError, ObsError, ObsUnavailable
 from restrike.obs.control import ConnectionState, ObsControl, ObsSession, Unsubscribe
 from restrike.obs.events import (
@@ -264,7 +265,8 @@ class ObsPool:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ConfigError(f"[[obs]] names must be unique; repeated: {', '.join(dupes)}")
-        self._subscribers: list[PoolCallback] = []
+        self._subscribers: Subscribers[ObsStatus | ConnectionEvent] = Subscribers(
+            log, "OBS pool subscriber")
         self._stop_timeout = stop_timeout
         self._tasks: list[asyncio.Task[None]] = []
         self._connections = {
@@ -301,20 +303,10 @@ class ObsPool:
 
     def subscribe(self, callback: PoolCallback) -> Unsubscribe:
         """``callback(ObsStatus | ConnectionEvent)`` on every change; returns unsubscribe."""
-        self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     def _publish(self, item: ObsStatus | ConnectionEvent) -> None:
-        for callback in list(self._subscribers):
-            try:
-                callback(item)
-            except Exception:
-                log.exception("OBS pool subscriber %r failed on %r", callback, item)
+        self._subscribers.publish(item)
 
     async def start(self) -> None:
         if self._tasks:

@@ -14,6 +14,7 @@ from itertools import count
 from types import TracebackType
 from typing import Any, Self
 
+from restrike.callbacks import Subscribers
 from restrike.errors import PlayerCommandError, PlayerUnavailable
 from restrike.playback import codec
 from restrike.playback.transport import open_ipc
@@ -52,7 +53,8 @@ class MpvIpcClient:
         self._ids = count(1)
         self._observe_ids = count(1)
         self._pending: dict[int, tuple[str, asyncio.Future[Any]]] = {}
-        self._subscribers: list[EventCallback] = []
+        self._subscribers: Subscribers[codec.Event | codec.PropertyChange] = Subscribers(
+            log, f"{name}: event subscriber")
         self._write_lock = asyncio.Lock()
         self._closed = asyncio.Event()
         self._close_reason = "connection closed"
@@ -96,13 +98,7 @@ class MpvIpcClient:
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         """Call ``callback`` for every event and property change; returns the unsubscribe."""
-        self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     async def command(self, *args: Any, reply_timeout: float | None = None) -> Any:
         """Run a positional command (``command("seek", 5, "relative")``); return its data."""
@@ -197,11 +193,7 @@ class MpvIpcClient:
                 "%s: ignored IPC line (%s): %r", self._name, message.reason, message.raw[:80]
             )
         else:
-            for callback in tuple(self._subscribers):
-                try:
-                    callback(message)
-                except Exception:
-                    log.exception("%s: event subscriber %r failed", self._name, callback)
+            self._subscribers.publish(message)
 
     def _shutdown(self, reason: str) -> None:
         if self._closed.is_set():

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from restrike.callbacks import Subscribers
 from restrike.errors import PlayerCommandError, PlayerError, PlayerUnavailable
 from restrike.playback import codec
 from restrike.playback._state import MpvState
@@ -57,7 +58,7 @@ class MpvPlayer:
         self._mpv: MpvProcess | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
-        self._subscribers: list[Callable[[PlayerEvent], None]] = []
+        self._subscribers: Subscribers[PlayerEvent] = Subscribers(log, "player subscriber")
         self._state = MpvState()
         self._waiters: list[tuple[Predicate, asyncio.Future[None]]] = []
         self.restarts = 0
@@ -188,23 +189,13 @@ class MpvPlayer:
 
     def subscribe(self, callback: Callable[[PlayerEvent], None]) -> Callable[[], None]:
         """Call ``callback`` (synchronously, on the loop) for every PlayerEvent."""
-        self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     def status(self) -> PlayerStatus:
         return self._state.status(alive=self._mpv is not None and not self._closing)
 
     def _publish(self, event: PlayerEvent) -> None:
-        for callback in tuple(self._subscribers):
-            try:
-                callback(event)
-            except Exception:
-                log.exception("player subscriber %r failed on %r", callback, event)
+        self._subscribers.publish(event)
 
     def _publish_status(self) -> None:
         """StatusChanged when something other than the position changed."""

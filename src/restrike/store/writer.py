@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from restrike.callbacks import Subscribers
 from restrike.errors import RestrikeError, StoreError
 from restrike.store import _current as cur
 from restrike.store._batch import (
@@ -84,7 +85,7 @@ class Store:
         self._stopping = False
         self._closed = False
         self._thread: threading.Thread | None = None
-        self._subscribers: list[CommitCallback] = []
+        self._subscribers: Subscribers[Committed] = Subscribers(log, "store: commit subscriber")
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_stop = threading.Event()
         self.checkpoint_interval = 1.0
@@ -204,12 +205,7 @@ class Store:
 
     def subscribe_commits(self, cb: CommitCallback) -> Callable[[], None]:
         """Call `cb(Committed)` on the writer thread after each commit; returns unsubscribe."""
-        self._subscribers = [*self._subscribers, cb]
-
-        def unsubscribe() -> None:
-            self._subscribers = [s for s in self._subscribers if s is not cb]
-
-        return unsubscribe
+        return self._subscribers.add(cb)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -330,8 +326,7 @@ class Store:
             _resolve(builder.jobs)
 
     def _notify(self, builder: Batch, elapsed: float) -> None:
-        subscribers = self._subscribers
-        if not subscribers:
+        if not self._subscribers:
             return
         events = builder.events
         ids = range(events[0][0], events[-1][0] + 1) if events else range(0)
@@ -339,11 +334,7 @@ class Store:
         committed = Committed(builder.seqs[0], builder.seqs[-1], len(builder.datagrams),
                               time.time(), ids, duration_ms=elapsed,
                               build=lambda: event_rows(pending))
-        for cb in subscribers:
-            try:
-                cb(committed)
-            except Exception:
-                log.exception("store: commit subscriber %r failed", cb)
+        self._subscribers.publish(committed)
 
 
 def _resolve(outcomes: list[JobOutcome]) -> None:
