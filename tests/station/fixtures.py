@@ -133,8 +133,10 @@ class StationProcess:
     """``python -m restrike run`` on free ports with its own data folder."""
 
     def __init__(self, data_dir: Path, *, udp_port: int | None = None,
-                 http_port: int | None = None, extra: list[str] | None = None) -> None:
+                 http_port: int | None = None, extra: list[str] | None = None,
+                 playback: bool = False) -> None:
         self.data_dir = data_dir
+        self.playback = playback
         self.udp_port = udp_port or free_port(socket.SOCK_DGRAM)
         self.http_port = http_port or free_port()
         self.extra = extra or []
@@ -154,6 +156,9 @@ class StationProcess:
     def start(self, timeout: float = 20.0) -> StationProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env = {k: v for k, v in env.items() if not k.startswith("RESTRIKE_")}
+        # No mpv for these stations (it would open a window); a test that wants it
+        # passes ``playback=True``.
+        env["RESTRIKE_PLAYBACK_ENABLED"] = "true" if self.playback else "false"
         # Its own process group, as a terminal would have it (Ctrl-C reaches all of it).
         self.proc = subprocess.Popen(self.args(), stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, env=env,

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from restrike.bus import StatusChanged
+from restrike.cli.components import PlaybackComponent
 from restrike.cli.run import ObsComponent, components_for
 from restrike.config import load_settings
 from restrike.station import Station, StationConfig
@@ -15,15 +16,19 @@ from tests.station.fixtures import free_port, wait_until
 
 
 def test_no_obs_configured_no_component() -> None:
-    assert components_for(load_settings(None, env={}), review=False) == []
-    [review] = components_for(load_settings(None, env={}))
+    off = load_settings(None, env={}, cli={"playback.enabled": False})
+    assert components_for(off, review=False) == []
+    [review] = components_for(off)
     assert review.name == "review"
+    playback, review = components_for(load_settings(None, env={}))
+    assert isinstance(playback, PlaybackComponent) and review.name == "review"
 
 
 async def test_obs_component_reports_an_unreachable_obs(tmp_path: Path) -> None:
     port = free_port(socket.SOCK_STREAM)  # nothing listens there
     settings = load_settings(None, env={}, cli={
-        "obs": f'[{{name = "court1", url = "ws://127.0.0.1:{port}", role = "recording"}}]'})
+        "obs": f'[{{name = "court1", url = "ws://127.0.0.1:{port}", role = "recording"}}]',
+        "playback.enabled": False})
     [component] = components_for(settings, review=False)
     assert isinstance(component, ObsComponent)
     station = Station(StationConfig(data_dir=tmp_path, udp_host="127.0.0.1", udp_port=0,

@@ -233,20 +233,28 @@ class ObsComponent:
 def components_for(settings: Settings, *, review: bool = True) -> list[Any]:
     """The components the settings ask for, in start order.
 
-    OBS when ``[[obs]]`` has entries; the replay workflow (``restrike.review``), which
-    finds the OBS pool and the player through the station. Playback (mpv) is not
-    added yet: it would start mpv with every station (see docs/station.md).
+    OBS when ``[[obs]]`` has entries; the review player (mpv, kept idle) unless
+    ``playback.enabled`` is false; the replay workflow (``restrike.review``), which
+    finds the OBS pool and the player through the station.
     """
     components: list[Any] = []
     if settings.obs:
         components.append(ObsComponent(settings.obs))
+    data_dir = Path(settings.station.data_dir or default_data_dir())
+    from restrike.review.options import ReviewOptions
+
+    options = ReviewOptions.from_settings(settings.review, settings.playback,
+                                          data_dir=data_dir)
+    if settings.playback.enabled:
+        from restrike.cli.components import PlaybackComponent
+        from restrike.playback import PlaybackSettings
+
+        components.append(PlaybackComponent(
+            PlaybackSettings.from_station(settings.playback),
+            allowed_roots=[options.recordings_root, data_dir / "clips"]))
     if review:
         from restrike.review.component import Review
-        from restrike.review.options import ReviewOptions
 
-        data_dir = settings.station.data_dir or default_data_dir()
-        options = ReviewOptions.from_settings(settings.review, settings.playback,
-                                              data_dir=Path(data_dir))
         components.append(Review(options))
     return components
 
@@ -321,6 +329,8 @@ def demo(
         "udp.host": "127.0.0.1", "udp.port": udp_port,
         "udp.pss_host": f"127.0.0.1:{sim_port}",
         "http.host": "127.0.0.1", "http.port": http_port or _free_port(socket.SOCK_STREAM),
+        # No OBS in the demo, so no clips to play: no idle mpv window either.
+        "playback.enabled": False,
     }
     try:
         settings = load_settings(None, env={}, cli=overrides)

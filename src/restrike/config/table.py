@@ -115,6 +115,8 @@ class StoreSettings:
 
 @dataclass(frozen=True, slots=True)
 class PlaybackSettings:
+    enabled: bool = _s(True, "Start mpv with the station (idle, so a replay starts at once); "
+                       "false for test stations and headless servers.", kind="bool")
     mpv_path: str = _s("", "mpv executable; empty: found automatically.", kind="str")
     screen: int | None = _s(None, "Screen number for the replay window; empty: mpv's choice.",
                             kind="int", optional=True, min=0, max=32)

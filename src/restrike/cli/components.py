@@ -1,0 +1,150 @@
+"""Station components built from the settings by `restrike run`: the review player (mpv).
+
+mpv is started with the station and kept idle, so a replay is one IPC command, not a
+process start. If mpv cannot be started (not installed, bad ``playback.mpv_path``) the
+station still runs: the component is unhealthy with the player's error and keeps
+trying, with a growing pause, so installing mpv later needs no restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from restrike.errors import PlayerError
+
+if TYPE_CHECKING:
+    from restrike.bus import Bus
+    from restrike.playback import MpvPlayer, PlaybackSettings
+    from restrike.station import Stage, Station
+
+__all__ = ["PlaybackComponent"]
+
+log = logging.getLogger(__name__)
+
+#: First and longest pause between attempts to start an mpv that could not start.
+RETRY_FIRST = 1.0
+RETRY_MAX = 30.0
+
+
+class PlaybackComponent:
+    """The review player as a station component (name ``playback``, player as ``.player``).
+
+    Mounts ``/api/v1/playback`` (``open`` limited to ``allowed_roots``), publishes every
+    player status change as ``StatusChanged("player", ...)`` (the live ``status.player``),
+    closes mpv in the CLOSE stage. Once mpv is up, the player restarts it if it dies.
+    """
+
+    name = "playback"
+
+    def __init__(self, settings: PlaybackSettings, *, allowed_roots: Sequence[Path] = (),
+                 retry_first: float = RETRY_FIRST, retry_max: float = RETRY_MAX) -> None:
+        from restrike.playback import MpvPlayer
+
+        self.player: MpvPlayer = MpvPlayer(settings)
+        self.allowed_roots = [Path(r) for r in allowed_roots]
+        self.retry_first = retry_first
+        self.retry_max = retry_max
+        self.error: str | None = None
+        self.attempts = 0
+        self.started = False
+        self._closing = False
+        self._bus: Bus | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._retry: asyncio.Task[None] | None = None
+
+    async def start(self, station: Station) -> None:
+        from restrike.playback.api import make_router
+
+        self._bus = station.bus
+        self._closing = False
+        self._unsubscribe = self.player.subscribe(self._on_player_event)
+        station.add_router(make_router(self.player, allowed_roots=self.allowed_roots))
+        if not await self._try_start():
+            self._retry = station.create_task(self._keep_trying(), name="playback-start")
+        self._publish()
+
+    async def _try_start(self) -> bool:
+        self.attempts += 1
+        try:
+            await self.player.start()
+        except PlayerError as err:
+            first = self.error is None
+            self.error = str(err)
+            if first:
+                log.error("review player unavailable (will keep trying): %s", err)
+            else:
+                log.debug("review player still unavailable: %s", err)
+            return False
+        if self.error is not None:
+            log.info("review player started after %d attempts", self.attempts)
+        self.error = None
+        self.started = True
+        log.info("review player: %s (pid %s) idle", self.player.version, self.player.pid)
+        return True
+
+    async def _keep_trying(self) -> None:
+        delay = self.retry_first
+        while not self._closing:
+            await asyncio.sleep(delay)
+            if self._closing:
+                return
+            if await self._try_start():
+                self._publish()
+                return
+            self._publish()
+            delay = min(delay * 2, self.retry_max)
+
+    def _on_player_event(self, event: Any) -> None:
+        from restrike.playback import StatusChanged
+
+        if isinstance(event, StatusChanged):
+            self._publish(event.status.as_dict())
+
+    def status(self, player: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The live ``status.player``: the player's status plus ``ok``, ``state``, ``error``."""
+        body = player if player is not None else self.player.status().as_dict()
+        return {**body, "ok": self.error is None and bool(body.get("alive")),
+                "state": self._state(bool(body.get("alive"))), "error": self.error}
+
+    def _state(self, alive: bool) -> str:
+        if self.error is not None:
+            return "unavailable"
+        if alive:
+            return "running"
+        return "restarting" if self.started else "stopped"
+
+    def _publish(self, player: dict[str, Any] | None = None) -> None:
+        from restrike.bus import StatusChanged
+
+        if self._bus is not None:
+            self._bus.publish(StatusChanged("player", self.status(player)))
+
+    async def stop(self, stage: Stage) -> None:
+        from restrike.station import Stage
+
+        if stage is not Stage.CLOSE:
+            return
+        self._closing = True
+        if self._retry is not None:
+            self._retry.cancel()
+            await asyncio.gather(self._retry, return_exceptions=True)
+            self._retry = None
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self.player.aclose()
+        self.started = False
+
+    def health(self) -> dict[str, Any]:
+        status = self.status()
+        health: dict[str, Any] = {"ok": status["ok"], "state": status["state"],
+                                  "pid": self.player.pid, "version": self.player.version,
+                                  "restarts": self.player.restarts}
+        if self.error is not None:
+            health["error"] = self.error
+            health["attempts"] = self.attempts
+        return health
