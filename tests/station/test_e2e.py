@@ -205,3 +205,25 @@ def test_demo_plays_a_simulated_court_and_stops_cleanly(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
     assert "station stopped" in out
+
+
+def test_udp_receiver_setting_selects_the_thread_receiver(tmp_path: Path) -> None:
+    config = tmp_path / "station.toml"
+    config.write_text('[udp]\nreceiver = "thread"\n')
+    station = StationProcess(tmp_path / "data", extra=["--config", str(config)]).start()
+    try:
+        assert not _receiver_children(station.udp_port)  # no receiver process
+        ingest = station.get("/api/health").json()["components"]["ingest"]
+        assert ingest["receiver_kind"] == "thread"
+        datagrams = match_datagrams()
+        send_udp(station.udp_port, datagrams, pause=0.001)
+        _wait(lambda: station.get("/api/v1/stats").json()["stored"] >= len(datagrams))
+        assert station.get("/api/v1/state").json()["scores"] == [3, 1]
+    finally:
+        assert station.stop() == 0, station.output
+    config.write_text('[udp]\nreceiver = "asyncio"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
+    result = subprocess.run([sys.executable, "-m", "restrike", "run", "--no-browser",
+                             "--config", str(config), "--data-dir", str(tmp_path)],
+                            capture_output=True, text=True, env=env, timeout=30)
+    assert result.returncode == 2 and "udp.receiver" in result.stderr, result.stderr

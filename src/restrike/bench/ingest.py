@@ -111,8 +111,9 @@ class StationUnderTest:
         self._tmp = tempfile.TemporaryDirectory(prefix="restrike-bench-")
         udp_port, http_port = _free_port(socket.SOCK_DGRAM), _free_port(socket.SOCK_STREAM)
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith("RESTRIKE_") or k == "RESTRIKE_INGEST_RECEIVER"}
+               if not k.startswith("RESTRIKE_") or k == "RESTRIKE_UDP_RECEIVER"}
         env["RESTRIKE_LOG_LEVEL"] = "WARNING"
+        env["RESTRIKE_PLAYBACK_ENABLED"] = "false"  # no idle mpv next to the figures
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "restrike", "run", "--no-browser", "--data-dir",
              self._tmp.name, "--udp-host", "127.0.0.1", "--udp-port", str(udp_port),

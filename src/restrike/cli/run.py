@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 import threading
 import webbrowser
@@ -64,8 +63,7 @@ def station_config(settings: Settings) -> StationConfig:
         batch_rows=settings.store.batch_rows,
         batch_ms=settings.store.batch_ms,
         effective_settings=settings.describe(),
-        # Engineering switch, not (yet) a setting: "process" (default) or "thread".
-        receiver=os.environ.get("RESTRIKE_INGEST_RECEIVER", "process"),
+        receiver=settings.udp.receiver,
     )
 
 

@@ -213,6 +213,7 @@ class IngestComponent:
             return {"ok": True, "state": "stopped"}
         ok = r.running and p.running
         return {"ok": ok, "state": "running" if ok else "failed",
-                "receiver": r.running, "pipeline": p.running,
+                "receiver": r.running, "receiver_kind": self.config.receiver,
+                "pipeline": p.running,
                 "receive_buffer": self.receive_buffer, "backlog": self.inbox.qsize(),
                 "rebuilt_from": self.rebuilt_from, "resyncs": self.resyncs}
