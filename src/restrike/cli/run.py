@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 import webbrowser
@@ -83,6 +84,21 @@ def console_url(station: Station) -> str:
     return f"http://{host}:{http.get('port')}/"
 
 
+def open_console(url: str) -> bool:
+    """Open the console in the browser; on a machine without one, say so (URL printed)."""
+    headless = (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
+                and not os.environ.get("WAYLAND_DISPLAY"))
+    opened = False
+    if not headless:  # (without a display Python would try text browsers in this terminal)
+        try:
+            opened = webbrowser.open(url)
+        except (webbrowser.Error, OSError) as err:
+            log.warning("could not open the browser: %s", err)
+    if not opened:
+        print(f"  no browser could be opened here: open {url} in a browser", flush=True)
+    return opened
+
+
 def _new_loop() -> asyncio.AbstractEventLoop:
     try:
         import uvloop
@@ -119,7 +135,7 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
         print(f"  court feed: UDP {udp.get('host')}:{udp.get('port')}"
               f"  data: {config.data_dir}  log: {log_file}", flush=True)
         if open_browser:
-            threading.Thread(target=webbrowser.open, args=(url,), name="open-browser",
+            threading.Thread(target=open_console, args=(url,), name="open-browser",
                              daemon=True).start()
         if on_ready is not None:
             on_ready(st)
