@@ -226,17 +226,19 @@ def test_reconnects_and_resyncs(page, station, played):
 
 
 def test_review_banner_clock_and_quota(page, station, played):
-    """The review message of /ws/live (issue 6's shape) drives the banner and the quota."""
+    """The workflow's review (POST /api/v1/replay) drives the banner, its clock and quota."""
     page.goto(station.url + "/#/live")
     page.wait_for_selector("#st-ws .dot.ok")
-    page.evaluate("""() => window.restrike.client.merge({type: 'review', review: {
-        active: true, requested_by: 'blue', requested_at: Date.now() / 1000,
-        review_clock_remaining: 30, quota: [0, 1], clip: null, decision: null}})""")
+    if station.get("/api/v1/review").json()["active"]:
+        station.post("/api/v1/replay/close", json={"decision": "cancelled"})
+    opened = station.post("/api/v1/replay", json={"requested_by": "blue"})
+    assert opened.status_code == 200, opened.text
+    quota = opened.json()["quota"]
     banner = page.locator(".banner.review")
     banner.wait_for()
     assert "requested by" in banner.inner_text() and "(blue)" in banner.inner_text()
-    assert page.locator("#sb-blue .q").inner_text() == "Challenges left 0"
-    assert page.locator("#sb-red .q").inner_text() == "Challenges left 1"
+    assert page.locator("#sb-blue .q").inner_text() == f"Challenges left {quota[0]}"
+    assert page.locator("#sb-red .q").inner_text() == f"Challenges left {quota[1]}"
     first = int(banner.locator(".extra").inner_text().split()[0])
     page.wait_for_timeout(1300)
     assert int(banner.locator(".extra").inner_text().split()[0]) < first  # counts down
@@ -245,9 +247,8 @@ def test_review_banner_clock_and_quota(page, station, played):
     page.wait_for_timeout(200)
     shoot(page, "live-review-480x1000")
     page.set_viewport_size(WIDE)
-    page.evaluate("""() => window.restrike.client.merge({type: 'review', review: {
-        active: false, requested_by: 'blue', decision: 'accepted', decision_ms: 12400,
-        quota: [0, 1]}})""")
+    closed = station.post("/api/v1/replay/close", json={"decision": "accepted"})
+    assert closed.status_code == 200, closed.text
     page.wait_for_selector(".banner.challenge:has-text('Review closed: accepted')")
     assert page.locator(".banner.review").count() == 0
 

@@ -160,7 +160,8 @@ export class LiveView {
 
   renderScenes() {
     const box = document.getElementById("scene-buttons");
-    const obs = (this.client.model.status && this.client.model.status.obs) || [];
+    const st = this.client.model.status || {};
+    const obs = Array.isArray(st.obs) ? st.obs : this.status.obsList || [];
     const names = new Set(this.scenes);
     for (const o of obs) {
       if (o.scene) names.add(o.scene);
@@ -198,14 +199,16 @@ export class LiveView {
   }
 
   render(m, dirty, fresh) {
-    if (dirty.has("state") || dirty.has("review") || dirty.has("tick")) this.renderBoard(m);
+    // Each part on its own: an unexpected shape in one never freezes the others.
+    const part = (fn) => { try { fn(); } catch (err) { console.error("render", err); } };
+    if (dirty.has("state") || dirty.has("review") || dirty.has("tick")) part(() => this.renderBoard(m));
     // Lines written before the first state could not name the athletes: write them again.
     if (this.feedWithoutNames && m.state) { this.feedWithoutNames = false; this.loadEvents(); }
-    if (fresh.length) this.renderFeed(fresh, m.state);
+    if (fresh.length) part(() => this.renderFeed(fresh, m.state));
     if (dirty.has("status") || dirty.has("stats") || dirty.has("connection") || dirty.has("tick")) {
-      this.status.render(m);
+      part(() => this.status.render(m));
     }
-    if (dirty.has("status")) this.renderScenes();
+    if (dirty.has("status")) part(() => this.renderScenes());
   }
 
   renderBoard(m) {

@@ -36,7 +36,7 @@ export class StatusBar {
     if (age != null) text += ` · last ${age < 1 ? "<1" : Math.round(age)} s ago`;
     if (rate != null) text += ` · ${Number(rate).toFixed(1)}/s`;
     pill("st-feed", connected ? (age != null && age > 5 ? "warn" : "ok") : "bad", text);
-    this.renderObs(st.obs || []);
+    this.renderObs(st.obs);
     const p = st.player || {};
     const alive = p.alive ?? p.running ?? (p.file !== undefined);
     const ptext = !st.player ? "mpv: no status" : !alive ? "mpv: not running" : p.file ? `mpv: ${p.playing ? "playing" : "paused"} ${basename(p.file)}${p.position != null ? " @ " + Number(p.position).toFixed(1) + " s" : ""}` : "mpv: idle";
@@ -63,8 +63,32 @@ export class StatusBar {
     return now - t0 > 0 ? ((n - n0) * 1000) / (now - t0) : 0;
   }
 
-  renderObs(list) {
+  renderObs(obs) {
     const box = document.getElementById("st-obs");
+    // The list of connections; a component's health ({connected, connections}) may
+    // stand in for it for a moment after start.
+    if (obs && !Array.isArray(obs)) {
+      // Ask GET /api/v1/obs for the list (every 2 s while the status has no list).
+      if (!this.obsFetch || performance.now() - this.obsFetch > 2000) {
+        this.obsFetch = performance.now();
+        getJSON("/api/v1/obs").then((list) => {
+          if (Array.isArray(list)) { this.obsList = list; this.client.mark("status"); }
+        }).catch(() => {});
+      }
+      if (!this.obsList) {
+        const key = `health:${obs.connected}/${obs.connections}`;
+        if (key === this.obsKey) return;
+        this.obsKey = key;
+        const ok = obs.connections && obs.connected === obs.connections;
+        box.replaceChildren(el("span", { class: "pill" }, el("span", { class: `dot ${ok ? "ok" : "warn"}` }),
+          `OBS: ${obs.connected ?? "?"}/${obs.connections ?? "?"} connected`));
+        return;
+      }
+      obs = this.obsList;
+    } else {
+      this.obsList = null;
+    }
+    const list = obs || [];
     const key = JSON.stringify(list.map((o) => [o.name, o.connected, o.recording, o.streaming, o.replay_buffer, o.scene, o.stream_reconnecting]));
     if (key === this.obsKey) return;
     this.obsKey = key;
