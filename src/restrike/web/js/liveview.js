@@ -1,4 +1,5 @@
-// The live view: status bar, scoreboard, banners, event feed, Replay/Close, manual mode.
+// The live view: scoreboard, banners, event feed, Replay/Close, manual mode (the status
+// bar is statusbar.js).
 
 import { el, getJSON, postJSON, toast } from "./api.js";
 import { board, describe, roundLabel, sideOf, timeOf } from "./format.js";
