@@ -9,7 +9,7 @@ console (``/``, ``/ui/...``, ``/overlays/...``).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, WebSocket
 
@@ -21,7 +21,7 @@ from restrike.api.routes import make_router
 if TYPE_CHECKING:
     from restrike.station import Station
 
-__all__ = ["create_app"]
+__all__ = ["StateFastPath", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +60,29 @@ def create_app(station: Station) -> FastAPI:
     else:
         app.include_router(console_router(station=station))
     return app
+
+
+class StateFastPath:
+    """ASGI wrapper: ``GET /api/v1/state`` answered straight from the cached bytes.
+
+    The hot endpoint (polled by scoreboards and overlays) skips Starlette's middleware
+    stack, the routing over every route of the app and the Response object; everything
+    else, including other methods on that path, goes to ``app``. The FastAPI route
+    stays for OpenAPI and in-process tests and returns the same bytes and headers.
+    """
+
+    PATH = "/api/v1/state"
+
+    def __init__(self, app: Any, station: Station) -> None:
+        self.app = app
+        self.live = station.live
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == self.PATH and scope["method"] == "GET":
+            body = self.live.json_bytes()
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-length", str(len(body)).encode()),
+                                    (b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

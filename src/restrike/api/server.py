@@ -41,6 +41,14 @@ class _Server(uvicorn.Server):
         return None
 
 
+def _http_impl() -> str:
+    try:
+        import httptools  # noqa: F401
+    except ImportError:  # pragma: no cover - uvicorn without [standard]
+        return "h11"
+    return "httptools"
+
+
 class ApiComponent:
     """FastAPI app + uvicorn + the /ws/live hub; stops in the INTAKE stage."""
 
@@ -57,7 +65,7 @@ class ApiComponent:
         self.app: Any = None
 
     async def start(self, station: Station) -> None:
-        from restrike.api.app import create_app
+        from restrike.api.app import StateFastPath, create_app
 
         app = create_app(station)
         self.app = app
@@ -74,7 +82,10 @@ class ApiComponent:
                                 f"{err.strerror or err}") from err
         self.sock = sock
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
+        # httptools (uvicorn[standard]) parses HTTP in C; the event loop is the station's
+        # (uvloop when installed, see restrike.cli.run).
+        config = uvicorn.Config(StateFastPath(app, station), log_config=None,
+                                access_log=False, lifespan="off", http=_http_impl(),
                                 ws_ping_interval=20, ws_ping_timeout=20,
                                 timeout_graceful_shutdown=2)
         self.server = _Server(config)

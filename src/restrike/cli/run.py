@@ -372,6 +372,9 @@ def bench_ingest(
     udp: str | None = typer.Option(None, "--udp", help="Its feed HOST:PORT (with --url)."),
     compare_receivers: bool = typer.Option(False, "--compare-receivers",
                                            help="Thread vs asyncio receiver, in process."),
+    state_client: str = typer.Option("raw", "--state-client",
+                                     help="GET /api/v1/state poller: 'raw' (keep-alive "
+                                          "socket) or 'http.client' (to compare)."),
 ) -> None:
     """Drive a station over UDP from another process: loss, latency, RSS, CPU."""
     from restrike.bench import ingest
@@ -380,16 +383,21 @@ def bench_ingest(
         from restrike.bench.receivers import report
 
         raise typer.Exit(0 if report(rate, seconds) else 1)
+    if state_client not in ("raw", "http.client"):
+        print(f"error: --state-client: {state_client!r} is not raw or http.client",
+              file=sys.stderr)
+        raise typer.Exit(2)
     sut = ingest.StationUnderTest(url, udp)
     sut.start()
     try:
         if scenario == "all":
-            ok = ingest.run_scenarios(sut, seconds)
+            ok = ingest.run_scenarios(sut, seconds, state_client=state_client)
         elif scenario:
             print(f"error: unknown scenario {scenario!r} (all)", file=sys.stderr)
             raise typer.Exit(2)
         else:
-            ingest.print_result(ingest.run_rate(sut, rate, seconds))
+            ingest.print_result(ingest.run_rate(sut, rate, seconds,
+                                                state_client=state_client))
             ok = True
     finally:
         sut.stop()
