@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from tests.station.fixtures import send_udp
 from tests.ui.conftest import shoot
 
 pytestmark = pytest.mark.peers
@@ -28,7 +31,7 @@ def test_replay_button_runs_a_review_and_close_stores_the_decision(page, review_
     assert 25 <= left <= 30
     assert station.get("/api/v1/review").json()["active"] is True
     # No OBS here: the review says why there is no clip, and the station keeps going.
-    page.wait_for_selector(".banner.injury:has-text('Review problem')")
+    page.wait_for_selector(".banner.error:has-text('Review problem')")
     shoot(page, "live-review-real-1920x1080")
     # A second Replay while one is open is refused with the workflow's reason.
     page.wait_for_selector("#btn-replay:enabled")
@@ -77,3 +80,31 @@ def test_review_overlay_follows_the_workflow(page, review_station):
     assert station.post("/api/v1/replay/close", json={"decision": "won"}).status_code == 200
     page.wait_for_selector("#review.closed.won")
     assert "WON" in page.locator("#review").inner_text()
+
+
+def _idle(station) -> None:
+    if station.get("/api/v1/review").json()["active"]:
+        assert station.post("/api/v1/replay/close",
+                            json={"decision": "cancelled"}).status_code == 200
+
+
+def test_challenge_error_is_shown_within_a_second(page, review_station):
+    """No OBS: the failed save reaches the page as a review message, no polling."""
+    station = review_station
+    _idle(station)
+    page.goto(station.url + "/#/live")
+    page.wait_for_selector("#st-ws .dot.ok")
+    page.wait_for_timeout(300)  # the page's own GET /api/v1/review has answered
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/api/v1/review" in r.url else None)
+    sent = time.monotonic()
+    send_udp(station.udp_port, [b"ch0"])
+    page.wait_for_selector(".banner.error:has-text('replay not saved')", timeout=1000)
+    page.wait_for_selector("#toast.error:has-text('Review problem')", timeout=1000)
+    assert time.monotonic() - sent < 1.0
+    assert "OBS" in page.locator(".banner.error").inner_text()
+    assert polls == []  # it came over /ws/live
+    shoot(page, "live-review-error-1920x1080")
+    send_udp(station.udp_port, [b"ch0;-1"])
+    page.wait_for_selector(".banner.review", state="detached")
+

@@ -7,7 +7,8 @@ review never waits on them: the replay-buffer save (OBS takes ~0.8 s), scene swi
 and overlay events are tasks; archive writes go to one ordered worker thread.
 
 Failures never stop the station: an unreachable OBS or mpv becomes the review's
-``error`` (stored with the clip row) and a warning in the log.
+``error`` (stored with the clip row), a warning in the log and, at once, a
+``review_error`` message to every live console (``_report``).
 """
 
 from __future__ import annotations
@@ -268,8 +269,7 @@ class Review(ObsActions):
 
     def _archive_done(self, future: asyncio.Future[Any]) -> None:
         if not future.cancelled() and future.exception() is not None:
-            self.last_error = f"archive: {future.exception()}"
-            log.error("review archive write failed: %s", future.exception())
+            self._report(f"archive write failed: {future.exception()}")
 
     # -- inputs ----------------------------------------------------------------------
 
@@ -311,7 +311,7 @@ class Review(ObsActions):
                 await self._process(item.event)
             except Exception as err:
                 log.exception("review workflow failed on %r", item.event)
-                self.last_error = str(err)
+                self._report(f"review workflow: {err}", logged=True)
             finally:
                 if item.done is not None and not item.done.done():
                     item.done.set_result(None)
@@ -360,10 +360,10 @@ class Review(ObsActions):
                 self._spawn(self._ensure_replay_buffer(), "review-ensure-replay-buffer")
             case PrepareRecording():
                 self._spawn(self._prepare(cmd), "review-prepare-recording")
-            case Notice(level=level, text=text):
-                log.log(logging.WARNING if level == "warning" else logging.INFO, "%s", text)
-                if level == "warning":
-                    self.last_error = text
+            case Notice(level="warning", text=text):
+                self._report(text)
+            case Notice(text=text):
+                log.info("%s", text)
 
     def _store(self, review: ReviewRecord, link: bool) -> None:
         if self.archive is None:

@@ -85,10 +85,8 @@ class ObsActions:
                 self._spawn(self._play_tail(review_id, conn), f"review-tail-{review_id}")
             self.timings.setdefault(review_id, {})["save_sent"] = sent
             path = await control.save_replay_buffer(timeout_s=self.options.save_timeout)
-        except RestrikeError as err:
-            message = f"replay not saved: {err}"
-            log.warning("review %s: %s", review_id, message)
-            self._feed(ReplayFailed(review_id, message, self.clock()))
+        except RestrikeError as err:  # the workflow reports it (ReplayFailed → Notice)
+            self._feed(ReplayFailed(review_id, f"replay not saved: {err}", self.clock()))
             return
         self.timings[review_id]["saved"] = self.clock()
         self.timings[review_id]["clip_start"] = self._clip_start(sent)
@@ -153,8 +151,8 @@ class ObsActions:
             self.timings.setdefault(review_id, {})["opened"] = self.clock()
         except PlayerError as err:
             self._tail_reviews.discard(review_id)
-            log.warning("review %s: cannot play %s: %s", review_id, path, err)
-            self._feed(ReplayFailed(review_id, f"player: {err}", self.clock()))
+            self._feed(ReplayFailed(review_id, f"player cannot play {path}: {err}",
+                                    self.clock()))
 
     async def _switch(self, scene: str) -> None:
         if self.obs is None:
@@ -168,17 +166,31 @@ class ObsActions:
                         await conn.control.create_scene(scene)
                         await conn.control.switch_scene(scene)
                         continue
-                self.last_error = f"scene {scene!r} on OBS {conn.name!r}: {err}"
-                log.warning("%s", self.last_error)
+                self._report(f"scene {scene!r} on OBS {conn.name!r}: {err}")
 
     def _overlay(self, event: str) -> None:
+        body = self._publish(event)
+        if self.obs is not None:
+            self._spawn(self._emit_browser(body), f"review-overlay-{event}")
+
+    def _report(self, text: str, *, logged: bool = False) -> None:
+        """A step failed: log it, keep it for health and ``GET /api/v1/review``, and tell
+        every live console at once (``event`` ``review_error``, never coalesced away)."""
+        self.last_error = text
+        if not logged:
+            log.warning("%s", text)
+        self._publish("review_error", error=text)
+
+    def _publish(self, event: str, error: str | None = None) -> dict[str, Any]:
+        """``{"type": "review", "review": body}`` on /ws/live through the station bus."""
         body = {"event": event, **self.review_json()}
+        if error is not None:
+            body["error"] = error
         if self.bus is not None:
             from restrike.bus import Broadcast
 
-            self.bus.publish(Broadcast("review", body))
-        if self.obs is not None:
-            self._spawn(self._emit_browser(body), f"review-overlay-{event}")
+            self.bus.publish(Broadcast("review", body, coalesce=error is None))
+        return body
 
     async def _emit_browser(self, body: dict[str, Any]) -> None:
         """obs-browser's ``emit_event``: a DOM event in every browser source of that OBS."""
@@ -200,8 +212,7 @@ class ObsActions:
             if not (await conn.control.replay_buffer_status()).active:
                 await conn.control.start_replay_buffer()
         except RestrikeError as err:
-            self.last_error = f"replay buffer: {err}"
-            log.warning("%s", self.last_error)
+            self._report(f"replay buffer: {err}")
 
     async def _prepare(self, cmd: PrepareRecording) -> None:
         """Folder, name and replay length on the recording OBS; (re)start both outputs."""
@@ -241,8 +252,7 @@ class ObsActions:
                 self.tracker.replay_started_at = self.clock()
             self._replay_applied = wanted
         except RestrikeError as err:
-            self.last_error = f"recording for match {cmd.identity.number}: {err}"
-            log.warning("%s", self.last_error)
+            self._report(f"recording for match {cmd.identity.number}: {err}")
 
 
 def _mkdir(folder: Any) -> None:

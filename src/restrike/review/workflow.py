@@ -296,7 +296,7 @@ def step(config: WorkflowConfig, state: WorkflowState, event: Input,
                 return state, []
             review = replace(review, error=event.error)
             return _with(state, review), [StoreReview(review), Overlay("review_updated", review),
-                                         Notice("warning", event.error)]
+                                         Notice("warning", f"review {review.id}: {event.error}")]
         case Resolved():
             return _resolved(config, state, event)
         case PlaybackEnded():

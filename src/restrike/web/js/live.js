@@ -14,7 +14,7 @@ export class LiveClient {
     this.onResync = onResync;
     this.maxEvents = maxEvents;
     this.model = {
-      state: null, stats: null, status: null, review: null, reviewAt: 0,
+      state: null, stats: null, status: null, review: null, reviewAt: 0, reviewError: null,
       events: [], newEvents: [], connected: false, messages: 0, lastMessageAt: 0,
       eventCount: 0, rate: 0,
     };
@@ -90,6 +90,15 @@ export class LiveClient {
     this.model.reviewAt = performance.now();
   }
 
+  /** A failed replay step (the workflow's review_error, or an open review's error). */
+  noteReviewError(r) {
+    if (!r || !r.error || !(r.event === "review_error" || r.active)) return;
+    const last = this.model.reviewError;
+    if (last && last.text === r.error && last.id === r.id) return;
+    this.model.reviewError = { text: r.error, id: r.id, at: performance.now() };
+    this.mark("review-error");
+  }
+
   merge(msg) {
     const m = this.model;
     m.messages += 1;
@@ -126,6 +135,7 @@ export class LiveClient {
         break;
       case "review":
         this.setReview(msg.review);
+        this.noteReviewError(msg.review);
         this.mark("review");
         break;
       case "resync":

@@ -18,12 +18,8 @@ export class LiveView {
     this.bind();
     // The review clock and the feed's "last datagram" age move without messages.
     setInterval(() => this.client.mark("tick"), 250);
-    // While a review is open, ask for it every 2 s too: problems (no clip, OBS away)
-    // are reported there even when no message announces them.
-    setInterval(() => {
-      const r = this.client.model.review;
-      if (r && r.active && performance.now() - (this.reviewPolledAt || 0) > 2000) this.loadReview(true);
-    }, 500);
+    // No polling for the review: every failed step arrives as a "review" message
+    // (event review_error) over /ws/live; after a reconnect app.js reloads it.
     this.loadClips();
     this.loadScenes();
     this.loadEvents();
@@ -32,7 +28,6 @@ export class LiveView {
 
   /** The open (or last) review and the quota, before the first review message arrives. */
   async loadReview(force = false) {
-    this.reviewPolledAt = performance.now();
     try {
       const review = await getJSON("/api/v1/review");
       if (review && (force || !this.client.model.review)) { this.client.setReview(review); this.client.mark("review"); }
@@ -202,6 +197,7 @@ export class LiveView {
   render(m, dirty, fresh) {
     // Each part on its own: an unexpected shape in one never freezes the others.
     const part = (fn) => { try { fn(); } catch (err) { console.error("render", err); } };
+    if (dirty.has("review-error") && m.reviewError) part(() => toast(`Review problem: ${m.reviewError.text}`, "error", 10000));
     if (dirty.has("state") || dirty.has("review") || dirty.has("tick")) part(() => this.renderBoard(m));
     // Lines written before the first state could not name the athletes: write them again.
     if (this.feedWithoutNames && m.state) { this.feedWithoutNames = false; this.loadEvents(); }
@@ -275,7 +271,11 @@ export class LiveView {
       const d = typeof review.decision === "object" ? review.decision.decision : review.decision;
       out.push(["challenge", `Review closed: ${d}`, review.decision_ms != null ? `${(review.decision_ms / 1000).toFixed(1)} s` : ""]);
     }
-    if (review && review.error && active) out.push(["injury", `Review problem: ${review.error}`, ""]);
+    // A failed step: the open review's error, or any report of the last 15 s.
+    const err = this.client.model.reviewError;
+    const recent = err && performance.now() - err.at < 15000 ? err.text : null;
+    const problem = (active && review.error) || recent;
+    if (problem) out.push(["error", `Review problem: ${problem}`, ""]);
     if (b.challenge && b.challenge.status === "requested" && !(review && review.active)) {
       out.push(["challenge", `Challenge by ${b.challenge.by}`, b.challenge.clock ? `at ${b.challenge.clock}` : ""]);
     }

@@ -1,0 +1,84 @@
+"""Failed steps reach the live consoles at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from restrike.bus import Broadcast, Bus
+from restrike.errors import ObsUnavailable, PlayerError
+from restrike.review.component import Review
+from restrike.review.options import ReviewOptions
+from tests.review.conftest import MATCH, Clock, settle
+
+
+async def load_match(rig: dict[str, Any]) -> None:
+    for line in MATCH:
+        rig["court"].send(line)
+    await settle(rig["review"])
+
+
+def errors(rig: dict[str, Any]) -> list[Broadcast]:
+    return [b for b in rig["broadcasts"] if b.body["event"] == "review_error"]
+
+
+async def test_each_failed_step_is_published_and_logged(
+        rig: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    review = rig["review"]
+    await load_match(rig)
+    rig["pool"].set_down("rec", True)
+    with caplog.at_level(logging.WARNING, logger="restrike.review"):
+        rig["court"].send(b"ch2", rig["clock"].t + 3)
+        await settle(review)
+    (sent,) = errors(rig)
+    assert sent.type == "review" and sent.coalesce is False  # never replaced for slow clients
+    assert sent.body["active"] and sent.body["requested_by"] == "red"
+    assert sent.body["error"].startswith("review 1: replay not saved") and \
+        "not connected" in sent.body["error"]
+    assert any("replay not saved" in r.getMessage() for r in caplog.records)
+    await review.close_review()
+    await settle(review)  # closing restarts the replay buffer: OBS is still away
+    assert errors(rig)[-1].body["error"].startswith("replay buffer: ")
+    rig["pool"].set_down("rec", False)
+
+    rig["pool"].get("rec")._client.fail_save = ObsUnavailable("no ReplayBufferSaved in 15 s")
+    await review.request_replay()
+    await settle(review)
+    assert "ReplayBufferSaved in 15 s" in errors(rig)[-1].body["error"]
+    await review.close_review()
+
+    rig["pool"].get("rec")._client.fail_save = None
+    rig["player"].fail = PlayerError("mpv is not running")
+    await review.request_replay()
+    await settle(review)
+    assert "mpv is not running" in errors(rig)[-1].body["error"]
+    assert len(errors(rig)) == 4
+
+
+async def test_no_obs_configured_is_published_at_once(tmp_path: Path) -> None:
+    bus = Bus(asyncio.get_running_loop())
+    got: list[Broadcast] = []
+    arrived = asyncio.Event()
+
+    def on(b: Broadcast) -> None:
+        got.append(b)
+        if b.body["event"] == "review_error":
+            arrived.set()
+
+    bus.subscribe(Broadcast, on)
+    review = Review(ReviewOptions(recordings_root=tmp_path / "rec"), bus=bus, clock=Clock())
+    await review.start()
+    try:
+        await review.request_replay()
+        await asyncio.wait_for(arrived.wait(), 1.0)
+        (sent,) = [b for b in got if b.body["event"] == "review_error"]
+        assert "no OBS is configured" in sent.body["error"]
+        assert sent.body["error"].endswith(review.review_json()["error"])  # + "review 1: "
+        assert review.health()["error"] == sent.body["error"]
+    finally:
+        await review.stop()
+
