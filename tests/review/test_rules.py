@@ -48,3 +48,31 @@ def test_quota_lost_won_cancelled_pending() -> None:
 def test_quota_is_bounded(lines: list[bytes], quota: int) -> None:
     blue, red = remaining_quota(challenges(*lines), quota)
     assert 0 <= blue <= quota and 0 <= red <= quota
+
+
+def test_quota_exhausted_before_a_request() -> None:
+    from restrike.review.rules import quota_exhausted
+
+    assert not quota_exhausted((), 1, 1)
+    assert not quota_exhausted((), 2, 1)
+    assert quota_exhausted((), 1, 0)
+    assert quota_exhausted(challenges(b"ch1", b"ch1;0"), 1, 1)  # rejected: used
+    assert not quota_exhausted(challenges(b"ch1", b"ch1;0"), 2, 1)  # red still has one
+    assert quota_exhausted(challenges(b"ch2", b"ch2;1;0"), 2, 1)  # lost: used
+    assert not quota_exhausted(challenges(b"ch2", b"ch2;1;1"), 2, 1)  # won: kept
+    assert not quota_exhausted(challenges(b"ch1", b"ch1;-1"), 1, 1)  # cancelled: kept
+    assert not quota_exhausted(challenges(b"ch1", b"ch1;0"), 1, 2)  # one of two left
+    # the referee has no quota, nor the console and the hotkey (no athlete)
+    assert not quota_exhausted(challenges(b"ch0", b"ch0;0", b"ch0", b"ch0;0"), 0, 0)
+    assert not quota_exhausted(challenges(b"ch1", b"ch1;0"), None, 0)
+
+
+@given(st.lists(st.sampled_from([b"ch0", b"ch1", b"ch2", b"ch1;0", b"ch2;0", b"ch1;1;1"]),
+                max_size=12), st.integers(0, 2), st.sampled_from([0, 1, 2, None]))
+def test_quota_exhausted_agrees_with_remaining(lines: list[bytes], quota: int,
+                                                athlete: int | None) -> None:
+    from restrike.review.rules import quota_exhausted
+
+    left = remaining_quota(challenges(*lines), quota)
+    expected = athlete in (1, 2) and left[(athlete or 1) - 1] == 0
+    assert quota_exhausted(challenges(*lines), athlete, quota) is expected

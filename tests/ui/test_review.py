@@ -108,3 +108,34 @@ def test_challenge_error_is_shown_within_a_second(page, review_station):
     send_udp(station.udp_port, [b"ch0;-1"])
     page.wait_for_selector(".banner.review", state="detached")
 
+
+def test_challenge_without_quota_is_recorded_and_flagged(page, review_station):
+    station = review_station
+    _idle(station)
+    page.goto(station.url + "/#/live")
+    page.wait_for_selector("#st-ws .dot.ok")
+    match = [b"pre;FightLoaded", b"at1;QUOTA;A. QUOTA;FRA;at2;LIMIT;B. LIMIT;KOR",
+             b"mch;977;Final;M -80kg;;#00f;#fff;#f00;#fff;9001;Senior;3;120;cntDown;1;1",
+             b"rdy;FightReady", b"clk;2:00;start"]
+    send_udp(station.udp_port, match)
+    page.wait_for_selector("#sb-match:has-text('977')")
+    send_udp(station.udp_port, [b"ch1"])
+    page.wait_for_selector(".banner.review")
+    assert page.locator(".banner.quota").count() == 0
+    send_udp(station.udp_port, [b"ch1;0"])  # rejected: blue's one challenge is used
+    page.wait_for_selector(".banner.review", state="detached")
+    send_udp(station.udp_port, [b"ch1"])
+    quota = page.locator(".banner.quota")
+    quota.wait_for(timeout=2000)
+    assert "NO CHALLENGE LEFT" in quota.inner_text() and "blue" in quota.inner_text()
+    review = station.get("/api/v1/review").json()
+    assert review["active"] and review["quota_exhausted"] is True
+    assert review["error"].startswith("blue has no challenge left")
+    assert "replay not saved" in review["error"]  # no OBS here: both are said
+    shoot(page, "live-review-quota-1920x1080")
+    send_udp(station.udp_port, [b"ch1;0"])
+    page.wait_for_selector(".banner.review", state="detached")
+    clips = [c for c in station.get("/api/v1/clips").json() if c["match"] == "977"]
+    assert len(clips) == 2  # both requests recorded
+    flagged = max(clips, key=lambda c: c["requested_at"])
+    assert "no challenge left" in flagged["error"] and flagged["decision"] == "rejected"

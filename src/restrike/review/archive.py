@@ -205,7 +205,7 @@ class Archive:
             (review.id, self.run, day, review.match, review.match_title, recording_id,
              review.requested_by, review.source, review.athlete, review.requested_at,
              marker_at, review.clip, clip_start, clip_end, review.decision,
-             review.decided_by, review.decided_at, review.decision_ms, review.error),
+             review.decided_by, review.decided_at, review.decision_ms, review.problem),
         ).fetchone()[0]))
 
     def link_events(self, clip_id: int, *, start: float, end: float, clip_start: float,

@@ -33,7 +33,12 @@ from restrike.review.hotkey import Hotkey, make_hotkey
 from restrike.review.naming import MatchIdentity, match_identity
 from restrike.review.obsactions import OVERLAY_EVENT, ObsActions
 from restrike.review.options import ReviewOptions
-from restrike.review.rules import marker_at, remaining_quota, review_clock_remaining
+from restrike.review.rules import (
+    marker_at,
+    quota_exhausted,
+    remaining_quota,
+    review_clock_remaining,
+)
 from restrike.review.streams import StreamTimeline
 from restrike.review.tracking import OutputTracker
 from restrike.review.workflow import (
@@ -288,14 +293,16 @@ class Review(ObsActions):
     def on_message(self, msg: Parsed, received_at: float, state: MatchState | None = None,
                    ) -> None:
         """One parsed court message (the station's bus calls this; tests may too)."""
+        before = self.match.challenges  # the quota as it was before this request
         self.match = state if state is not None else reduce(self.match, msg, received_at)
         if isinstance(msg, Message) and msg.kind == "challenge":
             athlete = msg.athlete if msg.athlete is not None else 0
             decision = decision_from_udp(_int(msg.fields.get("decision")),
                                          _int(msg.fields.get("outcome")))
             if decision is None:
+                used_up = quota_exhausted(before, athlete, self.options.rules.quota)
                 self._feed(ChallengeRequested(received_at, side_name(athlete) or "referee",
-                                              "udp", athlete))
+                                              "udp", athlete, quota_exhausted=used_up))
             else:
                 self._feed(Resolved(received_at, decision, "referee", "udp"))
         identity = match_identity(self.match)
@@ -419,6 +426,7 @@ class Review(ObsActions):
             "quota": list(quota), "clip": None, "start": None, "decision": None,
             "decided_by": None, "decision_ms": None, "match": None,
             "error": self.last_error if active is None else None, "mode": self.options.mode,
+            "quota_exhausted": False,
         }
         if review is not None:
             out.update(id=review.id, requested_by=review.requested_by,
@@ -429,7 +437,8 @@ class Review(ObsActions):
                        marker_in_clip=self._marker_in_clip(review),
                        clip=review.clip, start=review.start, decision=review.decision,
                        decided_by=review.decided_by, decision_ms=review.decision_ms,
-                       match=review.match, error=review.error or out["error"])
+                       match=review.match, error=review.problem or out["error"],
+                       quota_exhausted=review.quota_exhausted)
         return out
 
     def _clip_window_start(self, review: ReviewRecord) -> float | None:

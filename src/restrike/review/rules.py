@@ -6,7 +6,7 @@
   won (``chN;1;1``, or ``chN;1`` accepted without an outcome) or cancelled (``chN;-1``
   before any decision) is kept; a rejected or lost one is used up. A request waiting
   for its decision counts as used until it is decided. Referee reviews (``ch0``) never
-  use an athlete's quota.
+  use an athlete's quota, and the referee has none to run out of.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ __all__ = [
     "ReviewRules",
     "challenge_kept",
     "marker_at",
+    "quota_exhausted",
     "remaining_quota",
     "review_clock_remaining",
 ]
@@ -58,3 +59,14 @@ def remaining_quota(challenges: Iterable[Challenge], quota: int) -> tuple[int, i
         if ch.athlete in (1, 2) and not challenge_kept(ch):
             used[ch.athlete - 1] += 1
     return (max(0, quota - used[0]), max(0, quota - used[1]))
+
+
+def quota_exhausted(challenges: Iterable[Challenge], athlete: int | None, quota: int) -> bool:
+    """True when a new request by ``athlete`` (1 blue, 2 red) comes with no quota left.
+
+    ``challenges`` is the match's history *before* this request. The referee (0) and
+    requests without an athlete (console, hotkey) are never out of quota.
+    """
+    if athlete not in (1, 2):
+        return False
+    return remaining_quota(challenges, quota)[athlete - 1] == 0

@@ -78,6 +78,7 @@ class ChallengeRequested:
     source: str  # udp | button | hotkey | http
     athlete: int | None = None  # 0 referee, 1 blue, 2 red (UDP requests)
     seconds: float | None = None  # manual "replay the last N s"
+    quota_exhausted: bool = False  # the athlete had no challenge left (rules.quota_exhausted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +143,18 @@ class ReviewRecord:
     decision: str | None = None
     decided_by: str | None = None
     decided_at: float | None = None
-    error: str | None = None
+    error: str | None = None  # a failed step (no OBS, save timed out, player...)
     closed: bool = False
+    quota_exhausted: bool = False
+
+    @property
+    def problem(self) -> str | None:
+        """What the console and the clip row show: the quota flag, then the failure."""
+        parts = [self.error] if self.error else []
+        if self.quota_exhausted:
+            parts.insert(0, f"{self.requested_by} has no challenge left (WT Article 21): "
+                            "the request is recorded, the referee decides")
+        return "; ".join(parts) or None
 
     @property
     def decision_ms(self) -> int | None:
@@ -157,7 +168,8 @@ class ReviewRecord:
             "athlete": self.athlete, "requested_at": self.requested_at, "match": self.match,
             "clip": self.clip, "start": self.start, "decision": self.decision,
             "decided_by": self.decided_by, "decided_at": self.decided_at,
-            "decision_ms": self.decision_ms, "error": self.error, "closed": self.closed,
+            "decision_ms": self.decision_ms, "error": self.problem, "closed": self.closed,
+            "quota_exhausted": self.quota_exhausted,
         }
 
 
@@ -342,11 +354,14 @@ def _requested(config: WorkflowConfig, state: WorkflowState, event: ChallengeReq
         requested_at=event.at, athlete=event.athlete,
         match=identity.number if identity else None,
         match_title=identity.title if identity else None,
-        seconds=event.seconds, start=start)
+        seconds=event.seconds, start=start, quota_exhausted=event.quota_exhausted)
     state = replace(state, active=review, next_id=state.next_id + 1,
                     history=_remember(state, review))
-    return state, [SaveReplay(review.id), SwitchScene(config.ivr_scene),
-                   Overlay("review_started", review), StoreReview(review)]
+    commands: list[Command] = [SaveReplay(review.id), SwitchScene(config.ivr_scene),
+                               Overlay("review_started", review), StoreReview(review)]
+    if review.quota_exhausted:  # recorded and replayed all the same: the referee decides
+        commands.append(Notice("warning", f"review {review.id}: {review.problem}"))
+    return state, commands
 
 
 def _saved(state: WorkflowState, event: ReplaySaved) -> tuple[WorkflowState, list[Command]]:

@@ -271,10 +271,15 @@ export class LiveView {
       const d = typeof review.decision === "object" ? review.decision.decision : review.decision;
       out.push(["challenge", `Review closed: ${d}`, review.decision_ms != null ? `${(review.decision_ms / 1000).toFixed(1)} s` : ""]);
     }
+    if (review && review.quota_exhausted && (active || performance.now() < (this.closedUntil || 0))) {
+      const who = review.requested_by === "blue" || review.requested_by === "red" ? review.requested_by : "the coach";
+      out.push(["quota", `NO CHALLENGE LEFT — ${who} has used the quota (WT Art. 21)`, "recorded · the referee decides"]);
+    }
     // A failed step: the open review's error, or any report of the last 15 s.
     const err = this.client.model.reviewError;
     const recent = err && performance.now() - err.at < 15000 ? err.text : null;
-    const problem = (active && review.error) || recent;
+    // The quota flag has its own banner; what is left of the text is a failed step.
+    const problem = ((active && review.error) || recent || "").replace(/^[^;]*no challenge left[^;]*(; )?/, "");
     if (problem) out.push(["error", `Review problem: ${problem}`, ""]);
     if (b.challenge && b.challenge.status === "requested" && !(review && review.active)) {
       out.push(["challenge", `Challenge by ${b.challenge.by}`, b.challenge.clock ? `at ${b.challenge.clock}` : ""]);
