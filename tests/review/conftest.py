@@ -83,6 +83,18 @@ async def settle(review: Review, rounds: int = 200) -> None:
     raise AssertionError("review did not settle")
 
 
+async def load_match(rig: dict[str, Any]) -> None:
+    """The championship match of MATCH through the rig's court, then settled."""
+    for line in MATCH:
+        rig["court"].send(line)
+    await settle(rig["review"])
+
+
+def review_errors(rig: dict[str, Any]) -> list[Broadcast]:
+    """The ``review_error`` messages the rig's review published on the bus."""
+    return [b for b in rig["broadcasts"] if b.body["event"] == "review_error"]
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "station.sqlite3", batch_ms=1.0)

@@ -10,13 +10,7 @@ from restrike.errors import ObsUnavailable, PlayerError
 from restrike.obs.events import OutputState, StreamStateChanged
 from restrike.obs.settings import ConnectionEvent
 from restrike.review.archive import local_day
-from tests.review.conftest import MATCH, settle
-
-
-async def load_match(rig: dict[str, Any]) -> None:
-    for line in MATCH:
-        rig["court"].send(line)
-    await settle(rig["review"])
+from tests.review.conftest import MATCH, load_match, settle
 
 
 def calls(rig: dict[str, Any], name: str) -> list[tuple[Any, ...]]:

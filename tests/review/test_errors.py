@@ -13,17 +13,7 @@ from restrike.bus import Broadcast, Bus
 from restrike.errors import ObsUnavailable, PlayerError
 from restrike.review.component import Review
 from restrike.review.options import ReviewOptions
-from tests.review.conftest import MATCH, Clock, settle
-
-
-async def load_match(rig: dict[str, Any]) -> None:
-    for line in MATCH:
-        rig["court"].send(line)
-    await settle(rig["review"])
-
-
-def errors(rig: dict[str, Any]) -> list[Broadcast]:
-    return [b for b in rig["broadcasts"] if b.body["event"] == "review_error"]
+from tests.review.conftest import Clock, load_match, review_errors, settle
 
 
 async def test_each_failed_step_is_published_and_logged(
@@ -34,7 +24,7 @@ async def test_each_failed_step_is_published_and_logged(
     with caplog.at_level(logging.WARNING, logger="restrike.review"):
         rig["court"].send(b"ch2", rig["clock"].t + 3)
         await settle(review)
-    (sent,) = errors(rig)
+    (sent,) = review_errors(rig)
     assert sent.type == "review" and sent.coalesce is False  # never replaced for slow clients
     assert sent.body["active"] and sent.body["requested_by"] == "red"
     assert sent.body["error"].startswith("review 1: replay not saved") and \
@@ -42,21 +32,21 @@ async def test_each_failed_step_is_published_and_logged(
     assert any("replay not saved" in r.getMessage() for r in caplog.records)
     await review.close_review()
     await settle(review)  # closing restarts the replay buffer: OBS is still away
-    assert errors(rig)[-1].body["error"].startswith("replay buffer: ")
+    assert review_errors(rig)[-1].body["error"].startswith("replay buffer: ")
     rig["pool"].set_down("rec", False)
 
     rig["pool"].get("rec")._client.fail_save = ObsUnavailable("no ReplayBufferSaved in 15 s")
     await review.request_replay()
     await settle(review)
-    assert "ReplayBufferSaved in 15 s" in errors(rig)[-1].body["error"]
+    assert "ReplayBufferSaved in 15 s" in review_errors(rig)[-1].body["error"]
     await review.close_review()
 
     rig["pool"].get("rec")._client.fail_save = None
     rig["player"].fail = PlayerError("mpv is not running")
     await review.request_replay()
     await settle(review)
-    assert "mpv is not running" in errors(rig)[-1].body["error"]
-    assert len(errors(rig)) == 4
+    assert "mpv is not running" in review_errors(rig)[-1].body["error"]
+    assert len(review_errors(rig)) == 4
 
 
 async def test_no_obs_configured_is_published_at_once(tmp_path: Path) -> None:
@@ -82,3 +72,16 @@ async def test_no_obs_configured_is_published_at_once(tmp_path: Path) -> None:
     finally:
         await review.stop()
 
+
+
+async def test_a_failed_task_is_reported(rig: dict[str, Any],
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    async def broken() -> None:
+        raise RuntimeError("boom")
+
+    with caplog.at_level(logging.ERROR, logger="restrike.review"):
+        task = rig["review"]._spawn(broken(), "review-broken")
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(0)
+    assert review_errors(rig)[-1].body["error"] == "review task review-broken failed: boom"
+    assert [r.getMessage() for r in caplog.records] == ["review task review-broken failed"]

@@ -5,18 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from restrike.bus import Broadcast
-from tests.review.conftest import MATCH, settle
-
-
-async def load_match(rig: dict[str, Any]) -> None:
-    for line in MATCH:
-        rig["court"].send(line)
-    await settle(rig["review"])
-
-
-def errors(rig: dict[str, Any]) -> list[Broadcast]:
-    return [b for b in rig["broadcasts"] if b.body["event"] == "review_error"]
+from tests.review.conftest import load_match, review_errors, settle
 
 
 async def test_request_without_quota_is_recorded_and_flagged(rig: dict[str, Any]) -> None:
@@ -38,7 +27,7 @@ async def test_request_without_quota_is_recorded_and_flagged(rig: dict[str, Any]
     assert "no challenge left" in current["error"] and "blue" in current["error"]
     started = [b.body for b in rig["broadcasts"] if b.body["event"] == "review_started"]
     assert started[-1]["quota_exhausted"] is True
-    assert "no challenge left" in errors(rig)[-1].body["error"]
+    assert "no challenge left" in review_errors(rig)[-1].body["error"]
     assert rig["player"].opened  # still replayed: the referee decides
     court.send(b"ch1;0", t0 + 6)
     await settle(review)
@@ -64,4 +53,4 @@ async def test_referee_and_red_are_not_flagged(rig: dict[str, Any]) -> None:
         court.send(decide, t0 + 2 * i + 2)
         await settle(review)
     assert review.review_json()["quota"] == [1, 0]  # red's second was rejected
-    assert errors(rig) == []
+    assert review_errors(rig) == []

@@ -3,6 +3,7 @@ subprocess on free ports, the real simulator over UDP, and screenshot helpers.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -41,18 +42,21 @@ class ConsoleStation(StationProcess):
         spec = self.get("/openapi.json").json()
         return method in spec.get("paths", {}).get(path, {})
 
-    def simulate(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
-        """Run the real simulator (``restrike simulate ...``) against this station."""
+    def _simulator(self, args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+        """The real simulator's command line aimed at this station, and a clean env."""
         cmd = [sys.executable, "-m", "restrike", "simulate", *args,
                "--target", f"127.0.0.1:{self.udp_port}", "-q"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
+        return cmd, env
+
+    def simulate(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+        """Run the real simulator (``restrike simulate ...``) against this station."""
+        cmd, env = self._simulator(args)
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
                               check=True)
 
     def simulate_background(self, *args: str) -> subprocess.Popen[str]:
-        cmd = [sys.executable, "-m", "restrike", "simulate", *args,
-               "--target", f"127.0.0.1:{self.udp_port}", "-q"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
+        cmd, env = self._simulator(args)
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, env=env)
 
@@ -73,30 +77,32 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
-@pytest.fixture(scope="session")
-def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStation]:
-    root = tmp_path_factory.mktemp("ui-station")
+@contextlib.contextmanager
+def running_station(factory: pytest.TempPathFactory, name: str,
+                    settings: str) -> Iterator[ConsoleStation]:
+    """A station process in a folder of its own, with ``settings`` as its TOML file."""
+    root = factory.mktemp(name)
     config = root / "restrike.toml"
-    config.write_text("[log]\nlevel = \"INFO\"\n", encoding="utf-8")
+    config.write_text(settings, encoding="utf-8")
     proc = ConsoleStation(root / "data", config).start()
     try:
         yield proc
     finally:
         proc.stop()
+
+
+@pytest.fixture(scope="session")
+def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStation]:
+    with running_station(tmp_path_factory, "ui-station", "[log]\nlevel = \"INFO\"\n") as proc:
+        yield proc
 
 
 @pytest.fixture(scope="session")
 def review_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStation]:
     """A second station of its own for the review tests (headless: no OBS, no mpv), so
     reviews the simulator's challenges open elsewhere never interfere."""
-    root = tmp_path_factory.mktemp("ui-review-station")
-    config = root / "restrike.toml"
-    config.write_text("", encoding="utf-8")
-    proc = ConsoleStation(root / "data", config).start()
-    try:
+    with running_station(tmp_path_factory, "ui-review-station", "") as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(scope="session")
@@ -123,6 +129,12 @@ def page(context: Any, station: ConsoleStation) -> Iterator[Any]:
     yield pg
     pg.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def open_live(page: Any, station: ConsoleStation) -> None:
+    """The console's live view, once its WebSocket to the station is up."""
+    page.goto(station.url + "/#/live")
+    page.wait_for_selector("#st-ws .dot.ok")
 
 
 def shoot(page: Any, name: str) -> Path:

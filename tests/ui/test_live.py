@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.ui.conftest import NARROW, WIDE, shoot
+from tests.ui.conftest import NARROW, WIDE, open_live, shoot
 
 pytestmark = pytest.mark.peers
 
@@ -26,8 +26,7 @@ def _board(page):
 
 
 def test_scoreboard_follows_a_match(page, station):
-    page.goto(station.url + "/#/live")
-    page.wait_for_selector("#st-ws .dot.ok")
+    open_live(page, station)
     # Record every score and clock the page shows while the match is played.
     page.evaluate("""() => {
         window.seen = {scores: new Set(), clocks: new Set()};
@@ -92,8 +91,7 @@ def test_scoreboard_follows_a_match(page, station):
 
 
 def test_status_bar_and_burst_of_1000_per_second(page, station, played):
-    page.goto(station.url + "/#/live")
-    page.wait_for_selector("#st-ws .dot.ok")
+    open_live(page, station)
     page.evaluate("""() => {
         window.frames_ = 0; window.longTasks = []; window.renders = [];
         const tick = () => { frames_ += 1; requestAnimationFrame(tick); };
@@ -148,8 +146,7 @@ def test_status_bar_and_burst_of_1000_per_second(page, station, played):
 
 
 def test_replay_and_close_reach_the_api(page, station, played):
-    page.goto(station.url + "/#/live")
-    page.wait_for_selector("#st-ws .dot.ok")
+    open_live(page, station)
     with page.expect_response(lambda r: r.url.endswith("/api/v1/replay")
                               and r.request.method == "POST") as info:
         page.click("#btn-replay")
@@ -208,8 +205,7 @@ def test_keyboard_only(page, station, played):
 
 
 def test_reconnects_and_resyncs(page, station, played):
-    page.goto(station.url + "/#/live")
-    page.wait_for_selector("#st-ws .dot.ok")
+    open_live(page, station)
     # The server closes or the network drops: the client comes back by itself.
     with page.expect_request(lambda r: "/api/v1/events?limit=100" in r.url):
         page.evaluate("() => window.restrike.client.ws.close()")
@@ -227,8 +223,7 @@ def test_reconnects_and_resyncs(page, station, played):
 
 def test_review_banner_clock_and_quota(page, station, played):
     """The workflow's review (POST /api/v1/replay) drives the banner, its clock and quota."""
-    page.goto(station.url + "/#/live")
-    page.wait_for_selector("#st-ws .dot.ok")
+    open_live(page, station)
     if station.get("/api/v1/review").json()["active"]:
         station.post("/api/v1/replay/close", json={"decision": "cancelled"})
     opened = station.post("/api/v1/replay", json={"requested_by": "blue"})
@@ -254,8 +249,7 @@ def test_review_banner_clock_and_quota(page, station, played):
 
 
 def test_injury_and_challenge_banners_during_a_championship_match(page, station):
-    page.goto(station.url + "/#/live")
-    page.wait_for_selector("#st-ws .dot.ok")
+    open_live(page, station)
     page.evaluate("""() => {
         window.bannerKinds = new Set();
         new MutationObserver(() => {

@@ -10,7 +10,7 @@ import pytest
 
 from restrike.obs.headless import HeadlessObs, HeadlessObsConfig, free_port
 from tests.peers.xvfb import xvfb_display  # noqa: F401 - fixture
-from tests.ui.conftest import ConsoleStation, shoot
+from tests.ui.conftest import ConsoleStation, running_station, shoot
 
 pytestmark = pytest.mark.peers
 
@@ -35,12 +35,8 @@ def obs_open(xvfb_display: str, tmp_path_factory: pytest.TempPathFactory  # noqa
 @pytest.fixture(scope="module")
 def obs_station(obs_open: HeadlessObs, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[ConsoleStation]:
-    root = tmp_path_factory.mktemp("ui-obs-station")
-    config = root / "restrike.toml"
-    config.write_text(f'[[obs]]\nname = "court"\nurl = "{obs_open.url}"\nrole = "both"\n',
-                      encoding="utf-8")
-    proc = ConsoleStation(root / "data", config).start()
-    try:
+    settings = f'[[obs]]\nname = "court"\nurl = "{obs_open.url}"\nrole = "both"\n'
+    with running_station(tmp_path_factory, "ui-obs-station", settings) as proc:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             conns = proc.get("/api/v1/obs").json()
@@ -48,8 +44,6 @@ def obs_station(obs_open: HeadlessObs, tmp_path_factory: pytest.TempPathFactory
                 break
             time.sleep(0.1)
         yield proc
-    finally:
-        proc.stop()
 
 
 def test_status_bar_scene_buttons_and_obs_test(page, obs_station):

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.station.fixtures import send_udp
-from tests.ui.conftest import shoot
+from tests.ui.conftest import open_live, shoot
 
 pytestmark = pytest.mark.peers
 
@@ -16,8 +16,7 @@ def test_replay_button_runs_a_review_and_close_stores_the_decision(page, review_
     station = review_station
     station.simulate("demo", "--scenario", "basic", "--speed", "300", "--seed", "31")
     match = station.get("/api/v1/matches").json()["matches"][0]
-    page.goto(station.url + "/#/live")
-    page.wait_for_selector("#st-ws .dot.ok")
+    open_live(page, station)
     page.wait_for_selector("#sb-blue .q:has-text('Challenges left 1')")  # GET /api/v1/review
     with page.expect_response(lambda r: r.url.endswith("/api/v1/replay")
                               and r.request.method == "POST") as info:
@@ -56,8 +55,7 @@ def test_replay_button_runs_a_review_and_close_stores_the_decision(page, review_
 
 def test_replay_last_seconds_and_keyboard_close(page, review_station):
     station = review_station
-    page.goto(station.url + "/#/live")
-    page.wait_for_selector("#st-ws .dot.ok")
+    open_live(page, station)
     with page.expect_request(lambda r: r.url.endswith("/api/v1/replay")) as req:
         page.click("button[data-last='10']")
     assert req.value.post_data_json == {"seconds": 10}
@@ -92,8 +90,7 @@ def test_challenge_error_is_shown_within_a_second(page, review_station):
     """No OBS: the failed save reaches the page as a review message, no polling."""
     station = review_station
     _idle(station)
-    page.goto(station.url + "/#/live")
-    page.wait_for_selector("#st-ws .dot.ok")
+    open_live(page, station)
     page.wait_for_timeout(300)  # the page's own GET /api/v1/review has answered
     polls: list[str] = []
     page.on("request", lambda r: polls.append(r.url) if "/api/v1/review" in r.url else None)
@@ -112,8 +109,7 @@ def test_challenge_error_is_shown_within_a_second(page, review_station):
 def test_challenge_without_quota_is_recorded_and_flagged(page, review_station):
     station = review_station
     _idle(station)
-    page.goto(station.url + "/#/live")
-    page.wait_for_selector("#st-ws .dot.ok")
+    open_live(page, station)
     match = [b"pre;FightLoaded", b"at1;QUOTA;A. QUOTA;FRA;at2;LIMIT;B. LIMIT;KOR",
              b"mch;977;Final;M -80kg;;#00f;#fff;#f00;#fff;9001;Senior;3;120;cntDown;1;1",
              b"rdy;FightReady", b"clk;2:00;start"]

@@ -10,7 +10,6 @@ without a restart is applied at once (log levels here; more through the station'
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import re
@@ -23,7 +22,14 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from restrike.config import MASK, SETTINGS, ConfigError, load_settings
+from restrike.config import (
+    MASK,
+    SETTINGS,
+    ConfigError,
+    load_settings,
+    plain_value,
+    toml_value,
+)
 from restrike.config.table import SECTIONS
 from restrike.console.protocol_api import atomic_write
 from restrike.errors import ObsAuthError, ObsError
@@ -40,30 +46,6 @@ _KIND_TYPE = {"int": "int", "float": "float", "bool": "bool", "list": "list",
               "levels": "table", "level": "str", "host": "str", "path": "str", "str": "str"}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
-
-
-def _toml_value(value: Any) -> str:
-    value = _plain(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        pairs = (f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{" + ", ".join(pairs) + "}"
-    return json.dumps(str(value), ensure_ascii=False)
-
-
 def toml_text(data: Mapping[str, Any]) -> str:
     """``{section: {key: value}, "obs": [{...}]}`` as a TOML file."""
     lines = ["# reStrike settings, written by the console (restrike.console)."]
@@ -72,10 +54,10 @@ def toml_text(data: Mapping[str, Any]) -> str:
         if not table:
             continue
         lines.append(f"\n[{section}]")
-        lines.extend(f"{key} = {_toml_value(value)}" for key, value in table.items())
+        lines.extend(f"{key} = {toml_value(value)}" for key, value in table.items())
     for entry in data.get("obs") or []:
         lines.append("\n[[obs]]")
-        lines.extend(f"{key} = {_toml_value(value)}" for key, value in entry.items()
+        lines.extend(f"{key} = {toml_value(value)}" for key, value in entry.items()
                      if value is not None)
     return "\n".join(lines) + "\n"
 
@@ -153,8 +135,9 @@ class SettingsService:
             rows.append({
                 "name": name, "section": section, "key": key,
                 "type": _KIND_TYPE.get(row.kind, "str"), "kind": row.kind,
-                "default": _plain(row.default), "value": _plain(value), "in_file": in_file,
-                "running": None if row.secret else _plain(running),
+                "default": plain_value(row.default), "value": plain_value(value),
+                "in_file": in_file,
+                "running": None if row.secret else plain_value(running),
                 "source": source,
                 "overridden": source.startswith(("environment", "command-line")),
                 "help": row.help, "choices": list(row.choices) if row.choices else None,

@@ -251,9 +251,14 @@ class Review(ObsActions):
         return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
+        """Forget a finished task; a failure reaches the consoles. The station logs the
+        traceback of the tasks it created, so only a standalone review logs it here."""
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("review task %s failed", task.get_name(), exc_info=task.exception())
+        if task.cancelled() or (err := task.exception()) is None:
+            return
+        if self._station is None:
+            log.error("review task %s failed", task.get_name(), exc_info=err)
+        self._report(f"review task {task.get_name()} failed: {err}", logged=True)
 
     def _archive_call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any
                       ) -> asyncio.Future[Any]:
