@@ -33,6 +33,7 @@ __all__ = [
     "Broadcast",
     "Bus",
     "EventsCommitted",
+    "HealthChanged",
     "MessagesParsed",
     "Overflow",
     "Policy",
@@ -93,10 +94,22 @@ class EventsCommitted:
 
 @dataclass(frozen=True, slots=True)
 class StatusChanged:
-    """A component reports its status; /ws/live merges it into ``status[component]``."""
+    """A live status for the console; /ws/live merges it into ``status[component]``.
+
+    The keys are the contract's (``feed``, ``obs`` — the list of connections —,
+    ``player``); a component's health is a `HealthChanged`, never a status.
+    """
 
     component: str
     status: Any
+
+
+@dataclass(frozen=True, slots=True)
+class HealthChanged:
+    """A component's ``health()`` changed; /ws/live keeps it in ``status.health[component]``."""
+
+    component: str
+    health: Any
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from restrike.bus import Bus, StatusChanged
+from restrike.bus import Bus, HealthChanged, StatusChanged
 from restrike.protocol import MatchState, Schema, load_schema, state_to_json
 
 if TYPE_CHECKING:
@@ -160,6 +160,11 @@ class Station:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started: list[Component] = []
         self._stopping = False
+        # The newest live status (``obs``, ``player``, ...) and health per component,
+        # kept from the start so /ws/live (whose hub starts last) begins with them.
+        self.live_status: dict[str, Any] = {"obs": [], "player": None, "health": {}}
+        self.bus.subscribe(StatusChanged, self._remember_status)
+        self.bus.subscribe(HealthChanged, self._remember_health)
         from restrike.ingest.components import IngestComponent, StoreComponent
 
         self.store = StoreComponent(config.database, batch_rows=config.batch_rows,
@@ -185,6 +190,22 @@ class Station:
     def add_router(self, router: APIRouter) -> None:
         """Mount a feature router on the API (call from a component's ``start``)."""
         self.routers.append(router)
+
+    def _remember_status(self, event: StatusChanged) -> None:
+        self.live_status[event.component] = event.status
+
+    def _remember_health(self, event: HealthChanged) -> None:
+        self.live_status["health"] = {**self.live_status["health"],
+                                      event.component: event.health}
+
+    def publish_health_changes(self) -> None:
+        """Publish `HealthChanged` for each component whose ``ok`` or ``state`` changed."""
+        known = self.live_status["health"]
+        for component in self._started:
+            health = component.health()
+            old = known.get(component.name) or {}
+            if (old.get("ok"), old.get("state")) != (health.get("ok"), health.get("state")):
+                self.bus.publish(HealthChanged(component.name, health))
 
     # -- tasks --
 
@@ -229,7 +250,7 @@ class Station:
                 await self.stop()
                 raise
             self._started.append(component)
-            self.bus.publish(StatusChanged(component.name, component.health()))
+            self.bus.publish(HealthChanged(component.name, component.health()))
         # Everything alive now (FastAPI, pydantic, the schema...) lives as long as the
         # station: keep it out of the cyclic GC's scans, whose full passes otherwise
         # show as 10-50 ms pauses in the latency tail.

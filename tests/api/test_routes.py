@@ -9,7 +9,8 @@ import httpx
 
 from restrike.protocol import MatchState, state_to_json
 from restrike.station import Station
-from tests.station.fixtures import match_datagrams, send_udp, wait_until
+from tests.helpers import wait_until
+from tests.station.fixtures import match_datagrams, send_udp
 
 
 async def _feed_match(station: Station) -> None:

@@ -6,7 +6,8 @@ import httpx
 
 from restrike.api.app import StateFastPath
 from restrike.station import Station
-from tests.station.fixtures import match_datagrams, send_udp, wait_until
+from tests.helpers import wait_until
+from tests.station.fixtures import match_datagrams, send_udp
 
 
 async def test_fast_path_answers_like_the_route(api: httpx.AsyncClient,

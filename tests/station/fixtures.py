@@ -9,14 +9,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,6 @@ __all__ = [
     "match_datagrams",
     "send_udp",
     "station",
-    "wait_until",
 ]
 
 # A short but complete match in the documented text form; encoded to the real style.
@@ -87,20 +85,6 @@ def send_udp(port: int, datagrams: Iterable[bytes], host: str = "127.0.0.1",
             if pause:
                 time.sleep(pause)
     return count
-
-
-async def wait_until(check: Callable[[], Any], timeout: float = 5.0,  # noqa: ASYNC109
-                     interval: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(interval)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from restrike.cli.components import PlaybackComponent
 from restrike.cli.run import ObsComponent, components_for
 from restrike.config import load_settings
 from restrike.station import Station, StationConfig
-from tests.station.fixtures import free_port, wait_until
+from tests.helpers import wait_until
+from tests.station.fixtures import free_port
 
 
 def test_no_obs_configured_no_component() -> None:

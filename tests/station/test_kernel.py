@@ -16,7 +16,8 @@ from restrike.ingest.receiver import UdpReceiver, open_udp_socket
 from restrike.ingest.resync import pull_requests
 from restrike.protocol import default_schema
 from restrike.station import Stage, Station, StationConfig
-from tests.station.fixtures import match_datagrams, send_udp, wait_until
+from tests.helpers import wait_until
+from tests.station.fixtures import match_datagrams, send_udp
 
 
 class Recorder:

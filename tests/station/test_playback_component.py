@@ -13,8 +13,8 @@ import pytest
 from restrike.bus import StatusChanged
 from restrike.cli.components import PlaybackComponent
 from restrike.station import Station, StationConfig
+from tests.helpers import wait_until
 from tests.peers.mpv import clip, headless_settings, require_mpv  # noqa: F401
-from tests.station.fixtures import wait_until
 
 
 def _station(tmp_path: Path, component: PlaybackComponent) -> Station:

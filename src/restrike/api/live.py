@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket
 
-from restrike.bus import Broadcast, EventsCommitted, StateChanged, StatusChanged
+from restrike.bus import Broadcast, EventsCommitted, HealthChanged, StateChanged, StatusChanged
 
 if TYPE_CHECKING:
     from restrike.station import Station
@@ -154,7 +154,11 @@ class LiveHub:
     def __init__(self, station: Station) -> None:
         self.station = station
         self.clients: set[LiveClient] = set()
-        self.status: dict[str, Any] = {"feed": self._feed_status()}
+        # The contract's keys, present from the first snapshot: ``obs`` is always the
+        # list of connections (empty without OBS), ``player`` the player's status (None
+        # without one); components' health lives apart, in ``health``.
+        self.status: dict[str, Any] = {"feed": self._feed_status(), "obs": [],
+                                       "player": None, "health": {}}
         self._unsubscribe: list[Callable[[], None]] = []
         self._state_version = -1
         self._state_text = ""
@@ -166,10 +170,13 @@ class LiveHub:
 
     async def start(self) -> None:
         bus = self.station.bus
+        # What was published before this hub listened (components start before the API).
+        self.status.update({k: v for k, v in self.station.live_status.items() if k != "feed"})
         self._unsubscribe = [
             bus.subscribe(EventsCommitted, self._on_committed),
             bus.subscribe(StateChanged, self._on_state),
             bus.subscribe(StatusChanged, self._on_status),
+            bus.subscribe(HealthChanged, self._on_health),
             bus.subscribe(Broadcast, self._on_broadcast),
         ]
         self._task = self.station.create_task(self._ticker(), name="live-stats")
@@ -219,6 +226,11 @@ class LiveHub:
         for client in self.clients:
             client.mark_status()
 
+    def _on_health(self, event: HealthChanged) -> None:
+        self.status["health"] = {**self.status["health"], event.component: event.health}
+        for client in self.clients:
+            client.mark_status()
+
     def _on_broadcast(self, event: Broadcast) -> None:
         text = _dumps({"type": event.type, event.type: event.body})
         key: Any = event.type if event.coalesce else object()
@@ -245,6 +257,7 @@ class LiveHub:
                 self.station.bus.publish(StatusChanged("feed", feed))
             else:
                 self.status["feed"] = feed
+            self.station.publish_health_changes()
             if self.clients:
                 text = _dumps({"type": "stats", "stats": self.station.stats()})
                 for client in self.clients:
