@@ -9,7 +9,7 @@ import sys
 import threading
 import webbrowser
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -108,8 +108,11 @@ def _new_loop() -> asyncio.AbstractEventLoop:
 
 
 def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
-          components: list[Any] | None = None) -> int:
-    """Run the station until Ctrl-C / SIGTERM; returns the exit code."""
+          components: list[Any] | None = None, stop: threading.Event | None = None) -> int:
+    """Run the station until Ctrl-C / SIGTERM / SIGHUP (or ``stop`` is set); exit code.
+
+    ``stop`` lets another thread end the run (the console window, when it closes).
+    """
     from restrike.station import Station, run_until_signalled
 
     try:
@@ -140,15 +143,71 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
         if on_ready is not None:
             on_ready(st)
 
+    async def main() -> None:
+        stop_event = asyncio.Event()
+        watch: asyncio.Task[None] | None = None
+        if stop is not None:
+            async def follow() -> None:
+                # A threading.Event cannot be awaited; a 0.1 s look costs nothing.
+                while not stop.is_set():  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+                stop_event.set()
+
+            watch = asyncio.get_running_loop().create_task(follow(), name="serve-stop")
+        try:
+            await run_until_signalled(station, ready=ready, stop_event=stop_event)
+        finally:
+            if watch is not None:
+                watch.cancel()
+                await asyncio.gather(watch, return_exceptions=True)
+
     try:
         with asyncio.Runner(loop_factory=_new_loop) as runner:
-            runner.run(run_until_signalled(station, ready=ready))
+            runner.run(main())
     except KeyboardInterrupt:
         return 0
     except RestrikeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def serve_with_window(settings: Settings, options: Any) -> int:
+    """``restrike run --window``: the station on a thread, the console window on this one.
+
+    Exit code 2 with the install command when pywebview is missing.
+    """
+    from restrike.console.window import check_available, run_with_window
+
+    try:
+        webview = check_available()
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    codes: list[int] = []
+
+    def start_station(on_window_ready: Any) -> None:
+        def ready(st: Station) -> None:
+            on_window_ready(console_url(st), st.bus, st.live_status.get("player"))
+
+        codes.append(serve(settings, open_browser=False, on_ready=ready, stop=stop))
+
+    try:
+        run_with_window(start_station, stop.set, options, webview=webview)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return codes[0] if codes and codes[0] else 1
+    return codes[0] if codes else 0
+
+
+def window_options(settings: Settings) -> Any:
+    """``console.window_side`` / ``console.window_on_top`` → `WindowOptions`."""
+    from restrike.console.window import WindowOptions
+
+    side: Literal["left", "right"] = ("left" if settings.console.window_side == "left"
+                                      else "right")
+    return WindowOptions(side=side, on_top=settings.console.window_on_top)
 
 
 def _overrides(**values: Any) -> dict[str, Any]:
@@ -170,6 +229,13 @@ def run(
     protocol: Path | None = typer.Option(None, "--protocol", help="Edited protocol file."),
     pss_host: str | None = typer.Option(None, "--pss-host",
                                         help="Scoring software HOST[:PORT] for pull requests."),
+    window: bool | None = typer.Option(None, "--window", show_default=False,
+                                       help="Show the console in a native window (needs "
+                                            "pip install 'restrike\\[window]')."),
+    window_side: str | None = typer.Option(None, "--window-side",
+                                           help="Dock the window left or right (right)."),
+    window_on_top: bool | None = typer.Option(None, "--window-on-top", show_default=False,
+                                              help="Keep the console window on top."),
 ) -> None:
     """Run the station: receive the court feed, store it, serve the API and console."""
     overrides = _overrides(**{
@@ -177,8 +243,13 @@ def run(
         "udp.host": udp_host, "udp.port": udp_port,
         "http.host": http_host, "http.port": http_port,
         "station.protocol_file": str(protocol) if protocol else None,
+        "console.window": window, "console.window_side": window_side,
+        "console.window_on_top": window_on_top,
     })
     try:
+        if window_side is not None and window_side not in ("left", "right"):
+            raise ConfigError("console.window_side (command-line option --window-side): "
+                              f"must be one of left, right, not {window_side!r}")
         if pss_host:
             split_pss(pss_host)
             overrides["udp.pss_host"] = pss_host
@@ -186,6 +257,8 @@ def run(
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         raise typer.Exit(2) from err
+    if settings.console.window:
+        raise typer.Exit(serve_with_window(settings, window_options(settings)))
     open_browser = not no_browser and settings.http.open_browser
     raise typer.Exit(serve(settings, open_browser=open_browser))
 

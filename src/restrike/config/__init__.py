@@ -25,6 +25,7 @@ from restrike.config.render import (
 )
 from restrike.config.table import (
     SETTINGS,
+    ConsoleSettings,
     FlagsSettings,
     HttpSettings,
     LogSettings,
@@ -46,6 +47,7 @@ __all__ = [
     "MASK",
     "SETTINGS",
     "ConfigError",
+    "ConsoleSettings",
     "FlagsSettings",
     "HttpSettings",
     "LogSettings",

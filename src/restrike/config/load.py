@@ -28,6 +28,7 @@ from restrike.config.table import (
     LEVELS,
     SECTIONS,
     SETTINGS,
+    ConsoleSettings,
     FlagsSettings,
     HttpSettings,
     LogSettings,
@@ -79,6 +80,7 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     playback: PlaybackSettings = field(default_factory=PlaybackSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     flags: FlagsSettings = field(default_factory=FlagsSettings)
     obs: tuple[ObsConnectionSettings, ...] = ()
     config_file: Path | None = None
@@ -226,7 +228,8 @@ def _build(layers: dict[str, tuple[Any, Source]], path: Path | None) -> Settings
         review = replace(review, recordings_root=station.data_dir / "recordings")
     return Settings(station=station, udp=built["udp"], http=built["http"], log=built["log"],
                     store=built["store"], playback=built["playback"], review=review,
-                    flags=built["flags"], obs=obs, config_file=path, sources=sources)
+                    console=built["console"], flags=built["flags"], obs=obs,
+                    config_file=path, sources=sources)
 
 
 def _fail(row: Setting | str, source: Source, what: str, value: Any) -> ConfigError:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 __all__ = [
     "SECTIONS",
     "SETTINGS",
+    "ConsoleSettings",
     "FlagsSettings",
     "HttpSettings",
     "LogSettings",
@@ -156,6 +157,16 @@ class ReviewSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsoleSettings:
+    window: bool = _s(False, "Show the console in a native window (needs `pip install "
+                      "'restrike[window]'`) instead of the browser.", kind="bool")
+    window_side: str = _s("right", "Screen edge the console window is docked to.", kind="str",
+                          choices=("left", "right"))
+    window_on_top: bool = _s(False, "Keep the console window above other windows.",
+                             kind="bool")
+
+
+@dataclass(frozen=True, slots=True)
 class FlagsSettings:
     custom_dir: Path | None = _s(  # noqa: RUF009 - fields with metadata
         None, "Folder of `<IOC>.svg` flags that replace the shipped ones; empty: none.",
@@ -187,6 +198,7 @@ SECTIONS: dict[str, type[Any]] = {
     "store": StoreSettings,
     "playback": PlaybackSettings,
     "review": ReviewSettings,
+    "console": ConsoleSettings,
     "flags": FlagsSettings,
 }
 

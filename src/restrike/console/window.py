@@ -2,8 +2,10 @@
 
 The window is docked to the left or right edge of the first screen, full height,
 optionally always on top, and hidden while mpv shows a review (so the referee sees the
-clip, not the console) and shown again when the review ends. pywebview must own the
-main thread, so the station runs on a thread of its own (`run_with_window`).
+clip, not the console) and shown again when the review ends: `WindowFollower` listens
+to the station's bus (the review broadcasts and the player status), no polling.
+pywebview must own the main thread, so the station runs on a thread of its own
+(`run_with_window`).
 
 Install the extra with ``pip install 'restrike[window]'``; without it `check_available`
 raises a ConfigError that says so (``restrike run --window`` exits with code 2).
@@ -11,11 +13,11 @@ raises a ConfigError that says so (``restrike run --window`` exits with code 2).
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
+import queue
+import signal
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,6 +25,7 @@ from typing import Any, Literal
 from restrike.errors import ConfigError
 
 __all__ = [
+    "WindowFollower",
     "WindowOptions",
     "check_available",
     "dock_geometry",
@@ -44,7 +47,6 @@ class WindowOptions:
     width: int = 480
     on_top: bool = False
     hide_during_review: bool = True
-    poll_seconds: float = 0.5
     title: str = "reStrike VTA"
 
     def __post_init__(self) -> None:
@@ -81,34 +83,81 @@ def should_hide(review: Mapping[str, Any] | None, playback: Mapping[str, Any] | 
     return bool(playback.get("file")) and playback.get("alive", True) is not False
 
 
-def _get_json(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            data = json.load(resp)
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+class WindowFollower:
+    """Hides the window while a review plays in mpv and shows it afterwards.
 
+    Fed by the station's bus (``attach(bus)`` on the loop): ``Broadcast("review")``
+    bodies and ``StatusChanged("player")`` statuses. pywebview's ``hide``/``show`` may
+    wait for the GUI thread, so they run on a thread of their own, never on the loop.
+    The window can be given later (``set_window``): the current state is applied then.
+    """
 
-class _Watcher:
-    """Polls the station's review and player state and hides/shows the window."""
-
-    def __init__(self, base_url: str, window: Any, options: WindowOptions,
-                 stop: threading.Event) -> None:
-        self.base = base_url.rstrip("/")
-        self.window = window
+    def __init__(self, options: WindowOptions, window: Any = None) -> None:
         self.options = options
-        self.stop = stop
+        self.window = window
+        self.review: Mapping[str, Any] | None = None
+        self.player: Mapping[str, Any] | None = None
         self.hidden = False
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[bool | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
 
-    def run(self) -> None:
-        while not self.stop.wait(self.options.poll_seconds):
-            review = _get_json(self.base + "/api/v1/review")
-            playback = _get_json(self.base + "/api/v1/playback") if review else None
-            hide = should_hide(review, playback)
-            if hide == self.hidden:
-                continue
+    def attach(self, bus: Any, player: Mapping[str, Any] | None = None) -> Callable[[], None]:
+        """Follow ``bus``; returns the unsubscribe callable."""
+        from restrike.bus import Broadcast, StatusChanged
+
+        self.player = player
+
+        def on_review(event: Broadcast) -> None:
+            if event.type == "review" and isinstance(event.body, Mapping):
+                self.update(review=event.body)
+
+        def on_status(event: StatusChanged) -> None:
+            if event.component == "player":
+                self.update(player=event.status)
+
+        unsubscribe = [bus.subscribe(Broadcast, on_review), bus.subscribe(StatusChanged,
+                                                                          on_status)]
+
+        def detach() -> None:
+            for unsub in unsubscribe:
+                unsub()
+
+        return detach
+
+    def set_window(self, window: Any) -> None:
+        with self._lock:
+            self.window = window
+            hide = self.hidden
+        if hide:
+            self._queue(True)
+
+    def update(self, *, review: Mapping[str, Any] | None = None,
+               player: Mapping[str, Any] | None = None) -> None:
+        """New review and/or player state (any thread); hides or shows on a change."""
+        with self._lock:
+            if review is not None:
+                self.review = review
+            if player is not None:
+                self.player = player
+            hide = should_hide(self.review, self.player)
+            if hide == self.hidden or not self.options.hide_during_review:
+                return
             self.hidden = hide
+            ready = self.window is not None
+        log.info("console window %s", "hidden for the review" if hide else "shown")
+        if ready:
+            self._queue(hide)
+
+    def _queue(self, hide: bool) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="console-window",
+                                            daemon=True)
+            self._thread.start()
+        self._jobs.put(hide)
+
+    def _run(self) -> None:
+        while (hide := self._jobs.get()) is not None:
             try:
                 if hide:
                     self.window.hide()
@@ -116,13 +165,19 @@ class _Watcher:
                     self.window.show()
                     if self.options.on_top:
                         self.window.on_top = True
-            except Exception:  # the window may be closing; never kill the watcher
+            except Exception:  # the window may be closing; never kill the follower
                 log.debug("window hide/show failed", exc_info=True)
-            log.info("console window %s", "hidden for the review" if hide else "shown")
+
+    def close(self, timeout: float = 3.0) -> None:
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join(timeout)
+            self._thread = None
 
 
-def show_console(url: str, options: WindowOptions | None = None,
-                 *, webview: Any = None) -> None:
+def show_console(url: str, options: WindowOptions | None = None, *, webview: Any = None,
+                 follower: WindowFollower | None = None,
+                 on_window: Callable[[Any], None] | None = None) -> None:
     """Open the console window and block (on the main thread) until it is closed."""
     options = options or WindowOptions()
     webview = webview or check_available()
@@ -136,34 +191,40 @@ def show_console(url: str, options: WindowOptions | None = None,
     window = webview.create_window(options.title, url, x=x, y=y, width=width, height=height,
                                    resizable=True, on_top=options.on_top,
                                    background_color="#0B0D10")
-    stop = threading.Event()
-    watcher = _Watcher(url, window, options, stop)
-    thread: threading.Thread | None = None
-    if options.hide_during_review:
-        thread = threading.Thread(target=watcher.run, name="console-window-watch", daemon=True)
-        thread.start()
+    if follower is not None:
+        follower.set_window(window)
+    if on_window is not None:
+        on_window(window)
     try:
         webview.start()
     finally:
-        stop.set()
-        if thread is not None:
-            thread.join(options.poll_seconds + 3)
+        if follower is not None:
+            follower.close()
 
 
-def run_with_window(start_station: Callable[[Callable[[str], None]], object],
+def run_with_window(start_station: Callable[[Callable[..., None]], object],
                     stop_station: Callable[[], None], options: WindowOptions | None = None,
                     *, ready_timeout: float = 60.0, webview: Any = None) -> None:
     """Run ``start_station(on_ready)`` on a thread, show the window, stop on close.
 
-    ``start_station`` blocks while the station runs and calls ``on_ready(url)`` once the
-    console is served; ``stop_station()`` asks it to shut down (called when the window
-    closes). ConfigError if pywebview is missing (checked before anything starts).
+    ``start_station`` blocks while the station runs and calls ``on_ready(url, bus)``
+    once the console is served (on the station's loop: the window then follows the
+    review and the player on ``bus``; ``bus`` may be None); ``stop_station()`` asks
+    it to shut down (called when the window closes, on Ctrl-C in the terminal, and on
+    SIGTERM/SIGHUP where they exist). When the station ends by itself the window
+    closes. ConfigError if pywebview is missing (checked before anything starts).
     """
+    options = options or WindowOptions()
     webview = webview or check_available()
+    follower = WindowFollower(options)
     ready = threading.Event()
     urls: list[str] = []
+    windows: list[Any] = []
+    detach: list[Callable[[], None]] = []
 
-    def on_ready(url: str) -> None:
+    def on_ready(url: str, bus: Any = None, player: Mapping[str, Any] | None = None) -> None:
+        if bus is not None:
+            detach.append(follower.attach(bus, player))
         urls.append(url)
         ready.set()
 
@@ -171,14 +232,43 @@ def run_with_window(start_station: Callable[[Callable[[str], None]], object],
         try:
             start_station(on_ready)
         finally:
+            for unsubscribe in detach:
+                unsubscribe()
             ready.set()
+            for window in windows:  # the station ended (signal, failure): close the window
+                with contextlib.suppress(Exception):
+                    window.destroy()
 
     station = threading.Thread(target=body, name="station")
+    restore = _stop_on_signals(stop_station)
     station.start()
     try:
         if not ready.wait(ready_timeout) or not urls:
             raise ConfigError("the station did not start, so the console window was not opened")
-        show_console(urls[0], options, webview=webview)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C in the terminal: stop
+            show_console(urls[0], options, webview=webview, follower=follower,
+                         on_window=windows.append)
     finally:
         stop_station()
         station.join(30)
+        follower.close()
+        restore()
+
+
+def _stop_on_signals(stop: Callable[[], None]) -> Callable[[], None]:
+    """SIGTERM (and SIGHUP where it exists) call ``stop``; returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous: list[tuple[int, Any]] = []
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is None:
+            continue
+        with contextlib.suppress(ValueError, OSError):
+            previous.append((sig, signal.signal(sig, lambda _n, _f: stop())))
+
+    def restore() -> None:
+        for sig, handler in previous:
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(sig, handler)
+
+    return restore
