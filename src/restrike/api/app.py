@@ -3,11 +3,14 @@
 ``create_app(station)`` mounts, in this order: the core routes (`routes.py`),
 ``/ws/live`` (`live.py`), the flags router, every router a component added with
 ``station.add_router(...)`` during its start (OBS, playback, review), and last the
-console (``/``, ``/ui/...``, ``/overlays/...``).
+console (``/``, ``/ui/...``, ``/overlays/...``) with the station's live settings
+(`restrike.api.live_settings`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +61,14 @@ def create_app(station: Station) -> FastAPI:
     except ImportError:  # pragma: no cover - the console ships with the package
         log.warning("console unavailable")
     else:
-        app.include_router(console_router(station=station))
+        from restrike.api.live_settings import LiveSettings
+
+        live = LiveSettings(station)
+        with contextlib.suppress(RuntimeError):
+            live.bind(asyncio.get_running_loop())
+        app.state.live_settings = live
+        app.include_router(console_router(station=station, apply=live.apply, live=live.live,
+                                          reload_protocol=live.reload_protocol))
     return app
 
 

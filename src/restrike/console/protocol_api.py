@@ -2,8 +2,8 @@
 
 The text is validated with ``restrike.protocol.parse_schema`` before anything is
 written; a refusal is 422 ``{"detail": {"message", "line", "path"}}`` so the console
-can point at the line. The station reads the definition at start-up, so a saved
-file is used after a restart unless the station passes a ``reload`` hook.
+can point at the line. The station reads the definition at start-up; with a ``reload`` hook (the
+station passes one) a saved or reset definition is swapped in at once.
 """
 
 from __future__ import annotations
@@ -154,6 +154,7 @@ def make_protocol_router(files: ProtocolFiles) -> APIRouter:
             files.select(None)
         files.active = None
         schema = parse_schema(_shipped_text(), SHIPPED)
-        return {**_summary(schema), "path": None, "custom": False, "restart": True}
+        live = bool(files.reload and files.reload(schema))
+        return {**_summary(schema), "path": None, "custom": False, "restart": not live}
 
     return router

@@ -177,6 +177,13 @@ class IngestComponent:
         if cfg.pss_host:
             self.resync()
 
+    def set_schema(self, schema: Schema) -> None:
+        """Use ``schema`` from the next batch on (one attribute the pipeline reads per
+        batch, so a batch is parsed with one definition, never a mix)."""
+        self.schema = schema
+        if self.pipeline is not None:
+            self.pipeline.schema = schema
+
     def resync(self) -> list[str]:
         cfg = self.config
         if self.receiver is None or not cfg.pss_host:
