@@ -51,7 +51,12 @@ TOKENS = st.sampled_from([*SCHEMA.messages, "", "1", "-1", "0", "2:00", "x", "st
        seps=st.sampled_from([";", ";\r\n", "\r\n", "\n", "\r"]))
 def test_token_soup_never_raises_and_keeps_every_message(tokens: list[str], seps: str) -> None:
     data = seps.join(tokens).encode()
+    parsed = parse(data)
     state = MatchState()
-    for msg in parse(data):
+    for msg in parsed:
         state = reduce(state, msg, 1.0)
     state_to_json(state)
+    # Nothing is dropped: every token that arrived is in the raw text of some message.
+    kept = [t for msg in parsed
+            for t in msg.raw.replace("\r", ";").replace("\n", ";").split(";") if t.strip()]
+    assert sorted(kept) == sorted(t for t in tokens if t.strip())
