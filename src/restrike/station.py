@@ -343,13 +343,18 @@ def redact(settings: dict[str, Any]) -> dict[str, Any]:
 
 async def run_until_signalled(station: Station, *, ready: Callable[[Station], None] | None = None,
                               stop_event: asyncio.Event | None = None) -> None:
-    """Start, wait for SIGINT/SIGTERM (or ``stop_event``), then stop in stages."""
+    """Start, wait for SIGINT/SIGTERM/SIGHUP (or ``stop_event``), then stop in stages.
+
+    SIGHUP (POSIX: the terminal closed) stops the station like Ctrl-C, so mpv and the
+    receiver process are closed by the station, not orphaned.
+    """
     import signal
 
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    installed: list[int] = []
+    hup = getattr(signal, "SIGHUP", None)
+    for sig in (signal.SIGINT, signal.SIGTERM, *([hup] if hup is not None else [])):
         # Windows has no loop signal handlers: KeyboardInterrupt ends the run instead.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)

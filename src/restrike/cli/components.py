@@ -4,6 +4,12 @@ mpv is started with the station and kept idle, so a replay is one IPC command, n
 process start. If mpv cannot be started (not installed, bad ``playback.mpv_path``) the
 station still runs: the component is unhealthy with the player's error and keeps
 trying, with a growing pause, so installing mpv later needs no restart.
+
+mpv runs in its own session / process group (Ctrl-C in the terminal does not reach
+it); the station closes it in the CLOSE stage on every way out (stop, Ctrl-C,
+SIGTERM, SIGHUP). Its pid is recorded in ``<data_dir>/mpv.pid`` while it runs, so an
+mpv left behind by a station killed with SIGKILL is stopped when the station starts
+again.
 """
 
 from __future__ import annotations
@@ -41,7 +47,8 @@ class PlaybackComponent:
     name = "playback"
 
     def __init__(self, settings: PlaybackSettings, *, allowed_roots: Sequence[Path] = (),
-                 retry_first: float = RETRY_FIRST, retry_max: float = RETRY_MAX) -> None:
+                 retry_first: float = RETRY_FIRST, retry_max: float = RETRY_MAX,
+                 pid_file: Path | None = None) -> None:
         from restrike.playback import MpvPlayer
 
         self.player: MpvPlayer = MpvPlayer(settings)
@@ -55,12 +62,18 @@ class PlaybackComponent:
         self._bus: Bus | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._retry: asyncio.Task[None] | None = None
+        self.pid_file = pid_file
+        self.stale_killed: int | None = None
 
     async def start(self, station: Station) -> None:
         from restrike.playback.api import make_router
+        from restrike.playback.process import kill_recorded
 
         self._bus = station.bus
         self._closing = False
+        if self.pid_file is None:
+            self.pid_file = station.config.data_dir / "mpv.pid"
+        self.stale_killed = await asyncio.to_thread(kill_recorded, self.pid_file)
         self._unsubscribe = self.player.subscribe(self._on_player_event)
         station.add_router(make_router(self.player, allowed_roots=self.allowed_roots))
         if not await self._try_start():
@@ -83,6 +96,7 @@ class PlaybackComponent:
             log.info("review player started after %d attempts", self.attempts)
         self.error = None
         self.started = True
+        self._record()
         log.info("review player: %s (pid %s) idle", self.player.version, self.player.pid)
         return True
 
@@ -98,11 +112,19 @@ class PlaybackComponent:
             self._publish()
             delay = min(delay * 2, self.retry_max)
 
+    def _record(self) -> None:
+        from restrike.playback.process import record_pid
+
+        if self.pid_file is not None and self.player.pid is not None:
+            record_pid(self.pid_file, self.player.pid)
+
     def _on_player_event(self, event: Any) -> None:
-        from restrike.playback import StatusChanged
+        from restrike.playback import PlayerRestarted, StatusChanged
 
         if isinstance(event, StatusChanged):
             self._publish(event.status.as_dict())
+        elif isinstance(event, PlayerRestarted):
+            self._record()
 
     def status(self, player: dict[str, Any] | None = None) -> dict[str, Any]:
         """The live ``status.player``: the player's status plus ``ok``, ``state``, ``error``."""
@@ -138,6 +160,10 @@ class PlaybackComponent:
             self._unsubscribe = None
         await self.player.aclose()
         self.started = False
+        if self.pid_file is not None:
+            from restrike.playback.process import forget_pid
+
+            forget_pid(self.pid_file)
 
     def health(self) -> dict[str, Any]:
         status = self.status()

@@ -187,9 +187,13 @@ def _writer(pending: queue.SimpleQueue[bytearray | None], out: _Out) -> None:
 
 
 def main() -> None:
-    # Ctrl-C reaches the whole process group: the station decides when this ends
-    # (``stop`` or the end of stdin), so the kernel buffer is drained first.
+    # Ctrl-C (and SIGHUP when the terminal closes) reach the whole process group: the
+    # station decides when this ends (``stop`` or the end of stdin), so the kernel
+    # buffer is drained first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    hup = getattr(signal, "SIGHUP", None)
+    if hup is not None:
+        signal.signal(hup, signal.SIG_IGN)
     host, port, receive_buffer = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
         serve(host, port, receive_buffer, sys.stdout.buffer)

@@ -9,19 +9,33 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import json
 import logging
 import os
 import shutil
 import stat
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import psutil
 
 from restrike.errors import PlayerError
 from restrike.playback.client import EventCallback, MpvIpcClient
 from restrike.playback.settings import PlaybackSettings
 from restrike.playback.transport import default_ipc_address, is_named_pipe
 
-__all__ = ["MpvProcess", "build_argv", "default_candidates", "find_mpv"]
+__all__ = [
+    "MpvProcess",
+    "build_argv",
+    "default_candidates",
+    "detached",
+    "find_mpv",
+    "forget_pid",
+    "kill_recorded",
+    "record_pid",
+]
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +144,77 @@ def _remove_stale_socket(address: str) -> None:
             os.unlink(address)
 
 
+def detached(platform: str = sys.platform) -> dict[str, Any]:
+    """Process options that keep mpv out of the terminal's signals.
+
+    Ctrl-C in the terminal goes to the whole foreground process group: mpv would die
+    before the station starts its shutdown (and a dying mpv during a review looks like
+    the referee closing it). In its own session (POSIX) or process group (Windows) it
+    is only ever stopped by the station.
+    """
+    if platform == "win32":
+        return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200)}
+    return {"start_new_session": True}
+
+
+# -- the pid file: an mpv left behind by a station killed with SIGKILL -------------------
+
+
+def record_pid(path: Path, pid: int) -> None:
+    """Write ``pid`` and its start time to ``path`` (so a reused pid is never killed)."""
+    try:
+        created = psutil.Process(pid).create_time()
+    except psutil.Error:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps({"pid": pid, "created": created}), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as err:
+        log.warning("cannot record the mpv pid in %s: %s", path, err)
+
+
+def forget_pid(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def kill_recorded(path: Path, *, grace: float = 3.0) -> int | None:
+    """Stop the mpv recorded in ``path`` if it still runs; returns its pid if it did.
+
+    Only a process with the recorded pid, the same start time and an mpv executable
+    is stopped; the file is removed in any case. (Blocking: call it in a thread.)
+    """
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        pid, created = int(recorded["pid"]), float(recorded["created"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        log.warning("ignoring the unreadable mpv pid file %s: %s", path, err)
+        forget_pid(path)
+        return None
+    forget_pid(path)
+    try:
+        proc = psutil.Process(pid)
+        if abs(proc.create_time() - created) > 1.0 or "mpv" not in proc.name().lower():
+            return None
+        log.warning("stopping mpv %s left running by a station that was killed", pid)
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except psutil.TimeoutExpired:
+            proc.kill()
+            proc.wait(grace)
+    except psutil.NoSuchProcess:
+        return None
+    except psutil.Error as err:
+        log.warning("could not stop the stale mpv %s: %s", pid, err)
+        return None
+    return pid
+
+
 class MpvProcess:
     """A running mpv with a connected IPC client. Create with :meth:`launch`."""
 
@@ -169,6 +254,7 @@ class MpvProcess:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
+                **detached(),
             )
         except OSError as err:
             raise PlayerError(
