@@ -33,12 +33,15 @@ class FakeControl:
         self.pattern = "x"
         self.record_folder = folder
         self.saved = 0
+        self.fail_scene: Exception | None = None
 
     async def request(self, request_type: str, data: Any = None) -> dict[str, Any]:
         self.calls.append(("request", request_type, data))
         return {}
 
     async def switch_scene(self, scene: str) -> None:
+        if self.fail_scene is not None:
+            raise self.fail_scene
         self.calls.append(("switch_scene", scene))
         self.scene = scene
 

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from restrike.errors import ObsUnavailable, PlayerCommandError, PlayerUnavailable
 from restrike.obs.events import OutputState, StreamStateChanged
 from restrike.obs.settings import ConnectionEvent
 from restrike.review.api import make_router
@@ -69,6 +71,31 @@ async def test_files_only_from_the_recordings_folder(rig: dict[str, Any], tmp_pa
                 ).status_code == 403
         r = await http.post("/api/v1/replay/scene", json={"scene": "IVR_SCENE"})
         assert r.status_code == 200
+
+
+async def test_peer_errors_map_to_503_and_bugs_are_not_hidden(rig: dict[str, Any],
+                                                              tmp_path: Path) -> None:
+    clip = tmp_path / "rec" / "a.mkv"
+    clip.parent.mkdir(parents=True)
+    clip.write_bytes(b"video")
+    control = rig["pool"].get("live")._client
+    async with client(rig) as http:
+        rig["player"].fail = PlayerUnavailable("mpv is not running")
+        r = await http.post("/api/v1/replay/open", json={"path": str(clip)})
+        assert r.status_code == 503 and "mpv is not running" in r.json()["detail"]
+        rig["player"].fail = PlayerCommandError("loadfile", "unsupported")
+        assert (await http.post("/api/v1/replay/open", json={"path": str(clip)})
+                ).status_code == 409
+        control.fail_scene = ObsUnavailable("OBS is not connected")
+        r = await http.post("/api/v1/replay/scene", json={"scene": "IVR_SCENE"})
+        assert r.status_code == 503 and "not connected" in r.json()["detail"]
+        # A coding bug is not "unavailable": it propagates to the app's 500 handler.
+        rig["player"].fail = TypeError("a bug")
+        with pytest.raises(TypeError, match="a bug"):
+            await http.post("/api/v1/replay/open", json={"path": str(clip)})
+        control.fail_scene = KeyError("bug")
+        with pytest.raises(KeyError):
+            await http.post("/api/v1/replay/scene", json={"scene": "IVR_SCENE"})
 
 
 async def test_chapters_and_recordings(rig: dict[str, Any]) -> None:

@@ -2,8 +2,9 @@
 
 ``make_router(review)`` returns a FastAPI router the station mounts. Errors are JSON
 ``{"detail": ...}``: 409 a replay step is not possible now (a review is open, none is
-open), 404 no such file or nothing for that day, 403 a path outside the recordings
-folder, 422 bad parameters.
+open, mpv refused), 503 OBS, mpv or the database failed, 404 no such file or nothing
+for that day, 403 a path outside the recordings folder, 422 bad parameters. Any other
+exception is a bug: it is not mapped here and reaches the app's (logged) 500.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from restrike.errors import ReviewError
+from restrike.errors import (
+    ObsError,
+    PlayerCommandError,
+    PlayerError,
+    ReviewError,
+    StoreError,
+)
 
 if TYPE_CHECKING:
     from restrike.review.component import Review
@@ -63,6 +70,17 @@ def resolve_allowed(path: str, roots: list[Path]) -> Path:
     raise HTTPException(403, "only files inside the recordings folder are served")
 
 
+def _unavailable(err: ReviewError | ObsError | PlayerError | StoreError) -> HTTPException:
+    """409 a step not possible now (or mpv refused it), 503 a peer (OBS, mpv, the
+    database) that failed.
+
+    Only our own errors are mapped: anything else is a bug and reaches the app's 500
+    handler, which logs it, instead of passing for "OBS unavailable".
+    """
+    refused = isinstance(err, ReviewError | PlayerCommandError)
+    return HTTPException(409 if refused else 503, str(err))
+
+
 def make_router(review: Review) -> APIRouter:
     router = APIRouter(tags=["review"])
 
@@ -96,10 +114,8 @@ def make_router(review: Review) -> APIRouter:
         """Manual mode: switch the streaming OBS to a scene."""
         try:
             await review.switch_scene(body.scene)
-        except ReviewError as err:
-            raise HTTPException(409, str(err)) from err
-        except Exception as err:  # ObsError and friends: the reason, not a 500
-            raise HTTPException(503, str(err)) from err
+        except (ReviewError, ObsError, PlayerError, StoreError) as err:
+            raise _unavailable(err) from err
         return {"scene": body.scene}
 
     @router.post("/api/v1/replay/open")
@@ -108,10 +124,8 @@ def make_router(review: Review) -> APIRouter:
         real = resolve_allowed(body.path, review.allowed_roots())
         try:
             await review.open_file(str(real), body.start)
-        except ReviewError as err:
-            raise HTTPException(409, str(err)) from err
-        except Exception as err:
-            raise HTTPException(503, str(err)) from err
+        except (ReviewError, ObsError, PlayerError, StoreError) as err:
+            raise _unavailable(err) from err
         return {"path": str(real), "start": body.start}
 
     @router.get("/api/v1/clips")
