@@ -73,6 +73,26 @@ async def test_files_only_from_the_recordings_folder(rig: dict[str, Any], tmp_pa
         assert r.status_code == 200
 
 
+async def test_files_serves_only_video_files(rig: dict[str, Any], tmp_path: Path) -> None:
+    """A recordings_root set to the data folder still never serves the database,
+    the logs or a settings file with OBS passwords."""
+    root = tmp_path / "rec"
+    root.mkdir()
+    for name in ("station.sqlite3", "restrike.log", "restrike.toml", "clip.MKV.txt", "noext"):
+        (root / name).write_text("secret")
+    (root / "disguised.mkv").symlink_to(root / "station.sqlite3")
+    async with client(rig) as http:
+        for name in ("station.sqlite3", "restrike.log", "restrike.toml", "clip.MKV.txt",
+                     "noext", "disguised.mkv"):
+            r = await http.get("/api/v1/files", params={"path": str(root / name)})
+            assert r.status_code == 403, name
+            assert "only video files" in r.json()["detail"]
+        for suffix in ("mkv", "MP4", "mov", "flv", "ts", "m4v", "webm"):
+            (root / f"clip.{suffix}").write_bytes(b"video")
+            r = await http.get("/api/v1/files", params={"path": str(root / f"clip.{suffix}")})
+            assert r.status_code == 200 and r.content == b"video", suffix
+
+
 async def test_peer_errors_map_to_503_and_bugs_are_not_hidden(rig: dict[str, Any],
                                                               tmp_path: Path) -> None:
     clip = tmp_path / "rec" / "a.mkv"

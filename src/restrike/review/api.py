@@ -3,8 +3,9 @@
 ``make_router(review)`` returns a FastAPI router the station mounts. Errors are JSON
 ``{"detail": ...}``: 409 a replay step is not possible now (a review is open, none is
 open, mpv refused), 503 OBS, mpv or the database failed, 404 no such file or nothing
-for that day, 403 a path outside the recordings folder, 422 bad parameters. Any other
-exception is a bug: it is not mapped here and reaches the app's (logged) 500.
+for that day, 403 a path outside the recordings folder (or, for files, not a video),
+422 bad parameters. Any other exception is a bug: it is not mapped here and reaches
+the app's (logged) 500.
 """
 
 from __future__ import annotations
@@ -28,9 +29,14 @@ from restrike.errors import (
 if TYPE_CHECKING:
     from restrike.review.component import Review
 
-__all__ = ["make_router", "resolve_allowed"]
+__all__ = ["MEDIA_SUFFIXES", "make_router", "resolve_allowed"]
 
 _DAY = r"^\d{4}-\d{2}-\d{2}$"
+
+#: What ``/api/v1/files`` serves: video containers (OBS records and saves replays as
+#: mkv by default; mp4, mov, flv, ts are its other choices). Never the database, logs
+#: or a TOML with OBS passwords, even if recordings_root is set to the data folder.
+MEDIA_SUFFIXES = frozenset({".mkv", ".mp4", ".mov", ".flv", ".ts", ".m4v", ".webm"})
 
 
 class ReplayBody(BaseModel):
@@ -149,7 +155,11 @@ def make_router(review: Review) -> APIRouter:
 
     @router.get("/api/v1/files")
     async def files(path: str = Query(min_length=1)) -> FileResponse:
-        """A clip or recording file, only from the configured recordings folder."""
-        return FileResponse(resolve_allowed(path, review.allowed_roots()))
+        """A clip or recording file: a video, only from the configured recordings folder."""
+        real = resolve_allowed(path, review.allowed_roots())
+        if real.suffix.lower() not in MEDIA_SUFFIXES:
+            raise HTTPException(403, "only video files are served "
+                                     f"({', '.join(sorted(MEDIA_SUFFIXES))})")
+        return FileResponse(real)
 
     return router
