@@ -23,7 +23,6 @@ def test_offsets_across_an_interruption() -> None:
     assert tl.offset_at(1100.0) == 70.0
     assert tl.offset_at(999.0) == 0.0
     assert tl.total(1100.0) == 70.0
-    assert tl.gaps() == [(1060.0, 1090.0)]
     assert StreamTimeline.from_json(tl.as_json()) == tl
 
 

@@ -131,11 +131,12 @@ def test_jobs_queued_before_start_or_close_are_run(db: Path) -> None:
         store.call(_note("late"))
 
 
-async def test_call_async(store: Store) -> None:
-    value = await store.call_async(lambda conn: conn.execute("SELECT 6 * 7").fetchone()[0])
+async def test_call_awaited_from_the_loop(store: Store) -> None:
+    value = await asyncio.wrap_future(
+        store.call(lambda conn: conn.execute("SELECT 6 * 7").fetchone()[0]))
     assert value == 42
     with pytest.raises(StoreError):
-        await store.call_async(lambda conn: conn.execute("SELEC nonsense"))
+        await asyncio.wrap_future(store.call(lambda conn: conn.execute("SELEC nonsense")))
     assert not isinstance(store.call(lambda conn: None), asyncio.Future)
     assert isinstance(store.call(lambda conn: None), concurrent.futures.Future)
 

@@ -14,7 +14,6 @@ recomputes every later offset after an interruption we noticed late.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from itertools import pairwise
 from typing import Any
 
 __all__ = ["Segment", "StreamTimeline"]
@@ -99,14 +98,6 @@ class StreamTimeline:
             return None
         last = self.segments[-1]
         return last.offset + last.length(t)  # after the end: the stream's last second
-
-    def gaps(self) -> list[tuple[float, float]]:
-        """Interruptions as (ended_at, resumed_at) wall times."""
-        out = []
-        for a, b in pairwise(self.segments):
-            if a.ended_at is not None:
-                out.append((a.ended_at, b.started_at))
-        return out
 
     def as_json(self) -> list[dict[str, Any]]:
         return [s.as_dict() for s in self.segments]

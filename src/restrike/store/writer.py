@@ -18,7 +18,6 @@ checkpoint. That trade buys commits without an fsync each (see docs/store.md).
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import logging
 import sqlite3
@@ -198,10 +197,6 @@ class Store:
         self._command(job)
         future: concurrent.futures.Future[T] = job.future
         return future
-
-    async def call_async(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """`call(fn)` awaited from the event loop."""
-        return await asyncio.wrap_future(self.call(fn))
 
     def subscribe_commits(self, cb: CommitCallback) -> Callable[[], None]:
         """Call `cb(Committed)` on the writer thread after each commit; returns unsubscribe."""
