@@ -73,6 +73,26 @@ async def test_files_only_from_the_recordings_folder(rig: dict[str, Any], tmp_pa
         assert r.status_code == 200
 
 
+async def test_two_concurrent_replays_one_review_and_a_409(rig: dict[str, Any]) -> None:
+    """Both requests are in the queue before either is processed: the workflow decides,
+    so the second is refused with the reason (it never gets the first review's JSON)."""
+    async with client(rig) as http:
+        first, second = await asyncio.gather(
+            http.post("/api/v1/replay", json={"requested_by": "table"}),
+            http.post("/api/v1/replay", json={"requested_by": "coach"}))
+        assert sorted([first.status_code, second.status_code]) == [200, 409]
+        ok, refused = (first, second) if first.status_code == 200 else (second, first)
+        assert ok.json()["active"] and ok.json()["id"] == 1
+        assert refused.json()["detail"] == "review 1 is still open: close it before a new replay"
+        await settle(rig["review"])
+        assert rig["review"].flow.next_id == 2  # one review was started, not two
+        closes = await asyncio.gather(http.post("/api/v1/replay/close"),
+                                      http.post("/api/v1/replay/close"))
+        assert sorted(r.status_code for r in closes) == [200, 409]
+        refused = next(r for r in closes if r.status_code == 409)
+        assert refused.json()["detail"] == "no review is open"
+
+
 async def test_files_serves_only_video_files(rig: dict[str, Any], tmp_path: Path) -> None:
     """A recordings_root set to the data folder still never serves the database,
     the logs or a settings file with OBS passwords."""

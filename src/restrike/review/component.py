@@ -70,8 +70,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class _Item:
+    """One workflow input; ``done`` gets the review JSON right after it was processed,
+    or the ReviewError ``check`` raised: the precondition is decided in the worker, in
+    queue order, so two concurrent requests cannot both pass it."""
+
     event: Input
-    done: asyncio.Future[None] | None = None
+    done: asyncio.Future[dict[str, Any]] | None = None
+    check: Callable[[], None] | None = None
 
 
 def _int(value: object) -> int | None:
@@ -283,11 +288,15 @@ class Review(ObsActions):
 
     # -- inputs ----------------------------------------------------------------------
 
-    def _feed(self, event: Input) -> asyncio.Future[None] | None:
+    def _feed(self, event: Input, check: Callable[[], None] | None = None
+              ) -> asyncio.Future[dict[str, Any]] | None:
+        """Queue ``event``; the future resolves once the worker has processed it. With
+        ``check``, the worker first calls it and a ReviewError becomes the future's
+        exception (only callers that await the future pass a check)."""
         if self._queue is None or not self._running:
             return None
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Item(event, done))
+        done: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Item(event, done, check))
         return done
 
     def _on_parsed(self, event: Any) -> None:
@@ -319,14 +328,22 @@ class Review(ObsActions):
         assert self._queue is not None
         while True:
             item = await self._queue.get()
+            done = item.done
             try:
+                if item.check is not None:
+                    try:
+                        item.check()
+                    except ReviewError as err:  # refused: the caller answers 409
+                        if done is not None and not done.done():
+                            done.set_exception(err)
+                        continue
                 await self._process(item.event)
             except Exception as err:
                 log.exception("review workflow failed on %r", item.event)
                 self._report(f"review workflow: {err}", logged=True)
             finally:
-                if item.done is not None and not item.done.done():
-                    item.done.set_result(None)
+                if done is not None and not done.done():
+                    done.set_result(self.review_json())
                 self._queue.task_done()
 
     async def _process(self, event: Input) -> None:
@@ -462,29 +479,38 @@ class Review(ObsActions):
 
     async def request_replay(self, *, requested_by: str = "operator", source: str = "http",
                              seconds: float | None = None) -> dict[str, Any]:
-        """Start a manual review (console button, API, hotkey); ReviewError if one is open."""
-        if self.flow.active is not None:
-            raise ReviewError(f"review {self.flow.active.id} is still open: close it first")
+        """Start a manual review (console button, API, hotkey): the new review's JSON.
+
+        ReviewError if a review is open when the workflow gets to this request (two
+        concurrent requests: the second is refused, it never gets the first's review).
+        """
         if seconds is not None and not 0 < seconds <= self.options.clip_seconds:
             raise ReviewError(f"seconds must be in 0..{self.options.clip_seconds} (the clip "
                               f"length), not {seconds}")
         done = self._feed(ChallengeRequested(self.clock(), requested_by, source,
-                                             seconds=seconds))
+                                             seconds=seconds), check=self._none_open)
         if done is None:
             raise ReviewError("the review component is not running")
-        await done
-        return self.review_json()
+        return await done
 
     async def close_review(self, *, decision: str = "closed", decided_by: str = "operator",
                            source: str = "button") -> dict[str, Any]:
-        """Resolve the open review (console Close / API)."""
-        if self.flow.active is None:
-            raise ReviewError("no review is open")
-        done = self._feed(Resolved(self.clock(), decision, decided_by, source))
+        """Resolve the open review (console Close / API); ReviewError if none is open
+        when the workflow gets to it (a second concurrent close is refused)."""
+        done = self._feed(Resolved(self.clock(), decision, decided_by, source),
+                          check=self._one_open)
         if done is None:
             raise ReviewError("the review component is not running")
-        await done
-        return self.review_json()
+        return await done
+
+    def _none_open(self) -> None:
+        if self.flow.active is not None:
+            raise ReviewError(f"review {self.flow.active.id} is still open: close it before "
+                              "a new replay")
+
+    def _one_open(self) -> None:
+        if self.flow.active is None:
+            raise ReviewError("no review is open")
 
     async def switch_scene(self, scene: str) -> None:
         """Manual mode: show ``scene`` on the streaming OBS."""

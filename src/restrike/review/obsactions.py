@@ -56,7 +56,8 @@ class ObsActions:
     _prepared: PrepareRecording | None
     _replay_applied: tuple[str, int] | None
 
-    def _feed(self, event: Input) -> asyncio.Future[None] | None:
+    def _feed(self, event: Input, check: Callable[[], None] | None = None
+              ) -> asyncio.Future[dict[str, Any]] | None:
         raise NotImplementedError
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
