@@ -118,10 +118,22 @@ async def test_refused_command_is_409() -> None:
         assert r.status_code == 409 and "no file is open" in r.json()["detail"]
 
 
-async def test_every_action_has_a_route() -> None:
-    async with client_for(DeadPlayer(PlayerUnavailable("down"))) as api:
+async def test_open_is_denied_without_allowed_roots(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"video")
+    player = DeadPlayer(PlayerUnavailable("down"))
+    for kw in ({}, {"allowed_roots": []}):
+        async with client_for(player, **kw) as api:
+            r = await api.post("/api/v1/playback/open", json={"path": str(clip)})
+            assert r.status_code == 403
+            assert r.json()["detail"].startswith("opening files is refused: no folder")
+
+
+async def test_every_action_has_a_route(tmp_path: Path) -> None:
+    async with client_for(DeadPlayer(PlayerUnavailable("down")),
+                          allowed_roots=[tmp_path]) as api:
         bodies = {
-            "open": {"path": "/nonexistent/clip.mp4"},
+            "open": {"path": str(tmp_path / "nonexistent" / "clip.mp4")},
             "speed": {"value": 1},
             "seek": {"seconds": 1},
             "fullscreen": {"on": True},

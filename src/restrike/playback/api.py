@@ -2,8 +2,8 @@
 
 ``make_router(player)`` returns a FastAPI router; the station mounts it on its app.
 Errors are JSON ``{"detail": ...}``: 404 unknown action or missing file, 403 a path
-outside ``allowed_roots``, 409 mpv refused (e.g. no file open), 422 bad parameters,
-503 the player is not running (it is being restarted).
+outside ``allowed_roots`` (every path if none is given), 409 mpv refused (e.g. no file
+open), 422 bad parameters, 503 the player is not running (it is being restarted).
 """
 
 from __future__ import annotations
@@ -87,13 +87,16 @@ async def _run(player: Player, call: Awaitable[None]) -> dict[str, Any]:
     return _status(player)
 
 
-def _checked_path(raw: str, roots: Sequence[Path] | None) -> str:
+def _checked_path(raw: str, roots: Sequence[Path]) -> str:
     """The resolved path if it is absolute, exists and lies under a root; else HTTP error."""
+    if not roots:
+        raise HTTPException(403, "opening files is refused: no folder is allowed (the "
+                                 "router was made without allowed_roots)")
     path = Path(raw)
     if not path.is_absolute():
         raise HTTPException(422, f"path must be absolute: {raw}")
     resolved = path.resolve()
-    if roots is not None and not any(resolved.is_relative_to(root) for root in roots):
+    if not any(resolved.is_relative_to(root) for root in roots):
         raise HTTPException(403, f"path is outside the allowed folders: {raw}")
     if not resolved.is_file():
         raise HTTPException(404, f"no such file: {raw}")
@@ -101,10 +104,11 @@ def _checked_path(raw: str, roots: Sequence[Path] | None) -> str:
 
 
 def make_router(
-    player: Player, *, allowed_roots: Sequence[str | os.PathLike[str]] | None = None
+    player: Player, *, allowed_roots: Sequence[str | os.PathLike[str]] = ()
 ) -> APIRouter:
-    """Routes for ``player``; with ``allowed_roots``, ``open`` refuses (403) other folders."""
-    roots = None if allowed_roots is None else [Path(r).resolve() for r in allowed_roots]
+    """Routes for ``player``; ``open`` only plays files under ``allowed_roots`` (403
+    otherwise). Without roots it refuses every file: deny by default."""
+    roots = [Path(r).resolve() for r in allowed_roots]
     router = APIRouter(prefix=PREFIX, tags=["playback"])
 
     @router.get("")
