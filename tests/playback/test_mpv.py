@@ -280,3 +280,39 @@ async def test_stopping_fails_a_pending_wait(mpv_player: MpvPlayer, clip: Path) 
     await mpv_player.stop()
     with pytest.raises(PlayerCommandError, match="the clip ended"):
         await waiting
+
+
+async def test_a_crashed_supervisor_is_reported_and_started_again(
+    mpv_player: MpvPlayer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in the supervisor must not leave mpv dead and unsupervised in silence."""
+    events: list[PlayerEvent] = []
+    mpv_player.subscribe(events.append)
+    relaunch = mpv_player._relaunch
+    calls = 0
+
+    async def failing_once(backoff: float) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("injected supervisor bug")
+        await relaunch(backoff)
+
+    mpv_player._relaunch = failing_once  # type: ignore[method-assign]
+    pid = mpv_player.pid
+    assert pid is not None
+    with caplog.at_level("ERROR", logger="restrike.playback.mpv"):
+        os.kill(pid, signal.SIGKILL)
+        await until(mpv_player, lambda s: s.error is not None, within=5)
+    down = [e.status for e in events if isinstance(e, StatusChanged) and e.status.error]
+    assert down and not down[0].alive
+    assert down[0].error == "mpv supervisor failed: RuntimeError('injected supervisor bug')"
+    (record,) = [r for r in caplog.records if "supervisor failed" in r.getMessage()]
+    assert record.exc_info is not None and "injected" in str(record.exc_info[1])
+    # Restarted with backoff: mpv is launched again and supervised as before.
+    status = await until(mpv_player, lambda s: s.alive and s.error is None, within=10)
+    assert status.error is None and mpv_player.restarts == 1 and calls == 2
+    second = mpv_player.pid
+    assert second is not None and second != pid
+    os.kill(second, signal.SIGKILL)
+    await until(mpv_player, lambda s: s.alive and mpv_player.restarts == 2, within=10)

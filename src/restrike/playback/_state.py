@@ -123,7 +123,7 @@ class MpvState:
         position = self.position()
         return position is not None and position >= at_least
 
-    def status(self, alive: bool) -> PlayerStatus:
+    def status(self, alive: bool, error: str | None = None) -> PlayerStatus:
         p = self.props
         idle = bool(p.get("idle-active", True))
         path = p.get("path") if alive and not idle else None
@@ -142,11 +142,12 @@ class MpvState:
             eof=eof,
             loop_a=_number(p.get("ab-loop-a")),
             loop_b=_number(p.get("ab-loop-b")),
+            error=error,
         )
 
-    def changed_status(self, alive: bool) -> PlayerStatus | None:
+    def changed_status(self, alive: bool, error: str | None = None) -> PlayerStatus | None:
         """The status if anything but the position changed since last asked, else None."""
-        status = self.status(alive)
+        status = self.status(alive, error)
         comparable = replace(status, position=None)
         if comparable == self._last_published:
             return None

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,9 @@ class MpvPlayer:
         self._state = MpvState()
         self._waiters: list[tuple[Predicate, asyncio.Future[None]]] = []
         self.restarts = 0
+        self.supervisor_failures = 0  # consecutive crashes of the supervisor task
+        self._error: str | None = None  # set while the supervisor is down (unhealthy)
+        self._supervisor_started = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -77,12 +80,52 @@ class MpvPlayer:
         if self._supervisor is not None:
             return
         self._closing = False
+        self._error = None
+        self.supervisor_failures = 0
         self._executable = find_mpv(self.settings.mpv_path)
         await self._launch()
-        self._supervisor = asyncio.get_running_loop().create_task(
-            self._supervise(), name="mpv-supervisor"
-        )
+        self._start_supervisor(self._supervise())
         self._publish_status()
+
+    def _start_supervisor(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` as the supervisor task (aclose cancels and awaits it)."""
+        task = asyncio.get_running_loop().create_task(coro, name="mpv-supervisor")
+        task.add_done_callback(self._supervisor_done)
+        self._supervisor = task
+        self._supervisor_started = time.monotonic()
+
+    def _supervisor_done(self, task: asyncio.Task[None]) -> None:
+        """A supervisor that crashed is logged, reported (alive false + error) and
+        started again after a capped backoff; without it mpv would never be restarted."""
+        if task is not self._supervisor or task.cancelled() or self._closing:
+            return
+        err = task.exception()
+        if err is None:
+            return  # mpv exited with playback.restart off: nothing to supervise
+        if time.monotonic() - self._supervisor_started >= _STABLE_AFTER:
+            self.supervisor_failures = 0  # it had been running fine: back off from scratch
+        self.supervisor_failures += 1
+        backoff = min(_FIRST_BACKOFF * 2 ** (self.supervisor_failures - 1),
+                      self.settings.restart_backoff_max)
+        log.error("mpv supervisor failed (%s in a row); starting it again in %.1f s",
+                  self.supervisor_failures, backoff, exc_info=err)
+        self._error = f"mpv supervisor failed: {err!r}"
+        self._publish_status()
+        self._start_supervisor(self._resupervise(backoff))
+
+    async def _resupervise(self, backoff: float) -> None:
+        """After a supervisor crash: wait, make sure mpv runs, then supervise again."""
+        await asyncio.sleep(backoff)
+        mpv = self._mpv
+        if mpv is None or mpv.returncode is not None:
+            self._mpv = None
+            if mpv is not None:
+                await mpv.close(graceful=False)
+            self._state.reset()
+            await self._relaunch(0.0)
+        self._error = None
+        self._publish_status()
+        await self._supervise()
 
     async def aclose(self) -> None:
         """Stop supervising, quit mpv (kill it if it does not quit) and release everything."""
@@ -192,14 +235,17 @@ class MpvPlayer:
         return self._subscribers.add(callback)
 
     def status(self) -> PlayerStatus:
-        return self._state.status(alive=self._mpv is not None and not self._closing)
+        return self._state.status(alive=self._alive(), error=self._error)
+
+    def _alive(self) -> bool:
+        return self._mpv is not None and not self._closing and self._error is None
 
     def _publish(self, event: PlayerEvent) -> None:
         self._subscribers.publish(event)
 
     def _publish_status(self) -> None:
         """StatusChanged when something other than the position changed."""
-        status = self._state.changed_status(alive=self._mpv is not None and not self._closing)
+        status = self._state.changed_status(alive=self._alive(), error=self._error)
         if status is not None:
             self._publish(StatusChanged(status))
 

@@ -47,6 +47,7 @@ class PlayerStatus:
     eof: bool = False
     loop_a: float | None = None
     loop_b: float | None = None
+    error: str | None = None  # why the player is unhealthy (e.g. its supervisor failed)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
