@@ -69,6 +69,9 @@ class StoreStats:
     batches: int
     last_commit_ms: float  # time the last batch took, BEGIN to COMMIT
     errors: int
+    error: str | None = None  # set while the database cannot be written (unhealthy)
+    spilled: int = 0  # datagrams appended to the spill file (over max_backlog)
+    spill_path: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}

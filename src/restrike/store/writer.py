@@ -1,7 +1,7 @@
 """The store's single writer: one thread, fed by a queue that never drops.
 
-`submit` only appends to an unbounded deque (the receiver must never block); the
-writer thread takes what is there, up to `batch_rows` datagrams or `batch_ms` of
+`submit` only appends to a deque (the receiver must never block); the writer thread
+takes what is there, up to `batch_rows` datagrams or `batch_ms` of
 work, and commits it in one `BEGIN IMMEDIATE` transaction with `executemany`. A quiet
 feed is committed at once (no waiting to fill a batch); a flood is committed in
 batches. The backlog is reported in `stats()` and logged when it grows.
@@ -9,6 +9,13 @@ batches. The backlog is reported in `stats()` and logged when it grows.
 Other parts write through the same thread: `call(fn)` queues `fn(connection)` in
 order with the datagrams and runs it inside the writer's transaction, so the file
 has one writer (no lock contention, no second BEGIN IMMEDIATE waiting on the feed).
+
+When the database cannot be written (disk full, read-only, I/O errors) nothing is
+dropped either: `stats().error` says so at once ("database write failing: database or
+disk is full — datagrams held in memory: N"), the batch is retried with a capped
+backoff, and datagrams beyond `max_backlog` (2,000,000 by default) are appended to
+`spill-<day>.jsonl` in the data folder, a capture file (`restrike.protocol.capture`)
+the operator can re-import. Closing while it still fails spills what is held in memory.
 
 Durability: WAL with `synchronous=NORMAL`. A commit is in the WAL file (the OS's page
 cache) when COMMIT returns, so killing the process (even `kill -9`) loses nothing
@@ -30,6 +37,7 @@ from typing import Any, TypeVar
 
 from restrike.callbacks import Subscribers
 from restrike.errors import RestrikeError, StoreError
+from restrike.protocol.capture import format_capture_line
 from restrike.store import _current as cur
 from restrike.store._batch import (
     Batch,
@@ -55,19 +63,35 @@ T = TypeVar("T")
 
 _BACKLOG_STEPS = (1_000, 10_000, 100_000, 1_000_000)
 
+#: Datagrams held in memory at most; later ones go to the spill file until it drains.
+MAX_BACKLOG = 2_000_000
+#: Retries of a failing commit wait this long at first, doubling up to _RETRY_MAX.
+_RETRY_FIRST = 0.05
+_RETRY_MAX = 5.0
+#: While the database keeps failing, say so again this often (seconds).
+_FAILING_LOG_EVERY = 60.0
+
+ConnectionFactory = Callable[[Path], sqlite3.Connection]
+
 
 class Store:
     """The event store: open (and migrate) at construction, `start()` the writer."""
 
-    def __init__(self, path: Path, *, batch_rows: int = 500, batch_ms: float = 2.0) -> None:
+    def __init__(self, path: Path, *, batch_rows: int = 500, batch_ms: float = 2.0,
+                 max_backlog: int = MAX_BACKLOG, spill_dir: Path | None = None,
+                 open_connection: ConnectionFactory = connect) -> None:
         if batch_rows < 1:
             raise StoreError(f"batch_rows must be >= 1, not {batch_rows}")
         if not batch_ms > 0:
             raise StoreError(f"batch_ms must be > 0, not {batch_ms}")
+        if max_backlog < 1:
+            raise StoreError(f"max_backlog must be >= 1, not {max_backlog}")
         self.path = Path(path)
         self.batch_rows = batch_rows
         self.batch_ms = batch_ms
-        self._conn = connect(self.path)
+        self.max_backlog = max_backlog
+        self.spill_dir = Path(spill_dir) if spill_dir is not None else self.path.parent
+        self._conn = open_connection(self.path)
         try:
             apply_migrations(self._conn, str(self.path))
             self._current = cur.load_current(self._conn)
@@ -96,6 +120,15 @@ class Store:
         self._last_commit_ms = 0.0
         self._errors = 0
         self._backlog_step = 0
+        self._stop_requested = threading.Event()  # wakes a retry backoff at close
+        self._failure: str | None = None  # the database error while commits fail
+        self._failing_since = 0.0
+        self._failing_logged = 0.0
+        self._in_flight = 0  # items of the batch being retried
+        self._spill_lock = threading.Lock()
+        self._spill: Any = None  # the open spill file (text, append)
+        self._spill_path: Path | None = None
+        self._spilled = 0
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -111,6 +144,7 @@ class Store:
         if self._closed:
             return
         self._stopping = True
+        self._stop_requested.set()
         self._wake.set()
         if self._thread is None and self._queue:
             self._spawn()  # items submitted before start() are still written
@@ -121,6 +155,7 @@ class Store:
                                  f"({len(self._queue)} items still queued)")
         while self._queue:  # submitted while the writer was finishing: write them here
             self._write_some()
+        self._close_spill()
         self._closed = True
         self._checkpoint_stop.set()
         if self._checkpointer is not None:
@@ -156,11 +191,14 @@ class Store:
     # -- feeding ------------------------------------------------------------------------
 
     def submit(self, item: Received) -> None:
-        """Queue a datagram; never blocks, never drops (thread-safe)."""
+        """Queue a datagram; never blocks, never drops (thread-safe). Beyond
+        `max_backlog` queued items it is appended to the spill file instead."""
         if self._stopping:
             raise StoreError("the store is closing; datagram not accepted")
-        self._queue.append(item)
         self._submitted += 1
+        if len(self._queue) >= self.max_backlog and self._spill_items([item]):
+            return
+        self._queue.append(item)
         if not self._wake.is_set():
             self._wake.set()
 
@@ -214,7 +252,21 @@ class Store:
             batches=self._batches,
             last_commit_ms=self._last_commit_ms,
             errors=self._errors,
+            error=self._error_text(),
+            spilled=self._spilled,
+            spill_path=str(self._spill_path) if self._spill_path is not None else None,
         )
+
+    def _error_text(self) -> str | None:
+        """What health shows while the database cannot be written (None when fine)."""
+        failure = self._failure
+        if failure is None:
+            return None
+        held = len(self._queue) + self._in_flight
+        text = f"database write failing: {failure} — datagrams held in memory: {held}"
+        if self._spilled:
+            text += f"; {self._spilled} spilled to {self._spill_path}"
+        return text
 
     def reader(self) -> Reader:
         """A new read-only connection (one per thread or request handler)."""
@@ -248,26 +300,106 @@ class Store:
             self._backlog_step = 0
 
     def _write_some(self) -> None:
-        """Take a batch off the queue and commit it, retrying until it is written."""
+        """Take a batch off the queue and commit it, retrying until it is written.
+
+        While closing, a commit that still fails after one more try spills the batch
+        and the queue (`_give_up`) instead of retrying forever."""
         batch: list[WriteItem] = []
         fill = True
-        delay = 0.01
+        delay = _RETRY_FIRST
+        tried_while_stopping = False
         while True:
             try:
                 self._commit(batch, fill=fill)
-                return
             except sqlite3.OperationalError as err:  # busy, locked, disk full, I/O
                 fill = False  # retry exactly what was taken
                 self._errors += 1
-                log.error("store: commit of %s items failed, retrying: %s", len(batch), err)
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
-            except Exception as err:  # a bad row or a bug: isolate the culprit
+                self._in_flight = len(batch)
+                self._failing(err, len(batch))
+                if self._stopping:
+                    if tried_while_stopping:
+                        self._give_up(batch, err)
+                        return
+                    tried_while_stopping = True
+                    continue
+                self._stop_requested.wait(delay)
+                delay = min(delay * 2, _RETRY_MAX)
+                continue
+            except Exception:  # a bad row or a bug: isolate the culprit
                 self._errors += 1
-                log.error("store: batch of %s items failed (%s); writing one by one",
-                          len(batch), err)
+                log.exception("store: batch of %s items failed; writing one by one",
+                              len(batch))
                 self._commit_singly(batch)
                 return
+            self._in_flight = 0
+            if self._failure is not None:
+                log.warning("store: the database is written again after %.0f s of failures",
+                            time.monotonic() - self._failing_since)
+                self._failure = None
+            return
+
+    def _failing(self, err: sqlite3.OperationalError, count: int) -> None:
+        """Report a failed commit: at once the first time, then once a minute."""
+        now = time.monotonic()
+        if self._failure is None:
+            self._failing_since = now
+        elif now - self._failing_logged < _FAILING_LOG_EVERY:
+            self._failure = str(err)
+            return
+        self._failure = str(err)
+        self._failing_logged = now
+        log.error("store: commit of %s items failed, retrying (backoff up to %s s): %s",
+                  count, _RETRY_MAX, self._error_text())
+
+    def _give_up(self, batch: list[WriteItem], err: sqlite3.OperationalError) -> None:
+        """Closing and the database still fails: spill every datagram held in memory,
+        fail the jobs, name what could not be kept."""
+        items = [*batch, *self._queue]
+        self._queue.clear()
+        self._in_flight = 0
+        datagrams = [item for item in items if isinstance(item, Received)]
+        jobs = [item for item in items if isinstance(item, Job)]
+        others = len(items) - len(datagrams) - len(jobs)
+        if datagrams and not self._spill_items(datagrams):
+            log.error("store: %s datagrams could not be written nor spilled and are lost",
+                      len(datagrams))
+        error = StoreError(f"database write failing at close: {err}")
+        _resolve([JobOutcome(job, error=error) for job in jobs])
+        if others:
+            log.error("store: %s tournament/day changes were not written: %s", others, err)
+
+    def _spill_items(self, items: list[Received]) -> bool:
+        """Append datagrams to today's spill file (a capture file); False if impossible."""
+        with self._spill_lock:
+            try:
+                for item in items:
+                    day = time.strftime("%Y-%m-%d", time.localtime(item.received_at))
+                    path = self.spill_dir / f"spill-{day}.jsonl"
+                    if self._spill is None or self._spill_path != path:
+                        self._open_spill(path)
+                    self._spill.write(format_capture_line(item.received_at, item.data) + "\n")
+                    self._spilled += 1
+                self._spill.flush()
+            except OSError:
+                log.exception("store: cannot spill datagrams to %s; keeping them in memory",
+                              self._spill_path)
+                return False
+        return True
+
+    def _open_spill(self, path: Path) -> None:
+        if self._spill is not None:
+            self._spill.close()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._spill = path.open("a", encoding="utf-8", newline="\n")
+        self._spill_path = path
+        log.error("store: more than %s datagrams wait to be written: new ones are appended "
+                  "to %s (a capture file to re-import)", self.max_backlog, path)
+
+    def _close_spill(self) -> None:
+        with self._spill_lock:
+            if self._spill is not None:
+                self._spill.close()
+                self._spill = None
 
     def _commit_singly(self, batch: list[WriteItem]) -> None:
         for item in batch:
