@@ -146,19 +146,31 @@ def test_status_bar_and_burst_of_1000_per_second(page, station, played):
 
 
 def test_replay_and_close_reach_the_api(page, station, played):
+    """The console's buttons drive the real review workflow of ``restrike run``."""
+    assert station.has_route("/api/v1/replay") and station.has_route("/api/v1/replay/close")
+    if station.get("/api/v1/review").json()["active"]:  # a challenge of the simulated match
+        assert station.post("/api/v1/replay/close").status_code == 200
     open_live(page, station)
     with page.expect_response(lambda r: r.url.endswith("/api/v1/replay")
                               and r.request.method == "POST") as info:
         page.click("#btn-replay")
     replay = info.value
-    if not station.has_route("/api/v1/replay"):
-        pytest.xfail("restrike run does not mount the review router yet (POST /api/v1/replay "
-                     f"answered {replay.status})")
-    assert replay.status in (200, 409), replay.text()
+    assert replay.status == 200, replay.text()
+    opened = replay.json()
+    assert opened["active"] and opened["requested_by"] == "operator"
     page.wait_for_selector("#toast:not(.hidden)")
+    assert station.get("/api/v1/review").json()["id"] == opened["id"]
+    # A second request while it is open is refused by the workflow itself.
+    again = station.post("/api/v1/replay")
+    assert again.status_code == 409
+    assert again.json()["detail"] == f"review {opened['id']} is still open: close it before " \
+        "a new replay"
     with page.expect_response(lambda r: r.url.endswith("/api/v1/replay/close")) as info:
         page.click("#btn-close")
-    assert info.value.status in (200, 409), info.value.text()
+    assert info.value.status == 200, info.value.text()
+    closed = station.get("/api/v1/review").json()
+    assert not closed["active"] and closed["id"] == opened["id"]
+    assert closed["decision"] == "closed"
 
 
 def test_keyboard_only(page, station, played):

@@ -59,23 +59,23 @@ def test_intro_review_and_winner_overlays(page, station):
     page.wait_for_timeout(700)
     _save(page, "overlay-winner-1920x1080")
 
-    # Review started / closed, as the workflow announces it on /ws/live.
+    # Review started / closed, as the real workflow of `restrike run` announces it on
+    # /ws/live after POST /api/v1/replay and /api/v1/replay/close.
+    assert station.has_route("/api/v1/replay") and station.has_route("/api/v1/replay/close")
+    if station.get("/api/v1/review").json()["active"]:  # a challenge of the simulated match
+        assert station.post("/api/v1/replay/close").status_code == 200
     page.goto(station.url + "/overlays/review.html")
     page.wait_for_function("() => window.restrike && window.restrike.client.model.connected")
-    if station.has_route("/api/v1/replay"):
-        station.post("/api/v1/replay", json={"requested_by": "blue"})
-    else:
-        page.evaluate("""() => window.restrike.client.merge({type: 'review', review: {
-            active: true, requested_by: 'blue', review_clock_remaining: 30, quota: [0, 1]}})""")
+    started = station.post("/api/v1/replay", json={"requested_by": "blue"})
+    assert started.status_code == 200, started.text
+    assert started.json()["active"] and started.json()["requested_by"] == "blue"
     page.wait_for_selector("#review.started")
     page.wait_for_timeout(500)
     assert "VIDEO REVIEW" in page.locator("#review").inner_text()
     _save(page, "overlay-review-started-1920x1080")
-    if station.has_route("/api/v1/replay/close"):
-        station.post("/api/v1/replay/close", json={"decision": "accepted"})
-    else:
-        page.evaluate("""() => window.restrike.client.merge({type: 'review', review: {
-            active: false, requested_by: 'blue', decision: 'accepted', quota: [0, 1]}})""")
+    closed = station.post("/api/v1/replay/close", json={"decision": "accepted"})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["decision"] == "accepted" and not closed.json()["active"]
     page.wait_for_selector("#review.closed")
     assert "ACCEPTED" in page.locator("#review").inner_text()
     page.wait_for_timeout(500)
