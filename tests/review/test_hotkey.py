@@ -226,8 +226,8 @@ def _hotkey_threads() -> list[threading.Thread]:
 
 @pytest.fixture
 def x_session(xvfb_display: str, monkeypatch: pytest.MonkeyPatch  # noqa: F811
-              ) -> Iterator[Callable[[str], None]]:
-    """DISPLAY set to the Xvfb for pynput; yields ``press(keys)`` (``xdotool key``)."""
+              ) -> Iterator[Callable[..., None]]:
+    """DISPLAY set to the Xvfb for pynput; yields ``xdotool(*args)`` on that display."""
     if shutil.which("xdotool") is None:
         pytest.skip("xdotool is not installed (apt-get install xdotool)")
     pytest.importorskip("Xlib", reason="pynput is not installed (pip install -e '.[test]')")
@@ -237,11 +237,11 @@ def x_session(xvfb_display: str, monkeypatch: pytest.MonkeyPatch  # noqa: F811
     monkeypatch.delenv("PYNPUT_BACKEND_KEYBOARD", raising=False)
     env = {"PATH": "/usr/bin:/bin", "DISPLAY": xvfb_display}
 
-    def press(keys: str) -> None:
-        subprocess.run(["xdotool", "key", "--delay", "20", keys], env=env, check=True,
-                       timeout=10, capture_output=True)
+    def xdotool(*args: str) -> None:  # blocks the loop briefly: presses queue up on it
+        subprocess.run(["xdotool", *(("key", *args) if len(args) == 1 else args)], env=env,
+                       check=True, timeout=10, capture_output=True)
 
-    yield press
+    yield xdotool
     # pynput bound to this display must not serve later tests (monkeypatch then puts
     # back what was imported before)
     for name in [n for n in sys.modules if n == "pynput" or n.startswith("pynput.")]:
@@ -257,7 +257,7 @@ def _real_hotkey(key: str) -> PynputHotkey:
 
 
 @pytest.mark.peers
-async def test_real_f9_on_xvfb(x_session: Callable[[str], None]) -> None:
+async def test_real_f9_on_xvfb(x_session: Callable[..., None]) -> None:
     hotkey = _real_hotkey("F9")
     loop_thread = threading.get_ident()
     fired: list[tuple[int, asyncio.AbstractEventLoop]] = []
@@ -269,20 +269,22 @@ async def test_real_f9_on_xvfb(x_session: Callable[[str], None]) -> None:
         assert fired == [(loop_thread, asyncio.get_running_loop())]
         assert listener.ident != loop_thread
         x_session("F8")  # another key: nothing
-        x_session("F9")  # again: a second press (the key closes the open review)
-        await until(lambda: len(fired) == 2, 2.0, "the second F9")
+        x_session("keydown", "F9", "keydown", "F9", "keydown", "F9", "keyup", "F9")  # held
+        await until(lambda: len(fired) == 2, 2.0, "the held F9")
+        x_session("F9")  # again: one more press (the key closes the open review)
+        await until(lambda: len(fired) == 3, 2.0, "the third F9")
         await asyncio.sleep(0.2)
-        assert len(fired) == 2
+        assert len(fired) == 3
     finally:
         hotkey.stop()
     assert not listener.is_alive() and _hotkey_threads() == []
     x_session("F9")  # after stop(): no callback
     await asyncio.sleep(0.3)
-    assert len(fired) == 2
+    assert len(fired) == 3
 
 
 @pytest.mark.peers
-async def test_real_combination_on_xvfb(x_session: Callable[[str], None]) -> None:
+async def test_real_combination_on_xvfb(x_session: Callable[..., None]) -> None:
     hotkey = _real_hotkey("ctrl+shift+r")
     fired: list[int] = []
     hotkey.start(lambda: fired.append(threading.get_ident()))
@@ -300,7 +302,7 @@ async def test_real_combination_on_xvfb(x_session: Callable[[str], None]) -> Non
 
 
 @pytest.mark.peers
-async def test_real_start_stop_leaves_no_thread(x_session: Callable[[str], None]) -> None:
+async def test_real_start_stop_leaves_no_thread(x_session: Callable[..., None]) -> None:
     """No key pressed between start and stop: pynput 1.8's X11 stop alone would hang."""
     before = set(threading.enumerate())
     for _ in range(3):
@@ -313,7 +315,7 @@ async def test_real_start_stop_leaves_no_thread(x_session: Callable[[str], None]
 
 
 @pytest.mark.peers
-async def test_real_f9_drives_the_review(x_session: Callable[[str], None],
+async def test_real_f9_drives_the_review(x_session: Callable[..., None],
                                          tmp_path: Path, store: Store) -> None:
     """F9 on the X server starts a replay in the real Review, F9 again closes it."""
     archive = Archive(store, run="hotkey")
