@@ -157,7 +157,7 @@ export class LiveView {
   renderScenes() {
     const box = document.getElementById("scene-buttons");
     const st = this.client.model.status || {};
-    const obs = Array.isArray(st.obs) ? st.obs : this.status.obsList || [];
+    const obs = Array.isArray(st.obs) ? st.obs : [];
     const names = new Set(this.scenes);
     for (const o of obs) {
       if (o.scene) names.add(o.scene);

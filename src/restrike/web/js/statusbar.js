@@ -65,30 +65,9 @@ export class StatusBar {
 
   renderObs(obs) {
     const box = document.getElementById("st-obs");
-    // The list of connections; a component's health ({connected, connections}) may
-    // stand in for it for a moment after start.
-    if (obs && !Array.isArray(obs)) {
-      // Ask GET /api/v1/obs for the list (every 2 s while the status has no list).
-      if (!this.obsFetch || performance.now() - this.obsFetch > 2000) {
-        this.obsFetch = performance.now();
-        getJSON("/api/v1/obs").then((list) => {
-          if (Array.isArray(list)) { this.obsList = list; this.client.mark("status"); }
-        }).catch(() => {});
-      }
-      if (!this.obsList) {
-        const key = `health:${obs.connected}/${obs.connections}`;
-        if (key === this.obsKey) return;
-        this.obsKey = key;
-        const ok = obs.connections && obs.connected === obs.connections;
-        box.replaceChildren(el("span", { class: "pill" }, el("span", { class: `dot ${ok ? "ok" : "warn"}` }),
-          `OBS: ${obs.connected ?? "?"}/${obs.connections ?? "?"} connected`));
-        return;
-      }
-      obs = this.obsList;
-    } else {
-      this.obsList = null;
-    }
-    const list = obs || [];
+    // status.obs is always the list of connections (the station keeps components'
+    // health apart, in status.health).
+    const list = Array.isArray(obs) ? obs : [];
     const key = JSON.stringify(list.map((o) => [o.name, o.connected, o.recording, o.streaming, o.replay_buffer, o.scene, o.stream_reconnecting]));
     if (key === this.obsKey) return;
     this.obsKey = key;
