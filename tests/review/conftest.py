@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from restrike.review.archive import Archive
 from restrike.review.component import Review
 from restrike.review.options import ReviewOptions
 from restrike.store import Received, Store
+from tests.helpers import wait_until as until  # noqa: F401 - the review tests' poller
 from tests.review.fakes import FakePlayer, FakePool
 
 
@@ -51,22 +52,6 @@ class Court:
 MATCH = [b"pre;FightLoaded", b"at1;DESMOND;N. DESMOND;FRA;at2;LEE;LEE Dae;KOR",
          b"mch;101;Final;M -80kg;;#00f;#fff;#f00;#fff;9001;Senior;3;120;cntDown;1;1",
          b"rdy;FightReady", b"clk;2:00;start"]
-
-
-async def until(check: Callable[[], Any], within: float = 10.0,
-                what: str = "the condition") -> Any:
-    """Poll ``check`` (plain or async) until it returns something true; return that."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def settle(review: Review, rounds: int = 200) -> None:
