@@ -48,3 +48,45 @@ async def test_obs_component_reports_an_unreachable_obs(tmp_path: Path) -> None:
     finally:
         await station.stop()
     assert not component.started
+
+
+def test_playback_may_open_only_the_recordings_root(tmp_path: Path) -> None:
+    settings = load_settings(None, env={}, cli={"station.data_dir": str(tmp_path)})
+    playback, review = components_for(settings)
+    assert isinstance(playback, PlaybackComponent)
+    assert playback.allowed_roots == [review.options.recordings_root]
+
+
+def test_player_status_carries_the_players_own_error() -> None:
+    from restrike.playback import PlaybackSettings
+
+    component = PlaybackComponent(PlaybackSettings())
+    status = component.status({"alive": True, "error": "supervisor crashed"})
+    assert status["error"] == "supervisor crashed" and status["ok"] is False
+    assert component.status({"alive": True, "error": None})["ok"] is True
+    component.error = "mpv not found"
+    assert component.status({"alive": False, "error": "other"})["error"] == "mpv not found"
+
+
+def test_store_health_follows_the_current_error_not_the_error_count(tmp_path: Path) -> None:
+    from restrike.ingest.components import StoreComponent
+    from restrike.store.types import StoreStats
+
+    class FakeStore:
+        def __init__(self) -> None:
+            self.current = StoreStats(1, 1, 1, 0, 1, 1, 1.0, errors=1)
+
+        def stats(self) -> StoreStats:
+            return self.current
+
+    component = StoreComponent(tmp_path / "s.db", batch_rows=1, batch_ms=1.0)
+    fake = FakeStore()
+    component.store = fake
+    health = component.health()
+    assert health["ok"] is True and health["errors"] == 1  # one transient busy, recovered
+    failing = "database write failing: disk full — datagrams held in memory: 5"
+    fake.current = StoreStats(1, 1, 1, 5, 5, 1, 1.0, errors=3, error=failing, spilled=2,
+                              spill_path=str(tmp_path / "spill-x.jsonl"))
+    health = component.health()
+    assert health["ok"] is False and health["error"] == failing
+    assert health["spilled"] == 2 and health["spill_path"].endswith("spill-x.jsonl")

@@ -129,12 +129,17 @@ class PlaybackComponent:
     def status(self, player: dict[str, Any] | None = None) -> dict[str, Any]:
         """The live ``status.player``: the player's status plus ``ok``, ``state``, ``error``."""
         body = player if player is not None else self.player.status().as_dict()
-        return {**body, "ok": self.error is None and bool(body.get("alive")),
-                "state": self._state(bool(body.get("alive"))), "error": self.error}
+        # Our own error (mpv never started) first, else the player's (its supervisor failed).
+        error = self.error or body.get("error")
+        alive = bool(body.get("alive"))
+        return {**body, "ok": error is None and alive, "state": self._state(alive, error),
+                "error": error}
 
-    def _state(self, alive: bool) -> str:
+    def _state(self, alive: bool, error: str | None = None) -> str:
         if self.error is not None:
             return "unavailable"
+        if error is not None:
+            return "failed"
         if alive:
             return "running"
         return "restarting" if self.started else "stopped"
@@ -170,7 +175,8 @@ class PlaybackComponent:
         health: dict[str, Any] = {"ok": status["ok"], "state": status["state"],
                                   "pid": self.player.pid, "version": self.player.version,
                                   "restarts": self.player.restarts}
+        if status["error"] is not None:
+            health["error"] = status["error"]
         if self.error is not None:
-            health["error"] = self.error
             health["attempts"] = self.attempts
         return health

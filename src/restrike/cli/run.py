@@ -338,7 +338,7 @@ def components_for(settings: Settings, *, review: bool = True) -> list[Any]:
 
         components.append(PlaybackComponent(
             PlaybackSettings.from_station(settings.playback),
-            allowed_roots=[options.recordings_root, data_dir / "clips"]))
+            allowed_roots=[options.recordings_root]))
     if review:
         from restrike.review.component import Review
 

@@ -107,10 +107,14 @@ class StoreComponent:
             return {"ok": False, "state": "not started"}
         if self.closed:
             return {"ok": True, "state": "closed"}
-        stats = self.stats()
-        return {"ok": not stats.get("errors"), "state": "running", "path": str(self.path),
-                "queue_depth": stats.get("queue_depth"), "errors": stats.get("errors", 0),
-                "last_commit": self.last_commit}
+        stats = self.store.stats()
+        # errors counts every failed commit ever (one transient "busy" too); error is
+        # set only while the database cannot be written, so it is what health follows.
+        return {"ok": stats.error is None, "state": "running" if stats.error is None
+                else "failing", "path": str(self.path),
+                "queue_depth": stats.queue_depth, "errors": stats.errors,
+                "error": stats.error, "spilled": stats.spilled,
+                "spill_path": stats.spill_path, "last_commit": self.last_commit}
 
 
 class IngestComponent:
