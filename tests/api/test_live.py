@@ -60,3 +60,67 @@ async def test_slow_client_gets_coalesced_state_and_one_resync(station: Station)
         await asyncio.gather(writer, return_exceptions=True)
         client.cancel_timer()
         await hub.stop()
+
+
+async def test_a_failing_tick_is_logged_once_and_stats_keep_coming(
+        station: Station, monkeypatch: Any, caplog: Any) -> None:
+    import logging
+
+    import restrike.api.live as live
+
+    monkeypatch.setattr(live, "STATS_INTERVAL", 0.01)
+    real_stats = station.stats
+    calls = {"n": 0}
+
+    def flaky_stats() -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] <= 5:
+            raise KeyError("boom")
+        return real_stats()
+
+    monkeypatch.setattr(station, "stats", flaky_stats)
+    hub = LiveHub(station)
+    client = LiveClient(StuckSocket(), hub)  # type: ignore[arg-type]
+    hub.clients.add(client)
+    with caplog.at_level(logging.ERROR, logger="restrike.api.live"):
+        await hub.start()
+        try:
+            for _ in range(200):
+                if calls["n"] > 6 and client.stats is not None:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            await hub.stop()
+    assert client.stats is not None and json.loads(client.stats)["type"] == "stats"
+    failures = [r for r in caplog.records if "tick failed" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].exc_info is not None
+
+
+def test_only_disconnects_are_quiet() -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    from restrike.api.live import _is_disconnect
+
+    assert _is_disconnect(WebSocketDisconnect(1001))
+    assert _is_disconnect(ConnectionResetError())
+    assert _is_disconnect(RuntimeError('Cannot call "send" once a close message has been sent.'))
+    assert not _is_disconnect(KeyError("status"))
+    assert not _is_disconnect(RuntimeError("bug"))
+
+
+async def test_a_failing_client_writer_is_logged_with_its_traceback(
+        station: Station, caplog: Any) -> None:
+    import logging
+
+    class BrokenSocket(StuckSocket):
+        async def accept(self) -> None:
+            return None
+
+        async def send_text(self, text: str) -> None:
+            raise ValueError("a bug in the writer")
+
+    hub = LiveHub(station)
+    with caplog.at_level(logging.ERROR, logger="restrike.api.live"):
+        await hub.serve(BrokenSocket())  # type: ignore[arg-type]
+    [record] = [r for r in caplog.records if "live client failed" in r.getMessage()]
+    assert record.exc_info is not None

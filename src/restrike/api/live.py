@@ -19,7 +19,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from websockets.exceptions import ConnectionClosed
 
 from restrike.bus import Broadcast, EventsCommitted, HealthChanged, StateChanged, StatusChanged
 
@@ -35,6 +36,22 @@ MAX_EVENT_BYTES = 4 * 1024 * 1024
 STATE_INTERVAL = 0.05
 STATS_INTERVAL = 1.0
 FEED_IDLE_AFTER = 5.0
+
+
+#: The same failing tick is logged at most this often (seconds).
+TICK_ERROR_LOG_EVERY = 60.0
+
+_CLOSED_MESSAGES = ("close message has been sent", "not connected", "disconnect")
+
+
+def _is_disconnect(err: BaseException) -> bool:
+    """The client went away (closed, reset, sent after close): nothing to report."""
+    if isinstance(err, WebSocketDisconnect | ConnectionError | ConnectionClosed):
+        return True
+    if type(err).__name__ == "ClientDisconnected":  # uvicorn's, an OSError
+        return True
+    return isinstance(err, RuntimeError) and any(
+        m in str(err).lower() for m in _CLOSED_MESSAGES)
 
 
 def _dumps(obj: Any) -> str:
@@ -164,6 +181,7 @@ class LiveHub:
         self._state_text = ""
         self._task: asyncio.Task[Any] | None = None
         self.closing = False
+        self._tick_errors: dict[str, tuple[float, int]] = {}
 
     def client_count(self) -> int:
         return len(self.clients)
@@ -250,18 +268,39 @@ class LiveHub:
         }
 
     async def _ticker(self) -> None:
+        """Every second: feed status, health changes, stats. One failing tick is logged
+        (the same error at most once a minute) and the next tick runs anyway."""
         while True:
             await asyncio.sleep(STATS_INTERVAL)
-            feed = self._feed_status()
-            if feed.get("receiving") != self.status.get("feed", {}).get("receiving"):
-                self.station.bus.publish(StatusChanged("feed", feed))
-            else:
-                self.status["feed"] = feed
-            self.station.publish_health_changes()
-            if self.clients:
-                text = _dumps({"type": "stats", "stats": self.station.stats()})
-                for client in self.clients:
-                    client.offer_stats(text)
+            try:
+                self._tick()
+            except Exception as err:
+                self._tick_failed(err)
+
+    def _tick_failed(self, err: Exception) -> None:
+        key = f"{type(err).__name__}: {err}"
+        now = time.monotonic()
+        last, suppressed = self._tick_errors.get(key, (None, 0))
+        if last is not None and now - last < TICK_ERROR_LOG_EVERY:
+            self._tick_errors[key] = (last, suppressed + 1)
+            return
+        self._tick_errors[key] = (now, 0)
+        if len(self._tick_errors) > 64:  # bounded: forget the oldest error kinds
+            del self._tick_errors[next(iter(self._tick_errors))]
+        log.error("live stats tick failed (%d times more since last logged); "
+                  "the next tick runs anyway", suppressed, exc_info=err)
+
+    def _tick(self) -> None:
+        feed = self._feed_status()
+        if feed.get("receiving") != self.status.get("feed", {}).get("receiving"):
+            self.station.bus.publish(StatusChanged("feed", feed))
+        else:
+            self.status["feed"] = feed
+        self.station.publish_health_changes()
+        if self.clients:
+            text = _dumps({"type": "stats", "stats": self.station.stats()})
+            for client in self.clients:
+                client.offer_stats(text)
 
     # -- the endpoint --
 
@@ -281,7 +320,11 @@ class LiveHub:
                 for task in (writer, reader):
                     task.cancel()
         except* Exception as group:
-            log.debug("live client ended: %r", group.exceptions)
+            gone, failed = group.split(_is_disconnect)
+            if gone is not None:
+                log.debug("live client went away: %r", gone.exceptions)
+            if failed is not None:
+                log.error("live client failed", exc_info=failed)
         finally:
             client.cancel_timer()
             self.clients.discard(client)
