@@ -158,3 +158,58 @@ def test_station_apply_hook(tmp_path: Path):
     assert seen == [{"review.quota": 3, "review.clip_seconds": 15}]
     assert body["applied"] == ["review.quota"] and body["restart"] == ["review.clip_seconds"]
     assert tomllib.loads(config.read_text())["review"] == {"quota": 3, "clip_seconds": 15}
+
+
+def test_protocol_upload_saves_off_the_event_loop(tmp_path: Path):
+    import asyncio
+    import threading
+
+    from restrike.console.protocol_api import ProtocolFiles, make_protocol_router
+
+    seen: list[tuple[str, bool]] = []
+
+    def reload(_schema) -> bool:
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:
+            on_loop = False
+        seen.append((threading.current_thread().name, on_loop))
+        return True
+
+    files = ProtocolFiles(None, tmp_path, reload=reload)
+    app = FastAPI()
+    app.include_router(make_protocol_router(files))
+    with TestClient(app) as client:
+        text = client.get("/api/v1/protocol").json()["text"]
+        assert client.post("/api/v1/protocol", content=text.encode()).status_code == 200
+        assert client.put("/api/v1/protocol", json={"text": text}).status_code == 200
+    assert [on_loop for _, on_loop in seen] == [False, False]
+
+
+def test_protocol_save_and_reset_do_not_interleave(tmp_path: Path):
+    import threading
+
+    from restrike.console.protocol_api import ProtocolFiles, _shipped_text
+
+    entered, release = threading.Event(), threading.Event()
+    selected: list[Path | None] = []
+
+    def select(path: Path | None) -> None:
+        selected.append(path)
+        if path is not None:
+            entered.set()
+            assert release.wait(5)
+
+    files = ProtocolFiles(None, tmp_path, select=select)
+    saver = threading.Thread(target=files.save, args=(_shipped_text(),))
+    saver.start()
+    assert entered.wait(5)
+    resetter = threading.Thread(target=files.reset)
+    resetter.start()
+    resetter.join(0.2)
+    assert resetter.is_alive()  # waits for the save to finish
+    release.set()
+    saver.join(5)
+    resetter.join(5)
+    assert selected == [tmp_path / "protocol.wtp", None] and files.active is None

@@ -8,9 +8,11 @@ station passes one) a saved or reset definition is swapped in at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -63,7 +65,12 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 class ProtocolFiles:
-    """Where the definition in use comes from and where an edited one is written."""
+    """Where the definition in use comes from and where an edited one is written.
+
+    Called from worker threads only (``reload`` hands the swap to the station's loop
+    and waits for it, so calling it on the loop would block the loop); one lock makes
+    each save or reset whole: file written, settings updated, ``active``, reload.
+    """
 
     def __init__(self, active: Path | None, data_dir: Path | None,
                  select: Callable[[Path | None], None] | None = None,
@@ -72,6 +79,7 @@ class ProtocolFiles:
         self.data_dir = data_dir
         self.select = select
         self.reload = reload
+        self.lock = threading.RLock()
 
     def target(self) -> Path:
         if self.active is not None:
@@ -81,27 +89,39 @@ class ProtocolFiles:
         return self.data_dir / CUSTOM_NAME
 
     def read(self) -> tuple[str, str | None]:
-        if self.active is None:
-            return _shipped_text(), None
-        try:
-            return self.active.read_text(encoding="utf-8"), str(self.active)
-        except (OSError, UnicodeDecodeError) as err:
-            raise HTTPException(500, f"cannot read {self.active}: {err}") from err
+        with self.lock:
+            active = self.active
+            if active is None:
+                return _shipped_text(), None
+            try:
+                return active.read_text(encoding="utf-8"), str(active)
+            except (OSError, UnicodeDecodeError) as err:
+                raise HTTPException(500, f"cannot read {active}: {err}") from err
 
     def save(self, text: str) -> dict[str, Any]:
         schema = self.check(text)
-        path = self.target()
-        try:
-            atomic_write(path, text)
-        except OSError as err:
-            raise HTTPException(500, f"cannot write {path}: {err}") from err
-        changed_file = self.active != path
-        if changed_file and self.select is not None:
-            self.select(path)
-        self.active = path
-        live = bool(self.reload and self.reload(schema))
+        with self.lock:
+            path = self.target()
+            try:
+                atomic_write(path, text)
+            except OSError as err:
+                raise HTTPException(500, f"cannot write {path}: {err}") from err
+            if self.active != path and self.select is not None:
+                self.select(path)
+            self.active = path
+            live = bool(self.reload and self.reload(schema))
         log.info("protocol definition saved to %s (%s messages)", path, len(schema.messages))
         return {**_summary(schema), "path": str(path), "custom": True, "restart": not live}
+
+    def reset(self) -> dict[str, Any]:
+        """Back to the shipped definition (the custom file is kept on disk)."""
+        schema = parse_schema(_shipped_text(), SHIPPED)
+        with self.lock:
+            if self.select is not None:
+                self.select(None)
+            self.active = None
+            live = bool(self.reload and self.reload(schema))
+        return {**_summary(schema), "path": None, "custom": False, "restart": not live}
 
     @staticmethod
     def check(text: str, source: str = "<edited>") -> Schema:
@@ -145,16 +165,12 @@ def make_protocol_router(files: ProtocolFiles) -> APIRouter:
             raise HTTPException(422, {"message": f"not UTF-8 text: {err}", "line": None,
                                       "path": request.headers.get("x-filename")}) from err
         text = text.replace("\r\n", "\n")
-        return files.save(text)
+        # Off the loop like the PUT: save writes files and waits for the station's loop.
+        return await asyncio.to_thread(files.save, text)
 
     @router.delete("")
     def reset_protocol() -> dict[str, Any]:
         """Go back to the shipped definition (the custom file is kept on disk)."""
-        if files.select is not None:
-            files.select(None)
-        files.active = None
-        schema = parse_schema(_shipped_text(), SHIPPED)
-        live = bool(files.reload and files.reload(schema))
-        return {**_summary(schema), "path": None, "custom": False, "restart": not live}
+        return files.reset()
 
     return router
