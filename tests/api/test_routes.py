@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -183,3 +184,16 @@ async def test_openapi_lists_the_routes(api: httpx.AsyncClient) -> None:
                  "/api/v1/tournament", "/api/v1/day", "/api/v1/diagnostics", "/api/v1/logs",
                  "/api/v1/resync"):
         assert path in paths, path
+
+
+async def test_store_writes_without_an_open_store_are_503(api: httpx.AsyncClient,
+                                                          station: Station,
+                                                          monkeypatch: Any) -> None:
+    # A blank name passes the body model; the store refuses it: 422, not a 500.
+    _is_error(await api.post("/api/v1/tournament", json={"name": "   "}), 422)
+    monkeypatch.setattr(station.store, "store", None)
+    for path, body in (("/api/v1/tournament", {"name": "Open"}),
+                       ("/api/v1/day", {"day": "2026-05-02"})):
+        detail = _is_error(await api.post(path, json=body), 503)["detail"]
+        assert "store is not open" in detail
+    _is_error(await api.get("/api/v1/export", params={"day": "2026-05-02"}), 503)

@@ -48,6 +48,25 @@ def _check_day(value: str, name: str = "day") -> str:
     return value
 
 
+def _open_store(station: Station) -> Any:
+    """The station's open store, or 503: not started yet, failed to open, or closed."""
+    component = station.store
+    store = getattr(component, "store", None)
+    if store is None or getattr(component, "closed", False):
+        raise HTTPException(503, "the store is not open (the station is starting, stopping "
+                                 "or could not open its database)")
+    return store
+
+
+async def _write(station: Station, method: str, *args: Any) -> Any:
+    """Call a store setter off the loop: no open store 503, a refused value 422."""
+    store = _open_store(station)
+    try:
+        return await asyncio.to_thread(getattr(store, method), *args)
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from err
+
+
 class _Readers:
     """One store `Reader` per worker thread (SQLite connections stay in their thread)."""
 
@@ -60,10 +79,7 @@ class _Readers:
     def get(self) -> Any:
         reader = getattr(self._local, "reader", None)
         if reader is None:
-            store = self.station.store.store
-            if store is None:
-                raise HTTPException(503, "the store is not open")
-            reader = store.reader()
+            reader = _open_store(self.station).reader()
             self._local.reader = reader
             with self._lock:
                 self._all.append(reader)
@@ -154,9 +170,7 @@ def make_router(station: Station) -> APIRouter:
                 response_class=StreamingResponse)
     async def export(day: Annotated[str, Query(description="YYYY-MM-DD")]) -> StreamingResponse:
         _check_day(day)
-        store = station.store.store
-        if store is None:
-            raise HTTPException(503, "the store is not open")
+        store = _open_store(station)
 
         def lines() -> Iterator[bytes]:
             with store.reader() as reader:
@@ -169,18 +183,13 @@ def make_router(station: Station) -> APIRouter:
 
     @router.post("/api/v1/tournament", tags=["store"], summary="Set the current tournament")
     async def set_tournament(body: Annotated[TournamentIn, Body()]) -> dict[str, Any]:
-        store = station.store.store
-        result = await asyncio.to_thread(store.set_tournament, body.name.strip())
+        result = await _write(station, "set_tournament", body.name.strip())
         return {"tournament": body.name.strip(), "result": _plain(result)}
 
     @router.post("/api/v1/day", tags=["store"], summary="Set the current tournament day")
     async def set_day(body: Annotated[DayIn, Body()]) -> dict[str, Any]:
         _check_day(body.day)
-        store = station.store.store
-        try:
-            result = await asyncio.to_thread(store.set_day, body.day)
-        except ValueError as err:
-            raise HTTPException(422, str(err)) from err
+        result = await _write(station, "set_day", body.day)
         return {"day": body.day, "result": _plain(result)}
 
     @router.post("/api/v1/resync", tags=["live"],
