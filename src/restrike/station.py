@@ -327,18 +327,26 @@ _SECRET_WORDS = ("password", "secret", "token", "key")
 
 
 def redact(settings: dict[str, Any]) -> dict[str, Any]:
-    """A copy with every value whose name looks secret replaced by ``"***"``."""
+    """A copy with every value whose name looks secret replaced by ``"***"``, looking
+    inside nested tables and lists of them (``[[obs]]`` entries are a list)."""
     out: dict[str, Any] = {}
     for name, value in settings.items():
-        if isinstance(value, dict):
-            out[name] = redact(value)
-        elif any(word in name.lower() for word in _SECRET_WORDS) and value:
+        if any(word in str(name).lower() for word in _SECRET_WORDS) and value \
+                and not isinstance(value, dict):
             out[name] = "***"
-        elif isinstance(value, Path):
-            out[name] = str(value)
         else:
-            out[name] = value
+            out[name] = _redact_value(value)
     return out
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return redact(value)
+    if isinstance(value, list | tuple):
+        return [_redact_value(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 async def run_until_signalled(station: Station, *, ready: Callable[[Station], None] | None = None,

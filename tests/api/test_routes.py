@@ -197,3 +197,31 @@ async def test_store_writes_without_an_open_store_are_503(api: httpx.AsyncClient
         detail = _is_error(await api.post(path, json=body), 503)["detail"]
         assert "store is not open" in detail
     _is_error(await api.get("/api/v1/export", params={"day": "2026-05-02"}), 503)
+
+
+def test_redact_looks_inside_lists() -> None:
+    from pathlib import Path
+
+    from restrike.station import redact
+
+    out = redact({"obs": [{"name": "rec", "password": "hunter2", "dir": Path("/x")}],
+                  "nested": {"rows": [[{"token": "t0k"}]], "api_key": ("a", "b")},
+                  "empty_password": ""})
+    assert out["obs"] == [{"name": "rec", "password": "***", "dir": "/x"}]
+    assert out["nested"] == {"rows": [[{"token": "***"}]], "api_key": "***"}
+    assert out["empty_password"] == ""
+
+
+async def test_obs_password_never_in_diagnostics(api: httpx.AsyncClient, station: Station,
+                                                 monkeypatch: Any) -> None:
+    import dataclasses
+
+    # As if the settings renderer had stopped masking: the raw password in the list.
+    unmasked = {"values": {"obs": [{"name": "rec", "url": "ws://127.0.0.1:4455",
+                                    "password": "hunter2-secret"}]}}
+    monkeypatch.setattr(station, "config",
+                        dataclasses.replace(station.config, effective_settings=unmasked))
+    body = await api.get("/api/v1/diagnostics")
+    assert body.status_code == 200
+    assert "hunter2-secret" not in body.text
+    assert "rec" in json.dumps(body.json()["config"])
