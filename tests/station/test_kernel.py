@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +172,56 @@ async def test_resync_sends_pull_requests_from_the_feed_socket(tmp_path: Path) -
         finally:
             await station.stop()
 
+
+
+def test_a_failing_socket_is_logged_once_and_retried_with_backoff(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    import restrike.ingest.receiver as receiver_module
+
+    monkeypatch.setattr(receiver_module, "_RETRY_FIRST", 0.001)
+    monkeypatch.setattr(receiver_module, "_RETRY_MAX", 0.004)
+
+    class FailingSocket:
+        """recvfrom fails 12 times, then one datagram, then fails until stopped."""
+
+        def __init__(self) -> None:
+            self.calls: list[float] = []
+
+        def recvfrom(self, _size: int) -> tuple[bytes, tuple[str, int]]:
+            self.calls.append(time.monotonic())
+            if len(self.calls) == 13:
+                return b"hello", ("127.0.0.1", 1)
+            if len(self.calls) > 13 and receiver._stopping.is_set():
+                raise BlockingIOError
+            raise OSError(5, "Input/output error")
+
+        def setblocking(self, _flag: bool) -> None:
+            return None
+
+        def getsockname(self) -> tuple[str, int]:
+            return ("127.0.0.1", 1)
+
+        def close(self) -> None:
+            return None
+
+    sock = FailingSocket()
+    out: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    receiver = UdpReceiver(sock, out)  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="restrike.ingest.receiver"):
+        receiver.start()
+        deadline = 200
+        while out.empty() and deadline:
+            deadline -= 1
+            time.sleep(0.01)
+        receiver._stopping.set()
+        assert receiver._thread is not None
+        receiver._thread.join(2)
+    assert out.get_nowait()[1] == b"hello"
+    assert receiver.errors >= 12
+    failed = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(failed) == 1 and failed[0].exc_info is not None  # not one per error
+    assert any("works again after 12 errors" in r.getMessage() for r in caplog.records)
+    gaps = [b - a for a, b in zip(sock.calls, sock.calls[1:12], strict=False)]
+    assert gaps[-1] > gaps[0]  # backing off, not a fixed 50 ms

@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 Datagram = tuple[float, bytes, tuple[str, int]]  # (received_at, data, (host, port))
 
 _MAX_DATAGRAM = 65535
+#: A failing ``recvfrom`` is retried after this long at first, doubling up to _RETRY_MAX.
+_RETRY_FIRST = 0.05
+_RETRY_MAX = 2.0
+#: While receiving keeps failing, say so again this often (seconds), with a count.
+_FAILING_LOG_EVERY = 60.0
 
 
 def kernel_drops(port: int) -> int | None:
@@ -95,19 +100,36 @@ class UdpReceiver:
         take = self._take
         token = self._wake_token
         stopping = self._stopping
+        delay = 0.0  # > 0 while receiving fails
+        failing_since = 0.0
+        last_logged: float | None = None  # across failing spells: a flapping socket too
+        unlogged = errors_before = 0
         while True:
             try:
                 data, addr = sock.recvfrom(_MAX_DATAGRAM)
             except ConnectionResetError:
                 # Windows reports an ICMP "port unreachable" of an earlier sendto here.
                 continue
-            except OSError as err:
+            except OSError:
                 if stopping.is_set():
                     break
                 self.errors += 1
-                log.error("UDP receive failed: %s", err)
-                time.sleep(0.05)
+                mono = time.monotonic()
+                if not delay:
+                    failing_since, errors_before = mono, self.errors - 1
+                if last_logged is None or mono - last_logged >= _FAILING_LOG_EVERY:
+                    log.exception("UDP receive failed (%d more errors since last logged; "
+                                  "retrying with backoff up to %g s)", unlogged, _RETRY_MAX)
+                    last_logged, unlogged = mono, 0
+                else:
+                    unlogged += 1
+                delay = min(delay * 2, _RETRY_MAX) if delay else _RETRY_FIRST
+                stopping.wait(delay)  # stop() wakes it
                 continue
+            if delay:
+                log.info("UDP receive works again after %d errors in %.1f s",
+                         self.errors - errors_before, time.monotonic() - failing_since)
+                delay = 0.0
             now = clock()
             if data == token and stopping.is_set():
                 break
