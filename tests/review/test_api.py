@@ -16,6 +16,7 @@ from restrike.obs.settings import ConnectionEvent
 from restrike.review.api import make_router
 from restrike.review.archive import local_day
 from restrike.review.chapters import validate_chapters
+from restrike.store import Store
 from tests.review.conftest import settle
 
 
@@ -138,9 +139,10 @@ async def test_peer_errors_map_to_503_and_bugs_are_not_hidden(rig: dict[str, Any
             await http.post("/api/v1/replay/scene", json={"scene": "IVR_SCENE"})
 
 
-async def test_chapters_and_recordings(rig: dict[str, Any]) -> None:
+async def test_chapters_and_recordings(rig: dict[str, Any], store: Store) -> None:
     court, clock, pool = rig["court"], rig["clock"], rig["pool"]
     t0 = clock.t
+    store.set_day(local_day(t0))  # the same day even when the run crosses midnight
     pool.publish(ConnectionEvent("live", StreamStateChanged(True, OutputState.STARTED)))
     for i, number in enumerate(("101", "102", "103")):
         at = t0 + 30 + 200 * i

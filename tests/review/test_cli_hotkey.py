@@ -21,6 +21,7 @@ def make_day(path: Path) -> str:
     now = time.time()
     store = Store(path, batch_ms=1.0)
     store.start()
+    store.set_day(local_day(now))  # the same day even when the run crosses midnight
     for i, number in enumerate(("1", "2", "3")):
         at = now + 20 + 120 * i
         line = f"mch;{number};F;M;;a;b;c;d;{number};S;3;120;cntDown;1;1".encode()
