@@ -1,0 +1,108 @@
+"""The store as a station component: opened first, flushed and closed in the FLUSH stage.
+
+It wraps `restrike.store.Store` for the station: commit callbacks become
+`EventsCommitted` on the bus, health follows the writer's error, and `rebuild`
+replays the current match for the ingest component at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from restrike.bus import EventsCommitted
+from restrike.protocol import MatchState, Schema, parse, reduce
+from restrike.station import Stage
+
+if TYPE_CHECKING:
+    from restrike.station import Station
+
+__all__ = ["StoreComponent"]
+
+log = logging.getLogger(__name__)
+
+
+class StoreComponent:
+    """The SQLite store: opened first, flushed and closed in the FLUSH stage."""
+
+    name = "store"
+
+    def __init__(self, path: Path, *, batch_rows: int, batch_ms: float,
+                 tournament: str | None = None) -> None:
+        self.path = path
+        self.batch_rows = batch_rows
+        self.batch_ms = batch_ms
+        self.tournament = tournament
+        self.store: Any = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self.last_commit: float | None = None
+        self.closed = False
+
+    async def start(self, station: Station) -> None:
+        from restrike.store import Store
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        store = Store(self.path, batch_rows=self.batch_rows, batch_ms=self.batch_ms)
+        await asyncio.to_thread(store.start)
+        self.store = store
+        if self.tournament:
+            await asyncio.to_thread(store.set_tournament, self.tournament)
+        bus = station.bus
+
+        def committed(batch: Any) -> None:
+            self.last_commit = batch.committed_at
+            bus.publish_threadsafe(EventsCommitted(batch.last_seq, batch.count,
+                                                   batch.committed_at, batch))
+
+        self._unsubscribe = store.subscribe_commits(committed)
+
+    def submit(self, seq: int, received_at: float, source: str, data: bytes,
+               messages: Sequence[Any]) -> None:
+        from restrike.store import Received
+
+        self.store.submit(Received(seq, received_at, source, data, list(messages)))
+
+    def rebuild(self, schema: Schema) -> tuple[MatchState, int]:
+        """The live state of the current match, replayed from stored datagrams."""
+        state = MatchState()
+        count = 0
+        with self.store.reader() as reader:
+            for t, data in reader.current_match_datagrams():
+                count += 1
+                for msg in parse(data, schema):
+                    try:
+                        state = reduce(state, msg, t)
+                    except Exception:
+                        log.exception("reducer failed while rebuilding on %r", data[:80])
+        return state, count
+
+    def stats(self) -> dict[str, Any]:
+        if self.store is None:
+            return {}
+        raw = self.store.stats()
+        return dict(raw.as_dict() if hasattr(raw, "as_dict") else raw)
+
+    async def stop(self, stage: Stage) -> None:
+        if stage is not Stage.FLUSH or self.store is None or self.closed:
+            return
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        await asyncio.to_thread(self.store.close)
+        self.closed = True
+
+    def health(self) -> dict[str, Any]:
+        if self.store is None:
+            return {"ok": False, "state": "not started"}
+        if self.closed:
+            return {"ok": True, "state": "closed"}
+        stats = self.store.stats()
+        # errors counts every failed commit ever (one transient "busy" too); error is
+        # set only while the database cannot be written, so it is what health follows.
+        return {"ok": stats.error is None, "state": "running" if stats.error is None
+                else "failing", "path": str(self.path),
+                "queue_depth": stats.queue_depth, "errors": stats.errors,
+                "error": stats.error, "spilled": stats.spilled,
+                "spill_path": stats.spill_path, "last_commit": self.last_commit}
