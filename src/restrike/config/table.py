@@ -1,7 +1,9 @@
 """Every setting of the station, declared once: the typed section dataclasses ARE the table.
 
 Each field carries its help, kind (how text and TOML values are read), choices or
-range and whether it is secret in its metadata. `SETTINGS` flattens them into
+range, whether it is secret and whether the API may change it (``http_writable``:
+settings that name programs or files to read are file or CLI only) in its metadata.
+`SETTINGS` flattens them into
 `Setting` rows that drive the TOML reader, the `RESTRIKE_*` environment overrides,
 the command-line overrides, `restrike config show` and docs/settings.md.
 """
@@ -34,13 +36,19 @@ __all__ = [
 
 Kind = Literal["str", "int", "float", "bool", "path", "host", "level", "list", "levels", "obs"]
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: Said of the settings the HTTP API may not change (they name programs or files to read).
+FILE_OR_CLI_ONLY = "File or CLI only: not changeable over HTTP."
 
 
 def _s(default: Any, help: str, *, kind: Kind, optional: bool = False, secret: bool = False,
        choices: tuple[str, ...] | None = None, min: float | None = None,
-       max: float | None = None, default_doc: str | None = None) -> Any:
+       max: float | None = None, default_doc: str | None = None,
+       http_writable: bool = True) -> Any:
+    if not http_writable:
+        help += " " + FILE_OR_CLI_ONLY
     meta = {"help": help, "kind": kind, "optional": optional, "secret": secret,
-            "choices": choices, "min": min, "max": max, "default_doc": default_doc}
+            "choices": choices, "min": min, "max": max, "default_doc": default_doc,
+            "http_writable": http_writable}
     if isinstance(default, list):
         items = tuple(default)
         return field(default_factory=lambda: items, metadata=meta)
@@ -54,10 +62,11 @@ def _s(default: Any, help: str, *, kind: Kind, optional: bool = False, secret: b
 class StationSettings:
     data_dir: Path = _s(  # noqa: RUF009 - fields with metadata
         None, "Folder of the database, logs and (by default) recordings.", kind="path",
-        default_doc="the user data folder (platformdirs `user_data_dir(\"restrike\")`)")
+        default_doc="the user data folder (platformdirs `user_data_dir(\"restrike\")`)",
+        http_writable=False)
     protocol_file: Path | None = _s(  # noqa: RUF009 - fields with metadata
         None, "Edited protocol definition file; empty: the built-in WT UDP 2.3 file.",
-        kind="path", optional=True)
+        kind="path", optional=True, http_writable=False)
     tournament: str = _s("", "Tournament name for new matches; empty: keep the current one "
                          "(or open `Tournament <date>` automatically).", kind="str")
 
@@ -94,9 +103,23 @@ class UdpSettings:
 @dataclass(frozen=True, slots=True)
 class HttpSettings:
     host: str = _s("127.0.0.1", "Address of the web console and API (0.0.0.0 to reach it "
-                   "from other machines).", kind="str")
+                   "from other machines; then every client needs the operator token).",
+                   kind="str", http_writable=False)
     port: int = _s(8080, "Port of the web console and API.", kind="int", min=1, max=65535)
     open_browser: bool = _s(True, "Open the console in the browser at start.", kind="bool")
+    token: str = _s("", "Operator token every client must send (header `Authorization: "
+                    "Bearer`, `X-Restrike-Token`, or the console's cookie after opening it "
+                    "once with `?token=`). Empty: none on a loopback `host`; on any other "
+                    "address one is generated once into `<data_dir>/http-token`.",
+                    kind="str", secret=True, http_writable=False)
+    allowed_hosts: tuple[str, ...] = _s([], "More names the station may be called by (the "
+                                        "Host header), besides localhost, 127.0.0.1, [::1] "
+                                        "and `host`, e.g. `[\"court1.local\"]`.", kind="list",
+                                        http_writable=False)
+    allowed_origins: tuple[str, ...] = _s([], "More web origins (`scheme://host:port`) whose "
+                                          "pages may change the station or open /ws/live; "
+                                          "the console's own origin always may.",
+                                          kind="list", http_writable=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +145,15 @@ class StoreSettings:
 class PlaybackSettings:
     enabled: bool = _s(True, "Start mpv with the station (idle, so a replay starts at once); "
                        "false for test stations and headless servers.", kind="bool")
-    mpv_path: str = _s("", "mpv executable; empty: found automatically.", kind="str")
+    mpv_path: str = _s("", "mpv executable; empty: found automatically.", kind="str",
+                       http_writable=False)
     screen: int | None = _s(None, "Screen number for the replay window; empty: mpv's choice.",
                             kind="int", optional=True, min=0, max=32)
     fullscreen: bool = _s(False, "Play replays fullscreen.", kind="bool")
     start_offset: float = _s(10.0, "Second of the clip where a replay starts.", kind="float",
                              min=0, max=3600)
     extra_args: tuple[str, ...] = _s([], "More mpv command-line options, passed as given.",
-                                     kind="list")
+                                     kind="list", http_writable=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +176,7 @@ class ReviewSettings:
                              kind="float", min=0, max=600)
     recordings_root: Path = _s(  # noqa: RUF009 - fields with metadata
         None, "Folder of recordings and clips.", kind="path",
-        default_doc="`<data_dir>/recordings`")
+        default_doc="`<data_dir>/recordings`", http_writable=False)
     hotkey: str = _s("F9", "Key that starts a replay on the station.", kind="str")
 
 
@@ -170,7 +194,7 @@ class ConsoleSettings:
 class FlagsSettings:
     custom_dir: Path | None = _s(  # noqa: RUF009 - fields with metadata
         None, "Folder of `<IOC>.svg` flags that replace the shipped ones; empty: none.",
-        kind="path", optional=True)
+        kind="path", optional=True, http_writable=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +241,7 @@ class Setting:
     min: float | None = None
     max: float | None = None
     default_doc: str | None = None
+    http_writable: bool = True  # False: file or CLI only (names a program or files to read)
 
     @property
     def section(self) -> str:
@@ -256,7 +281,8 @@ def _rows(prefix: str, cls: type[Any]) -> list[Setting]:
         else:  # pragma: no cover - every field has a default
             default = None
         rows.append(Setting(f"{prefix}.{f.name}", m["kind"], default, m["help"], m["optional"],
-                            m["secret"], m["choices"], m["min"], m["max"], m["default_doc"]))
+                            m["secret"], m["choices"], m["min"], m["max"], m["default_doc"],
+                            m["http_writable"]))
     return rows
 
 
