@@ -4,6 +4,10 @@
 ``logging.getLogger(__name__)``; the level of a component is set by logger-name
 prefix (``{"restrike.ingest": "DEBUG", "uvicorn.access": "WARNING"}``). The
 `RingBufferHandler` keeps the last records in memory for ``GET /api/v1/logs``.
+
+Every handler masks the credentials of URLs in what it writes (`restrike.secrets`),
+whoever logged them. A log folder that cannot be written does not stop the station:
+the log goes to stderr (and the tail) and the first line says why.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from restrike.secrets import mask_url
 
 __all__ = ["LOG_FILE", "RingBufferHandler", "level_number", "ring_buffer", "setup_logging"]
 
@@ -55,7 +61,7 @@ class RingBufferHandler(logging.Handler):
                 "levelno": record.levelno,
                 "logger": record.name,
                 "thread": record.threadName,
-                "message": message,
+                "message": mask_url(message),
             }
             with self._lock_:
                 entry["id"] = self._next_id
@@ -77,6 +83,13 @@ class RingBufferHandler(logging.Handler):
         return out
 
 
+class _MaskingFormatter(logging.Formatter):
+    """The usual format, then URL credentials masked (message and traceback alike)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_url(super().format(record))
+
+
 _ring = RingBufferHandler()
 
 
@@ -90,7 +103,8 @@ def setup_logging(*, level: str | int = "INFO", levels: Mapping[str, str | int] 
                   console: bool = True) -> Path | None:
     """Install the handlers on the root logger; returns the log file path (if any).
 
-    Idempotent: handlers this function installed before are replaced.
+    Idempotent: handlers this function installed before are replaced. If ``log_dir``
+    cannot be written, returns None and logs to stderr (even with ``console`` off).
     """
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -98,18 +112,21 @@ def setup_logging(*, level: str | int = "INFO", levels: Mapping[str, str | int] 
             root.removeHandler(handler)
             handler.close()
     base = level_number(level)
-    formatter = logging.Formatter(_FORMAT)
+    formatter = _MaskingFormatter(_FORMAT)
     formatter.default_msec_format = "%s.%03d"
     handlers: list[logging.Handler] = []
     path: Path | None = None
+    problem: str | None = None
     if log_dir is not None:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        path = log_dir / LOG_FILE
-        file_handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
-        handlers.append(file_handler)
-    if console:
-        handlers.append(logging.StreamHandler())
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            handlers.append(logging.handlers.RotatingFileHandler(
+                log_dir / LOG_FILE, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"))
+            path = log_dir / LOG_FILE
+        except OSError as err:
+            problem = f"cannot write the log file in {log_dir}: {err.strerror or err}"
+    if console or problem:
+        handlers.append(logging.StreamHandler())  # stderr
     handlers.append(_ring)
     for handler in handlers:
         handler.setFormatter(formatter)
@@ -120,4 +137,6 @@ def setup_logging(*, level: str | int = "INFO", levels: Mapping[str, str | int] 
     for prefix, value in (levels or {}).items():
         logging.getLogger(prefix).setLevel(level_number(value))
     logging.captureWarnings(False)
+    if problem:
+        logging.getLogger(__name__).error("%s; logging to stderr only", problem)
     return path

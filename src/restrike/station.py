@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from restrike.bus import Bus, HealthChanged, StatusChanged
 from restrike.protocol import MatchState, Schema, load_schema, state_to_json
+from restrike.secrets import redact
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -321,32 +322,6 @@ class Station:
         raw = asdict(self.config)
         raw.pop("effective_settings", None)
         return redact({k: (str(v) if isinstance(v, Path) else v) for k, v in raw.items()})
-
-
-_SECRET_WORDS = ("password", "secret", "token", "key")
-
-
-def redact(settings: dict[str, Any]) -> dict[str, Any]:
-    """A copy with every value whose name looks secret replaced by ``"***"``, looking
-    inside nested tables and lists of them (``[[obs]]`` entries are a list)."""
-    out: dict[str, Any] = {}
-    for name, value in settings.items():
-        if any(word in str(name).lower() for word in _SECRET_WORDS) and value \
-                and not isinstance(value, dict):
-            out[name] = "***"
-        else:
-            out[name] = _redact_value(value)
-    return out
-
-
-def _redact_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return redact(value)
-    if isinstance(value, list | tuple):
-        return [_redact_value(item) for item in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 async def run_until_signalled(station: Station, *, ready: Callable[[Station], None] | None = None,

@@ -42,6 +42,7 @@ from restrike.config.table import (
     env_name,
 )
 from restrike.errors import ConfigError
+from restrike.secrets import mask_url
 
 __all__ = ["CONFIG_ENV", "Settings", "Source", "default_data_dir", "load_settings",
            "resolve_host"]
@@ -151,8 +152,14 @@ def _read_file(path: Path) -> dict[str, tuple[Any, Source]]:
         raise ConfigError(f"config file {path} does not exist") from err
     except OSError as err:
         raise ConfigError(f"cannot read config file {path}: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte "
+                          f"0x{err.object[err.start]:02x} at offset {err.start}): save it as "
+                          "UTF-8 TOML") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
+    except RecursionError as err:  # tomllib parses nested arrays by recursion
+        raise ConfigError(f"config file {path} is not valid TOML: nested too deeply") from err
     source = Source("file", str(path))
     out: dict[str, tuple[Any, Source]] = {}
     names = [*_TABLE, "obs"]
@@ -234,7 +241,7 @@ def _build(layers: dict[str, tuple[Any, Source]], path: Path | None) -> Settings
 
 def _fail(row: Setting | str, source: Source, what: str, value: Any) -> ConfigError:
     name = row if isinstance(row, str) else row.name
-    shown = "********" if isinstance(row, Setting) and row.secret else repr(value)
+    shown = "********" if isinstance(row, Setting) and row.secret else mask_url(repr(value))
     return ConfigError(f"{name} ({source}): must be {what}, not {shown}")
 
 
@@ -350,9 +357,10 @@ def _levels(row: Setting, value: Any, source: Source, text: bool) -> dict[str, s
 def _inline_toml(row: Setting | str, text: str, source: Source) -> Any:
     try:
         return tomllib.loads(f"value = {text}")["value"]
-    except tomllib.TOMLDecodeError as err:
+    except (tomllib.TOMLDecodeError, RecursionError) as err:
         name = row if isinstance(row, str) else row.name
-        raise ConfigError(f"{name} ({source}): not a valid TOML value: {err}") from err
+        why = err if isinstance(err, tomllib.TOMLDecodeError) else "nested too deeply"
+        raise ConfigError(f"{name} ({source}): not a valid TOML value: {why}") from err
 
 
 def _check_pss(row: Setting, value: str, source: Source) -> None:
@@ -422,7 +430,7 @@ def _obs(value: Any, source: Source) -> tuple[ObsConnectionSettings, ...]:
         url = kwargs.get("url", "ws://127.0.0.1:4455")
         if not url.startswith(("ws://", "wss://")):
             raise ConfigError(f"{where}.url ({source}): must start with ws:// or wss://, "
-                              f"not {url!r}")
+                              f"not {mask_url(repr(url))}")
         out.append(ObsConnectionSettings(**kwargs))
     return tuple(out)
 

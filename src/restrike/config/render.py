@@ -1,4 +1,8 @@
-"""The settings shown to people: `config show` (TOML), diagnostics, and the docs table."""
+"""The settings shown to people: `config show` (TOML), diagnostics, and the docs table.
+
+Secret settings show as `MASK`; credentials inside any URL value as `user:***@`
+(`restrike.secrets`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from restrike.config.table import SECTIONS, SETTINGS, Setting
+from restrike.secrets import mask_url, mask_value
 
 if TYPE_CHECKING:
     from restrike.config.load import Settings
@@ -28,7 +33,7 @@ def plain_value(value: Any) -> Any:
 
 
 def _obs_dicts(settings: Settings) -> list[dict[str, Any]]:
-    return [{"name": o.name, "url": o.url, "password": MASK if o.password else "",
+    return [{"name": o.name, "url": mask_url(o.url), "password": MASK if o.password else "",
              "role": o.role, "protocol": o.protocol} for o in settings.obs]
 
 
@@ -41,7 +46,7 @@ def describe(settings: Settings) -> dict[str, Any]:
         value = settings.get(row.name)
         if row.secret and value:
             value = MASK
-        values.setdefault(row.section, {})[row.key] = plain_value(value)
+        values.setdefault(row.section, {})[row.key] = mask_value(plain_value(value))
     values["obs"] = _obs_dicts(settings)
     return {"config_file": str(settings.config_file) if settings.config_file else None,
             "settings": values, "sources": dict(settings.sources)}
@@ -79,7 +84,7 @@ def to_toml(settings: Settings, *, with_sources: bool = False) -> str:
                 continue
             if row.secret and value:
                 value = MASK
-            lines.append(f"{row.key} = {toml_value(value)}{note}")
+            lines.append(f"{row.key} = {toml_value(mask_value(plain_value(value)))}{note}")
     source = settings.sources.get("obs", "default")
     if not settings.obs:
         lines.append("\n# no [[obs]] connections" + (f" ({source})" if with_sources else ""))

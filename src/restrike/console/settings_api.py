@@ -33,6 +33,7 @@ from restrike.config import (
 from restrike.config.table import SECTIONS
 from restrike.console.protocol_api import atomic_write
 from restrike.errors import ObsAuthError, ObsError
+from restrike.secrets import mask_url, mask_value, restore_url, restore_value
 
 __all__ = ["SettingsService", "make_settings_router", "toml_text"]
 
@@ -94,7 +95,7 @@ class SettingsService:
         try:
             with self.config_file.open("rb") as fh:
                 return tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as err:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
             raise HTTPException(409, f"cannot read {self.config_file}: {err}") from err
 
     def _effective(self, name: str) -> Any:
@@ -135,9 +136,9 @@ class SettingsService:
             rows.append({
                 "name": name, "section": section, "key": key,
                 "type": _KIND_TYPE.get(row.kind, "str"), "kind": row.kind,
-                "default": plain_value(row.default), "value": plain_value(value),
+                "default": plain_value(row.default), "value": mask_value(plain_value(value)),
                 "in_file": in_file,
-                "running": None if row.secret else plain_value(running),
+                "running": None if row.secret else mask_value(plain_value(running)),
                 "source": source,
                 "overridden": source.startswith(("environment", "command-line")),
                 "help": row.help, "choices": list(row.choices) if row.choices else None,
@@ -161,7 +162,9 @@ class SettingsService:
 
     @staticmethod
     def _obs_public(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**e, "password": MASK if e.get("password") else ""} for e in entries]
+        return [{**e, "password": MASK if e.get("password") else "",
+                 **({"url": mask_url(e["url"])} if isinstance(e.get("url"), str) else {})}
+                for e in entries]
 
     # -- checking and writing --
 
@@ -190,8 +193,10 @@ class SettingsService:
                 out.append(entry)
                 continue
             entry = {k: v for k, v in entry.items() if k in _OBS_KEYS or k not in ("has_password",)}
+            previous = by_name.get(entry.get("name")) or {}
+            if isinstance(entry.get("url"), str):  # credentials shown masked, sent back
+                entry["url"] = restore_url(entry["url"], previous.get("url"))
             if entry.get("password") in (MASK, None):
-                previous = by_name.get(entry.get("name")) or {}
                 if previous.get("password"):
                     entry["password"] = previous["password"]
                 else:
@@ -222,6 +227,7 @@ class SettingsService:
             if row.secret and value == MASK:
                 continue
             table = candidate.setdefault(section, {})
+            value = restore_value(value, table.get(key))  # URL credentials shown masked
             if value is None or (value == "" and (row.optional or row.kind == "path")):
                 table.pop(key, None)
                 changed[name] = None
@@ -300,23 +306,27 @@ def _name_in(message: str) -> str:
 async def _test_obs(body: ObsTestBody, service: SettingsService) -> dict[str, Any]:
     from restrike.obs import ObsClient, ObsClientV4
 
-    password = body.password
-    if password == MASK and body.name:
+    password, url = body.password, body.url
+    if body.name:
         for entry in service.file_data().get("obs") or []:
             if entry.get("name") == body.name:
-                password = entry.get("password") or None
-    if not body.url.startswith(("ws://", "wss://")):
-        raise HTTPException(422, f"url must start with ws:// or wss://, not {body.url!r}")
+                url = restore_url(url, entry.get("url"))
+                if password == MASK:
+                    password = entry.get("password") or None
+    if not url.startswith(("ws://", "wss://")):
+        raise HTTPException(422, f"url must start with ws:// or wss://, not "
+                                 f"{mask_url(body.url)!r}")
     cls = ObsClientV4 if body.protocol == "v4" else ObsClient
     try:
         async with asyncio.timeout(8):
-            async with cls(body.url, password or None, request_timeout=3.0,
+            async with cls(url, password or None, request_timeout=3.0,
                            connect_timeout=3.0) as obs:
                 version = await obs.get_version()
     except ObsAuthError as err:
-        raise HTTPException(403, f"OBS refused the password: {err}") from err
+        raise HTTPException(403, mask_url(f"OBS refused the password: {err}")) from err
     except (ObsError, TimeoutError, OSError) as err:
-        raise HTTPException(502, f"cannot reach OBS at {body.url}: {err or 'timed out'}") from err
+        raise HTTPException(502, mask_url(f"cannot reach OBS at {url}: {err or 'timed out'}")
+                            ) from err
     return {"ok": True, "obs_version": version.obs_version,
             "websocket_version": version.websocket_version}
 

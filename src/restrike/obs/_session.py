@@ -18,6 +18,7 @@ from restrike.obs.control import CloseInfo as Closed
 from restrike.obs.control import ConnectionState, EventCallback, Unsubscribe
 from restrike.obs.events import ObsEvent, ObsVersion
 from restrike.obs.transport import Transport, TransportClosed, TransportFactory, websocket_transport
+from restrike.secrets import mask_url
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ class BaseClient(ABC):
         connect_timeout: float = 5.0,
         transport_factory: TransportFactory | None = None,
     ) -> None:
-        self.url = url
+        self.url = mask_url(url)  # what messages and logs show: credentials masked
+        self._connect_url = url
         self.password = password or None
         self.request_timeout = request_timeout
         self.connect_timeout = connect_timeout
@@ -71,7 +73,8 @@ class BaseClient(ABC):
             raise ObsError(f"OBS client for {self.url} is already {self._state}")
         self._state = ConnectionState.CONNECTING
         try:
-            transport = await self._factory(self.url, self.subprotocols, self.connect_timeout)
+            transport = await self._factory(self._connect_url, self.subprotocols,
+                                            self.connect_timeout)
         except BaseException:
             self._state = ConnectionState.DISCONNECTED
             raise

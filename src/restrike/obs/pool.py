@@ -32,6 +32,7 @@ from restrike.obs.settings import ConnectionEvent, ObsConnectionSettings, ObsRol
 from restrike.obs.v4 import ObsClientV4
 from restrike.obs.v5 import ObsClient
 from restrike.obs.wire_v5 import CloseCode
+from restrike.secrets import mask_url
 
 __all__ = [
     "Backoff",
@@ -183,7 +184,7 @@ class ObsConnection:
                 await client.connect()
             except ObsError as err:
                 level = logging.WARNING if isinstance(err, ObsAuthError) else logging.INFO
-                log.log(level, "OBS %r: %s", self.name, err)
+                log.log(level, "OBS %r: %s", self.name, mask_url(str(err)))
                 self._update(state=ConnectionState.DISCONNECTED, error=str(err))
             except Exception as err:  # a bug must not end the reconnect loop
                 log.exception("OBS %r: unexpected error while connecting", self.name)

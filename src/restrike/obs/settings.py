@@ -8,6 +8,7 @@ from typing import Any, Literal, get_args
 from restrike.errors import ConfigError
 from restrike.obs.control import ConnectionState
 from restrike.obs.events import ObsEvent
+from restrike.secrets import mask_url
 
 __all__ = [
     "ConnectionEvent",
@@ -43,13 +44,14 @@ class ObsConnectionSettings:
         if self.protocol not in get_args(ObsProtocol):
             raise ConfigError(f"{where}: protocol must be v5 or v4, not {self.protocol!r}")
         if not self.url.startswith(("ws://", "wss://")):
-            raise ConfigError(f"{where}: url must start with ws:// or wss://, not {self.url!r}")
+            raise ConfigError(f"{where}: url must start with ws:// or wss://, not "
+                              f"{mask_url(repr(self.url))}")
 
     def serves(self, role: ObsRole) -> bool:
         return self.role in ("both", role)
 
-    def __repr__(self) -> str:  # never show the password in logs
-        return (f"ObsConnectionSettings(name={self.name!r}, url={self.url!r}, "
+    def __repr__(self) -> str:  # never show the password (nor URL credentials) in logs
+        return (f"ObsConnectionSettings(name={self.name!r}, url={mask_url(self.url)!r}, "
                 f"role={self.role!r}, protocol={self.protocol!r})")
 
 
@@ -69,6 +71,12 @@ class ObsStatus:
     error: str | None = None
     stream_reconnecting: bool = False
     record_path: str | None = None
+
+    def __post_init__(self) -> None:
+        # Errors quote URLs (a library's message may too): never carry their credentials
+        # to /api/v1/obs, /ws/live or the review's messages.
+        if self.error is not None:
+            object.__setattr__(self, "error", mask_url(self.error))
 
     @property
     def connected(self) -> bool:

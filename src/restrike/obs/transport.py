@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
 from restrike.errors import ObsUnavailable
+from restrike.secrets import mask_url
 
 __all__ = ["Transport", "TransportClosed", "TransportFactory", "websocket_transport"]
 
@@ -86,7 +87,7 @@ async def websocket_transport(
             close_timeout=2,
         )
     except InvalidURI as err:
-        raise ObsUnavailable(f"bad OBS url {url!r}: {err}") from err
+        raise ObsUnavailable(mask_url(f"bad OBS url {url!r}: {err}")) from err
     except (OSError, InvalidHandshake, TimeoutError) as err:
-        raise ObsUnavailable(f"cannot reach OBS at {url}: {err}") from err
+        raise ObsUnavailable(mask_url(f"cannot reach OBS at {url}: {err}")) from err
     return _WebSocketTransport(conn)
