@@ -4,7 +4,9 @@
 ``/ws/live`` (`live.py`), the flags router, every router a component added with
 ``station.add_router(...)`` during its start (OBS, playback, review), and last the
 console (``/``, ``/ui/...``, ``/overlays/...``) with the station's live settings
-(`restrike.api.live_settings`).
+(`restrike.api.live_settings`). ``GET /api/v1/access`` says who may call the API:
+the server (`restrike.api.server`) puts its `AccessPolicy` in ``app.state.access``
+and wraps the app in `restrike.api.guard.Guard`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI, Request, WebSocket
 
 from restrike import __version__
 from restrike.api.errors import install_error_handlers
@@ -42,7 +44,19 @@ def create_app(station: Station) -> FastAPI:
     app.state.hub = hub
     core = make_router(station)
     app.state.readers = core.readers  # type: ignore[attr-defined]
+    app.state.access = None
     app.include_router(core)
+
+    @app.get("/api/v1/access", tags=["station"], summary="Who may call the API")
+    def access(request: Request) -> dict[str, Any]:
+        """Whether an operator token is required (and, to a caller that sent it, the
+        token), the Host names and the extra origins the guard accepts."""
+        policy = request.app.state.access
+        if policy is None:  # an app without the server's guard (in-process tests)
+            return {"token_required": False, "token": None, "cookie": None, "hosts": [],
+                    "any_ip_host": False, "origins": []}
+        result: dict[str, Any] = policy.describe()
+        return result
 
     @app.websocket("/ws/live")
     async def ws_live(websocket: WebSocket) -> None:

@@ -1,7 +1,10 @@
 """The HTTP server as a station component: uvicorn on a socket bound up front.
 
 Binding before serving means a taken port fails the start with a clear message and
-``--http-port 0`` gives a free port that is known before the first request.
+``--http-port 0`` gives a free port that is known before the first request. Everything
+the server answers goes through `restrike.api.guard.Guard` (Host, Origin, operator
+token, body type and size), the ``GET /api/v1/state`` fast path included; on an
+address other than loopback the server does not listen without an operator token.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from restrike.api.access import AccessPolicy, HttpAccess, is_loopback
 from restrike.errors import RestrikeError
 
 if TYPE_CHECKING:
@@ -24,6 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["ApiComponent"]
 
 log = logging.getLogger(__name__)
+
+#: /ws/live clients send nothing the station reads: a small cap on their messages.
+WS_MAX_MESSAGE = 64 * 1024
 
 
 class _Server(uvicorn.Server):
@@ -50,13 +57,20 @@ def _http_impl() -> str:
 
 
 class ApiComponent:
-    """FastAPI app + uvicorn + the /ws/live hub; stops in the INTAKE stage."""
+    """FastAPI app + uvicorn + the /ws/live hub behind the guard; stops in the INTAKE stage.
+
+    ``access`` carries ``http.token`` and the allowed hosts and origins; without a
+    token, one is read from (or generated into) the data folder when ``host`` is not
+    loopback.
+    """
 
     name = "api"
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, access: HttpAccess | None = None) -> None:
         self.host = host
         self.port = port
+        self.access = access or HttpAccess()
+        self.policy: AccessPolicy | None = None
         self.server: _Server | None = None
         self.hub: LiveHub | None = None
         self._task: asyncio.Task[Any] | None = None
@@ -66,7 +80,13 @@ class ApiComponent:
 
     async def start(self, station: Station) -> None:
         from restrike.api.app import StateFastPath, create_app
+        from restrike.api.guard import Guard
+        from restrike.api.token import operator_token
 
+        token = self.access.token
+        if token is None and not is_loopback(self.host):
+            # Raises (ConfigError) when there is none and none can be made: no listening.
+            token = operator_token(station.config.data_dir).value
         app = create_app(station)
         self.app = app
         self.hub = app.state.hub
@@ -82,12 +102,20 @@ class ApiComponent:
                                 f"{err.strerror or err}") from err
         self.sock = sock
         self.port = sock.getsockname()[1]
+        try:
+            self.policy = AccessPolicy.build(
+                self.host, self.port, allowed_hosts=self.access.allowed_hosts,
+                allowed_origins=self.access.allowed_origins, token=token)
+        except RestrikeError:
+            sock.close()
+            raise
+        app.state.access = self.policy
         # httptools (uvicorn[standard]) parses HTTP in C; the event loop is the station's
         # (uvloop when installed, see restrike.cli.run).
-        config = uvicorn.Config(StateFastPath(app, station), log_config=None,
-                                access_log=False, lifespan="off", http=_http_impl(),
-                                ws_ping_interval=20, ws_ping_timeout=20,
-                                timeout_graceful_shutdown=2)
+        config = uvicorn.Config(Guard(StateFastPath(app, station), self.policy),
+                                log_config=None, access_log=False, lifespan="off",
+                                http=_http_impl(), ws_ping_interval=20, ws_ping_timeout=20,
+                                ws_max_size=WS_MAX_MESSAGE, timeout_graceful_shutdown=2)
         self.server = _Server(config)
         await self.hub.start()
         self._task = station.create_task(self.server.serve(sockets=[sock]), name="api-uvicorn")
@@ -97,8 +125,17 @@ class ApiComponent:
             await asyncio.sleep(0.01)
         if self._task.done():
             raise RestrikeError(f"HTTP server on {self.host}:{self.port} failed to start")
-        station.bound["http"] = {"host": self.host, "port": self.port}
-        log.info("HTTP API on http://%s:%d/", self.host, self.port)
+        station.bound["http"] = {"host": self.host, "port": self.port,
+                                 "token_required": token is not None}
+        log.info("HTTP API on http://%s:%d/%s", self.host, self.port,
+                 " (operator token required)" if token is not None else "")
+
+    def console_url(self) -> str:
+        """The console's address, with ``?token=`` when one is in force (to open it once)."""
+        host = self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        token = self.policy.token if self.policy is not None else None
+        return f"http://{host}:{self.port}/" + (f"?token={token}" if token else "")
 
     async def stop(self, stage: Stage) -> None:
         from restrike.station import Stage

@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import webbrowser
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +19,8 @@ from restrike.config import Settings, default_data_dir, load_settings, resolve_h
 from restrike.errors import ConfigError, ProtocolError, RestrikeError
 
 if TYPE_CHECKING:
+    from restrike.api.access import HttpAccess
+    from restrike.api.token import OperatorToken
     from restrike.station import Station, StationConfig
 
 log = logging.getLogger(__name__)
@@ -76,7 +79,34 @@ def _setup_logs(settings: Settings, data_dir: Path) -> Path | None:
                          max_bytes=settings.log.max_bytes, backups=settings.log.backups)
 
 
+def http_access(settings: Settings, data_dir: Path) -> tuple[HttpAccess, OperatorToken | None]:
+    """Who may call the API, checked before the station starts (ConfigError: exit 2).
+
+    The operator token is needed when ``http.token`` is set or ``http.host`` is not
+    loopback: the configured one, else the one kept in (or first written to) the data
+    folder; the station does not start on a LAN address without it.
+    """
+    from restrike.api.access import AccessPolicy, HttpAccess, is_loopback
+    from restrike.api.token import operator_token
+
+    http = settings.http
+    token = None
+    if http.token or not is_loopback(http.host):
+        token = operator_token(data_dir, http.token or None)
+    access = HttpAccess(token.value if token else None, http.allowed_hosts,
+                        http.allowed_origins)
+    AccessPolicy.build(http.host, http.port, allowed_hosts=access.allowed_hosts,
+                       allowed_origins=access.allowed_origins, token=access.token)
+    return access, token
+
+
 def console_url(station: Station) -> str:
+    """The console's address (with ``?token=`` when the API needs the operator token)."""
+    from restrike.api.server import ApiComponent
+
+    api = station.get("api")
+    if isinstance(api, ApiComponent):
+        return api.console_url()
     http = station.bound.get("http", {})
     host = http.get("host", "127.0.0.1")
     if host in ("0.0.0.0", "::", ""):
@@ -113,13 +143,17 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
 
     ``stop`` lets another thread end the run (the console window, when it closes).
     """
+    from restrike.api.server import ApiComponent
     from restrike.station import Station, run_until_signalled
 
     try:
         config = station_config(settings)
+        access, token = http_access(settings, config.data_dir)
         log_file = _setup_logs(settings, config.data_dir)
-        station = Station(config)
-        for component in [*components_for(settings), *(components or ())]:
+        # The API is added here, last as the station would, with its access settings.
+        station = Station(replace(config, serve_http=False))
+        for component in [*components_for(settings), *(components or ()),
+                          ApiComponent(config.http_host, config.http_port, access)]:
             station.add(component)
     except (ConfigError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -137,6 +171,10 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
         print(f"reStrike station: console at {url}", flush=True)
         print(f"  court feed: UDP {udp.get('host')}:{udp.get('port')}"
               f"  data: {config.data_dir}  log: {log_file}", flush=True)
+        if token is not None:
+            kept = f"kept in {token.path}" if token.path else "set by http.token"
+            print(f"  operator token required ({kept}): open the URL above once in each "
+                  "browser; scripts send Authorization: Bearer <token>", flush=True)
         if open_browser:
             threading.Thread(target=open_console, args=(url,), name="open-browser",
                              daemon=True).start()

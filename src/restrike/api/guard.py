@@ -1,0 +1,138 @@
+"""``Guard``: the ASGI middleware in front of everything the HTTP server answers.
+
+It applies `restrike.api.access.check_request` to every HTTP request and WebSocket
+handshake before the app (or the ``GET /api/v1/state`` fast path) sees it, answers a
+refusal with the API's JSON error body, counts the bytes of bodies that declare no
+length (chunked) so no route ever reads more than its limit, and sets the console's
+token cookie when a browser brings the token in the URL (``?token=``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from restrike.api.access import (
+    AccessPolicy,
+    Refusal,
+    body_limit,
+    check_request,
+    header_map,
+    query_token,
+)
+from restrike.api.errors import error_response
+
+__all__ = ["Guard"]
+
+log = logging.getLogger(__name__)
+
+#: A year: the token stays the same across restarts (see restrike.api.token).
+COOKIE_MAX_AGE = 365 * 24 * 3600
+#: Distinct refusals logged at WARNING; the rest at DEBUG (a flood must not fill the log).
+_LOGGED_MAX = 64
+
+
+class _BodyTooLarge(BaseException):
+    """Raised from ``receive`` past the limit; a BaseException so the app's own
+    ``except Exception`` handlers (its 400/500 answers) let it through to the guard."""
+
+
+class Guard:
+    """ASGI wrapper: refuse what `check_request` refuses, cap bodies, set the cookie."""
+
+    def __init__(self, app: Any, policy: AccessPolicy) -> None:
+        self.app = app
+        self.policy = policy
+        self._logged: set[tuple[int, str]] = set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = header_map(scope["headers"])
+        method = scope.get("method", "GET")
+        refusal = check_request(self.policy, method=method, path=scope["path"],
+                                scheme=scope.get("scheme", "http"), headers=headers,
+                                query_string=scope.get("query_string", b""),
+                                websocket=kind == "websocket")
+        if refusal is not None:
+            self._log(scope, method, refusal, headers)
+            await self._refuse(scope, receive, send, refusal)
+            return
+        if self.policy.token is not None and query_token(scope.get("query_string", b"")):
+            send = self._with_cookie(send)
+        if kind == "websocket":
+            await self.app(scope, receive, send)
+            return
+        await self._http(scope, receive, send, headers)
+
+    async def _http(self, scope: Any, receive: Any, send: Any,
+                    headers: dict[str, str]) -> None:
+        """Run the app with ``receive`` counting body bytes against the route's limit."""
+        limit = body_limit(scope["path"])
+        received = 0
+        started = False
+
+        async def counting_receive() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            refusal = Refusal(413, f"the request body is over the {limit}-byte limit of "
+                                   f"{scope['method']} {scope['path']}",
+                              (("Connection", "close"),))
+            self._log(scope, scope["method"], refusal, headers)
+            if not started:
+                await self._refuse(scope, receive, send, refusal)
+
+    @staticmethod
+    async def _refuse(scope: Any, receive: Any, send: Any, refusal: Refusal) -> None:
+        if scope["type"] == "websocket":
+            # Closed before accept: the server answers the handshake with a bare 403 (the
+            # reason is in the log). Not an HTTP answer with our JSON body: uvicorn's
+            # websockets-sansio protocol logs an error for every such denial response.
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        response = error_response(refusal.status, refusal.detail,
+                                  headers=dict(refusal.headers) or None)
+        await response(scope, receive, send)
+
+    def _with_cookie(self, send: Any) -> Any:
+        policy = self.policy
+        assert policy.token is not None
+        cookie = (f"{policy.cookie}={policy.token}; Path=/; Max-Age={COOKIE_MAX_AGE}; "
+                  "HttpOnly; SameSite=Strict").encode("latin-1")
+
+        async def send_with_cookie(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message,
+                           "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+            await send(message)
+
+        return send_with_cookie
+
+    def _log(self, scope: Any, method: str, refusal: Refusal,
+             headers: dict[str, str]) -> None:
+        client = scope.get("client") or ("?", 0)
+        key = (refusal.status, refusal.detail)
+        first = key not in self._logged and len(self._logged) < _LOGGED_MAX
+        if first:
+            self._logged.add(key)
+        log.log(logging.WARNING if first else logging.DEBUG,
+                "refused %s %s from %s (Host %s, Origin %s): %d %s", method, scope["path"],
+                client[0], headers.get("host", "-"), headers.get("origin", "-"),
+                refusal.status, refusal.detail)
