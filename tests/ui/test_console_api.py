@@ -78,12 +78,12 @@ def test_settings_refusals_name_each_field(setup):
 def test_settings_saved_and_applied(setup):
     client, config, _ = setup
     r = client.put("/api/v1/settings", json={"values": {
-        "review.quota": 2, "log.level": "WARNING", "playback.extra_args": ["--ontop"],
+        "review.quota": 2, "log.level": "WARNING", "playback.fullscreen": True,
         "log.levels": {"restrike.obs": "DEBUG"}}})
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body["applied"]) == {"log.level", "log.levels"}
-    assert body["restart"] == ["review.quota", "playback.extra_args"]
+    assert body["restart"] == ["review.quota", "playback.fullscreen"]
     saved = tomllib.loads(config.read_text())
     assert saved["review"]["quota"] == 2 and saved["udp"]["port"] == 6100
     assert saved["obs"][0]["password"] == "secret"  # untouched entries keep their secret

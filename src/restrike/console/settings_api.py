@@ -4,7 +4,9 @@ Every value is checked by ``restrike.config`` itself (the same code that reads t
 at start-up), one setting at a time so each refusal names its own field. The file is
 rewritten whole (comments are not kept) through a temporary file. What can change
 without a restart is applied at once (log levels here; more through the station's
-``apply`` hook); the answer says which changes wait for a restart.
+``apply`` hook); the answer says which changes wait for a restart. Settings marked
+``http_writable=False`` in the table (programs, files and folders to read, the API's
+own access settings) are shown but refused over HTTP: file or CLI only.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ _ROWS = {s.name: s for s in SETTINGS if not s.name.startswith("obs")}
 _OBS_KEYS = [s.name.split(".", 1)[1] for s in SETTINGS if s.name.startswith("obs[].")]
 #: Changes the console applies itself, without the station's help.
 LIVE_HERE = frozenset({"log.level", "log.levels"})
+#: Settings the HTTP API may not change (restrike.config.table: http_writable=False).
+FILE_OR_CLI = frozenset(name for name, row in _ROWS.items() if not row.http_writable)
 _KIND_TYPE = {"int": "int", "float": "float", "bool": "bool", "list": "list",
               "levels": "table", "level": "str", "host": "str", "path": "str", "str": "str"}
 
@@ -144,6 +148,7 @@ class SettingsService:
                 "help": row.help, "choices": list(row.choices) if row.choices else None,
                 "min": row.min, "max": row.max, "optional": row.optional, "secret": row.secret,
                 "live": name in LIVE_HERE or name in self.live_names(),
+                "http_writable": row.http_writable,
             })
         return {"file": str(self.config_file) if self.config_file else None,
                 "note": self._note(), "settings": rows,
@@ -265,6 +270,40 @@ class SettingsService:
                 "overridden": overridden, "file": str(target), "note": self._note(),
                 "obs": self._obs_public(list(candidate.get("obs") or []))}
 
+    def http_changes(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` as an HTTP caller may save them: 403 naming each file-or-CLI-only
+        setting it would change; those sent back unchanged (the page sends what it
+        got, masked credentials included) are left out, so the file keeps them.
+
+        They name a program the station runs or files and folders it reads (or are the
+        API's own access settings); the station's own code (the protocol editor
+        pointing ``station.protocol_file`` at its file) calls ``update`` directly.
+        """
+        data = self.file_data()
+        kept: dict[str, Any] = {}
+        refused: list[str] = []
+        for name, value in values.items():
+            if name not in FILE_OR_CLI:
+                kept[name] = value
+                continue
+            row = _ROWS[name]
+            section, key = name.split(".", 1)
+            table = data.get(section) or {}
+            current = table.get(key, row.default)
+            if row.secret and value == MASK:
+                continue
+            if plain_value(restore_value(value, current)) != plain_value(current) and \
+                    not (value in (None, "") and current in (None, "")):
+                refused.append(name)
+        if refused:
+            errors = [{"name": name, "message": "file or CLI only: change it in the settings "
+                                                "file or on the command line, then restart"}
+                      for name in refused]
+            raise HTTPException(403, {"message": f"{', '.join(refused)}: file or CLI only "
+                                                 "(not changeable over HTTP)",
+                                      "errors": errors})
+        return kept
+
     def _file_text(self) -> str | None:
         return str(self.config_file) if self.config_file else None
 
@@ -341,8 +380,9 @@ def make_settings_router(service: SettingsService) -> APIRouter:
 
     @router.put("")
     def put_settings(body: SettingsBody) -> dict[str, Any]:
-        """Validate and save; 422 ``{"detail": {"message", "errors": [{name, message}]}}``."""
-        return service.update(body.values)
+        """Validate and save; 422 ``{"detail": {"message", "errors": [{name, message}]}}``;
+        403 in the same shape for a setting that is file or CLI only."""
+        return service.update(service.http_changes(body.values))
 
     @router.post("/obs/test")
     async def test_obs(body: ObsTestBody) -> dict[str, Any]:

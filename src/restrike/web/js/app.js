@@ -10,6 +10,14 @@ import { SettingsView } from "./settings.js";
 
 const VIEWS = ["live", "archive", "settings", "diagnostics", "overlays"];
 
+// Opened once with ?token=… (the URL `restrike run` prints): the station answered this
+// page with its token cookie, so the token leaves the address bar and the history.
+const opened = new URL(location.href);
+if (opened.searchParams.has("token")) {
+  opened.searchParams.delete("token");
+  history.replaceState(null, "", opened.pathname + opened.search + opened.hash);
+}
+
 let liveView = null;
 const client = new LiveClient({
   render: (m, dirty, fresh) => liveView && liveView.render(m, dirty, fresh),

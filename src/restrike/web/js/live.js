@@ -6,10 +6,17 @@
 
 const MAX_EVENTS = 200;
 
+// An overlay opened by OBS as `...?token=…` (a station that needs its operator token)
+// passes the token on, in case the browser keeps no cookie.
+function withToken(path) {
+  const token = new URLSearchParams(location.search).get("token");
+  return token ? `${path}?token=${encodeURIComponent(token)}` : path;
+}
+
 export class LiveClient {
   constructor({ url = null, render = () => {}, onResync = null, maxEvents = MAX_EVENTS } = {}) {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    this.url = url || `${proto}//${location.host}/ws/live`;
+    this.url = url || `${proto}//${location.host}${withToken("/ws/live")}`;
     this.render = render;
     this.onResync = onResync;
     this.maxEvents = maxEvents;
@@ -148,7 +155,7 @@ export class LiveClient {
 
   async resync() {
     try {
-      const res = await fetch("/api/v1/state", { headers: { Accept: "application/json" } });
+      const res = await fetch(withToken("/api/v1/state"), { headers: { Accept: "application/json" } });
       if (res.ok) {
         const state = await res.json();
         this.model.state = state;

@@ -99,13 +99,20 @@ export class SettingsView {
     }
     input.dataset.type = s.type || "str";
     input.dataset.initial = input.value;
+    // Programs, files, folders and the API's access settings: file or CLI only.
+    const readOnly = s.http_writable === false;
+    if (readOnly) {
+      if (input.tagName === "SELECT") input.disabled = true; else input.readOnly = true;
+      input.setAttribute("aria-readonly", "true");
+    }
     input.addEventListener("input", () => this.clearError(s.name));
     input.addEventListener("change", () => this.clearError(s.name));
     return el("div", { class: "field", "data-name": s.name },
       el("label", { for: id }, s.label || s.name),
       input,
       s.help ? el("div", { class: "help" }, s.help) : null,
-      s.live ? el("div", { class: "live" }, "applies at once") : el("div", { class: "restart" }, "applies after a restart"),
+      readOnly ? el("div", { class: "readonly" }, "read-only here: set it in the settings file or on the command line")
+        : s.live ? el("div", { class: "live" }, "applies at once") : el("div", { class: "restart" }, "applies after a restart"),
       s.overridden ? el("div", { class: "restart" }, `running value ${JSON.stringify(s.running)} comes from the ${s.source}, which wins over the file`) : null,
       el("div", { class: "err", role: "alert", id: `${id}-err` }));
   }
