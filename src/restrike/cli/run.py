@@ -170,7 +170,7 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
         udp = st.bound.get("udp", {})
         print(f"reStrike station: console at {url}", flush=True)
         print(f"  court feed: UDP {udp.get('host')}:{udp.get('port')}"
-              f"  data: {config.data_dir}  log: {log_file}", flush=True)
+              f"  data: {config.data_dir}  log: {log_file or 'stderr only'}", flush=True)
         if token is not None:
             kept = f"kept in {token.path}" if token.path else "set by http.token"
             print(f"  operator token required ({kept}): open the URL above once in each "
