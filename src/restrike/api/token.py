@@ -55,17 +55,18 @@ def operator_token(data_dir: Path, configured: str | None = None) -> OperatorTok
     path = data_dir / TOKEN_FILE
     try:
         return OperatorToken(_read(path), path)
-    except FileNotFoundError:
-        pass
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # none yet (or no data folder yet): make one
     except OSError as err:
         raise ConfigError(f"cannot read the operator token {path}: {err.strerror or err}") \
             from err
     value = secrets.token_urlsafe(32)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        _create(path, value)
-    except FileExistsError:  # another start made it in between: use theirs
-        return OperatorToken(_read(path), path)
+        try:
+            _create(path, value)
+        except FileExistsError:  # another start made it in between: use theirs
+            return OperatorToken(_read(path), path)
     except OSError as err:
         raise ConfigError(f"cannot create the operator token {path}: {err.strerror or err} "
                           "(set http.token, or give a writable station.data_dir)") from err
