@@ -52,7 +52,7 @@ async def test_components_start_in_order_and_stop_in_stages(tmp_path: Path) -> N
     station.add(Recorder("b", log))
     await station.start()
     assert log == ["start a", "start b"]
-    assert station.tasks() == ["a-sleeper", "b-sleeper"]
+    assert station.tasks() == ["a-sleeper", "b-sleeper", "ingest-supervisor"]
     assert station.health()["ok"]
     await station.stop()
     assert log[2:] == [f"{stage.name} {name}" for stage in Stage for name in ("b", "a")]

@@ -9,11 +9,13 @@ burst costs one hand-off to the event loop, not thousands), and for each datagra
 3. folds its messages into the live `MatchState` (pure reducer, time = arrival time).
 
 Then one ``call_soon_threadsafe`` hands the batch and the new state to the loop,
-which publishes `MessagesParsed` and `StateChanged` on the bus.
+which publishes `MessagesParsed` and `StateChanged` on the bus. A batch from the
+receiver process that does not decode is reported (its whole frames are kept).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -21,11 +23,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from restrike.ingest.process import BATCH_START, iter_frames
-from restrike.ingest.receiver import Datagram
+from restrike.ingest._wire import Datagram, decode_batch
 from restrike.protocol import Invalid, MatchState, Schema, Unknown, parse, reduce
 
-__all__ = ["Pipeline", "Submitter"]
+__all__ = ["Inbox", "Pipeline", "Submitter"]
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,28 @@ class Submitter(Protocol):
                  messages: Sequence[Any]) -> None: ...
 
 
-class Pipeline:
-    """Owns the live state while running; ``deliver`` is called in this thread."""
+class Inbox(Protocol):
+    """What the receivers fill: a `queue.SimpleQueue`, or a bounded `queue.Queue`."""
 
-    def __init__(self, inbox: queue.SimpleQueue[Any], schema: Schema,
-                 submit: Submitter, deliver: Deliver, *, state: MatchState | None = None,
-                 last_seq: int = 0) -> None:
+    def get(self, block: bool = True, timeout: float | None = None) -> Any: ...
+
+    def get_nowait(self) -> Any: ...
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None: ...
+
+    def qsize(self) -> int: ...
+
+
+class Pipeline:
+    """Owns the live state while running; ``deliver`` is called in this thread.
+
+    Restartable: if its thread ends by an error (`failure` says which), `start` runs a
+    new one that first processes what the old one had taken but not finished, so a
+    crash loses no datagram and stores none twice.
+    """
+
+    def __init__(self, inbox: Inbox, schema: Schema, submit: Submitter, deliver: Deliver,
+                 *, state: MatchState | None = None, last_seq: int = 0) -> None:
         self.inbox = inbox
         self.schema = schema
         self._submit = submit
@@ -53,11 +70,15 @@ class Pipeline:
         self.state = state if state is not None else MatchState()
         self.seq = last_seq
         self._thread: threading.Thread | None = None
+        self._held: list[Datagram] = []  # taken from the inbox, not yet stored
+        self._stop_seen = False
+        self.failure: str | None = None
         self.messages = 0
         self.invalid = 0
         self.unknown = 0
         self.datagrams = 0
         self.reduce_errors = 0
+        self.corrupt_batches = 0
         self.batches = 0
         self.busy_seconds = 0.0
 
@@ -67,86 +88,115 @@ class Pipeline:
 
     def backlog(self) -> int:
         """Items waiting (a datagram, or a batch of them from the receiver process)."""
-        return self.inbox.qsize()
+        return self.inbox.qsize() + len(self._held)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="restrike-ingest-pipeline",
-                                        daemon=True)
+        self.failure = None
+        self._thread = threading.Thread(target=self._guarded,
+                                        name="restrike-ingest-pipeline", daemon=True)
         self._thread.start()
 
-    def _run(self) -> None:
-        inbox = self.inbox
-        stop = False
-        while not stop:
-            first = inbox.get()
-            if first is None:
-                break
-            batch: list[Datagram] = []
-            item = first
-            try:
-                while True:
-                    if isinstance(item, bytes):  # a batch from the receiver process
-                        batch.extend(iter_frames(item, BATCH_START))
-                    else:
-                        batch.append(item)
-                    if len(batch) >= _MAX_BATCH:
-                        break
-                    item = inbox.get_nowait()
-                    if item is None:
-                        stop = True
-                        break
-            except queue.Empty:
-                pass
-            try:
-                self._process(batch)
-            except Exception:  # a bug must not stop intake; the store has the bytes
-                log.exception("ingest pipeline failed on a batch of %d", len(batch))
+    def _guarded(self) -> None:
+        try:
+            self._run()
+        except BaseException as err:
+            self.failure = f"pipeline thread failed: {type(err).__name__}: {err}"
+            log.exception("ingest pipeline thread failed (%d datagrams held for its restart)",
+                          len(self._held))
 
-    def _process(self, batch: list[Datagram]) -> None:
+    def _run(self) -> None:
+        while self._held or not self._stop_seen:
+            if not self._held:
+                self._take()
+            if self._held:
+                self._process()
+
+    def _take(self) -> None:
+        """Move what waits (up to _MAX_BATCH datagrams) to `_held`; waits for the first."""
+        inbox = self.inbox
+        held = self._held
+        item = inbox.get()
+        while True:
+            if item is None:
+                self._stop_seen = True
+                return
+            if isinstance(item, bytes):  # a batch from the receiver process
+                frames, problem = decode_batch(item)
+                held.extend(frames)
+                if problem is not None:
+                    self.corrupt_batches += 1
+                    log.error("corrupt batch from the receiver process (%d datagrams "
+                              "decoded before it): %s", len(frames), problem)
+            else:
+                held.append(item)
+            if len(held) >= _MAX_BATCH:
+                return
+            try:
+                item = inbox.get_nowait()
+            except queue.Empty:
+                return
+
+    def _process(self) -> None:
+        """Parse, store and reduce every held datagram, then hand the batch to the loop.
+
+        Whatever was stored leaves `_held` even if something fails half-way; the error
+        then ends the thread and the rest waits for the restart.
+        """
         started = time.perf_counter()
+        held = self._held
         schema = self.schema
         state = self.state
         seq = self.seq
         submit = self._submit
         items: list[Item] = []
-        for received_at, data, addr in batch:
-            seq += 1
-            source = f"{addr[0]}:{addr[1]}"
-            try:
-                messages: Sequence[Any] = parse(data, schema)
-            except Exception as err:  # parse is total; this is a guard against a bug
-                log.exception("parser failed on %r", data[:80])
-                messages = [Invalid(None, data.decode("utf-8", "replace"),
-                                    f"parser failed: {err}")]
-            submit(seq, received_at, source, data, messages)
-            self.datagrams += 1
-            for msg in messages:
-                self.messages += 1
-                if isinstance(msg, Invalid):
-                    self.invalid += 1
-                elif isinstance(msg, Unknown):
-                    self.unknown += 1
+        try:
+            for received_at, data, addr in held:
+                source = f"{addr[0]}:{addr[1]}"
                 try:
-                    state = reduce(state, msg, received_at)
-                except Exception:
-                    self.reduce_errors += 1
-                    log.exception("reducer failed on %s", getattr(msg, "raw", msg))
-            items.append((seq, received_at, source, data, messages))
-        self.state = state
-        self.seq = seq
-        self.batches += 1
-        self._deliver(items, state, seq)
-        self.busy_seconds += time.perf_counter() - started
+                    messages: Sequence[Any] = parse(data, schema)
+                except Exception as err:  # parse is total; this is a guard against a bug
+                    log.exception("parser failed on %r", data[:80])
+                    messages = [Invalid(None, data.decode("utf-8", "replace"),
+                                        f"parser failed: {err}")]
+                submit(seq + 1, received_at, source, data, messages)
+                seq += 1
+                items.append((seq, received_at, source, data, messages))
+                for msg in messages:
+                    if isinstance(msg, Invalid):
+                        self.invalid += 1
+                    elif isinstance(msg, Unknown):
+                        self.unknown += 1
+                    try:
+                        state = reduce(state, msg, received_at)
+                    except Exception:
+                        self.reduce_errors += 1
+                        log.exception("reducer failed on %s", getattr(msg, "raw", msg))
+                self.messages += len(messages)
+        finally:
+            self.state = state
+            self.seq = seq
+            del held[:len(items)]
+            self.datagrams += len(items)
+            if items:
+                self.batches += 1
+                self._deliver(items, state, seq)
+            self.busy_seconds += time.perf_counter() - started
 
     def stop(self, timeout: float = 5.0) -> bool:
         """Process everything queued so far, then stop; True if it finished in time."""
         thread = self._thread
         if thread is None:
             return True
-        self.inbox.put(None)
+        if not thread.is_alive():
+            if self._held or self.inbox.qsize():
+                log.error("ingest pipeline is not running: %d datagrams and %d batches "
+                          "were not processed", len(self._held), self.inbox.qsize())
+            return not (self._held or self.inbox.qsize())
+        with contextlib.suppress(queue.Full):
+            self.inbox.put(None, timeout=timeout)
         thread.join(timeout)
         if thread.is_alive():
-            log.warning("ingest pipeline still has %d datagrams after %.1f s",
-                        self.inbox.qsize(), timeout)
+            log.warning("ingest pipeline still has %d items after %.1f s",
+                        self.backlog(), timeout)
             return False
         return True

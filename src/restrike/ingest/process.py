@@ -8,9 +8,12 @@ which stamps each datagram with its arrival time and sender and ships them in
 batches at most ~1 ms old through a pipe; a drainer thread here reads a whole batch
 per GIL acquisition and queues it undecoded for the pipeline thread.
 
-Pull requests are sent by the child from the feed socket, so the scoring software's
-answers come back to the feed port. The child ends when its stdin closes, so it
-never outlives the station, not even after ``kill -9``.
+The station opens the socket and lends it to the child, so a child that dies loses
+nothing the kernel still holds: `restart` starts another on the same socket (and the
+same spool file, whose unsent part it sends first). Pull requests are sent from the
+station's copy of the socket, so the scoring software's answers come back to the
+feed port. The child ends when its stdin closes, so it never outlives the station,
+not even after ``kill -9``.
 """
 
 from __future__ import annotations
@@ -19,42 +22,40 @@ import contextlib
 import json
 import logging
 import queue
+import secrets
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
+from pathlib import Path
 from typing import IO, Any
 
 from restrike.errors import RestrikeError
-from restrike.ingest._child import FRAME, HEADER, MESSAGE
+from restrike.ingest._wire import HEADER, read_message
+from restrike.ingest.receiver import open_udp_socket
 
-__all__ = ["BATCH_START", "ProcessReceiver", "iter_frames"]
+__all__ = ["RAM_LIMIT", "SPOOL_FILE", "ProcessReceiver", "describe_exit"]
 
 log = logging.getLogger(__name__)
 
-BATCH_START = HEADER.size
+#: What the child keeps in memory for a slow station before it spools to disk.
+RAM_LIMIT = 4 << 20
+#: The spool file's name in the data folder.
+SPOOL_FILE = "ingest-spool.bin"
+_STOP_WAIT = 5.0
 
 
-def iter_frames(chunk: bytes, offset: int = 0) -> list[tuple[float, bytes, tuple[str, int]]]:
-    """Decode a batch's frames into (received_at, data, (host, port)) tuples."""
-    out = []
-    size = FRAME.size
-    unpack = FRAME.unpack_from
-    ntoa = socket.inet_ntoa
-    end = len(chunk)
-    while offset < end:
-        t, ip, port, length = unpack(chunk, offset)
-        offset += size
-        out.append((t, chunk[offset:offset + length], (ntoa(ip), port)))
-        offset += length
-    return out
-
-
-def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
-    data = stream.read(size)
-    if data is None or len(data) < size:
-        return None  # end of stream
-    return data
+def describe_exit(code: int) -> str:
+    """``exited with code 1`` / ``killed by signal 9 (SIGKILL)``."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown signal"
+        return f"killed by signal {-code} ({name})"
+    return f"exited with code {code}"
 
 
 def _grow_pipe(stream: IO[bytes]) -> None:
@@ -70,18 +71,32 @@ def _grow_pipe(stream: IO[bytes]) -> None:
 
 
 class ProcessReceiver:
-    """Same surface as `UdpReceiver`, the socket living in a child process."""
+    """Same surface as `UdpReceiver`, the reading done by a child process.
+
+    ``spool_dir`` holds the child's spool file (`SPOOL_FILE`, taken over by the next
+    child or the next station); without it a file of its own in the temp folder.
+    """
 
     def __init__(self, host: str, port: int, receive_buffer: int,
-                 out: queue.SimpleQueue[Any]) -> None:
+                 out: queue.SimpleQueue[Any] | queue.Queue[Any], *,
+                 spool_dir: Path | None = None, ram_limit: int = RAM_LIMIT) -> None:
         self.host = host
         self.port = port
         self.receive_buffer = receive_buffer
         self.out = out
+        self.ram_limit = ram_limit
+        self.spool_path = (spool_dir / SPOOL_FILE if spool_dir is not None else
+                           Path(tempfile.gettempdir())
+                           / f"restrike-{SPOOL_FILE[:-4]}-{secrets.token_hex(6)}.bin")
         self.effective_buffer: int | None = None
+        self._sock: socket.socket | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._thread: threading.Thread | None = None
-        self._send_lock = threading.Lock()
+        self._stopping = False
+        self.failure: str | None = None  # why the last child or drainer ended
+        self.child: dict[str, Any] = {}  # the running child's last stats note
+        self._spooled_before = 0  # spooled by children that ended
+        self.resumed = 0
         self.received = 0
         self.bytes = 0
         self.batches = 0
@@ -98,93 +113,169 @@ class ProcessReceiver:
 
     @property
     def running(self) -> bool:
-        return (self._thread is not None and self._thread.is_alive()
-                and self._proc is not None and self._proc.poll() is None)
+        """The drainer reads; it ends only after its child ended (or was killed)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def spooled(self) -> int:
+        """Batches every child of this receiver put in its spool file."""
+        return self._spooled_before + int(self.child.get("spooled", 0))
 
     def start(self) -> None:
-        """Start the child and wait until its socket is bound (RestrikeError if not)."""
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "restrike.ingest._child", self.host, str(self.port),
-             str(self.receive_buffer)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
-        self._proc = proc
-        assert proc.stdout is not None
-        _grow_pipe(proc.stdout)
-        reply = self._read_message()
-        if reply is None or reply[0] != b"C":
-            proc.kill()
-            proc.wait(5)
-            raise RestrikeError("the UDP receiver process did not start")
-        message = json.loads(reply[1])
-        if message.get("type") != "ready":
-            proc.wait(5)
+        """Bind the socket, start the child; RestrikeError if either fails."""
+        try:
+            self._sock, self.effective_buffer = open_udp_socket(
+                self.host, self.port, self.receive_buffer)
+        except OSError as err:
             raise RestrikeError(f"cannot listen on UDP {self.host}:{self.port}: "
-                                f"{message.get('message')}")
-        self.port = int(message["port"])
-        self.effective_buffer = int(message["buffer"])
-        self._thread = threading.Thread(target=self._drain, name="restrike-udp-drainer",
-                                        daemon=True)
+                                f"{err.strerror or err}") from err
+        self.port = int(self._sock.getsockname()[1])
+        self._spawn()
+
+    def restart(self) -> None:
+        """After the child or the drainer ended: a new child on the same socket."""
+        if self.running:
+            raise RestrikeError("the UDP receiver is still running")
+        self._reap()
+        self._spooled_before += int(self.child.get("spooled", 0))
+        self.child = {}
+        self._spawn()
+        self.failure = None
+
+    def _spawn(self) -> None:
+        sock = self._sock
+        assert sock is not None
+        windows = sys.platform == "win32"  # no descriptor passing: socket.share instead
+        args = [sys.executable, "-m", "restrike.ingest._child", "--spool",
+                str(self.spool_path), "--ram-limit", str(self.ram_limit)]
+        args += ["--shared"] if windows else ["--fd", str(sock.fileno())]
+        try:
+            proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    bufsize=0, pass_fds=() if windows else (sock.fileno(),))
+        except OSError as err:
+            raise RestrikeError(f"cannot start the UDP receiver process: {err}") from err
+        self._proc = proc
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            if sys.platform == "win32":
+                proc.stdin.write(sock.share(proc.pid).hex().encode("ascii") + b"\n")
+                proc.stdin.flush()
+            _grow_pipe(proc.stdout)
+            reply = read_message(proc.stdout)
+            note = json.loads(reply[1]) if reply is not None and reply[0] == b"C" else {}
+        except (OSError, ValueError, RestrikeError) as err:
+            note = {"type": "error", "message": str(err)}
+        if note.get("type") != "ready":
+            self._reap()
+            raise RestrikeError("the UDP receiver process did not start: "
+                                f"{note.get('message') or 'no answer'}")
+        resumed = int(note.get("resumed", 0))
+        if resumed or note.get("discarded"):
+            log.warning("UDP receiver process took over %d batches left in %s "
+                        "(%d bytes of a cut or foreign file discarded)", resumed,
+                        self.spool_path, note.get("discarded", 0))
+        self.resumed += resumed
+        self._thread = threading.Thread(target=self._drain, args=(proc,),
+                                        name="restrike-udp-drainer", daemon=True)
         self._thread.start()
 
-    def _read_message(self) -> tuple[bytes, bytes] | None:
-        assert self._proc is not None and self._proc.stdout is not None
-        head = _read_exactly(self._proc.stdout, MESSAGE.size)
-        if head is None:
-            return None
-        kind, length = MESSAGE.unpack(head)
-        body = _read_exactly(self._proc.stdout, length) if length else b""
-        return None if body is None else (kind, body)
+    def _drain(self, proc: subprocess.Popen[bytes]) -> None:
+        """Read the child's messages until it ends; say why it ended in `failure`."""
+        assert proc.stdout is not None
+        reason = ""
+        try:
+            self._read_all(proc.stdout)
+        except RestrikeError as err:  # framing lost, or the child died mid-message
+            reason = str(err)
+        except Exception as err:
+            log.exception("UDP receiver: the drainer thread failed")
+            reason = f"drainer thread failed: {type(err).__name__}: {err}"
+        try:
+            code: int | None = proc.wait(2.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        if self._stopping and code is not None:
+            return
+        if code is None:  # alive, but its stream cannot be read any more
+            self._kill(proc)
+            self.failure = f"{reason or 'the drainer ended'}; the receiver process was killed"
+        else:
+            self.failure = f"receiver process {describe_exit(code)}" + (
+                f" ({reason})" if reason else "")
+        log.error("UDP receiver stopped: %s", self.failure)
 
-    def _drain(self) -> None:
+    def _read_all(self, stream: IO[bytes]) -> None:
         out = self.out
-        while True:
-            try:
-                message = self._read_message()
-            except (OSError, ValueError):
-                break
-            if message is None:
-                break
+        while (message := read_message(stream)) is not None:
             kind, body = message
             if kind == b"C":
-                note = json.loads(body)
-                log.warning("UDP receiver: %s", note.get("message"))
+                self._note(json.loads(body))
                 continue
             count, last_at, ip, port = HEADER.unpack_from(body, 0)
             self.batches += 1
             self.received += count
             self.bytes += len(body)
             self.last_at, self.last_addr = last_at, (socket.inet_ntoa(ip), port)
-            out.put(body)  # decoded by the pipeline thread, not this one
+            out.put(body)  # decoded by the pipeline thread; waits while its inbox is full
 
-    def _command(self, line: str) -> None:
-        proc = self._proc
-        if proc is None or proc.stdin is None or proc.poll() is not None:
-            raise OSError("the UDP receiver process is not running")
-        with self._send_lock:
-            proc.stdin.write(line.encode("ascii") + b"\n")
-            proc.stdin.flush()
+    def _note(self, note: dict[str, Any]) -> None:
+        kind = note.pop("type", None)
+        if kind == "stats":
+            if note.get("spool_error") and not self.child.get("spool_error"):
+                log.error("UDP receiver process: %s (holding the backlog in memory)",
+                          note["spool_error"])
+            self.child = note
+        elif kind == "error":
+            log.error("UDP receiver process failed:\n%s", note.get("message"))
+        else:
+            log.warning("UDP receiver process: %s %s", kind, note)
 
     def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
         """Send a datagram from the feed socket (pull requests)."""
-        self._command(f"send {addr[0]} {int(addr[1])} {data.hex()}")
+        if self._sock is None:
+            raise OSError("the UDP receiver is not started")
+        self._sock.sendto(data, addr)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop reading: the child drains the kernel buffer, flushes, exits."""
+    def _kill(self, proc: subprocess.Popen[bytes]) -> None:
+        with contextlib.suppress(OSError):
+            proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(5)
+
+    def _reap(self) -> None:
+        """Make sure the last child is gone and its pipes closed."""
         proc = self._proc
         if proc is None:
             return
-        with contextlib.suppress(OSError):
-            self._command("stop")
-        if proc.stdin is not None:
-            with contextlib.suppress(OSError):
+        if proc.poll() is None:
+            self._kill(proc)
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def stop(self, timeout: float = _STOP_WAIT) -> None:
+        """Stop reading: the child drains the kernel buffer, sends what it holds, exits
+        (killed after ``timeout``: its spool file then waits for the next start)."""
+        self._stopping = True
+        proc = self._proc
+        if proc is not None and proc.stdin is not None:
+            with contextlib.suppress(OSError, ValueError):
+                proc.stdin.write(b"stop\n")
                 proc.stdin.close()
+        if proc is not None:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("UDP receiver process did not stop within %.0f s; killing it "
+                            "(what it holds on disk is sent after the next start)", timeout)
+                self._kill(proc)
+        self.join(timeout)
+        self._reap()
+        if self._sock is not None:
+            self._sock.close()
+
+    def join(self, timeout: float) -> None:
+        """Wait until everything the child sent is queued for the pipeline."""
         if self._thread is not None:
             self._thread.join(timeout)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            log.warning("UDP receiver process did not stop; killing it")
-            proc.kill()
-            proc.wait(2)
-        if proc.stdout is not None:
-            proc.stdout.close()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import secrets
 import socket
 import sys
@@ -23,21 +22,51 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from restrike.ingest._child import open_udp_socket
+from restrike.ingest._wire import MAX_DATAGRAM, Datagram
+
+if TYPE_CHECKING:
+    from restrike.ingest.pipeline import Inbox
 
 __all__ = ["Datagram", "UdpReceiver", "kernel_drops", "open_udp_socket"]
 
 log = logging.getLogger(__name__)
 
-Datagram = tuple[float, bytes, tuple[str, int]]  # (received_at, data, (host, port))
-
-_MAX_DATAGRAM = 65535
 #: A failing ``recvfrom`` is retried after this long at first, doubling up to _RETRY_MAX.
 _RETRY_FIRST = 0.05
 _RETRY_MAX = 2.0
 #: While receiving keeps failing, say so again this often (seconds), with a count.
 _FAILING_LOG_EVERY = 60.0
+
+
+def open_udp_socket(host: str, port: int, receive_buffer: int) -> tuple[socket.socket, int]:
+    """A bound IPv4 UDP socket accepting broadcasts; returns it and its effective buffer.
+
+    Asks for ``receive_buffer`` bytes; as root on Linux ``SO_RCVBUFFORCE`` lifts the
+    system cap (``net.core.rmem_max``), otherwise the kernel gives what it allows.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        if receive_buffer > 0:
+            forced = False
+            force = getattr(socket, "SO_RCVBUFFORCE", None)
+            if force is not None:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, force, receive_buffer)
+                    forced = True
+                except OSError:
+                    forced = False
+            if not forced:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock, sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
 
 def kernel_drops(port: int) -> int | None:
@@ -59,7 +88,7 @@ def kernel_drops(port: int) -> int | None:
 class UdpReceiver:
     """Receives on ``sock`` in a thread and puts `Datagram` tuples on ``out``."""
 
-    def __init__(self, sock: socket.socket, out: queue.SimpleQueue[Datagram | None],
+    def __init__(self, sock: socket.socket, out: Inbox,
                  *, clock: Callable[[], float] = time.time) -> None:
         self.sock = sock
         self.out = out
@@ -72,6 +101,7 @@ class UdpReceiver:
         self.last_at: float | None = None
         self.last_addr: tuple[str, int] | None = None
         self.errors = 0
+        self.failure: str | None = None  # why the thread ended, if it ended by itself
 
     @property
     def address(self) -> tuple[str, int]:
@@ -83,9 +113,26 @@ class UdpReceiver:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="restrike-udp-receiver",
+        self._thread = threading.Thread(target=self._guarded, name="restrike-udp-receiver",
                                         daemon=True)
         self._thread.start()
+
+    def restart(self) -> None:
+        """After the thread ended by itself: a new one on the same socket."""
+        self.failure = None
+        self.start()
+
+    def join(self, timeout: float) -> None:
+        """Wait until the thread has queued everything it received."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _guarded(self) -> None:
+        try:
+            self._run()
+        except BaseException as err:
+            self.failure = f"receiver thread failed: {type(err).__name__}: {err}"
+            log.exception("UDP receiver thread failed")
 
     def _take(self, data: bytes, addr: tuple[str, int], now: float) -> None:
         self.received += 1
@@ -106,7 +153,7 @@ class UdpReceiver:
         unlogged = errors_before = 0
         while True:
             try:
-                data, addr = sock.recvfrom(_MAX_DATAGRAM)
+                data, addr = sock.recvfrom(MAX_DATAGRAM)
             except ConnectionResetError:
                 # Windows reports an ICMP "port unreachable" of an earlier sendto here.
                 continue
@@ -144,7 +191,7 @@ class UdpReceiver:
             return
         while True:
             try:
-                data, addr = self.sock.recvfrom(_MAX_DATAGRAM)
+                data, addr = self.sock.recvfrom(MAX_DATAGRAM)
             except (BlockingIOError, InterruptedError):
                 break
             except ConnectionResetError:

@@ -1,0 +1,261 @@
+"""What the receiver process holds for the station, with bounded memory.
+
+Standard library only (it runs in the child). The receive loop must never wait for
+the station: when the station reads the pipe slower than the feed arrives, messages
+wait here. Up to ``ram_limit`` bytes wait in memory; beyond that they are appended to
+a spool file, which the writer thread sends after what is in memory, so order holds
+and nothing is lost. Should the spool file fail (disk full), messages wait in memory
+after it, and the failure is reported.
+
+The spool file starts with ``<4sIQ>`` (magic, version, offset of the first unsent
+message) followed by the messages exactly as they go down the pipe. The offset is
+written after each message from the file has been sent, so a receiver process that
+is killed leaves the file for the next one, which sends the rest first (a message
+sent just before the kill may be sent twice, none is lost).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import struct
+import threading
+from collections import deque
+from pathlib import Path
+from typing import IO
+
+from restrike.ingest._wire import MAX_BATCH, MESSAGE
+
+__all__ = ["Outbox", "Spool"]
+
+_HEAD = struct.Struct("<4sIQ")
+_MAGIC = b"RSPL"
+_VERSION = 1
+
+Message = bytes | bytearray
+
+
+class Spool:
+    """An append-only file of pipe messages with a read position that survives a kill."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[bytes] | None = None
+        self.read_pos = self.write_pos = _HEAD.size
+        self.unread = 0
+        self.discarded = 0  # bytes of a cut or foreign file found when resuming
+
+    def resume(self) -> int:
+        """Take over a file left by an earlier receiver process; returns its unsent count.
+
+        Reads message headers only, so a large file costs no memory; a message cut by
+        the kill (or a file that is not a spool) is dropped and counted in `discarded`.
+        """
+        if not self.path.exists():
+            return 0
+        file = self._open()
+        end = os.fstat(file.fileno()).st_size
+        file.seek(0)
+        head = file.read(_HEAD.size)
+        magic, version, stored = (_HEAD.unpack(head) if len(head) == _HEAD.size
+                                  else (b"", 0, 0))
+        if magic != _MAGIC or version != _VERSION:
+            self.discarded += end
+            self._reset()
+            return 0
+        pos = offset = max(_HEAD.size, min(stored, end))
+        count = 0
+        while pos + MESSAGE.size <= end:
+            file.seek(pos)
+            kind, length = MESSAGE.unpack(file.read(MESSAGE.size))
+            if kind != b"D" or length > MAX_BATCH or pos + MESSAGE.size + length > end:
+                break
+            pos += MESSAGE.size + length
+            count += 1
+        self.discarded += end - pos
+        if count == 0:
+            self._reset()
+            return 0
+        file.truncate(pos)
+        self.read_pos, self.write_pos, self.unread = offset, pos, count
+        self._commit_offset()
+        return count
+
+    def _open(self) -> IO[bytes]:
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            mode = "r+b" if self.path.exists() else "w+b"
+            file = self._file = open(self.path, mode, buffering=0)  # noqa: SIM115 - kept open
+            if mode == "w+b":
+                self._reset()
+            return file
+        return self._file
+
+    def _reset(self) -> None:
+        file = self._open()
+        file.truncate(0)
+        file.seek(0)
+        file.write(_HEAD.pack(_MAGIC, _VERSION, _HEAD.size))
+        self.read_pos = self.write_pos = _HEAD.size
+
+    def _commit_offset(self) -> None:
+        file = self._open()
+        file.seek(0)
+        file.write(_HEAD.pack(_MAGIC, _VERSION, self.read_pos))
+
+    @property
+    def size(self) -> int:
+        """Bytes waiting in the file."""
+        return self.write_pos - self.read_pos
+
+    def append(self, message: Message) -> None:
+        file = self._open()
+        file.seek(self.write_pos)
+        written = file.write(message)
+        if written != len(message):  # a full disk may take part of it before failing
+            raise OSError(f"only {written} of {len(message)} bytes written")
+        self.write_pos += len(message)
+        self.unread += 1
+
+    def take(self) -> bytes:
+        """The next unsent message (it stays unsent in the file until `sent`)."""
+        file = self._open()
+        file.seek(self.read_pos)
+        head = file.read(MESSAGE.size)
+        length = MESSAGE.unpack(head)[1]
+        body = file.read(length)
+        self.read_pos += MESSAGE.size + length
+        self.unread -= 1
+        return head + body
+
+    def sent(self) -> None:
+        """The message last taken reached the pipe: move the offset, empty the file if
+        nothing is left."""
+        if self.unread:
+            self._commit_offset()
+        else:
+            self._reset()
+
+    def close(self) -> None:
+        """Close; the file is removed unless it still holds unsent messages."""
+        if self._file is None:
+            return
+        self._file.close()
+        self._file = None
+        if not self.unread:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+
+
+class Outbox:
+    """The writer thread's queue: notes first, then memory, spool file, overflow."""
+
+    def __init__(self, spool: Spool, ram_limit: int) -> None:
+        self.spool = spool
+        self.ram_limit = ram_limit
+        self._cond = threading.Condition()
+        self._notes: deque[bytes] = deque()
+        self._ram: deque[Message] = deque()
+        self._overflow: deque[Message] = deque()  # after the spool, when it cannot be written
+        self.ram_bytes = 0
+        self.overflow_bytes = 0
+        self.spool_error: str | None = None
+        self.spooled = 0  # messages ever put in the spool file
+        self.spooled_bytes = 0
+        self._from_spool = False
+        self._closed = False
+        self._abandoned = False
+
+    def resume(self) -> int:
+        """Take over an earlier process's spool file (a file that cannot be read is
+        reported in `spool_error` and left alone)."""
+        with self._cond:
+            try:
+                return self.spool.resume()
+            except OSError as err:
+                self.spool_error = f"spool file {self.spool.path}: {err}"
+                return 0
+
+    def note(self, message: bytes) -> None:
+        """A control message: sent before waiting data, never spooled."""
+        with self._cond:
+            self._notes.append(message)
+            self._cond.notify()
+
+    def put(self, message: Message) -> None:
+        """Queue a data message behind everything queued before it; never waits."""
+        size = len(message)
+        with self._cond:
+            if self._overflow or self.spool_error is not None:
+                self._overflow.append(message)
+                self.overflow_bytes += size
+            elif not self.spool.unread and self.ram_bytes + size <= self.ram_limit:
+                self._ram.append(message)
+                self.ram_bytes += size
+            else:
+                try:
+                    self.spool.append(message)
+                    self.spooled += 1
+                    self.spooled_bytes += size
+                except OSError as err:
+                    self.spool_error = f"spool file {self.spool.path}: {err}"
+                    self._overflow.append(message)
+                    self.overflow_bytes += size
+            self._cond.notify()
+
+    def get(self) -> Message | None:
+        """The next message to write (waits); None once closed and everything is sent."""
+        with self._cond:
+            while True:
+                if self._abandoned:
+                    return None
+                if self._notes:
+                    return self._notes.popleft()
+                if self._ram:
+                    message = self._ram.popleft()
+                    self.ram_bytes -= len(message)
+                    return message
+                if self.spool.unread:
+                    self._from_spool = True
+                    return self.spool.take()
+                if self._overflow:
+                    message = self._overflow.popleft()
+                    self.overflow_bytes -= len(message)
+                    if not self._overflow:
+                        self.spool_error = None  # try the file again next time
+                    return message
+                if self._closed:
+                    return None
+                self._cond.wait()
+
+    def sent(self) -> None:
+        """The message from `get` is in the pipe."""
+        with self._cond:
+            if self._from_spool:
+                self._from_spool = False
+                self.spool.sent()
+
+    def close(self) -> None:
+        """No more messages: `get` returns None once the rest is sent."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def abandon(self) -> None:
+        """The pipe is gone: stop sending (what the spool file holds stays in it)."""
+        with self._cond:
+            self._abandoned = True
+            self._cond.notify_all()
+
+    def finish(self) -> None:
+        """After the writer ended: close the spool file (kept if it holds messages)."""
+        with self._cond:
+            if self._from_spool:  # taken, never confirmed: the file keeps it for next time
+                self.spool.unread += 1
+            self.spool.close()
+
+    def stats(self) -> dict[str, int | str | None]:
+        with self._cond:
+            return {"ram_bytes": self.ram_bytes, "overflow_bytes": self.overflow_bytes,
+                    "spool_bytes": self.spool.size, "spooled": self.spooled,
+                    "spooled_bytes": self.spooled_bytes, "spool_error": self.spool_error}
