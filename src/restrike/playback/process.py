@@ -161,7 +161,10 @@ def detached(platform: str = sys.platform) -> dict[str, Any]:
 
 
 def record_pid(path: Path, pid: int) -> None:
-    """Write ``pid`` and its start time to ``path`` (so a reused pid is never killed)."""
+    """Write ``pid`` and its start time to ``path`` (so a reused pid is never killed).
+
+    A data folder that cannot be written only costs that safety net: logged, not raised.
+    """
     try:
         created = psutil.Process(pid).create_time()
     except psutil.Error:
@@ -172,7 +175,8 @@ def record_pid(path: Path, pid: int) -> None:
         tmp.write_text(json.dumps({"pid": pid, "created": created}), encoding="utf-8")
         os.replace(tmp, path)
     except OSError as err:
-        log.warning("cannot record the mpv pid in %s: %s", path, err)
+        log.warning("cannot record the mpv pid in %s (%s): an mpv left behind if the station "
+                    "is killed will not be stopped at the next start", path, err.strerror or err)
 
 
 def forget_pid(path: Path) -> None:
@@ -189,7 +193,7 @@ def kill_recorded(path: Path, *, grace: float = 3.0) -> int | None:
     try:
         recorded = json.loads(path.read_text(encoding="utf-8"))
         pid, created = int(recorded["pid"]), float(recorded["created"])
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no pid file (or no folder for one)
         return None
     except (OSError, ValueError, KeyError, TypeError) as err:
         log.warning("ignoring the unreadable mpv pid file %s: %s", path, err)

@@ -3,6 +3,10 @@
 It wraps `restrike.store.Store` for the station: commit callbacks become
 `EventsCommitted` on the bus, health follows the writer's error, and `rebuild`
 replays the current match for the ingest component at start.
+
+A database that cannot be opened does not stop the station (degraded, not dead): the
+store holds datagrams and keeps trying (``retry_open``), health is red with the reason,
+and ``store`` stays None for readers (API, review archive) until the database opens.
 """
 
 from __future__ import annotations
@@ -36,18 +40,33 @@ class StoreComponent:
         self.batch_rows = batch_rows
         self.batch_ms = batch_ms
         self.tournament = tournament
-        self.store: Any = None
+        self._store: Any = None
         self._unsubscribe: Callable[[], None] | None = None
         self.last_commit: float | None = None
         self.closed = False
 
+    @property
+    def store(self) -> Any:
+        """The open store; None before start, or while its database cannot be opened."""
+        store = self._store
+        return store if store is not None and getattr(store, "is_open", True) else None
+
+    @store.setter
+    def store(self, store: Any) -> None:
+        self._store = store
+
     async def start(self, station: Station) -> None:
         from restrike.store import Store
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        store = Store(self.path, batch_rows=self.batch_rows, batch_ms=self.batch_ms)
+        store = Store(self.path, batch_rows=self.batch_rows, batch_ms=self.batch_ms,
+                      retry_open=True)
         await asyncio.to_thread(store.start)
-        self.store = store
+        self._store = store
+        if not store.is_open:
+            log.error("store: the station runs without its database until it can be opened "
+                      "(%s): the live scoreboard, console and feed work; datagrams are held "
+                      "and written once it opens; stored history, exports and the review "
+                      "archive wait for it", store.stats().error)
         if self.tournament:
             await asyncio.to_thread(store.set_tournament, self.tournament)
         bus = station.bus
@@ -63,12 +82,15 @@ class StoreComponent:
                messages: Sequence[Any]) -> None:
         from restrike.store import Received
 
-        self.store.submit(Received(seq, received_at, source, data, list(messages)))
+        self._store.submit(Received(seq, received_at, source, data, list(messages)))
 
     def rebuild(self, schema: Schema) -> tuple[MatchState, int]:
-        """The live state of the current match, replayed from stored datagrams."""
+        """The live state of the current match, replayed from stored datagrams (an empty
+        scoreboard while the database cannot be opened)."""
         state = MatchState()
         count = 0
+        if self.store is None:
+            return state, count
         with self.store.reader() as reader:
             for t, data in reader.current_match_datagrams():
                 count += 1
@@ -80,25 +102,25 @@ class StoreComponent:
         return state, count
 
     def stats(self) -> dict[str, Any]:
-        if self.store is None:
+        if self._store is None:
             return {}
-        raw = self.store.stats()
+        raw = self._store.stats()
         return dict(raw.as_dict() if hasattr(raw, "as_dict") else raw)
 
     async def stop(self, stage: Stage) -> None:
-        if stage is not Stage.FLUSH or self.store is None or self.closed:
+        if stage is not Stage.FLUSH or self._store is None or self.closed:
             return
         if self._unsubscribe is not None:
             self._unsubscribe()
-        await asyncio.to_thread(self.store.close)
+        await asyncio.to_thread(self._store.close)
         self.closed = True
 
     def health(self) -> dict[str, Any]:
-        if self.store is None:
+        if self._store is None:
             return {"ok": False, "state": "not started"}
         if self.closed:
             return {"ok": True, "state": "closed"}
-        stats = self.store.stats()
+        stats = self._store.stats()
         # errors counts every failed commit ever (one transient "busy" too); error is
         # set only while the database cannot be written, so it is what health follows.
         return {"ok": stats.error is None, "state": "running" if stats.error is None

@@ -14,8 +14,15 @@ When the database cannot be written (disk full, read-only, I/O errors) nothing i
 dropped either: `stats().error` says so at once ("database write failing: database or
 disk is full — datagrams held in memory: N"), the batch is retried with a capped
 backoff, and datagrams beyond `max_backlog` (2,000,000 by default) are appended to
-`spill-<day>.jsonl` in the data folder, a capture file (`restrike.protocol.capture`)
-the operator can re-import. Closing while it still fails spills what is held in memory.
+`spill-<day>.jsonl` in the data folder (or the temporary folder if that fails too), a
+capture file (`restrike.protocol.capture`) the operator can re-import. Closing while it
+still fails spills what is held in memory.
+
+With ``retry_open`` (the station's store) a database that cannot even be opened (a
+read-only data folder, a file where the folder should be, no permission) is held the
+same way: `stats().error` says why at once ("database cannot be opened: ..."), the
+writer retries opening with the same capped backoff, and once it opens it writes
+everything held, in order.
 
 Durability: WAL with `synchronous=NORMAL`. A commit is in the WAL file (the OS's page
 cache) when COMMIT returns, so killing the process (even `kill -9`) loses nothing
@@ -37,7 +44,6 @@ from typing import Any, TypeVar
 
 from restrike.callbacks import Subscribers
 from restrike.errors import RestrikeError, StoreError
-from restrike.protocol.capture import format_capture_line
 from restrike.store import _current as cur
 from restrike.store._batch import (
     Batch,
@@ -48,9 +54,11 @@ from restrike.store._batch import (
     WriteItem,
     event_rows,
 )
+from restrike.store._checkpoint import Checkpointer
 from restrike.store._connect import connect
 from restrike.store._migrate import apply_migrations
 from restrike.store._rows import parse_day
+from restrike.store._spill import Spill, fallback_spill_dir
 from restrike.store.reader import Reader
 from restrike.store.types import Committed, Received, StoreStats
 
@@ -65,7 +73,7 @@ _BACKLOG_STEPS = (1_000, 10_000, 100_000, 1_000_000)
 
 #: Datagrams held in memory at most; later ones go to the spill file until it drains.
 MAX_BACKLOG = 2_000_000
-#: Retries of a failing commit wait this long at first, doubling up to _RETRY_MAX.
+#: Retries of a failing commit (or open) wait this long at first, doubling up to _RETRY_MAX.
 _RETRY_FIRST = 0.05
 _RETRY_MAX = 5.0
 #: While the database keeps failing, say so again this often (seconds).
@@ -75,11 +83,16 @@ ConnectionFactory = Callable[[Path], sqlite3.Connection]
 
 
 class Store:
-    """The event store: open (and migrate) at construction, `start()` the writer."""
+    """The event store: open (and migrate) at construction, `start()` the writer.
+
+    StoreError if the database cannot be opened, unless ``retry_open``: then the store
+    takes datagrams at once and its writer keeps trying to open it (see above).
+    """
 
     def __init__(self, path: Path, *, batch_rows: int = 500, batch_ms: float = 2.0,
                  max_backlog: int = MAX_BACKLOG, spill_dir: Path | None = None,
-                 open_connection: ConnectionFactory = connect) -> None:
+                 open_connection: ConnectionFactory = connect,
+                 retry_open: bool = False) -> None:
         if batch_rows < 1:
             raise StoreError(f"batch_rows must be >= 1, not {batch_rows}")
         if not batch_ms > 0:
@@ -91,27 +104,17 @@ class Store:
         self.batch_ms = batch_ms
         self.max_backlog = max_backlog
         self.spill_dir = Path(spill_dir) if spill_dir is not None else self.path.parent
-        self._conn = open_connection(self.path)
-        try:
-            apply_migrations(self._conn, str(self.path))
-            self._current = cur.load_current(self._conn)
-            # Checkpoints (the only fsyncs) run on their own thread, never in a commit.
-            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
-        except sqlite3.Error as err:
-            self._conn.close()
-            raise StoreError(f"cannot read the database {self.path}: {err}") from err
-        except BaseException:
-            self._conn.close()
-            raise
+        self._spill = Spill([self.spill_dir, fallback_spill_dir()])
+        self._open_connection = open_connection
+        self._conn: sqlite3.Connection | None = None
+        self._current = cur.Current()
         self._queue: deque[WriteItem] = deque()
         self._wake = threading.Event()
         self._stopping = False
         self._closed = False
         self._thread: threading.Thread | None = None
         self._subscribers: Subscribers[Committed] = Subscribers(log, "store: commit subscriber")
-        self._checkpointer: threading.Thread | None = None
-        self._checkpoint_stop = threading.Event()
-        self.checkpoint_interval = 1.0
+        self._checkpointer = Checkpointer(self.path)
         self._submitted = 0
         self._datagrams = 0
         self._events = 0
@@ -121,14 +124,38 @@ class Store:
         self._errors = 0
         self._backlog_step = 0
         self._stop_requested = threading.Event()  # wakes a retry backoff at close
-        self._failure: str | None = None  # the database error while commits fail
+        self._failure: str | None = None  # why the database cannot be opened or written
         self._failing_since = 0.0
         self._failing_logged = 0.0
         self._in_flight = 0  # items of the batch being retried
-        self._spill_lock = threading.Lock()
-        self._spill: Any = None  # the open spill file (text, append)
-        self._spill_path: Path | None = None
-        self._spilled = 0
+        try:
+            self._open()
+        except StoreError as err:
+            if not retry_open:
+                raise
+            self._failing(f"database cannot be opened: {err}", "cannot open the database")
+
+    def _open(self) -> None:
+        """Open and migrate the database; StoreError (the connection closed) if not."""
+        conn = self._open_connection(self.path)
+        try:
+            apply_migrations(conn, str(self.path))
+            current = cur.load_current(conn)
+            # Checkpoints (the only fsyncs) run on their own thread, never in a commit.
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+        except sqlite3.Error as err:
+            conn.close()
+            raise StoreError(f"cannot read the database {self.path}: {err}") from err
+        except BaseException:
+            conn.close()
+            raise
+        self._current = current
+        self._conn = conn
+
+    @property
+    def is_open(self) -> bool:
+        """False while a ``retry_open`` store waits for its database."""
+        return self._conn is not None
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -153,40 +180,39 @@ class Store:
             if self._thread.is_alive():
                 raise StoreError(f"the store writer did not finish within {timeout} s "
                                  f"({len(self._queue)} items still queued)")
+        if self._conn is None:  # never opened: keep what is held in the spill file
+            self._give_up([], self._failure or "the database is not open")
         while self._queue:  # submitted while the writer was finishing: write them here
             self._write_some()
-        self._close_spill()
+        self._spill.close()
         self._closed = True
-        self._checkpoint_stop.set()
-        if self._checkpointer is not None:
-            self._checkpointer.join(timeout)
-        self._conn.close()  # the last connection to close checkpoints the rest of the WAL
+        self._checkpointer.stop(timeout)
+        if self._conn is not None:
+            self._conn.close()  # the last connection to close checkpoints the WAL
 
     def _spawn(self) -> None:
         self._thread = threading.Thread(target=self._run, name="restrike-store-writer",
                                         daemon=True)
         self._thread.start()
-        if self._checkpointer is None:
-            self._checkpointer = threading.Thread(target=self._checkpoint_loop,
-                                                  name="restrike-store-checkpoint",
-                                                  daemon=True)
-            self._checkpointer.start()
 
-    def _checkpoint_loop(self) -> None:
-        """PASSIVE checkpoints every `checkpoint_interval` s: never blocks the writer."""
-        try:
-            conn = connect(self.path)
-        except StoreError:
-            log.exception("store: no checkpoint connection; the WAL will grow until close")
-            return
-        try:
-            while not self._checkpoint_stop.wait(self.checkpoint_interval):
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error as err:
-                    log.warning("store: checkpoint failed: %s", err)
-        finally:
-            conn.close()
+    def _open_or_retry(self) -> bool:
+        """On the writer thread: open the database, retrying with a capped backoff until
+        it opens (True) or the store closes first (False, after one last try)."""
+        delay = _RETRY_FIRST
+        while self._conn is None:
+            try:
+                self._open()
+            except StoreError as err:
+                self._failing(f"database cannot be opened: {err}", "cannot open the database")
+                if self._stopping:
+                    return False
+                self._stop_requested.wait(delay)
+                delay = min(delay * 2, _RETRY_MAX)
+                continue
+            log.warning("store: the database %s is open after %.0f s; writing %s held items",
+                        self.path, time.monotonic() - self._failing_since, len(self._queue))
+            self._failure = None
+        return True
 
     # -- feeding ------------------------------------------------------------------------
 
@@ -196,7 +222,7 @@ class Store:
         if self._stopping:
             raise StoreError("the store is closing; datagram not accepted")
         self._submitted += 1
-        if len(self._queue) >= self.max_backlog and self._spill_items([item]):
+        if len(self._queue) >= self.max_backlog and self._spill.append([item]):
             return
         self._queue.append(item)
         if not self._wake.is_set():
@@ -253,8 +279,8 @@ class Store:
             last_commit_ms=self._last_commit_ms,
             errors=self._errors,
             error=self._error_text(),
-            spilled=self._spilled,
-            spill_path=str(self._spill_path) if self._spill_path is not None else None,
+            spilled=self._spill.count,
+            spill_path=str(self._spill.path) if self._spill.path is not None else None,
         )
 
     def _error_text(self) -> str | None:
@@ -263,18 +289,23 @@ class Store:
         if failure is None:
             return None
         held = len(self._queue) + self._in_flight
-        text = f"database write failing: {failure} — datagrams held in memory: {held}"
-        if self._spilled:
-            text += f"; {self._spilled} spilled to {self._spill_path}"
+        text = f"{failure} — datagrams held in memory: {held}"
+        if self._spill.count:
+            text += f"; {self._spill.count} spilled to {self._spill.path}"
         return text
 
     def reader(self) -> Reader:
         """A new read-only connection (one per thread or request handler)."""
+        if self._conn is None:
+            raise StoreError(f"the database {self.path} is not open: {self._failure}")
         return Reader(self.path)
 
     # -- the writer thread -------------------------------------------------------------
 
     def _run(self) -> None:
+        if not self._open_or_retry():
+            return  # closed before the database opened: close() spills what is held
+        self._checkpointer.start()
         queue = self._queue
         while True:
             if not queue:
@@ -315,10 +346,11 @@ class Store:
                 fill = False  # retry exactly what was taken
                 self._errors += 1
                 self._in_flight = len(batch)
-                self._failing(err, len(batch))
+                self._failing(f"database write failing: {err}",
+                              f"commit of {len(batch)} items failed")
                 if self._stopping:
                     if tried_while_stopping:
-                        self._give_up(batch, err)
+                        self._give_up(batch, f"database write failing at close: {err}")
                         return
                     tried_while_stopping = True
                     continue
@@ -338,20 +370,20 @@ class Store:
                 self._failure = None
             return
 
-    def _failing(self, err: sqlite3.OperationalError, count: int) -> None:
-        """Report a failed commit: at once the first time, then once a minute."""
+    def _failing(self, failure: str, what: str) -> None:
+        """Report a failed commit or open: at once the first time, then once a minute."""
         now = time.monotonic()
         if self._failure is None:
             self._failing_since = now
         elif now - self._failing_logged < _FAILING_LOG_EVERY:
-            self._failure = str(err)
+            self._failure = failure
             return
-        self._failure = str(err)
+        self._failure = failure
         self._failing_logged = now
-        log.error("store: commit of %s items failed, retrying (backoff up to %s s): %s",
-                  count, _RETRY_MAX, self._error_text())
+        log.error("store: %s, retrying (backoff up to %s s): %s", what, _RETRY_MAX,
+                  self._error_text())
 
-    def _give_up(self, batch: list[WriteItem], err: sqlite3.OperationalError) -> None:
+    def _give_up(self, batch: list[WriteItem], reason: str) -> None:
         """Closing and the database still fails: spill every datagram held in memory,
         fail the jobs, name what could not be kept."""
         items = [*batch, *self._queue]
@@ -360,46 +392,13 @@ class Store:
         datagrams = [item for item in items if isinstance(item, Received)]
         jobs = [item for item in items if isinstance(item, Job)]
         others = len(items) - len(datagrams) - len(jobs)
-        if datagrams and not self._spill_items(datagrams):
+        if datagrams and not self._spill.append(datagrams):
             log.error("store: %s datagrams could not be written nor spilled and are lost",
                       len(datagrams))
-        error = StoreError(f"database write failing at close: {err}")
+        error = StoreError(reason)
         _resolve([JobOutcome(job, error=error) for job in jobs])
         if others:
-            log.error("store: %s tournament/day changes were not written: %s", others, err)
-
-    def _spill_items(self, items: list[Received]) -> bool:
-        """Append datagrams to today's spill file (a capture file); False if impossible."""
-        with self._spill_lock:
-            try:
-                for item in items:
-                    day = time.strftime("%Y-%m-%d", time.localtime(item.received_at))
-                    path = self.spill_dir / f"spill-{day}.jsonl"
-                    if self._spill is None or self._spill_path != path:
-                        self._open_spill(path)
-                    self._spill.write(format_capture_line(item.received_at, item.data) + "\n")
-                    self._spilled += 1
-                self._spill.flush()
-            except OSError:
-                log.exception("store: cannot spill datagrams to %s; keeping them in memory",
-                              self._spill_path)
-                return False
-        return True
-
-    def _open_spill(self, path: Path) -> None:
-        if self._spill is not None:
-            self._spill.close()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._spill = path.open("a", encoding="utf-8", newline="\n")
-        self._spill_path = path
-        log.error("store: more than %s datagrams wait to be written: new ones are appended "
-                  "to %s (a capture file to re-import)", self.max_backlog, path)
-
-    def _close_spill(self) -> None:
-        with self._spill_lock:
-            if self._spill is not None:
-                self._spill.close()
-                self._spill = None
+            log.error("store: %s tournament/day changes were not written: %s", others, reason)
 
     def _commit_singly(self, batch: list[WriteItem]) -> None:
         for item in batch:
@@ -415,6 +414,8 @@ class Store:
         """Write `batch` in one transaction; with `fill`, first take items off the queue
         into it while there are some, up to `batch_rows` items or `batch_ms` of work."""
         conn = self._conn
+        if conn is None:
+            raise StoreError(f"the database {self.path} is not open")
         want_rows = bool(self._subscribers)
         started = time.perf_counter()
         before = self._current
