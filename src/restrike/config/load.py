@@ -139,6 +139,17 @@ def load_settings(config_file: Path | str | None = None,
 # -- layers -------------------------------------------------------------------------------
 
 
+def _shown(name: str) -> str:
+    """A name from the file as one printable line (a quoted TOML key may hold "\\n")."""
+    return name if name.isprintable() else name.encode("unicode_escape").decode("ascii")
+
+
+def _cut(value: Any) -> str:
+    """A value for a message: one line, not the whole of a huge table."""
+    text = mask_url(repr(value))
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
 def _suggest(name: str, options: list[str]) -> str:
     close = difflib.get_close_matches(name, options, n=1)
     return f" (did you mean {close[0]}?)" if close else ""
@@ -168,14 +179,15 @@ def _read_file(path: Path) -> dict[str, tuple[Any, Source]]:
             out["obs"] = (table, source)
             continue
         if section not in SECTIONS:
-            raise ConfigError(f"{path}: unknown section [{section}]"
+            raise ConfigError(f"{path}: unknown section [{_shown(section)}]"
                               f"{_suggest(section, list(SECTIONS))}")
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [{section}] must be a table, not {table!r}")
+            raise ConfigError(f"{path}: [{section}] must be a table, not {_cut(table)}")
         for key, value in table.items():
             name = f"{section}.{key}"
             if name not in _TABLE:
-                raise ConfigError(f"{path}: unknown setting {name}{_suggest(name, names)}")
+                raise ConfigError(f"{path}: unknown setting {_shown(name)}"
+                                  f"{_suggest(name, names)}")
             out[name] = (value, source)
     return out
 
@@ -241,7 +253,7 @@ def _build(layers: dict[str, tuple[Any, Source]], path: Path | None) -> Settings
 
 def _fail(row: Setting | str, source: Source, what: str, value: Any) -> ConfigError:
     name = row if isinstance(row, str) else row.name
-    shown = "********" if isinstance(row, Setting) and row.secret else mask_url(repr(value))
+    shown = "********" if isinstance(row, Setting) and row.secret else _cut(value)
     return ConfigError(f"{name} ({source}): must be {what}, not {shown}")
 
 
@@ -348,7 +360,7 @@ def _levels(row: Setting, value: Any, source: Source, text: bool) -> dict[str, s
     out: dict[str, str] = {}
     for component, level in value.items():
         if not isinstance(level, str) or level.strip().upper() not in LEVELS:
-            raise _fail(f"{row.name}.{component}", source, "one of " + ", ".join(LEVELS),
+            raise _fail(f"{row.name}.{_shown(component)}", source, "one of " + ", ".join(LEVELS),
                         level)
         out[str(component)] = level.strip().upper()
     return out
@@ -416,7 +428,7 @@ def _obs(value: Any, source: Source) -> tuple[ObsConnectionSettings, ...]:
         for key, item in entry.items():
             row = _OBS_FIELDS.get(key)
             if row is None:
-                raise ConfigError(f"{where}.{key} ({source}): unknown setting"
+                raise ConfigError(f"{where}.{_shown(key)} ({source}): unknown setting"
                                   f"{_suggest(key, list(_OBS_FIELDS))}")
             named = replace(row, name=f"{where}.{key}")
             if item is None and key == "password":
