@@ -115,6 +115,11 @@ def test_obs_status_and_settings_repr_never_carry_credentials() -> None:
     assert status.error == "cannot reach OBS at ws://u:***@h:1: refused"
     settings = ObsConnectionSettings("rec", f"ws://u:{SECRET}@h:1", "pw")
     assert SECRET not in repr(settings) and "pw" not in repr(settings).replace("protocol", "")
+    from restrike.config import ObsConnectionSettings as ObsEntry
+
+    entry = ObsEntry("rec", f"ws://u:{SECRET}@h:1", "pw", "both", "v5")
+    assert repr(entry) == ("ObsConnectionSettings(name='rec', url='ws://u:***@h:1', "
+                           "role='both', protocol='v5')")
 
 
 # -- config show, config errors, the log ------------------------------------------------

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from restrike.secrets import mask_url
+
 __all__ = [
     "SECTIONS",
     "SETTINGS",
@@ -210,7 +212,7 @@ class ObsConnectionSettings:
                                        choices=("v5", "v4"))
 
     def __repr__(self) -> str:  # never show the password
-        return (f"ObsConnectionSettings(name={self.name!r}, url={self.url!r}, "
+        return (f"ObsConnectionSettings(name={self.name!r}, url={mask_url(self.url)!r}, "
                 f"role={self.role!r}, protocol={self.protocol!r})")
 
 
