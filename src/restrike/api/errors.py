@@ -1,71 +1,185 @@
 """Every error the API returns is JSON ``{"error": <short>, "detail": <clear message>}``.
 
-Handlers cover unknown routes and methods (Starlette's 404/405), validation (422 with
-the offending parameters), our own exception tree and anything unexpected (500).
+Handlers cover unknown routes and methods (Starlette's 404/405, with an ``Allow`` that
+lists every method of the path), validation (422 naming each offending field), our own
+exception tree and anything unexpected (500, logged: a bug). The same shape is in the
+OpenAPI document: `ErrorBody` is the schema of every error response, routes declare
+what they can answer with `responses(...)`, and `install_error_handlers` adds to every
+operation the statuses the access guard in front of the app can give (400/421 Host,
+401 token, and for state-changing requests 403 Origin, 413 body size, 415 body type).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from restrike.errors import (
     ConfigError,
+    ObsError,
     ObsUnavailable,
+    PlayerCommandError,
     PlayerError,
+    ProtocolError,
     RestrikeError,
     ReviewError,
+    SimulatorError,
     StoreError,
 )
 
-__all__ = ["error_response", "install_error_handlers"]
+__all__ = [
+    "ErrorBody",
+    "ErrorDetail",
+    "FieldError",
+    "error_response",
+    "install_error_handlers",
+    "responses",
+]
 
 log = logging.getLogger(__name__)
 
 _STATUS_OF: tuple[tuple[type[RestrikeError], int], ...] = (
     (ConfigError, 422),
+    (ProtocolError, 422),
     (ReviewError, 409),
+    (SimulatorError, 409),
+    (PlayerCommandError, 409),
     (ObsUnavailable, 503),
+    (ObsError, 502),
     (PlayerError, 503),
     (StoreError, 503),
 )
 
+#: What each error status means on this API (the OpenAPI descriptions).
+MEANING: Mapping[int, str] = {
+    400: "Malformed request (e.g. a Host header that is not a host name).",
+    401: "The operator token is missing or wrong (required when the station listens "
+         "beyond loopback).",
+    403: "Refused: a cross-site request (Origin), or a file outside the allowed folders "
+         "or not a video.",
+    404: "Not found.",
+    409: "Not possible now (the station's or a peer's state refuses it).",
+    413: "Request body too large.",
+    415: "Unsupported body type: send application/json (or the upload type).",
+    421: "The Host header does not name this station.",
+    422: "A parameter or the body is invalid; `fields` names each one.",
+    502: "A peer (OBS) refused the request.",
+    503: "A peer (OBS, mpv) or the store is unavailable.",
+}
+#: Answered by the access guard in front of every route, before the route runs.
+GUARD_STATUSES = (400, 401, 421)
+#: Added by the guard to state-changing requests (POST, PUT, PATCH, DELETE).
+GUARD_WRITE_STATUSES = (403, 413, 415)
+_WRITES = frozenset({"post", "put", "patch", "delete"})
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="The parameter or body field, dotted (`limit`, "
+                                   "`values.udp.port`); `body` for the whole body.")
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    """A detail with context the console points at (a protocol file's line, the
+    settings that were refused)."""
+
+    model_config = ConfigDict(extra="allow")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    model_config = ConfigDict(extra="allow")
+    error: str = Field(description="Short kind: the HTTP status phrase ('not found') or "
+                                   "the station's error class ('ReviewError').")
+    detail: str | ErrorDetail = Field(description="What went wrong, for a person.")
+    fields: list[FieldError] = Field(default=[], description="422 only: each invalid "
+                                                             "parameter or field.")
+
+
+def responses(*codes: int | tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: each status it can answer with, as an `ErrorBody`
+    (``(404, "no match with that id")`` gives the status its own description)."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        status, text = code if isinstance(code, tuple) else (code, MEANING[code])
+        out[status] = {"model": ErrorBody, "description": text}
+    return out
+
 
 def error_response(status: int, detail: Any, error: str | None = None,
-                   headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+                   headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
     try:
         phrase = HTTPStatus(status).phrase.lower()
     except ValueError:
         phrase = "error"
-    body = {"error": error or phrase, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, headers=headers)
+    body = {"error": error or phrase, "detail": _detail(detail, phrase), **extra}
+    return JSONResponse(body, status_code=status, headers=dict(headers) if headers else None)
+
+
+def _detail(detail: Any, phrase: str) -> str | dict[str, Any]:
+    """``detail`` in the documented shape: a non-empty string or an object with a message."""
+    if isinstance(detail, str):
+        return detail or phrase
+    if isinstance(detail, Mapping):
+        if isinstance(detail.get("message"), str):
+            return dict(detail)
+        return {"message": phrase, **detail}
+    return phrase if detail is None else str(detail)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("query", "path", "body", "header")]
-    return ".".join(parts) or "request"
+    parts = [str(p) for p in loc if p not in ("query", "path", "body", "header", "cookie")]
+    if parts:
+        return ".".join(parts)
+    return "body" if loc and loc[0] == "body" else "request"
+
+
+def _field_error(error: Mapping[str, Any]) -> dict[str, str]:
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":  # loc is ("body", <character position>)
+        reason = (error.get("ctx") or {}).get("error", "invalid JSON")
+        return {"field": "body", "message": f"not valid JSON ({reason})"}
+    return {"field": _field(loc), "message": str(error.get("msg", "invalid"))}
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app takes on this path (Starlette's own ``Allow``
+    names only the first route that matched the path)."""
+    routes = request.app.router.routes
+    return [method for method in _METHODS
+            if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+                   for route in routes)]
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail: Any = exc.detail
+    headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no such route: {request.method} {request.url.path}"
     elif exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
-    return error_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
+    return error_response(exc.status_code, detail, headers=headers or None)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    fields = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")}
-              for e in exc.errors()]
+    fields = [_field_error(e) for e in exc.errors()]
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or "invalid request"
     return error_response(422, detail, error="invalid request", fields=fields)
 
@@ -83,7 +197,51 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """The handlers above, and the error responses in the app's OpenAPI document."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(RestrikeError, _restrike_error)
     app.add_exception_handler(Exception, _unexpected)
+    app.openapi = _documented(app, app.openapi)  # type: ignore[method-assign]
+
+
+def _documented(app: FastAPI, generate: Callable[[], dict[str, Any]]
+                ) -> Callable[[], dict[str, Any]]:
+    """``app.openapi`` with `ErrorBody` for every error response: FastAPI's own 422
+    schema (a list of pydantic errors) replaced, the guard's statuses added."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        _add_error_schemas(schema)
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                _document_operation(method, operation)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    return openapi
+
+
+def _add_error_schemas(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in body.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    components.setdefault("ErrorBody", body)
+
+
+def _document_operation(method: str, operation: dict[str, Any]) -> None:
+    answers = operation.setdefault("responses", {})
+    ref = {"$ref": "#/components/schemas/ErrorBody"}
+    codes = GUARD_STATUSES + (GUARD_WRITE_STATUSES if method in _WRITES else ())
+    for code in codes:
+        answers.setdefault(str(code), {"description": MEANING[code]})
+    for code, answer in answers.items():
+        if code.isdigit() and int(code) >= 400:
+            if int(code) == 422 and answer.get("description") == "Validation Error":
+                answer["description"] = MEANING[422]
+            answer["content"] = {"application/json": {"schema": ref}}

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from restrike import __version__
+from restrike.api.errors import responses
+from restrike.api.params import Day, Id, Label, Since
 
 if TYPE_CHECKING:
     from restrike.station import Station
@@ -26,26 +26,31 @@ if TYPE_CHECKING:
 __all__ = ["make_router"]
 
 T = TypeVar("T")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 JSON = "application/json"
+#: Every store route answers 503 while the store is not open.
+_STORE = responses(503)
+_KIND = r"^[A-Za-z0-9_]{1,40}$"
+LogLevel = Annotated[Literal["debug", "info", "warning", "error", "critical"],
+                     BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
 
 
 class TournamentIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200, description="Tournament name")
+    model_config = ConfigDict(extra="forbid")
+    name: Label = Field(description="Tournament name")
 
 
 class DayIn(BaseModel):
-    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Tournament day YYYY-MM-DD")
+    model_config = ConfigDict(extra="forbid")
+    day: Day = Field(description="Tournament day YYYY-MM-DD")
 
 
-def _check_day(value: str, name: str = "day") -> str:
-    if not _DAY.match(value):
-        raise HTTPException(422, f"{name}: must be a date YYYY-MM-DD, not {value!r}")
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(422, f"{name}: {value!r} is not a calendar date") from None
-    return value
+class Health(BaseModel):
+    """``GET /api/health``: the same body with 200 (all healthy) and 503."""
+
+    model_config = ConfigDict(extra="allow")
+    ok: bool
+    version: str
+    components: dict[str, dict[str, Any]]
 
 
 def _open_store(station: Station) -> Any:
@@ -108,7 +113,9 @@ def make_router(station: Station) -> APIRouter:
 
         return await asyncio.to_thread(call)
 
-    @router.get("/api/health", tags=["station"], summary="Liveness and component health")
+    @router.get("/api/health", tags=["station"], summary="Liveness and component health",
+                responses={200: {"model": Health},
+                           503: {"model": Health, "description": "A component is unhealthy."}})
     async def health() -> Response:
         body = station.health()
         body["version"] = __version__
@@ -118,15 +125,16 @@ def make_router(station: Station) -> APIRouter:
     async def state() -> Response:
         return Response(station.live.json_bytes(), media_type=JSON)
 
-    @router.get("/api/v1/events", tags=["store"], summary="Stored events, newest first")
+    @router.get("/api/v1/events", tags=["store"], summary="Stored events, newest first",
+                responses=_STORE)
     async def events(
-        match: Annotated[int | None, Query(ge=1, description="Match id")] = None,
-        kind: Annotated[str | None, Query(min_length=1, max_length=40,
-                                          description="Event kind (e.g. point, invalid)")] = None,
-        since: Annotated[str | None, Query(description="ISO 8601 date-time (UTC if no "
-                                                       "offset)")] = None,
+        match: Annotated[Id | None, Query(description="Match id")] = None,
+        kind: Annotated[str | None, Query(pattern=_KIND, description="Event kind (e.g. point, "
+                                                                     "invalid)")] = None,
+        since: Annotated[Since | None, Query(description="ISO 8601 date-time, inclusive (UTC "
+                                                         "if no offset)")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        before_id: Annotated[int | None, Query(ge=1, description="Page: ids below")] = None,
+        before_id: Annotated[Id | None, Query(description="Page: ids below")] = None,
     ) -> dict[str, Any]:
         rows = await read(lambda r: r.events(match=match, kind=kind, since=since, limit=limit,
                                              before_id=before_id))
@@ -134,29 +142,30 @@ def make_router(station: Station) -> APIRouter:
         return {"events": rows, "count": len(rows),
                 "next_before_id": rows[-1]["id"] if len(rows) == limit else None}
 
-    @router.get("/api/v1/matches", tags=["store"], summary="Matches, newest first")
+    @router.get("/api/v1/matches", tags=["store"], summary="Matches, newest first",
+                responses=_STORE)
     async def matches(
-        day: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+        day: Annotated[Day | None, Query(description="YYYY-MM-DD")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
-        if day is not None:
-            _check_day(day)
-        rows = list(await read(lambda r: r.matches(day=day, limit=limit)))
+        text = day.isoformat() if day is not None else None
+        rows = list(await read(lambda r: r.matches(day=text, limit=limit)))
         return {"matches": rows, "count": len(rows)}
 
-    @router.get("/api/v1/matches/{match_id}", tags=["store"], summary="One match with events")
-    async def match(match_id: int) -> dict[str, Any]:
+    @router.get("/api/v1/matches/{match_id}", tags=["store"], summary="One match with events",
+                responses=responses((404, "No match with that id."), 503))
+    async def match(match_id: Annotated[Id, Path(description="Match id")]) -> dict[str, Any]:
         found = await read(lambda r: r.match(match_id))
         if found is None:
             raise HTTPException(404, f"no match with id {match_id}")
         return dict(found)
 
-    @router.get("/api/v1/days", tags=["store"], summary="Tournament days")
+    @router.get("/api/v1/days", tags=["store"], summary="Tournament days", responses=_STORE)
     async def days() -> dict[str, Any]:
         rows = list(await read(lambda r: r.days()))
         return {"days": rows}
 
-    @router.get("/api/v1/tournaments", tags=["store"], summary="Tournaments")
+    @router.get("/api/v1/tournaments", tags=["store"], summary="Tournaments", responses=_STORE)
     async def tournaments() -> dict[str, Any]:
         rows = list(await read(lambda r: r.tournaments()))
         return {"tournaments": rows}
@@ -167,33 +176,38 @@ def make_router(station: Station) -> APIRouter:
 
     @router.get("/api/v1/export", tags=["store"],
                 summary="A day's datagrams as capture JSON Lines (restrike decode input)",
-                response_class=StreamingResponse)
-    async def export(day: Annotated[str, Query(description="YYYY-MM-DD")]) -> StreamingResponse:
-        _check_day(day)
+                response_class=StreamingResponse,
+                responses={200: {"content": {"application/x-ndjson": {"schema": {
+                    "type": "string"}}}, "description": "Capture JSON Lines."}, **_STORE})
+    async def export(day: Annotated[Day, Query(description="YYYY-MM-DD")]) -> StreamingResponse:
         store = _open_store(station)
+        text = day.isoformat()
 
         def lines() -> Iterator[bytes]:
             with store.reader() as reader:
-                for line in reader.export_capture(day):
+                for line in reader.export_capture(text):
                     yield (line if line.endswith("\n") else line + "\n").encode("utf-8")
 
         return StreamingResponse(
             lines(), media_type="application/x-ndjson",
-            headers={"Content-Disposition": f'attachment; filename="capture-{day}.jsonl"'})
+            headers={"Content-Disposition": f'attachment; filename="capture-{text}.jsonl"'})
 
-    @router.post("/api/v1/tournament", tags=["store"], summary="Set the current tournament")
+    @router.post("/api/v1/tournament", tags=["store"], summary="Set the current tournament",
+                 responses=_STORE)
     async def set_tournament(body: Annotated[TournamentIn, Body()]) -> dict[str, Any]:
         result = await _write(station, "set_tournament", body.name.strip())
         return {"tournament": body.name.strip(), "result": _plain(result)}
 
-    @router.post("/api/v1/day", tags=["store"], summary="Set the current tournament day")
+    @router.post("/api/v1/day", tags=["store"], summary="Set the current tournament day",
+                 responses=_STORE)
     async def set_day(body: Annotated[DayIn, Body()]) -> dict[str, Any]:
-        _check_day(body.day)
-        result = await _write(station, "set_day", body.day)
-        return {"day": body.day, "result": _plain(result)}
+        text = body.day.isoformat()
+        result = await _write(station, "set_day", text)
+        return {"day": text, "result": _plain(result)}
 
     @router.post("/api/v1/resync", tags=["live"],
-                 summary="Send tkStrike's pull requests to rebuild the scoreboard")
+                 summary="Send tkStrike's pull requests to rebuild the scoreboard",
+                 responses=responses((409, "No scoring software address is configured.")))
     async def resync() -> dict[str, Any]:
         if not station.config.pss_host:
             raise HTTPException(409, "no scoring software address: start with --pss-host")
@@ -202,8 +216,7 @@ def make_router(station: Station) -> APIRouter:
 
     @router.get("/api/v1/logs", tags=["station"], summary="The last log records, newest first")
     async def logs(
-        level: Annotated[str, Query(pattern="(?i)^(debug|info|warning|error|critical)$")]
-        = "INFO",
+        level: Annotated[LogLevel, Query(description="Lowest level (any case)")] = "info",
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         from restrike.logs import level_number, ring_buffer

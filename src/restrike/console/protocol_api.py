@@ -1,9 +1,10 @@
 """``/api/v1/protocol``: view, check, edit, upload or reset the protocol definition.
 
 The text is validated with ``restrike.protocol.parse_schema`` before anything is
-written; a refusal is 422 ``{"detail": {"message", "line", "path"}}`` so the console
-can point at the line. The station reads the definition at start-up; with a ``reload`` hook (the
-station passes one) a saved or reset definition is swapped in at once.
+written; a refusal is 422 ``{"error", "detail": {"message", "line", "path"}}`` so the
+console can point at the line; a file the station cannot read or write is 503. The
+station reads the definition at start-up; with a ``reload`` hook (the station passes
+one) a saved or reset definition is swapped in at once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from restrike.api.access import PROTOCOL_MAX_BODY
+from restrike.api.errors import responses
 from restrike.errors import ProtocolError
 from restrike.protocol import Schema, parse_schema
 
@@ -28,13 +31,15 @@ __all__ = ["ProtocolFiles", "make_protocol_router"]
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 1_000_000
+#: The guard refuses a bigger body with 413 before the route reads it.
+MAX_BYTES = PROTOCOL_MAX_BODY
 SHIPPED = "wt-udp-2.3.wtp"
 CUSTOM_NAME = "protocol.wtp"
 
 
 class ProtocolText(BaseModel):
-    text: str = Field(max_length=MAX_BYTES)
+    text: str = Field(max_length=MAX_BYTES, description=f"The definition (the request body "
+                                                        f"is at most {MAX_BYTES} bytes).")
 
 
 def _shipped_text() -> str:
@@ -96,7 +101,7 @@ class ProtocolFiles:
             try:
                 return active.read_text(encoding="utf-8"), str(active)
             except (OSError, UnicodeDecodeError) as err:
-                raise HTTPException(500, f"cannot read {active}: {err}") from err
+                raise HTTPException(503, f"cannot read {active}: {err}") from err
 
     def save(self, text: str) -> dict[str, Any]:
         schema = self.check(text)
@@ -105,7 +110,7 @@ class ProtocolFiles:
             try:
                 atomic_write(path, text)
             except OSError as err:
-                raise HTTPException(500, f"cannot write {path}: {err}") from err
+                raise HTTPException(503, f"cannot write {path}: {err}") from err
             if self.active != path and self.select is not None:
                 self.select(path)
             self.active = path
@@ -131,10 +136,18 @@ class ProtocolFiles:
             raise _refusal(err) from err
 
 
+_UNREADABLE = (503, "The definition file cannot be read or written.")
+_REFUSED = (422, "The definition is refused: `detail` has the message, line and path.")
+_NO_FOLDER = (409, "No data folder to keep an edited definition in, or no settings file.")
+#: The upload is the raw file, not JSON (the access guard takes these types for it).
+_UPLOAD = {"requestBody": {"required": True, "description": "The definition file's text.",
+                           "content": {"text/plain": {"schema": {"type": "string"}}}}}
+
+
 def make_protocol_router(files: ProtocolFiles) -> APIRouter:
     router = APIRouter(prefix="/api/v1/protocol", tags=["console"])
 
-    @router.get("")
+    @router.get("", responses=responses(_UNREADABLE))
     def get_protocol() -> dict[str, Any]:
         """The definition in use: its text, where it comes from and a summary."""
         text, path = files.read()
@@ -146,14 +159,15 @@ def make_protocol_router(files: ProtocolFiles) -> APIRouter:
         return {**summary, "text": text, "path": path, "source": path or SHIPPED,
                 "custom": path is not None}
 
-    @router.put("")
+    @router.put("", responses=responses(_NO_FOLDER, _REFUSED, _UNREADABLE))
     def put_protocol(body: ProtocolText, check: bool = False) -> dict[str, Any]:
         """Validate (``?check=1``) or validate and save the edited text."""
         if check:
             return {**_summary(files.check(body.text)), "saved": False}
         return files.save(body.text)
 
-    @router.post("")
+    @router.post("", responses=responses(_NO_FOLDER, _REFUSED, _UNREADABLE),
+                 openapi_extra=_UPLOAD)
     async def upload_protocol(request: Request) -> dict[str, Any]:
         """Upload a definition file as the raw request body (any text content type)."""
         data = await request.body()
@@ -168,7 +182,7 @@ def make_protocol_router(files: ProtocolFiles) -> APIRouter:
         # Off the loop like the PUT: save writes files and waits for the station's loop.
         return await asyncio.to_thread(files.save, text)
 
-    @router.delete("")
+    @router.delete("", responses=responses(_NO_FOLDER, _UNREADABLE))
     def reset_protocol() -> dict[str, Any]:
         """Go back to the shipped definition (the custom file is kept on disk)."""
         return files.reset()

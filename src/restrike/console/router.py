@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, RedirectResponse
 
+from restrike.api.errors import responses
 from restrike.console.interfaces import ipv4_interfaces
 from restrike.console.protocol_api import ProtocolFiles, make_protocol_router
 from restrike.console.settings_api import SettingsService, make_settings_router
@@ -45,6 +46,12 @@ OVERLAYS: tuple[dict[str, str], ...] = (
      "description": "The winner with flag, score and decision at the end of a match."},
 )
 
+#: What the settings routes (`restrike.console.settings_api`) can answer besides 200.
+_SETTINGS_ERRORS = responses(
+    (403, "A setting that is file or CLI only, or OBS refused the password (OBS test)."),
+    (409, "The settings file cannot be read, or the station runs without one."),
+    (422, "A value is refused: `detail.errors` names each setting."),
+    (502, "OBS test: the OBS at that address cannot be reached."))
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
           ".html": "text/html", ".svg": "image/svg+xml", ".json": "application/json",
           ".woff2": "font/woff2", ".png": "image/png"}
@@ -133,6 +140,6 @@ def make_router(
         """This machine's IPv4 interfaces (name, address, netmask, broadcast, up)."""
         return ipv4_interfaces()
 
-    router.include_router(make_settings_router(service))
+    router.include_router(make_settings_router(service), responses=_SETTINGS_ERRORS)
     router.include_router(make_protocol_router(files))
     return router

@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 
+from restrike.api.errors import responses
 from restrike.flags._resolve import FlagRegistry, FlagSource, normalize_code
 
 __all__ = ["FlagInfo", "FlagList", "make_router"]
@@ -58,7 +59,10 @@ def make_router(custom_dir: Path | None) -> APIRouter:
     @router.get(
         "/flags/{ioc}.svg",
         response_class=Response,
-        responses={200: {"content": {SVG_MEDIA_TYPE: {}}}, 404: {"description": "not a code"}},
+        responses={200: {"content": {SVG_MEDIA_TYPE: {"schema": {"type": "string"}}},
+                         "description": "The flag (or a placeholder for an unknown code)."},
+                   304: {"description": "Not modified (If-None-Match has the ETag)."},
+                   **responses((404, "Not a flag code at all (`../x`, `%00`)."))},
     )
     def flag_svg(ioc: str, request: Request) -> Response:
         if normalize_code(ioc) is None:

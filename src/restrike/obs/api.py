@@ -1,10 +1,10 @@
 """REST routes for the OBS connections: ``make_router(pool)`` → ``/api/v1/obs``.
 
 ``GET /api/v1/obs`` lists every connection's status; ``POST /api/v1/obs/{name}/{action}``
-runs one operation with its parameters as a JSON body. Errors are JSON ``{"detail"}``:
-404 unknown connection or action, 422 bad parameters (or a scene OBS does not have),
-409 OBS refused because of its state, 503 OBS not connected / not answering, 502 other
-refusals.
+runs one operation with its parameters as a JSON body. Errors are JSON ``{"error",
+"detail"}`` (docs/api.md): 404 unknown connection or action, 422 bad parameters (or a
+scene OBS does not have), 409 OBS refused because of its state, 503 OBS not connected /
+not answering, 502 other refusals.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from restrike.api.errors import responses
+from restrike.api.params import Label, PathText
 from restrike.errors import ObsAuthError, ObsError, ObsUnavailable
 from restrike.obs.control import ObsControl
 from restrike.obs.events import OutputStatus
@@ -41,7 +43,7 @@ class _NoParams(_Params):
 
 
 class SceneParams(_Params):
-    scene: str = Field(min_length=1, max_length=256)
+    scene: Label
 
 
 class SecondsParams(_Params):
@@ -49,17 +51,17 @@ class SecondsParams(_Params):
 
 
 class FolderParams(_Params):
-    folder: str = Field(min_length=1)
+    folder: PathText
 
 
 class RecordingParams(_Params):
-    folder: str | None = Field(default=None, min_length=1)
-    filename_pattern: str | None = Field(default=None, min_length=1)
+    folder: PathText | None = None
+    filename_pattern: Label | None = None
 
 
 class StreamServerParams(_Params):
-    server: str = Field(pattern=r"^rtmps?://")
-    key: str = ""
+    server: str = Field(pattern=r"^rtmps?://[^\x00-\x1f\x7f]+$", max_length=2000)
+    key: Annotated[str, Field(max_length=500)] = ""
 
 
 Runner = Callable[[ObsControl, Any], Awaitable[Any]]
@@ -179,6 +181,19 @@ async def _params(request: Request, model: type[_Params]) -> _Params:
         raise HTTPException(422, f"bad parameters: {problems}") from err
 
 
+#: What ``POST /api/v1/obs/{name}/{action}`` can answer besides 200 (and 422).
+_ACTION_ERRORS = responses(
+    (404, "No OBS connection with that name, or no such action."),
+    (409, "OBS refused because of its state (e.g. not recording)."),
+    (502, "OBS refused the request for another reason."),
+    (503, "OBS is not connected or did not answer."))
+_Name = Annotated[str, Path(max_length=200, description="The connection's name")]
+#: The body is read by the route (its model depends on the action): documented here.
+_BODY = {"requestBody": {"required": False, "description": (
+    "The action's parameters (docs/obs.md), e.g. `{\"scene\": \"IVR\"}`; none for most "
+    "actions."), "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
 def make_router(pool: ObsPool) -> APIRouter:
     """Routes over ``pool``; mount with ``app.include_router(make_router(pool))``."""
     router = APIRouter(prefix="/api/v1/obs", tags=["obs"])
@@ -187,14 +202,18 @@ def make_router(pool: ObsPool) -> APIRouter:
     async def list_connections() -> list[dict[str, Any]]:
         return [status.as_dict() for status in pool.statuses()]
 
-    @router.get("/{name}")
-    async def get_connection(name: str) -> dict[str, Any]:
+    @router.get("/{name}", responses=responses((404, "No OBS connection with that name.")))
+    async def get_connection(name: _Name) -> dict[str, Any]:
         if name not in pool:
             raise HTTPException(404, f"no OBS connection named {name!r}")
         return pool.get(name).status.as_dict()
 
-    @router.post("/{name}/{action}")
-    async def run_action(name: str, action: str, request: Request) -> dict[str, Any]:
+    @router.post("/{name}/{action}", responses=_ACTION_ERRORS, openapi_extra=_BODY)
+    async def run_action(
+        name: _Name,
+        action: Annotated[str, Path(max_length=40, description=", ".join(sorted(ACTIONS)))],
+        request: Request,
+    ) -> dict[str, Any]:
         if name not in pool:
             raise HTTPException(404, f"no OBS connection named {name!r}")
         spec = ACTIONS.get(action)

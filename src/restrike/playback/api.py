@@ -17,13 +17,29 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
+from restrike.api.errors import responses
+from restrike.api.params import LocalPath
 from restrike.errors import PlayerCommandError, PlayerError, PlayerUnavailable
 from restrike.playback.player import Player
 from restrike.playback.settings import SPEED_MAX, SPEED_MIN
 
-__all__ = ["ACTIONS", "make_router"]
+__all__ = ["ACTIONS", "VIDEO_SUFFIXES", "VIDEO_TYPES", "make_router", "video_file"]
 
 PREFIX = "/api/v1/playback"
+
+#: Positions and seeks beyond this are not in any recording (a week of video).
+MAX_SECONDS = 7 * 24 * 3600.0
+#: Every player command: 503 mpv is not running, 409 mpv refused, 422 a bad value.
+_PLAYER = responses((409, "mpv refused the command (e.g. no file is open)."),
+                    (422, "A bad value, or one mpv could not apply."),
+                    (503, "mpv is not running (it is being restarted)."))
+#: What may be opened in the player or downloaded: video containers (OBS records and
+#: saves replays as mkv by default; mp4, mov, flv, ts are its other choices). Never the
+#: database, logs or a TOML with OBS passwords, even if a root is the data folder.
+VIDEO_TYPES = {".mkv": "video/x-matroska", ".mp4": "video/mp4", ".mov": "video/quicktime",
+               ".flv": "video/x-flv", ".ts": "video/mp2t", ".m4v": "video/x-m4v",
+               ".webm": "video/webm"}
+VIDEO_SUFFIXES = frozenset(VIDEO_TYPES)
 
 #: Every ``POST /api/v1/playback/{action}``, in the order the docs list them.
 ACTIONS = (
@@ -48,8 +64,9 @@ class _Body(BaseModel):
 
 
 class OpenBody(_Body):
-    path: str = Field(min_length=1, description="Absolute path of the clip or recording.")
-    start: float | None = Field(None, ge=0, description="Second to start at (default setting).")
+    path: LocalPath = Field(description="Absolute path of the clip or recording.")
+    start: float | None = Field(None, ge=0, le=MAX_SECONDS,
+                                description="Second to start at (default setting).")
 
 
 class SpeedBody(_Body):
@@ -57,17 +74,18 @@ class SpeedBody(_Body):
 
 
 class SeekBody(_Body):
-    seconds: float = Field(allow_inf_nan=False)
+    seconds: float = Field(ge=-MAX_SECONDS, le=MAX_SECONDS, allow_inf_nan=False)
     mode: Literal["relative", "absolute"] = "relative"
 
 
 class LoopBody(_Body):
-    at: float | None = Field(None, ge=0, description="Second of the loop point (default: now).")
+    at: float | None = Field(None, ge=0, le=MAX_SECONDS,
+                             description="Second of the loop point (default: now).")
 
 
 class FullscreenBody(_Body):
     on: bool
-    screen: int | None = Field(None, ge=0)
+    screen: int | None = Field(None, ge=0, le=63, description="Screen number (mpv's --screen).")
 
 
 def _status(player: Player) -> dict[str, Any]:
@@ -87,20 +105,36 @@ async def _run(player: Player, call: Awaitable[None]) -> dict[str, Any]:
     return _status(player)
 
 
-def _checked_path(raw: str, roots: Sequence[Path]) -> str:
-    """The resolved path if it is absolute, exists and lies under a root; else HTTP error."""
+def video_file(raw: str, roots: Sequence[Path]) -> Path:
+    """The real path of ``raw`` if it is a video file inside one of ``roots``.
+
+    The one rule for every way a client names a file to open or download (playback
+    open, the review's open and ``/api/v1/files``): 422 not an absolute path, 403
+    outside the roots (after resolving ``..`` and links) or not a video, 404 missing.
+    No roots refuses everything (deny by default). Touches the disk: call it off the
+    loop.
+    """
     if not roots:
         raise HTTPException(403, "opening files is refused: no folder is allowed (the "
                                  "router was made without allowed_roots)")
+    if "\x00" in raw or not raw:
+        raise HTTPException(422, "path: must be a file path without NUL characters")
     path = Path(raw)
     if not path.is_absolute():
         raise HTTPException(422, f"path must be absolute: {raw}")
-    resolved = path.resolve()
-    if not any(resolved.is_relative_to(root) for root in roots):
-        raise HTTPException(403, f"path is outside the allowed folders: {raw}")
-    if not resolved.is_file():
+    try:
+        real = path.resolve()
+        if not any(real.is_relative_to(root.resolve()) for root in roots):
+            raise HTTPException(403, f"path is outside the allowed folders: {raw}")
+        if real.suffix.lower() not in VIDEO_SUFFIXES:
+            raise HTTPException(403, "only video files are opened or served "
+                                     f"({', '.join(sorted(VIDEO_SUFFIXES))}): {raw}")
+        found = real.is_file()
+    except OSError as err:  # a name too long for the file system, a loop of links...
+        raise HTTPException(404, f"no such file: {raw} ({err.strerror or err})") from err
+    if not found:
         raise HTTPException(404, f"no such file: {raw}")
-    return str(resolved)
+    return real
 
 
 def make_router(
@@ -116,17 +150,20 @@ def make_router(
         """``file``, ``playing``, ``position``, ``speed`` (+ duration, fullscreen, alive...)."""
         return _status(player)
 
-    @router.post("/open")
+    @router.post("/open", responses={
+        **_PLAYER, **responses((403, "Outside the allowed folders, or not a video file."),
+                               (404, "No such file."))})
     async def open_(body: OpenBody) -> dict[str, Any]:
-        path = await asyncio.to_thread(_checked_path, body.path, roots)
-        return await _run(player, player.open(path, body.start))
+        path = await asyncio.to_thread(video_file, body.path, roots)
+        return await _run(player, player.open(str(path), body.start))
 
     def simple(action: str, method: Callable[[], Awaitable[None]]) -> None:
         async def endpoint() -> dict[str, Any]:
             return await _run(player, method())
 
         endpoint.__name__ = f"playback_{action}"
-        router.add_api_route(f"/{action}", endpoint, methods=["POST"], name=f"playback_{action}")
+        router.add_api_route(f"/{action}", endpoint, methods=["POST"], name=f"playback_{action}",
+                             responses=_PLAYER)
 
     simple("play", player.play)
     simple("pause", player.pause)
@@ -136,27 +173,27 @@ def make_router(
     simple("loop_clear", player.clear_loop)
     simple("stop", player.stop)
 
-    @router.post("/speed")
+    @router.post("/speed", responses=_PLAYER)
     async def speed(body: SpeedBody) -> dict[str, Any]:
         return await _run(player, player.set_speed(body.value))
 
-    @router.post("/seek")
+    @router.post("/seek", responses=_PLAYER)
     async def seek(body: SeekBody) -> dict[str, Any]:
         return await _run(player, player.seek(body.seconds, body.mode))
 
-    @router.post("/loop_a")
+    @router.post("/loop_a", responses=_PLAYER)
     async def loop_a(body: LoopBody | None = None) -> dict[str, Any]:
         return await _run(player, player.set_loop_a(body.at if body else None))
 
-    @router.post("/loop_b")
+    @router.post("/loop_b", responses=_PLAYER)
     async def loop_b(body: LoopBody | None = None) -> dict[str, Any]:
         return await _run(player, player.set_loop_b(body.at if body else None))
 
-    @router.post("/fullscreen")
+    @router.post("/fullscreen", responses=_PLAYER)
     async def fullscreen(body: FullscreenBody) -> dict[str, Any]:
         return await _run(player, player.set_fullscreen(body.on, screen=body.screen))
 
-    @router.post("/{action}")
+    @router.post("/{action}", responses=responses((404, "No such playback action.")))
     async def unknown(action: str) -> None:
         raise HTTPException(404, f"unknown playback action {action!r}; known: {', '.join(ACTIONS)}")
 

@@ -1,23 +1,24 @@
 """The review's HTTP routes: replay, close, current review, archive, chapters, files.
 
 ``make_router(review)`` returns a FastAPI router the station mounts. Errors are JSON
-``{"detail": ...}``: 409 a replay step is not possible now (a review is open, none is
-open, mpv refused), 503 OBS, mpv or the database failed, 404 no such file or nothing
-for that day, 403 a path outside the recordings folder (or, for files, not a video),
-422 bad parameters. Any other exception is a bug: it is not mapped here and reaches
-the app's (logged) 500.
+``{"error", "detail"}`` (docs/api.md): 409 a replay step is not possible now (a review
+is open, none is open, mpv refused), 503 OBS, mpv or the database failed, 404 no such
+file or nothing for that day, 403 a path outside the recordings folder or not a video
+(the player's own rule, `restrike.playback.api.video_file`), 422 bad parameters. Any
+other exception is a bug: it is not mapped here and reaches the app's (logged) 500.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+import asyncio
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from restrike.api.errors import responses
+from restrike.api.params import Day, Label, LocalPath
 from restrike.errors import (
     ObsError,
     PlayerCommandError,
@@ -25,18 +26,22 @@ from restrike.errors import (
     ReviewError,
     StoreError,
 )
+from restrike.playback.api import MAX_SECONDS, VIDEO_TYPES, video_file
 
 if TYPE_CHECKING:
     from restrike.review.component import Review
 
-__all__ = ["MEDIA_SUFFIXES", "make_router", "resolve_allowed"]
+__all__ = ["make_router"]
 
-_DAY = r"^\d{4}-\d{2}-\d{2}$"
-
-#: What ``/api/v1/files`` serves: video containers (OBS records and saves replays as
-#: mkv by default; mp4, mov, flv, ts are its other choices). Never the database, logs
-#: or a TOML with OBS passwords, even if recordings_root is set to the data folder.
-MEDIA_SUFFIXES = frozenset({".mkv", ".mp4", ".mov", ".flv", ".ts", ".m4v", ".webm"})
+#: A replay step: 409 not possible now (or mpv refused), 503 a peer failed.
+_STEP = responses((409, "Not possible now: a review is open, none is open, or mpv or OBS "
+                        "refused."),
+                  (503, "OBS, mpv or the database is unavailable."))
+#: Reading the archive: 503 while the database is not open.
+_ARCHIVE = responses((503, "The database is unavailable."))
+#: Naming a file: the player's rule (`video_file`).
+_FILE = responses((403, "Outside the recordings folder, or not a video file."),
+                  (404, "No such file."))
 
 
 class ReplayBody(BaseModel):
@@ -44,36 +49,24 @@ class ReplayBody(BaseModel):
     seconds: float | None = Field(None, gt=0, le=600,
                                   description="Replay the last N seconds (default: the clip "
                                               "from playback.start_offset).")
-    requested_by: str = Field("operator", min_length=1, max_length=60)
+    requested_by: Label = Field("operator", max_length=60)
 
 
 class CloseBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["accepted", "rejected", "cancelled", "won", "lost", "closed"] = "closed"
-    decided_by: str = Field("operator", min_length=1, max_length=60)
+    decided_by: Label = Field("operator", max_length=60)
 
 
 class SceneBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scene: str = Field(min_length=1, max_length=200)
+    scene: Label = Field(description="OBS scene name")
 
 
 class OpenBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    path: str = Field(min_length=1)
-    start: float | None = Field(None, ge=0)
-
-
-def resolve_allowed(path: str, roots: list[Path]) -> Path:
-    """The real path of ``path`` if it lies inside one of ``roots`` (403) and exists (404)."""
-    real = Path(os.path.realpath(path))
-    for root in roots:
-        base = Path(os.path.realpath(root))
-        if real == base or base in real.parents:
-            if not real.is_file():
-                raise HTTPException(404, f"no such file: {path}")
-            return real
-    raise HTTPException(403, "only files inside the recordings folder are served")
+    path: LocalPath = Field(description="Absolute path of a clip or recording")
+    start: float | None = Field(None, ge=0, le=MAX_SECONDS)
 
 
 def _unavailable(err: ReviewError | ObsError | PlayerError | StoreError) -> HTTPException:
@@ -90,7 +83,7 @@ def _unavailable(err: ReviewError | ObsError | PlayerError | StoreError) -> HTTP
 def make_router(review: Review) -> APIRouter:
     router = APIRouter(tags=["review"])
 
-    @router.post("/api/v1/replay")
+    @router.post("/api/v1/replay", responses=_STEP)
     async def replay(body: ReplayBody | None = None) -> dict[str, Any]:
         """Start a review now (the console's Replay button, manual mode)."""
         body = body or ReplayBody(seconds=None, requested_by="operator")
@@ -100,7 +93,7 @@ def make_router(review: Review) -> APIRouter:
         except ReviewError as err:
             raise HTTPException(409, str(err)) from err
 
-    @router.post("/api/v1/replay/close")
+    @router.post("/api/v1/replay/close", responses=_STEP)
     async def close(body: CloseBody | None = None) -> dict[str, Any]:
         """End the open review with a decision (the console's Close)."""
         body = body or CloseBody(decision="closed", decided_by="operator")
@@ -115,7 +108,7 @@ def make_router(review: Review) -> APIRouter:
         """The open (or last) review, its 30 s clock, marker and each athlete's quota."""
         return review.review_json()
 
-    @router.post("/api/v1/replay/scene")
+    @router.post("/api/v1/replay/scene", responses=_STEP)
     async def scene(body: SceneBody) -> dict[str, Any]:
         """Manual mode: switch the streaming OBS to a scene."""
         try:
@@ -124,42 +117,49 @@ def make_router(review: Review) -> APIRouter:
             raise _unavailable(err) from err
         return {"scene": body.scene}
 
-    @router.post("/api/v1/replay/open")
+    @router.post("/api/v1/replay/open", responses={**_STEP, **_FILE})
     async def open_file(body: OpenBody) -> dict[str, Any]:
-        """Manual mode: open any clip or recording (inside the recordings folder)."""
-        real = resolve_allowed(body.path, review.allowed_roots())
+        """Manual mode: open a clip or recording (a video inside the recordings folder)."""
+        real = await asyncio.to_thread(video_file, body.path, review.allowed_roots())
         try:
             await review.open_file(str(real), body.start)
         except (ReviewError, ObsError, PlayerError, StoreError) as err:
             raise _unavailable(err) from err
         return {"path": str(real), "start": body.start}
 
-    @router.get("/api/v1/clips")
-    async def clips(limit: int = Query(100, ge=1, le=1000),
-                    day: str | None = Query(None, pattern=_DAY)) -> list[dict[str, Any]]:
+    @router.get("/api/v1/clips", responses=_ARCHIVE)
+    async def clips(limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                    day: Annotated[Day | None, Query(description="YYYY-MM-DD")] = None
+                    ) -> list[dict[str, Any]]:
         """Clips newest first, each with its linked events."""
-        return await review.clips(limit, day)
+        return await review.clips(limit, day.isoformat() if day else None)
 
-    @router.get("/api/v1/recordings")
-    async def recordings(day: str | None = Query(None, pattern=_DAY)) -> list[dict[str, Any]]:
+    @router.get("/api/v1/recordings", responses=_ARCHIVE)
+    async def recordings(day: Annotated[Day | None, Query(description="YYYY-MM-DD")] = None
+                         ) -> list[dict[str, Any]]:
         """Recording sessions newest first, with their interruptions."""
-        return await review.recordings(day)
+        return await review.recordings(day.isoformat() if day else None)
 
-    @router.get("/api/v1/chapters", response_class=PlainTextResponse)
-    async def chapters(day: str = Query(pattern=_DAY), challenges: bool = True) -> str:
+    @router.get("/api/v1/chapters", response_class=PlainTextResponse, responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+              "description": "The chapter list, one `m:ss title` line each."},
+        **responses((404, "Nothing recorded that day, or no archive.")), **_ARCHIVE})
+    async def chapters(day: Annotated[Day, Query(description="YYYY-MM-DD")],
+                       challenges: bool = True) -> str:
         """The day's YouTube chapter list (text/plain)."""
         try:
-            return await review.chapters(day, challenges=challenges)
+            return await review.chapters(day.isoformat(), challenges=challenges)
         except ReviewError as err:
             raise HTTPException(404, str(err)) from err
 
-    @router.get("/api/v1/files")
-    async def files(path: str = Query(min_length=1)) -> FileResponse:
+    @router.get("/api/v1/files", response_class=FileResponse, responses={
+        200: {"content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                          for kind in sorted(set(VIDEO_TYPES.values()))},
+              "description": "The video file."}, **_FILE})
+    async def files(path: Annotated[LocalPath, Query(description="Absolute path of a clip or "
+                                                                "recording")]) -> FileResponse:
         """A clip or recording file: a video, only from the configured recordings folder."""
-        real = resolve_allowed(path, review.allowed_roots())
-        if real.suffix.lower() not in MEDIA_SUFFIXES:
-            raise HTTPException(403, "only video files are served "
-                                     f"({', '.join(sorted(MEDIA_SUFFIXES))})")
-        return FileResponse(real)
+        real = await asyncio.to_thread(video_file, path, review.allowed_roots())
+        return FileResponse(real, media_type=VIDEO_TYPES[real.suffix.lower()])
 
     return router
