@@ -17,6 +17,7 @@ The rules (docs/api.md "Who may call the API"):
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 import socket
@@ -88,6 +89,7 @@ class Origin:
         return f"{self.scheme}://{host}:{self.port}"
 
 
+@functools.lru_cache(maxsize=256)  # a station is called by a handful of names
 def split_host(value: str) -> tuple[str, int | None] | None:
     """A Host header (``name``, ``name:port``, ``[v6]:port``) → (lowercase name, port);
     None when it is malformed."""

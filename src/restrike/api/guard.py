@@ -62,8 +62,9 @@ class Guard:
             return
         if self.policy.token is not None and query_token(scope.get("query_string", b"")):
             send = self._with_cookie(send)
-        if kind == "websocket":
-            await self.app(scope, receive, send)
+        if kind == "websocket" or ("content-length" not in headers
+                                   and "transfer-encoding" not in headers):
+            await self.app(scope, receive, send)  # no body to count (the hot GETs)
             return
         await self._http(scope, receive, send, headers)
 
