@@ -125,6 +125,15 @@ def test_token_sources() -> None:
     assert status(LAN, host="evil.example", x_restrike_token=TOKEN) == 421
 
 
+def test_preflight_of_an_allowed_origin_needs_no_token() -> None:
+    ask = {"access_control_request_method": "POST"}
+    assert status(LAN, "OPTIONS", origin="http://companion.local:8000", **ask) == 200
+    assert status(LAN, "OPTIONS", origin="http://evil.example", **ask) == 401
+    assert status(LAN, "OPTIONS", origin="http://companion.local:8000") == 401  # no preflight
+    assert status(LAN, "OPTIONS", origin="http://companion.local:8000", host="evil.example",
+                  **ask) == 421
+
+
 def test_policy_refuses_malformed_settings() -> None:
     with pytest.raises(ConfigError, match=r"http\.allowed_origins"):
         AccessPolicy.build("127.0.0.1", PORT, allowed_origins=["court1.local:8000"])

@@ -5,8 +5,9 @@ can do to the station: simple ``fetch`` POSTs (text/plain, no preflight), a JSON
 and a PUT (with preflight), a form POST and ``new WebSocket``. All are refused and the
 station's state is unchanged. A foreign name that resolves to the station
 (``*.localhost``, as a DNS-rebinding attacker's would) is answered 421. The console
-itself keeps working, and on a station that listens on all interfaces the operator
-token flows from the printed URL into the cookie the console and the overlays use.
+itself keeps working, a page of a configured origin (``http.allowed_origins``) may
+send JSON (CORS), and on a station that listens on all interfaces the operator token
+flows from the printed URL into the cookie the console and the overlays use.
 """
 
 from __future__ import annotations
@@ -53,15 +54,8 @@ ATTACKS = """async (S) => {
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStation]:
-    """A station of its own: the attacks must find nothing changed afterwards."""
-    with running_station(tmp_path_factory, "cross-site", "[review]\nquota = 1\n") as proc:
-        yield proc
-
-
-@pytest.fixture(scope="module")
-def other_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Another web server on another port (``python -m http.server``): another origin."""
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """Another web server on another port (``python -m http.server``); its port."""
     root = tmp_path_factory.mktemp("other-site")
     (root / "index.html").write_text("<!doctype html><title>another site</title>"
                                      "<h1>another site</h1>", encoding="utf-8")
@@ -69,7 +63,7 @@ def other_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
                                "127.0.0.1", "--directory", str(root)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://localhost:{port}"
+    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -80,10 +74,31 @@ def other_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        yield url
+        yield port
     finally:
         server.terminate()
         server.wait(10)
+
+
+@pytest.fixture(scope="module")
+def other_site(web_server: int) -> str:
+    """Another origin: another host name and port than the station's."""
+    return f"http://localhost:{web_server}"
+
+
+@pytest.fixture(scope="module")
+def allowed_site(web_server: int) -> str:
+    """The same server by another name: the origin the station is told to allow."""
+    return f"http://127.0.0.1:{web_server}"
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory: pytest.TempPathFactory,
+           allowed_site: str) -> Iterator[ConsoleStation]:
+    """A station of its own: the attacks must find nothing changed afterwards."""
+    settings = f'[http]\nallowed_origins = ["{allowed_site}"]\n[review]\nquota = 1\n'
+    with running_station(tmp_path_factory, "cross-site", settings) as proc:
+        yield proc
 
 
 def snapshot(station: ConsoleStation) -> dict[str, Any]:
@@ -155,6 +170,32 @@ def test_the_console_itself_still_works(context: Any, target: ConsoleStation) ->
     page.wait_for_selector("#settings-msg .ok-text:has-text('Saved')")
     assert "quota = 2" in target.config_file.read_text(encoding="utf-8")
     page.close()
+
+
+def test_a_configured_origin_may_send_json(context: Any, target: ConsoleStation,
+                                           allowed_site: str) -> None:
+    page = context.new_page()
+    page.goto(allowed_site + "/")
+    result = page.evaluate("""async (S) => {
+      const r = await fetch(S + "/api/v1/tournament", {method: "POST",
+        headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({name: "Allowed Cup"})});
+      const plain = await fetch(S + "/api/v1/tournament", {method: "POST",
+        headers: {"Content-Type": "text/plain"}, body: "{}"});
+      const ws = await new Promise((resolve) => {
+        const socket = new WebSocket(S.replace("http", "ws") + "/ws/live");
+        socket.onmessage = (ev) => { resolve(JSON.parse(ev.data).type); socket.close(); };
+        socket.onclose = (ev) => resolve("closed " + ev.code);
+      });
+      return {status: r.status, body: await r.json(), plain: plain.status,
+              plainError: (await plain.json()).error, ws};
+    }""", target.url)
+    page.close()
+    assert result["status"] == 200 and result["body"]["tournament"] == "Allowed Cup", result
+    assert result["plain"] == 415 and result["plainError"], result  # readable refusal
+    assert result["ws"] == "snapshot", result
+    names = [t["name"] for t in target.get("/api/v1/tournaments").json()["tournaments"]]
+    assert "Allowed Cup" in names
 
 
 @pytest.fixture

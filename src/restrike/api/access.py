@@ -13,6 +13,9 @@ The rules (docs/api.md "Who may call the API"):
 3. The **operator token**, when one is in force → 401.
 4. A state-changing request with a body must declare JSON (or the upload type of an
    upload route) → 415; a declared body over the route's limit → 413.
+
+Pages of an ``http.allowed_origins`` origin get CORS answers (`cors_origin`): their
+preflights are answered by the guard, so they can send JSON like the console does.
 """
 
 from __future__ import annotations
@@ -38,8 +41,10 @@ __all__ = [
     "Refusal",
     "body_limit",
     "check_request",
+    "cors_origin",
     "header_map",
     "is_loopback",
+    "is_preflight",
     "parse_origin",
     "query_token",
     "split_host",
@@ -284,6 +289,19 @@ def _body(method: str, path: str, headers: Mapping[str, str]) -> Refusal | None:
     return None
 
 
+def cors_origin(policy: AccessPolicy, headers: Mapping[str, str]) -> str | None:
+    """The ``Origin`` header when it is one of ``http.allowed_origins`` (answered with
+    CORS headers), else None: the station's own pages need no CORS."""
+    text = headers.get("origin")
+    if not text or not policy.origins:
+        return None
+    return text if parse_origin(text) in policy.origins else None
+
+
+def is_preflight(method: str, headers: Mapping[str, str]) -> bool:
+    return method == "OPTIONS" and "access-control-request-method" in headers
+
+
 def check_request(policy: AccessPolicy, *, method: str, path: str, scheme: str,
                   headers: Mapping[str, str], query_string: bytes = b"",
                   websocket: bool = False) -> Refusal | None:
@@ -297,6 +315,8 @@ def check_request(policy: AccessPolicy, *, method: str, path: str, scheme: str,
         return Refusal(421, f"this station does not answer to the host name "
                             f"{host_header!r}: call it by localhost, 127.0.0.1 or [::1] "
                             "(or its own address), or add the name to http.allowed_hosts")
+    if is_preflight(method, headers) and cors_origin(policy, headers):
+        return None  # a preflight carries no token; the request that follows must
     if websocket or method in STATE_CHANGING:
         what = "open /ws/live" if websocket else f"{method} {path}"
         origin_text = headers.get("origin")

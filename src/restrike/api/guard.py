@@ -4,7 +4,8 @@ It applies `restrike.api.access.check_request` to every HTTP request and WebSock
 handshake before the app (or the ``GET /api/v1/state`` fast path) sees it, answers a
 refusal with the API's JSON error body, counts the bytes of bodies that declare no
 length (chunked) so no route ever reads more than its limit, and sets the console's
-token cookie when a browser brings the token in the URL (``?token=``).
+token cookie when a browser brings the token in the URL (``?token=``). Pages of an
+``http.allowed_origins`` origin get CORS answers (their preflights answered here).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from restrike.api.access import (
     Refusal,
     body_limit,
     check_request,
+    cors_origin,
     header_map,
+    is_preflight,
     query_token,
 )
 from restrike.api.errors import error_response
@@ -30,6 +33,11 @@ log = logging.getLogger(__name__)
 COOKIE_MAX_AGE = 365 * 24 * 3600
 #: Distinct refusals logged at WARNING; the rest at DEBUG (a flood must not fill the log).
 _LOGGED_MAX = 64
+#: What a page of an allowed origin may send (the console's own requests need no CORS).
+_CORS_PREFLIGHT = [(b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE"),
+                   (b"access-control-allow-headers",
+                    b"content-type, authorization, x-restrike-token, x-filename"),
+                   (b"access-control-max-age", b"600")]
 
 
 class _BodyTooLarge(BaseException):
@@ -52,6 +60,10 @@ class Guard:
             return
         headers = header_map(scope["headers"])
         method = scope.get("method", "GET")
+        cors = cors_origin(self.policy, headers) if kind == "http" else None
+        if cors is not None:  # an allowed origin's page may read the answers, refusals too
+            send = _with_headers(send, [(b"access-control-allow-origin", cors.encode("latin-1")),
+                                        (b"vary", b"Origin")])
         refusal = check_request(self.policy, method=method, path=scope["path"],
                                 scheme=scope.get("scheme", "http"), headers=headers,
                                 query_string=scope.get("query_string", b""),
@@ -59,6 +71,9 @@ class Guard:
         if refusal is not None:
             self._log(scope, method, refusal, headers)
             await self._refuse(scope, receive, send, refusal)
+            return
+        if cors is not None and is_preflight(method, headers):
+            await self._preflight(send)
             return
         if self.policy.token is not None and query_token(scope.get("query_string", b"")):
             send = self._with_cookie(send)
@@ -117,14 +132,14 @@ class Guard:
         assert policy.token is not None
         cookie = (f"{policy.cookie}={policy.token}; Path=/; Max-Age={COOKIE_MAX_AGE}; "
                   "HttpOnly; SameSite=Strict").encode("latin-1")
+        return _with_headers(send, [(b"set-cookie", cookie)])
 
-        async def send_with_cookie(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message,
-                           "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
-            await send(message)
-
-        return send_with_cookie
+    @staticmethod
+    async def _preflight(send: Any) -> None:
+        """204 with what the page may send (``send`` adds the allowed origin)."""
+        headers = [*_CORS_PREFLIGHT, (b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
     def _log(self, scope: Any, method: str, refusal: Refusal,
              headers: dict[str, str]) -> None:
@@ -137,3 +152,14 @@ class Guard:
                 "refused %s %s from %s (Host %s, Origin %s): %d %s", method, scope["path"],
                 client[0], headers.get("host", "-"), headers.get("origin", "-"),
                 refusal.status, refusal.detail)
+
+
+def _with_headers(send: Any, extra: list[tuple[bytes, bytes]]) -> Any:
+    """``send`` with ``extra`` headers added to the response's start."""
+
+    async def sending(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
