@@ -8,7 +8,8 @@ process: when it dies, datagrams wait in the kernel buffer for the next one.
 It stamps each datagram with its arrival time and sender and writes batches to
 stdout (layout in `restrike.ingest._wire`) through a writer thread and an `Outbox`
 with at most ``--ram-limit`` bytes in memory and the rest in the ``--spool`` file, so
-the receive loop never waits for the station. ``stop`` on stdin drains the socket,
+the receive loop never waits for the station (a spool folder that cannot be created
+falls back to the temp folder). ``stop`` on stdin drains the socket,
 sends everything and ends; the end of stdin (the station went away, even by
 ``kill -9``) ends it too, so it never outlives the station.
 """
@@ -23,6 +24,7 @@ import select
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -141,7 +143,10 @@ def serve(args: argparse.Namespace, stream: BinaryIO) -> int:
     if nice is not None:
         with contextlib.suppress(OSError):
             nice(-10)
-    outbox = Outbox(Spool(Path(args.spool)), args.ram_limit)
+    spool = Path(args.spool)
+    fallback = Path(tempfile.gettempdir()) / f"restrike-{spool.stem}-{os.getpid()}.bin"
+    outbox = Outbox(Spool(spool, None if spool.parent == fallback.parent else fallback),
+                    args.ram_limit)
     writer = threading.Thread(target=_write, args=(outbox, stream), name="writer",
                               daemon=True)
     writer.start()

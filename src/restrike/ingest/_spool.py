@@ -26,7 +26,7 @@ from typing import IO
 
 from restrike.ingest._wire import MAX_BATCH, MESSAGE
 
-__all__ = ["Outbox", "Spool"]
+__all__ = ["Outbox", "Spool", "waiting_bytes"]
 
 _HEAD = struct.Struct("<4sIQ")
 _MAGIC = b"RSPL"
@@ -35,11 +35,27 @@ _VERSION = 1
 Message = bytes | bytearray
 
 
+def waiting_bytes(path: Path) -> int:
+    """Bytes a spool file holds unsent (0 if there is none): read from the file, so the
+    station sees it even while the pipe that carries the child's notes is stalled."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(_HEAD.size)
+            end = os.fstat(file.fileno()).st_size
+    except OSError:
+        return 0
+    if len(head) < _HEAD.size:
+        return 0
+    magic, _version, offset = _HEAD.unpack(head)
+    return max(0, end - offset) if magic == _MAGIC else 0
+
+
 class Spool:
     """An append-only file of pipe messages with a read position that survives a kill."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fallback: Path | None = None) -> None:
         self.path = path
+        self.fallback = fallback  # used if ``path`` cannot be created (data folder broken)
         self._file: IO[bytes] | None = None
         self.read_pos = self.write_pos = _HEAD.size
         self.unread = 0
@@ -53,7 +69,7 @@ class Spool:
         """
         if not self.path.exists():
             return 0
-        file = self._open()
+        file = self._file = self._create(self.path)
         end = os.fstat(file.fileno()).st_size
         file.seek(0)
         head = file.read(_HEAD.size)
@@ -82,14 +98,23 @@ class Spool:
         return count
 
     def _open(self) -> IO[bytes]:
-        if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            mode = "r+b" if self.path.exists() else "w+b"
-            file = self._file = open(self.path, mode, buffering=0)  # noqa: SIM115 - kept open
-            if mode == "w+b":
-                self._reset()
-            return file
-        return self._file
+        if self._file is not None:
+            return self._file
+        try:
+            file = self._file = self._create(self.path)
+        except OSError:
+            if self.fallback is None:
+                raise
+            self.path, self.fallback = self.fallback, None
+            file = self._file = self._create(self.path)
+        if not self.unread:
+            self._reset()  # a new file, or one whose messages were all sent
+        return file
+
+    @staticmethod
+    def _create(path: Path) -> IO[bytes]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "r+b" if path.exists() else "w+b", buffering=0)
 
     def _reset(self) -> None:
         file = self._open()
@@ -258,4 +283,5 @@ class Outbox:
         with self._cond:
             return {"ram_bytes": self.ram_bytes, "overflow_bytes": self.overflow_bytes,
                     "spool_bytes": self.spool.size, "spooled": self.spooled,
-                    "spooled_bytes": self.spooled_bytes, "spool_error": self.spool_error}
+                    "spooled_bytes": self.spooled_bytes, "spool_error": self.spool_error,
+                    "spool_path": str(self.spool.path)}

@@ -189,7 +189,8 @@ class IngestComponent:
         if isinstance(r, ProcessReceiver):
             child = r.child
             health |= {"receiver_pid": r.pid, "spooled": r.spooled,
-                       "spool_bytes": child.get("spool_bytes", 0),
+                       "spool_bytes": r.spool_bytes,
+                       "spool_path": child.get("spool_path", str(r.spool_path)),
                        "child_ram_bytes": child.get("ram_bytes", 0),
                        "spool_error": child.get("spool_error"), "resumed": r.resumed}
         return health

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from restrike.errors import RestrikeError
+from restrike.ingest._spool import waiting_bytes
 from restrike.ingest._wire import HEADER, read_message
 from restrike.ingest.receiver import open_udp_socket
 
@@ -115,6 +116,11 @@ class ProcessReceiver:
     def running(self) -> bool:
         """The drainer reads; it ends only after its child ended (or was killed)."""
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def spool_bytes(self) -> int:
+        """Bytes waiting in the child's spool file now."""
+        return waiting_bytes(Path(self.child.get("spool_path") or self.spool_path))
 
     @property
     def spooled(self) -> int:

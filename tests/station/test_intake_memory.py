@@ -1,0 +1,104 @@
+"""The receiver process's memory stays bounded while the station cannot keep up.
+
+The real station with its real receiver process; the pipeline is held still (its
+store hand-over waits), so the inbox fills, then the pipe, then the child's memory
+(4 MB), and the rest must go to the spool file on disk. Measured with psutil.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+import psutil
+import pytest
+
+from restrike.ingest.process import RAM_LIMIT, SPOOL_FILE
+from restrike.station import Station
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.slow
+
+SIZE = 60_000
+COUNT = 2_500  # 150 MB: far more than the inbox, the pipe and the child's memory
+
+
+class PeakRss:
+    """Samples a process's RSS every few milliseconds in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.peak = self.process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="test-rss-sampler")
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.003):
+            try:
+                self.peak = max(self.peak, self.process.memory_info().rss)
+            except psutil.Error:
+                return
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def send(port: int) -> int:
+    """COUNT datagrams of SIZE bytes, in bursts the child can take off the socket."""
+    data = b"z" * SIZE
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for i in range(COUNT):
+            s.sendto(data, ("127.0.0.1", port))
+            if i % 20 == 19:
+                time.sleep(0.002)
+    return COUNT
+
+
+async def test_the_receiver_spools_to_disk_while_the_station_is_stalled(
+        station: Station) -> None:
+    receiver: Any = station.ingest.receiver
+    pipeline = station.ingest.pipeline
+    assert receiver is not None and pipeline is not None
+    release = threading.Event()
+    submit = pipeline._submit
+
+    def stalled(*args: Any) -> None:
+        release.wait()
+        submit(*args)
+
+    pipeline._submit = stalled  # type: ignore[assignment]
+    spool = station.config.data_dir / SPOOL_FILE
+    baseline = psutil.Process(receiver.pid).memory_info().rss
+    try:
+        with PeakRss(receiver.pid) as rss:
+            sent = await asyncio.to_thread(send, station.bound["udp"]["port"])
+            await wait_until(lambda: receiver.spool_bytes > 50 * SIZE, 20,
+                             "the child spooling")
+            on_disk = receiver.spool_bytes
+            held = rss.peak
+            assert station.ingest.health()["spool_bytes"] >= on_disk  # fresh while stalled
+    finally:
+        release.set()
+    # What the child holds in memory is capped; the backlog went to disk.
+    assert on_disk > 50 * SIZE and spool.exists()
+    assert held - baseline < RAM_LIMIT + 12 * 1024 * 1024, (baseline, held)
+    assert held < 64 * 1024 * 1024
+    stats = await wait_until(
+        lambda: (s := station.stats())["stored"] >= s["datagrams_received"] > 0
+        and receiver.spool_bytes == 0 and s, 60, "the backlog stored")
+    assert stats["stored"] == stats["datagrams_received"]
+    if sys.platform.startswith("linux"):
+        assert stats["datagrams_received"] + stats["dropped"] == sent
+    await wait_until(lambda: station.ingest.health()["spooled"] > 0, 5, "spooled counted")
+    health = station.ingest.health()
+    assert health["ok"] and health["spool_error"] is None
+    assert health["spool_path"] == str(spool)
