@@ -29,7 +29,7 @@ _WHERE = {
     "ProcessReceiver": "process",
     "UdpReceiver": "receiver",
     "kernel_drops": "receiver",
-    "open_udp_socket": "_child",
+    "open_udp_socket": "receiver",
     "pull_requests": "resync",
     "send_pull_requests": "resync",
     "StoreComponent": "components",
