@@ -138,8 +138,13 @@ def _detail(detail: Any, phrase: str) -> str | dict[str, Any]:
     return phrase if detail is None else str(detail)
 
 
+_LOCATIONS = frozenset({"query", "path", "body", "header", "cookie"})
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("query", "path", "body", "header", "cookie")]
+    """``("query", "limit")`` → ``limit``; ``("body", "values", "udp")`` → ``values.udp``
+    (a parameter may itself be called ``path``: only the first item is a location)."""
+    parts = [str(p) for p in (loc[1:] if loc and loc[0] in _LOCATIONS else loc)]
     if parts:
         return ".".join(parts)
     return "body" if loc and loc[0] == "body" else "request"

@@ -60,8 +60,8 @@ def _day(value: Any) -> date:
             parsed = parse_day(value)
         except ValueError:
             raise PydanticCustomError(
-                "date", "must be a calendar date YYYY-MM-DD, not {value!r}",
-                {"value": value}) from None
+                "date", "must be a calendar date YYYY-MM-DD, not {value}",
+                {"value": repr(value)}) from None
     if not DAY_MIN <= parsed <= DAY_MAX:
         raise PydanticCustomError("date_range", "must be a day from {low} to {high}",
                                   {"low": DAY_MIN.isoformat(), "high": DAY_MAX.isoformat()})
@@ -75,7 +75,7 @@ def _since(value: str) -> str:
     except (ValueError, OverflowError):
         raise PydanticCustomError(
             "datetime", "must be an ISO 8601 date-time such as 2026-05-01T10:00:00Z, "
-                        "not {value!r}", {"value": value}) from None
+                        "not {value}", {"value": repr(value)}) from None
     return value
 
 
