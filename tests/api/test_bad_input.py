@@ -21,6 +21,7 @@ from restrike.playback.api import make_router as playback_router
 from restrike.review.component import Review
 from restrike.review.options import ReviewOptions
 from restrike.station import Station, StationConfig
+from restrike.store import Store
 
 HUGE = 2**70
 
@@ -82,6 +83,20 @@ async def test_huge_integers_are_422_naming_the_parameter(http: httpx.AsyncClien
     assert r.status_code == 200 and r.json()["events"] == []
 
 
+async def test_the_reader_refuses_ids_sqlite_cannot_bind(tmp_path: Path) -> None:
+    """Callers other than the API (the review archive, scripts) get the same 422 reason."""
+    store = Store(tmp_path / "db.sqlite3")
+    try:
+        with store.reader() as reader:
+            for call in (lambda: reader.match(HUGE), lambda: reader.events(before_id=HUGE),
+                         lambda: reader.events(match=2**63)):
+                with pytest.raises(ValueError, match="must be at most 9223372036854775807"):
+                    call()
+            assert reader.match(2**63 - 1) is None
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01", "2026-5-2", "0000-00-00",
                                  "1999-12-31", "3000-01-01", "yesterday", "2026-05-02T00:00"])
 async def test_impossible_and_malformed_days_are_422(http: httpx.AsyncClient, day: str) -> None:
@@ -117,6 +132,9 @@ async def test_nul_and_control_characters_are_422(http: httpx.AsyncClient, rec: 
     refused(await http.get("/api/v1/events", params={"kind": "point\x00"}), 422, "kind")
     refused(await http.get("/flags/%00.svg"), 404)
     refused(await http.get("/ui/%00"), 404)
+    # A name longer than the file system takes (ENAMETOOLONG) is not found, not a 500.
+    for path in ("/ui/" + "a" * 300, "/overlays/" + "a" * 300, "/flags/" + "A" * 300 + ".svg"):
+        refused(await http.get(path), 404)
 
 
 async def test_files_open_only_videos_inside_the_roots(http: httpx.AsyncClient, rec: Path

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 from pydantic_core import PydanticCustomError
 
 from restrike.store._rows import parse_day, parse_since
+from restrike.store.reader import MAX_INTEGER
 
 __all__ = [
     "DAY_MAX",
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 #: SQLite's largest INTEGER: a bigger id cannot be in the database (and would not bind).
-MAX_ID = 2**63 - 1
+MAX_ID = MAX_INTEGER
 #: Days a tournament can have. Local midnight of each is computed with the OS clock
 #: functions, which fail outside roughly 1970..3000 on Windows.
 DAY_MIN = date(2000, 1, 1)

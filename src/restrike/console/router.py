@@ -63,7 +63,11 @@ def _file(root: Path, rel: str) -> FileResponse:
     if not rel or "\x00" in rel:
         raise HTTPException(404, "not found")
     path = (root / rel).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    try:
+        found = path.is_relative_to(root) and path.is_file()
+    except OSError:  # a name too long for the file system, a loop of links...
+        found = False
+    if not found:
         raise HTTPException(404, f"not found: {rel}")
     media = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
     return FileResponse(path, media_type=media or "application/octet-stream", headers=_HEADERS)

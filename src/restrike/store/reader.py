@@ -23,6 +23,7 @@ from restrike.store._rows import day_bounds, event_dict, iso, parse_day, parse_s
 __all__ = ["MAX_LIMIT", "Reader"]
 
 MAX_LIMIT = 10_000
+MAX_INTEGER = 2**63 - 1  # SQLite's largest INTEGER
 T = TypeVar("T")
 _KIND = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 
@@ -41,6 +42,8 @@ _MATCH_FROM = (
 def _int_filter(name: str, value: object, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}")
+    if value > MAX_INTEGER:  # SQLite cannot bind it (OverflowError, not a sqlite3.Error)
+        raise ValueError(f"{name} must be at most {MAX_INTEGER}, not {value}")
     return value
 
 
