@@ -35,7 +35,8 @@ def test_shipped_definition_covers_the_reference() -> None:
     (HEAD + "message pt1 point\n    t int 5..1\n", 3, "empty range"),
     (HEAD + "message pt1 point\n    t int 1=a b\n", 3, "expected a range"),
     (HEAD + "message pt1 point\n    t word\n", 3, "a|b|c"),
-    (HEAD + "message pt1 point\n    t text 3\n", 3, "takes no values"),
+    (HEAD + "message pt1 point\n    t text 3\n", 3, "text takes only max=N"),
+    (HEAD + "message pt1 point\n    t clock 9:59\n", 3, "clock takes no values"),
     (HEAD + "message pt1 point\n    t\n", 3, "needs a name and a type"),
     (HEAD + "message pt1 point athlete=7\n", 2, "athlete must be 0, 1 or 2"),
     (HEAD + "message pt1 point round\n", 2, "expected name=value"),
@@ -53,6 +54,55 @@ def test_broken_files_name_the_line(text: str, line: int | None, problem: str) -
     assert info.value.line == line
     assert problem in str(info.value)
     assert str(info.value).startswith("edited.wtp" + (f":{line}" if line else ""))
+
+
+BIG = "9" * 5000  # a number Python would refuse to print
+
+
+@pytest.mark.parametrize(("text", "line", "problem"), [
+    (HEAD + "message pt1 point\n    t int 0..10000000000\n", 3,
+     "'0..10000000000' goes beyond the limit -1000000000..1000000000"),
+    (HEAD + "message pt1 point\n    t int -1000000001..0\n", 3, "goes beyond the limit"),
+    (HEAD + f"message pt1 point\n    t int 0..{BIG}\n", 3, "goes beyond the limit"),
+    (HEAD + f"message pt1 point\n    t int 1=a {BIG}=b\n", 3, "goes beyond the limit"),
+    (HEAD + "message pt1 point\n    t text max=100000\n", 3,
+     "'max=100000' is outside the allowed 1..4096 characters"),
+    (HEAD + "message pt1 point\n    t text max=0\n", 3, "outside the allowed 1..4096"),
+    (HEAD + f"message pt1 point\n    t text max={BIG}\n", 3, "outside the allowed"),
+    (HEAD + "message pt1 point\n    t text max=ten\n", 3, "text takes only max=N"),
+    (HEAD + "\nmessage s11 score round=10000000000\n", 3,
+     "constant 'round': '10000000000' goes beyond the limit"),
+    (HEAD + f"message ju1 judge seat={BIG}\n", 2, "constant 'seat'"),
+])
+def test_absurd_ranges_and_lengths_are_refused(text: str, line: int, problem: str) -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse_schema(text, "edited.wtp")
+    assert info.value.line == line
+    assert problem in str(info.value)
+    assert str(info.value).startswith(f"edited.wtp:{line}: ")
+    assert len(str(info.value)) < 300  # a huge token is quoted cut short
+
+
+def test_every_value_of_the_shipped_definition_is_bounded() -> None:
+    from restrike.protocol.schema import CLOCK_MAX, INT_LIMIT, TEXT_LIMIT
+
+    for spec in default_schema().messages.values():
+        for arg in spec.args:
+            if arg.type == "int" and not arg.labels:
+                assert arg.low is not None and arg.high is not None, (spec.code, arg.name)
+                assert -INT_LIMIT <= arg.low <= arg.high <= INT_LIMIT
+            elif arg.type == "text":
+                assert arg.max_length is not None and arg.max_length <= TEXT_LIMIT
+    assert CLOCK_MAX == 99 * 60 + 59
+
+
+def test_a_bare_int_or_text_gets_the_default_bounds() -> None:
+    schema = parse_schema(HEAD + "message xyz thing\n    n int\n    t text optional\n")
+    n, t = schema.messages["xyz"].args
+    assert (n.low, n.high) == (-10**9, 10**9)
+    assert t.max_length == 256
+    assert n.describe() == "int -1000000000..1000000000"
+    assert t.describe() == "text, at most 256 characters"
 
 
 def test_unreadable_file(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ parsing and encoding (`load_schema`).
 """
 
 from restrike.protocol.encoder import Style, encode, encode_message
+from restrike.protocol.jsonsafe import json_safe, safe_text
 from restrike.protocol.messages import Invalid, Message, Parsed, Unknown, Value, message_to_dict
 from restrike.protocol.parser import parse
 from restrike.protocol.reducer import reduce, reduce_all
@@ -24,11 +25,13 @@ __all__ = [
     "default_schema",
     "encode",
     "encode_message",
+    "json_safe",
     "load_schema",
     "message_to_dict",
     "parse",
     "parse_schema",
     "reduce",
     "reduce_all",
+    "safe_text",
     "state_to_json",
 ]

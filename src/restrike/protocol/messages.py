@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from restrike.protocol.jsonsafe import json_safe, safe_text
+
 __all__ = ["Invalid", "Message", "Parsed", "Unknown", "Value", "message_to_dict"]
 
 Value = int | str | None
@@ -70,24 +72,26 @@ Parsed = Message | Unknown | Invalid
 
 
 def message_to_dict(msg: Parsed) -> dict[str, Any]:
-    """The JSON shape shared by `restrike decode`, the store and the API."""
+    """The JSON shape shared by `restrike decode`, the store and the API (always
+    encodable: see `json_safe`)."""
+    code = msg.code and safe_text(msg.code)
     if isinstance(msg, Message):
         out: dict[str, Any] = {
-            "code": msg.code,
+            "code": code,
             "kind": msg.kind,
             "athlete": msg.athlete,
-            "args": dict(msg.fields),
-            "raw": msg.raw,
+            "args": json_safe(msg.fields),
+            "raw": safe_text(msg.raw),
             "error": None,
         }
         if msg.truncated:
             out["truncated"] = True
         return out
     return {
-        "code": msg.code,
+        "code": code,
         "kind": msg.kind,
         "athlete": msg.athlete,
         "args": {},
-        "raw": msg.raw,
-        "error": msg.reason,
+        "raw": safe_text(msg.raw),
+        "error": safe_text(msg.reason),
     }

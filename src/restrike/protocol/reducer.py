@@ -2,16 +2,23 @@
 
 Time comes in as an argument (the datagram's arrival time), so the station, the
 decoder and the tests agree by construction. Kinds the reducer does not know (a code
-added to the protocol file with a new kind) leave the state as it is.
+added to the protocol file with a new kind) leave the state as it is. Every handler
+does bounded work: no list in the state grows with the number of messages (see
+`restrike.protocol.state`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import islice
 
 from restrike.protocol.messages import Message, Parsed
 from restrike.protocol.state import (
+    CHALLENGE_HISTORY,
+    MAX_JUDGES,
+    MAX_ROUNDS,
     Challenge,
+    ChallengeCount,
     Clock,
     Injury,
     MatchInfo,
@@ -107,7 +114,7 @@ def _score(state: MatchState, msg: Message, now: float) -> MatchState:
 def _round_score(state: MatchState, msg: Message, now: float) -> MatchState:
     rnd = _int(msg.fields.get("round"))
     score = _int(msg.fields.get("score"))
-    if msg.athlete not in (1, 2) or rnd is None or rnd < 1 or score is None:
+    if msg.athlete not in (1, 2) or rnd is None or not 1 <= rnd <= MAX_ROUNDS or score is None:
         return state
     index = msg.athlete - 1
     row = list(state.round_scores[index])
@@ -142,7 +149,8 @@ def _round_winners(state: MatchState, msg: Message, now: float) -> MatchState:
 def _challenge(state: MatchState, msg: Message, now: float) -> MatchState:
     """`chN` requests; `chN;1|0|-1` decides (accepted/rejected/cancelled); `chN;1;1|0` won/lost.
 
-    `-1` after a decision only closes the review, so the decision stands.
+    `-1` after a decision only closes the review, so the decision stands. The history
+    keeps at most CHALLENGE_HISTORY challenges; `challenge_counts` counts them all.
     """
     who = msg.athlete if msg.athlete is not None else 0
     decision = _int(msg.fields.get("decision"))
@@ -150,16 +158,19 @@ def _challenge(state: MatchState, msg: Message, now: float) -> MatchState:
     history = list(state.challenges)
     last = next((i for i in range(len(history) - 1, -1, -1) if history[i].athlete == who), None)
     status = _DECISIONS.get(decision) if decision is not None else None
+    requested = Challenge(who, "requested", None, now, None, state.round, state.clock.seconds)
+    old: Challenge | None = None
     if status is None:
-        current = Challenge(who, "requested", None, now, None, state.round, state.clock.seconds)
+        current = requested
         history.append(current)
     else:
         reusable = ("requested", "accepted", status) if status != "cancelled" else None
         if last is None or (reusable is not None and history[last].status not in reusable):
             # A decision for a request we did not see (the station joined mid-review).
-            history.append(Challenge(who, "requested", None, now, None, state.round,
-                                     state.clock.seconds))
+            history.append(requested)
             last = len(history) - 1
+        else:
+            old = history[last]
         previous = history[last]
         if status == "cancelled" and previous.status != "requested":
             status = previous.status
@@ -169,7 +180,43 @@ def _challenge(state: MatchState, msg: Message, now: float) -> MatchState:
             decided_at=previous.decided_at if previous.decided_at is not None else now,
         )
         history[last] = current
-    return state._replace(challenge=current, challenges=tuple(history))
+    dropped = _drop_oldest(history) if len(history) > CHALLENGE_HISTORY else 0
+    return state._replace(challenge=current, challenges=tuple(history),
+                          challenges_dropped=state.challenges_dropped + dropped,
+                          challenge_counts=_recount(state.challenge_counts, old, current))
+
+
+def _drop_oldest(history: list[Challenge]) -> int:
+    """Drop the oldest challenge that is not its side's latest; returns 1.
+
+    Only a side's latest challenge can still be decided, so a decision always finds its
+    request however many others came since. There are three sides and more entries than
+    that, so at most the first three are skipped.
+    """
+    for index, ch in enumerate(history):
+        side = ch.athlete
+        if any(later.athlete == side for later in islice(history, index + 1, None)):
+            del history[index]
+            break
+    return 1
+
+
+def _recount(counts: tuple[ChallengeCount, ...], old: Challenge | None, new: Challenge,
+             ) -> tuple[ChallengeCount, ...]:
+    """Move one challenge from its old (athlete, status, outcome) count to its new one."""
+    tally = list(counts)
+    for ch, change in ((old, -1), (new, 1)):
+        if ch is None:
+            continue
+        athlete, status, outcome = ch.athlete, ch.status, ch.outcome
+        for index, counted in enumerate(tally):
+            if (counted.athlete == athlete and counted.status == status
+                    and counted.outcome == outcome):
+                tally[index] = ChallengeCount(athlete, status, outcome, counted.number + change)
+                break
+        else:
+            tally.append(ChallengeCount(athlete, status, outcome, change))
+    return tuple(counted for counted in tally if counted.number)
 
 
 def _match_loaded(state: MatchState, msg: Message, now: float) -> MatchState:
@@ -216,7 +263,7 @@ def _referee(state: MatchState, msg: Message, now: float) -> MatchState:
 
 def _judge(state: MatchState, msg: Message, now: float) -> MatchState:
     seat = _int(msg.fields.get("seat"))
-    if seat is None or seat < 1:
+    if seat is None or not 1 <= seat <= MAX_JUDGES:
         return state
     judges = list(state.judges)
     judges.extend([None] * (seat - len(judges)))
@@ -250,7 +297,7 @@ def _winner_shown(state: MatchState, msg: Message, now: float) -> MatchState:
     decision: str | None = None
     for word in result.split():
         blue, sep, red = word.partition("-")
-        if sep and blue.isdigit() and red.isdigit():
+        if sep and blue.isascii() and blue.isdigit() and red.isascii() and red.isdigit():
             points = (int(blue), int(red))
         else:
             decision = word if decision is None else f"{decision} {word}"

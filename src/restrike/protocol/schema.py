@@ -2,7 +2,9 @@
 
 The file is the single source of truth for codes, argument types and meanings; the
 parser, the encoder, the simulator and the docs all read it. A broken file is
-refused with its line number (ProtocolError), never half-loaded.
+refused with its line number (ProtocolError), never half-loaded; so is one that asks
+for absurd ranges or lengths (the limits are in `_argtypes`), since every value the
+station keeps is bounded by this file.
 """
 
 from __future__ import annotations
@@ -14,9 +16,25 @@ from importlib import resources
 from pathlib import Path
 
 from restrike.errors import ProtocolError
+from restrike.protocol._argtypes import (
+    CLOCK_MAX,
+    INT_LIMIT,
+    TEXT_DEFAULT,
+    TEXT_LIMIT,
+    TYPES,
+    bounded_int,
+    format_clock,
+    is_int,
+    parse_clock,
+    show,
+)
 from restrike.protocol.messages import Value
 
 __all__ = [
+    "CLOCK_MAX",
+    "INT_LIMIT",
+    "TEXT_DEFAULT",
+    "TEXT_LIMIT",
     "ArgSpec",
     "MessageSpec",
     "PatternSpec",
@@ -24,34 +42,13 @@ __all__ = [
     "default_schema",
     "format_clock",
     "load_schema",
+    "parse_clock",
     "parse_schema",
 ]
 
 DEFAULT_FILE = "wt-udp-2.3.wtp"
 _CODE = re.compile(r"^[a-z][a-z0-9]{1,7}$")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-_RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
-_LABEL = re.compile(r"^(-?\d+)=([A-Za-z_][A-Za-z0-9_]*)$")
-
-
-def _is_int(token: str) -> bool:
-    return token.isascii() and (token.isdigit() or (token[:1] == "-" and token[1:].isdigit()))
-
-
-def parse_clock(token: str) -> int:
-    """`m:ss`, `mm:ss` or `ss` → seconds. Raises ValueError with a reason."""
-    minutes, sep, seconds = token.rpartition(":")
-    if not seconds.isascii() or not seconds.isdigit():
-        raise ValueError(f"{token!r} is not a clock (m:ss or ss)")
-    if not sep:
-        return int(seconds)
-    if not minutes.isascii() or not minutes.isdigit() or len(seconds) != 2 or int(seconds) > 59:
-        raise ValueError(f"{token!r} is not a clock (m:ss or ss)")
-    return int(minutes) * 60 + int(seconds)
-
-
-def format_clock(seconds: int) -> str:
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +67,7 @@ class ArgSpec:
     labels: Mapping[int, str] | None = None
     words: tuple[str, ...] | None = None
     literal: str | None = None
+    max_length: int | None = None  # text: the longest value accepted
 
     @property
     def stored(self) -> bool:
@@ -85,6 +83,10 @@ class ArgSpec:
             return f"the token {self.literal}"
         if self.low is not None:
             return f"{self.type} {self.low}..{self.high}"
+        if self.max_length is not None:
+            return f"{self.type}, at most {self.max_length} characters"
+        if self.type == "clock":
+            return f"clock, at most {format_clock(CLOCK_MAX)}"
         return self.type
 
 
@@ -124,114 +126,6 @@ class Schema:
         return self.messages.get(code)
 
 
-# --- argument types --------------------------------------------------------------
-
-
-def _int_arg(name: str, words: list[str], line: int, path: str) -> dict[str, object]:
-    if not words:
-        return {"convert": _convert_int(None, None), "format": _format_plain}
-    if len(words) == 1 and (m := _RANGE.match(words[0])):
-        low, high = int(m.group(1)), int(m.group(2))
-        if low > high:
-            raise ProtocolError(f"argument {name!r}: empty range {words[0]}", path=path, line=line)
-        return {"convert": _convert_int(low, high), "format": _format_plain, "low": low,
-                "high": high}
-    labels: dict[int, str] = {}
-    for word in words:
-        m = _LABEL.match(word)
-        if not m:
-            raise ProtocolError(
-                f"argument {name!r}: expected a range like 0..100 or labels like 1=punch, "
-                f"got {word!r}", path=path, line=line)
-        labels[int(m.group(1))] = m.group(2)
-    allowed = frozenset(labels)
-
-    def convert(token: str) -> Value:
-        if not _is_int(token) or int(token) not in allowed:
-            raise ValueError(f"{token!r} is not one of {sorted(allowed)}")
-        return int(token)
-
-    return {"convert": convert, "format": _format_plain, "labels": labels}
-
-
-def _convert_int(low: int | None, high: int | None) -> Callable[[str], Value]:
-    def convert(token: str) -> Value:
-        if not _is_int(token):
-            raise ValueError(f"{token!r} is not a whole number")
-        value = int(token)
-        if low is not None and high is not None and not low <= value <= high:
-            raise ValueError(f"{value} is outside {low}..{high}")
-        return value
-
-    return convert
-
-
-def _format_plain(value: Value) -> str:
-    return "" if value is None else str(value)
-
-
-def _format_clock_value(value: Value) -> str:
-    return "" if value is None else format_clock(int(value))
-
-
-def _convert_text(token: str) -> Value:
-    return token
-
-
-def _word_arg(name: str, words: list[str], line: int, path: str) -> dict[str, object]:
-    if len(words) != 1:
-        raise ProtocolError(f"argument {name!r}: word needs its values as a|b|c",
-                            path=path, line=line)
-    choices = tuple(words[0].split("|"))
-    allowed = frozenset(choices)
-
-    def convert(token: str) -> Value:
-        if token not in allowed:
-            raise ValueError(f"{token!r} is not one of {'|'.join(choices)}")
-        return token
-
-    return {"convert": convert, "format": _format_plain, "words": choices}
-
-
-def _literal_arg(name: str, words: list[str], line: int, path: str) -> dict[str, object]:
-    if len(words) != 1:
-        raise ProtocolError(f"argument {name!r}: literal needs exactly one token",
-                            path=path, line=line)
-    token = words[0]
-
-    def convert(got: str) -> Value:
-        if got != token:
-            raise ValueError(f"expected {token!r}, got {got!r}")
-        return None
-
-    return {"convert": convert, "format": lambda _v: token, "literal": token}
-
-
-def _no_parameters(kind: str) -> Callable[[str, list[str], int, str], dict[str, object]]:
-    converters: dict[str, tuple[Callable[[str], Value], Callable[[Value], str]]] = {
-        "text": (_convert_text, _format_plain),
-        "clock": (parse_clock, _format_clock_value),
-    }
-
-    def build(name: str, words: list[str], line: int, path: str) -> dict[str, object]:
-        if words:
-            raise ProtocolError(f"argument {name!r}: type {kind} takes no values, got {words}",
-                                path=path, line=line)
-        convert, fmt = converters[kind]
-        return {"convert": convert, "format": fmt}
-
-    return build
-
-
-_TYPES: dict[str, Callable[[str, list[str], int, str], dict[str, object]]] = {
-    "int": _int_arg,
-    "text": _no_parameters("text"),
-    "clock": _no_parameters("clock"),
-    "word": _word_arg,
-    "literal": _literal_arg,
-}
-
-
 def _with_suffix(convert: Callable[[str], Value], suffix: str) -> Callable[[str], Value]:
     def strip(token: str) -> Value:
         if token.endswith(suffix):
@@ -258,10 +152,10 @@ def _parse_arg(text: str, line: int, path: str) -> ArgSpec:
         raise ProtocolError("an argument needs a name and a type", path=path, line=line)
     name, type_name, *rest = words
     if not _NAME.match(name):
-        raise ProtocolError(f"bad argument name {name!r}", path=path, line=line)
-    if type_name not in _TYPES:
+        raise ProtocolError(f"bad argument name {show(name)}", path=path, line=line)
+    if type_name not in TYPES:
         raise ProtocolError(
-            f"argument {name!r}: unknown type {type_name!r} (known: {', '.join(_TYPES)})",
+            f"argument {name!r}: unknown type {show(type_name)} (known: {', '.join(TYPES)})",
             path=path, line=line)
     optional = "optional" in rest
     suffix = ""
@@ -275,7 +169,7 @@ def _parse_arg(text: str, line: int, path: str) -> ArgSpec:
                 raise ProtocolError(f"argument {name!r}: empty suffix", path=path, line=line)
         else:
             params.append(word)
-    built = _TYPES[type_name](name, params, line, path)
+    built = TYPES[type_name](name, params, line, path)
     convert = built.pop("convert")
     if suffix:
         convert = _with_suffix(convert, suffix)  # type: ignore[arg-type]
@@ -286,8 +180,14 @@ def _parse_arg(text: str, line: int, path: str) -> ArgSpec:
 def _parse_constant(word: str, line: int, path: str) -> tuple[str, Value]:
     key, sep, value = word.partition("=")
     if not sep or not _NAME.match(key) or not value:
-        raise ProtocolError(f"expected name=value, got {word!r}", path=path, line=line)
-    return key, int(value) if _is_int(value) else value
+        raise ProtocolError(f"expected name=value, got {show(word)}", path=path, line=line)
+    if not is_int(value):
+        return key, value
+    number = bounded_int(value)
+    if not -INT_LIMIT <= number <= INT_LIMIT:
+        raise ProtocolError(f"constant {key!r}: {show(value)} goes beyond the limit "
+                            f"-{INT_LIMIT}..{INT_LIMIT}", path=path, line=line)
+    return key, number
 
 
 @dataclass

@@ -1,19 +1,29 @@
 """The live scoreboard as immutable values, and its JSON form.
 
 Named tuples keep the reducer cheap (`_replace` copies one level) while the state
-stays a value: the station, `restrike decode --state` and the API share it.
+stays a value: the station, `restrike decode --state` and the API share it. Nothing in
+it grows with the number of messages: the challenge history keeps at most
+`CHALLENGE_HISTORY` entries and counts the older ones it drops (`challenges_dropped`;
+each side's latest stays, as it may still be decided), and the quota
+rules read running counts (`challenge_counts`) instead of the history, so a flood of
+`ch1` datagrams costs the same per datagram as the first one.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from restrike.protocol.jsonsafe import json_safe
 from restrike.protocol.messages import Value
-from restrike.protocol.schema import format_clock
+from restrike.protocol.schema import INT_LIMIT, format_clock
 
 __all__ = [
+    "CHALLENGE_HISTORY",
+    "MAX_JUDGES",
+    "MAX_ROUNDS",
     "Athlete",
     "Challenge",
+    "ChallengeCount",
     "Clock",
     "Injury",
     "MatchInfo",
@@ -25,6 +35,12 @@ __all__ = [
 ]
 
 SIDES = {0: "referee", 1: "blue", 2: "red"}
+#: Challenges kept per match in `MatchState.challenges` (the oldest go first, counted).
+CHALLENGE_HISTORY = 64
+#: Round scores kept per athlete (`rnd` allows 1..9; 4 is the golden point round).
+MAX_ROUNDS = 9
+#: Judge seats kept (`ju1`..`ju3` today).
+MAX_JUDGES = 9
 
 
 def side_name(athlete: int | None) -> str | None:
@@ -81,6 +97,19 @@ class Challenge(NamedTuple):
     clock: int | None  # match clock (seconds) when requested
 
 
+class ChallengeCount(NamedTuple):
+    """How many of the match's challenges (kept or dropped) are in one state.
+
+    The reducer moves a challenge between counts as it is decided, so the quota rules
+    read at most 3 x 4 x 3 counts instead of the whole history.
+    """
+
+    athlete: int
+    status: str
+    outcome: str | None
+    number: int  # how many challenges are in this state
+
+
 class Winner(NamedTuple):
     color: str | None
     athlete: int | None
@@ -107,7 +136,9 @@ class MatchState(NamedTuple):
     hit_levels: tuple[int, int] = (0, 0)
     last_point: tuple[int, int, float] | None = None  # athlete, technique, time
     challenge: Challenge | None = None
-    challenges: tuple[Challenge, ...] = ()
+    challenges: tuple[Challenge, ...] = ()  # at most CHALLENGE_HISTORY, oldest first
+    challenges_dropped: int = 0  # older challenges no longer in `challenges`
+    challenge_counts: tuple[ChallengeCount, ...] = ()  # every challenge of the match
     round_winners: tuple[int, ...] = (0, 0, 0)
     winner: Winner | None = None
     hardware_test: bool = False
@@ -117,11 +148,18 @@ class MatchState(NamedTuple):
     setup: tuple[tuple[str, Value], ...] = ()
 
 
+def _time(seconds: int | None) -> str | None:
+    """`m:ss`, or None for no clock (or one no parser could have produced)."""
+    if seconds is None or not 0 <= seconds <= INT_LIMIT:
+        return None
+    return format_clock(seconds)
+
+
 def _clock_json(clock: Clock | None) -> dict[str, Any] | None:
     if clock is None:
         return None
     return {
-        "time": format_clock(clock.seconds) if clock.seconds is not None else None,
+        "time": _time(clock.seconds),
         "seconds": clock.seconds,
         "running": clock.running,
         "action": clock.action,
@@ -137,7 +175,7 @@ def _challenge_json(ch: Challenge) -> dict[str, Any]:
         "requested_at": ch.requested_at,
         "decided_at": ch.decided_at,
         "round": ch.round,
-        "clock": format_clock(ch.clock) if ch.clock is not None else None,
+        "clock": _time(ch.clock),
     }
 
 
@@ -146,11 +184,15 @@ def _official_json(official: Official | None) -> dict[str, Any] | None:
 
 
 def state_to_json(state: MatchState) -> dict[str, Any]:
-    """The state JSON of `restrike decode --state` and `GET /api/v1/state`."""
+    """The state JSON of `restrike decode --state` and `GET /api/v1/state`.
+
+    Always encodable (`json_safe`): a stored value that JSON cannot carry must not turn
+    every state request into an error until the value is replaced.
+    """
     m = state.match
     injury = state.injury
     winner = state.winner
-    return {
+    out: dict[str, Any] = json_safe({
         "loaded": state.loaded,
         "ready": state.ready,
         "match": {
@@ -181,9 +223,10 @@ def state_to_json(state: MatchState) -> dict[str, Any]:
             "at": state.last_point[2]},
         "challenge": None if state.challenge is None else _challenge_json(state.challenge),
         "challenges": [_challenge_json(c) for c in state.challenges],
+        "challenges_dropped": state.challenges_dropped,
         "injury": None if injury is None else {
             "athlete": injury.athlete,
-            "time": format_clock(injury.seconds) if injury.seconds is not None else None,
+            "time": _time(injury.seconds),
             "shown": injury.shown,
             "action": injury.action,
         },
@@ -199,4 +242,5 @@ def state_to_json(state: MatchState) -> dict[str, Any]:
         "connected": state.connected,
         "video_time": state.video_time,
         "setup": dict(state.setup),
-    }
+    })
+    return out

@@ -307,7 +307,7 @@ class Review(ObsActions):
     def on_message(self, msg: Parsed, received_at: float, state: MatchState | None = None,
                    ) -> None:
         """One parsed court message (the station's bus calls this; tests may too)."""
-        before = self.match.challenges  # the quota as it was before this request
+        before = self.match  # the quota as it was before this request
         self.match = state if state is not None else reduce(self.match, msg, received_at)
         if isinstance(msg, Message) and msg.kind == "challenge":
             athlete = msg.athlete if msg.athlete is not None else 0
@@ -440,7 +440,7 @@ class Review(ObsActions):
         active = self.flow.active
         review = active or self.flow.last
         rules = self.options.rules
-        quota = remaining_quota(self.match.challenges, rules.quota)
+        quota = remaining_quota(self.match, rules.quota)
         out: dict[str, Any] = {
             "active": active is not None, "id": None, "requested_by": None,
             "requested_at": None, "review_clock_remaining": None, "marker_at": None,

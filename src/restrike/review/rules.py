@@ -7,14 +7,17 @@
   before any decision) is kept; a rejected or lost one is used up. A request waiting
   for its decision counts as used until it is decided. Referee reviews (``ch0``) never
   use an athlete's quota, and the referee has none to run out of.
+
+The quota is read from the state's running counts (``MatchState.challenge_counts``,
+every challenge of the match, also those the capped history no longer lists), so it
+costs the same whatever the number of challenges a sender has thrown at the station.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from restrike.protocol.state import Challenge
+from restrike.protocol.state import Challenge, ChallengeCount, MatchState
 
 __all__ = [
     "ReviewRules",
@@ -43,8 +46,8 @@ def review_clock_remaining(requested_at: float, now: float, rules: ReviewRules) 
     return max(0.0, rules.review_seconds - max(0.0, now - requested_at))
 
 
-def challenge_kept(ch: Challenge) -> bool:
-    """True when this challenge does not use up the athlete's quota."""
+def challenge_kept(ch: Challenge | ChallengeCount) -> bool:
+    """True when this challenge (or these counted alike) does not use up the quota."""
     if ch.outcome == "won":
         return True
     if ch.outcome == "lost":
@@ -52,21 +55,21 @@ def challenge_kept(ch: Challenge) -> bool:
     return ch.status in ("accepted", "cancelled")
 
 
-def remaining_quota(challenges: Iterable[Challenge], quota: int) -> tuple[int, int]:
+def remaining_quota(state: MatchState, quota: int) -> tuple[int, int]:
     """(blue, red) challenges left in the match, never below zero."""
     used = [0, 0]
-    for ch in challenges:
-        if ch.athlete in (1, 2) and not challenge_kept(ch):
-            used[ch.athlete - 1] += 1
+    for counted in state.challenge_counts:
+        if counted.athlete in (1, 2) and not challenge_kept(counted):
+            used[counted.athlete - 1] += counted.number
     return (max(0, quota - used[0]), max(0, quota - used[1]))
 
 
-def quota_exhausted(challenges: Iterable[Challenge], athlete: int | None, quota: int) -> bool:
+def quota_exhausted(state: MatchState, athlete: int | None, quota: int) -> bool:
     """True when a new request by ``athlete`` (1 blue, 2 red) comes with no quota left.
 
-    ``challenges`` is the match's history *before* this request. The referee (0) and
-    requests without an athlete (console, hotkey) are never out of quota.
+    ``state`` is the match *before* this request. The referee (0) and requests without
+    an athlete (console, hotkey) are never out of quota.
     """
     if athlete not in (1, 2):
         return False
-    return remaining_quota(challenges, quota)[athlete - 1] == 0
+    return remaining_quota(state, quota)[athlete - 1] == 0

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from restrike.protocol import Message, Parsed
+from restrike.protocol import Message, Parsed, json_safe, safe_text
 from restrike.store import _current as cur
 from restrike.store._rows import iso
 from restrike.store.derive import (
@@ -136,12 +136,13 @@ class Batch:
                 truncated = 1 if msg.truncated else 0
             else:
                 args = "{}"
-                error = msg.reason
+                error = safe_text(msg.reason)
                 truncated = 0
             event_id = self.next_event
             self.next_event += 1
-            events.append((event_id, datagram_id, match_id, index, t, msg.code, msg.kind,
-                           msg.athlete, args, msg.raw, error, truncated))
+            events.append((event_id, datagram_id, match_id, index, t,
+                           msg.code and safe_text(msg.code), msg.kind, msg.athlete, args,
+                           safe_text(msg.raw), error, truncated))
             if want_rows:
                 self.pending.append((event_id, t, source, msg, match_id))
         self.datagrams.append((datagram_id, t, item.source, item.data, self.current.match_id,
@@ -187,7 +188,7 @@ class Batch:
                              "AND started_at IS NULL", (action.at, match_id))
             elif isinstance(action, SetResult):
                 sets = ["result = ?"]
-                values: list[Any] = [json.dumps(action.result, ensure_ascii=False)]
+                values: list[Any] = [_encode(json_safe(action.result))]
                 for column in action.columns:
                     sets.append(f"{column} = ?")
                     values.append(getattr(action, column))
@@ -238,16 +239,17 @@ _ARGS_CACHE: dict[tuple[str, str], str] = {}
 
 
 def _args_json(msg: Message) -> str:
-    """The fields as JSON; the same text always parses to the same fields (clock ticks,
-    score groups repeat all day), so the JSON is cached by (code, raw)."""
+    """The fields as JSON that always encodes (`json_safe`); the same text always parses
+    to the same fields (clock ticks, score groups repeat all day), so the JSON is cached
+    by (code, raw)."""
     if msg.truncated:
-        return _encode(msg.fields)
+        return _encode(json_safe(msg.fields))
     key = (msg.code, msg.raw)
     text = _ARGS_CACHE.get(key)
     if text is None:
         if len(_ARGS_CACHE) >= 4096:
             _ARGS_CACHE.clear()
-        text = _ARGS_CACHE[key] = _encode(msg.fields)
+        text = _ARGS_CACHE[key] = _encode(json_safe(msg.fields))
     return text
 
 
@@ -267,17 +269,19 @@ def event_rows(pending: list[tuple[int, float, str, Parsed, int | None]]
             last_t, stamp = t, iso(t)
         if isinstance(msg, Message):
             row: dict[str, Any] = {
-                "id": event_id, "received_at": stamp, "source": source, "code": msg.code,
-                "kind": msg.kind, "athlete": msg.athlete, "args": dict(msg.fields),
-                "raw": msg.raw, "error": None, "match": match_id,
+                "id": event_id, "received_at": stamp, "source": source,
+                "code": msg.code and safe_text(msg.code),
+                "kind": msg.kind, "athlete": msg.athlete, "args": json_safe(msg.fields),
+                "raw": safe_text(msg.raw), "error": None, "match": match_id,
             }
             if msg.truncated:
                 row["truncated"] = True
         else:
             row = {
-                "id": event_id, "received_at": stamp, "source": source, "code": msg.code,
-                "kind": msg.kind, "athlete": msg.athlete, "args": {}, "raw": msg.raw,
-                "error": msg.reason, "match": match_id,
+                "id": event_id, "received_at": stamp, "source": source,
+                "code": msg.code and safe_text(msg.code),
+                "kind": msg.kind, "athlete": msg.athlete, "args": {},
+                "raw": safe_text(msg.raw), "error": safe_text(msg.reason), "match": match_id,
             }
         rows.append(row)
     return rows
