@@ -246,7 +246,13 @@ def _document_operation(method: str, operation: dict[str, Any]) -> None:
     for code in codes:
         answers.setdefault(str(code), {"description": MEANING[code]})
     for code, answer in answers.items():
-        if code.isdigit() and int(code) >= 400:
-            if int(code) == 422 and answer.get("description") == "Validation Error":
-                answer["description"] = MEANING[422]
+        if not code.isdigit() or int(code) < 400:
+            continue
+        schemas = [kind.get("schema", {}).get("$ref", "")
+                   for kind in answer.get("content", {}).values()]
+        if any(name.endswith("/HTTPValidationError") for name in schemas):
+            answer["description"] = MEANING[422]
+        # Errors are JSON even where the route's success is not (FastAPI files them under
+        # the route's media type); a route's own error body stays (the health document).
+        if all(name.endswith(("/HTTPValidationError", "/ErrorBody")) for name in schemas):
             answer["content"] = {"application/json": {"schema": ref}}
