@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 import pytest
 
@@ -113,7 +114,7 @@ def test_the_backoff_doubles_up_to_its_cap() -> None:
 
 @pytest.mark.slow
 async def test_a_receiver_process_killed_mid_feed_is_reported_and_restarted(
-        station: Station, errors: pytest.LogCaptureFixture) -> None:
+        station: Station, api: httpx.AsyncClient, errors: pytest.LogCaptureFixture) -> None:
     health = HealthLog(station)
     receiver = station.ingest.receiver
     assert receiver is not None
@@ -143,7 +144,9 @@ async def test_a_receiver_process_killed_mid_feed_is_reported_and_restarted(
     # Later datagrams all arrive.
     send_udp(port, [b"clk;0:%02d;" % (i % 60) for i in range(100)], pause=0.0005)
     await all_stored(station, b"clk;", 100)
-    assert station.stats()["datagrams_received"] >= sent_during - 10 + 100
+    stats = (await api.get("/api/v1/stats")).json()
+    assert stats["datagrams_received"] >= sent_during - 10 + 100
+    assert stats["stored"] == stats["datagrams_received"]
 
 
 @pytest.mark.slow
