@@ -141,6 +141,14 @@ def test_policy_refuses_malformed_settings() -> None:
         AccessPolicy.build("127.0.0.1", PORT, allowed_hosts=["http://x/"])
 
 
+def test_token_left_out_of_the_query() -> None:
+    from restrike.api.access import without_token
+
+    assert without_token(b"theme=minimal&token=abc&x=1") == b"theme=minimal&x=1"
+    assert without_token(b"token=abc") == b""
+    assert without_token(b"xtoken=1") == b"xtoken=1"
+
+
 def test_small_parsers() -> None:
     assert split_host("[::1]:8080") == ("::1", 8080)
     assert split_host("Court1.Local") == ("court1.local", None)

@@ -253,6 +253,9 @@ def test_token_required_beyond_loopback(tmp_path: Path) -> None:
     token, port = lan.token, lan.http_port
     assert f"console at http://127.0.0.1:{port}/?token={token}" in lan.output
     assert "operator token required (kept in" in lan.output
+    # Printed once; never logged (the WebSocket handshake with ?token= included).
+    assert lan.output.count(token) == 1
+    assert token not in (lan.data_dir / "logs" / "restrike.log").read_text()
 
 
 def _token_rules(lan: LanStation) -> None:

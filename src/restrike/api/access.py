@@ -48,6 +48,7 @@ __all__ = [
     "parse_origin",
     "query_token",
     "split_host",
+    "without_token",
 ]
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -241,6 +242,12 @@ def query_token(query_string: bytes) -> str | None:
         return None
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     return next((value for key, value in pairs if key == "token"), None)
+
+
+def without_token(query_string: bytes) -> bytes:
+    """The query string without its ``token`` parameter (so no log line shows it)."""
+    return b"&".join(part for part in query_string.split(b"&")
+                     if not part.startswith(b"token="))
 
 
 def _cookie(header: str, name: str) -> str | None:

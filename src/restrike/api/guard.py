@@ -22,6 +22,7 @@ from restrike.api.access import (
     header_map,
     is_preflight,
     query_token,
+    without_token,
 )
 from restrike.api.errors import error_response
 
@@ -64,10 +65,13 @@ class Guard:
         if cors is not None:  # an allowed origin's page may read the answers, refusals too
             send = _with_headers(send, [(b"access-control-allow-origin", cors.encode("latin-1")),
                                         (b"vary", b"Origin")])
+        query = scope.get("query_string", b"")
+        brought = query_token(query) is not None
+        if brought:  # in place: the server logs WebSocket handshakes with their query
+            scope["query_string"] = without_token(query)
         refusal = check_request(self.policy, method=method, path=scope["path"],
                                 scheme=scope.get("scheme", "http"), headers=headers,
-                                query_string=scope.get("query_string", b""),
-                                websocket=kind == "websocket")
+                                query_string=query, websocket=kind == "websocket")
         if refusal is not None:
             self._log(scope, method, refusal, headers)
             await self._refuse(scope, receive, send, refusal)
@@ -75,7 +79,7 @@ class Guard:
         if cors is not None and is_preflight(method, headers):
             await self._preflight(send)
             return
-        if self.policy.token is not None and query_token(scope.get("query_string", b"")):
+        if brought and self.policy.token is not None:
             send = self._with_cookie(send)
         if kind == "websocket" or ("content-length" not in headers
                                    and "transfer-encoding" not in headers):
