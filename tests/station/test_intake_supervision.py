@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import socket
 import sqlite3
 import threading
@@ -21,7 +22,9 @@ import pytest
 import restrike.ingest.process as process_module
 from restrike.bus import HealthChanged
 from restrike.errors import RestrikeError
+from restrike.ingest.pipeline import Pipeline
 from restrike.ingest.supervisor import RESTART_MAX, restart_delay
+from restrike.protocol import default_schema
 from restrike.station import Station, StationConfig
 from tests.helpers import wait_until
 from tests.station.fixtures import send_udp
@@ -241,3 +244,29 @@ async def test_a_thread_receiver_that_dies_is_restarted(
     send_udp(port, [b"clk;0:%02d;" % i for i in range(50)], pause=0.0005)
     await all_stored(station, b"clk;", 50)
     assert station.stats()["datagrams_received"] == 51  # the failed hand-over counted
+
+
+def test_a_pipeline_that_died_before_the_stop_still_stores_what_it_held(
+        errors: pytest.LogCaptureFixture) -> None:
+    stored: list[int] = []
+    failed = False
+
+    def submit(seq: int, *_: Any) -> None:
+        nonlocal failed
+        if seq == 3 and not failed:
+            failed = True
+            raise RuntimeError("injected store failure")
+        stored.append(seq)
+
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    pipeline = Pipeline(inbox, default_schema(), submit, lambda *_: None)
+    for i in range(5):
+        inbox.put((1000.0 + i, b"clk;1:%02d;" % i, ("127.0.0.1", 1)))
+    pipeline.start()
+    deadline = time.monotonic() + 5
+    while pipeline.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not pipeline.running and "injected store failure" in str(pipeline.failure)
+    assert stored == [1, 2]
+    assert pipeline.stop(5.0)
+    assert stored == [1, 2, 3, 4, 5] and pipeline.seq == 5

@@ -138,7 +138,7 @@ class IngestComponent:
         if stage is Stage.INTAKE:
             self._closing.set()  # no restart from here on; one under way finishes first
             if self._supervising is not None:
-                await self._supervising
+                await asyncio.wait([self._supervising])  # its errors are logged already
             if self.receiver is not None:
                 await asyncio.to_thread(self.receiver.stop, STAGE_TIMEOUTS[Stage.INTAKE] - 0.5)
         elif stage is Stage.DRAIN and self.pipeline is not None:

@@ -187,11 +187,14 @@ class Pipeline:
         thread = self._thread
         if thread is None:
             return True
-        if not thread.is_alive():
-            if self._held or self.inbox.qsize():
-                log.error("ingest pipeline is not running: %d datagrams and %d batches "
-                          "were not processed", len(self._held), self.inbox.qsize())
-            return not (self._held or self.inbox.qsize())
+        if not thread.is_alive():  # ended by an error, not restarted yet: once more
+            if not (self._held or self.inbox.qsize()):
+                return True
+            log.warning("ingest pipeline was not running at stop; starting it for %d held "
+                        "datagrams and %d queued items", len(self._held), self.inbox.qsize())
+            self.start()
+            thread = self._thread
+            assert thread is not None
         with contextlib.suppress(queue.Full):
             self.inbox.put(None, timeout=timeout)
         thread.join(timeout)

@@ -136,7 +136,11 @@ class ProcessReceiver:
             raise RestrikeError(f"cannot listen on UDP {self.host}:{self.port}: "
                                 f"{err.strerror or err}") from err
         self.port = int(self._sock.getsockname()[1])
-        self._spawn()
+        try:
+            self._spawn()
+        except RestrikeError:
+            self._sock.close()
+            raise
 
     def restart(self) -> None:
         """After the child or the drainer ended: a new child on the same socket."""

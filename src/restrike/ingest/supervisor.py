@@ -77,7 +77,10 @@ class Supervisor:
             for part in self.parts:
                 if closing.is_set():
                     return
-                await self._check(part)
+                try:
+                    await self._check(part)
+                except Exception:  # a bug here must not end the supervision
+                    log.exception("intake: checking the %s failed", part.name)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(closing.wait(), CHECK_EVERY)
 
