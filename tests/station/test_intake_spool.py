@@ -1,12 +1,20 @@
-"""The receiver child's outbox: bounded memory, the spool file, order, taking over."""
+"""The receiver child's outbox: bounded memory, the spool file, order, taking over;
+and the real receiver process spooling when its data folder is broken."""
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import tempfile
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 from restrike.ingest._spool import Outbox, Spool
-from restrike.ingest._wire import MESSAGE
+from restrike.ingest._wire import MESSAGE, decode_batch
+from restrike.ingest.process import ProcessReceiver
+from tests.station.fixtures import send_udp
 
 
 def message(n: int, size: int = 1000) -> bytes:
@@ -37,24 +45,28 @@ def test_memory_holds_up_to_its_limit_and_the_rest_goes_to_the_file_in_order(
     stats = outbox.stats()
     assert stats["ram_bytes"] == 10_000 and stats["spooled"] == 40
     assert stats["spool_bytes"] == 40 * 1000
-    # Once the file holds something, new messages go behind it even if memory frees.
     first = outbox.get()
     assert first is not None and number(first) == 0
     outbox.sent()
-    outbox.put(message(50))
-    assert outbox.stats()["spooled"] == 41
+    outbox.put(message(50))  # memory has room again; it is still sent last
+    assert outbox.stats()["ram_bytes"] == 10_000
     assert send_all(outbox) == list(range(1, 51))
     outbox.finish()
     assert not (tmp_path / "spool.bin").exists()  # emptied and removed
 
 
-def test_notes_jump_the_queue_but_are_never_spooled(tmp_path: Path) -> None:
+def test_notes_go_in_order_and_are_never_spooled(tmp_path: Path) -> None:
     outbox = Outbox(Spool(tmp_path / "spool.bin"), ram_limit=0)
     outbox.put(message(1))
     outbox.note(b"C-note")
-    assert outbox.get() == b"C-note"
-    assert outbox.stats()["spooled"] == 1
-    assert send_all(outbox) == [1]
+    outbox.put(message(2))
+    outbox.close()
+    got = []
+    while (msg := outbox.get()) is not None:
+        outbox.sent()
+        got.append(bytes(msg) if msg[:1] == b"C" else number(msg))
+    assert got == [1, b"C-note", 2]
+    assert outbox.stats()["spooled"] == 2
     outbox.finish()
 
 
@@ -68,8 +80,7 @@ def test_a_killed_child_leaves_the_file_and_the_next_one_sends_the_rest_first(
         assert first.get() is not None
         first.sent()
     assert first.get() is not None
-    first.abandon()  # the pipe broke: the file keeps what was not confirmed
-    first.finish()
+    first.finish()  # the pipe broke: the file keeps what was not confirmed
     assert path.exists()
     # As after SIGKILL, the last message may be half written.
     with path.open("ab") as file:
@@ -148,3 +159,31 @@ def test_a_writer_thread_and_a_receive_loop_keep_every_message_in_order(
     assert outbox.spooled > 0
     outbox.finish()
     assert not (tmp_path / "spool.bin").exists()
+
+
+def test_the_receiver_spools_to_the_temp_folder_when_the_data_folder_is_broken(
+        tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    receiver = ProcessReceiver("127.0.0.1", 0, 1 << 20, inbox, spool_dir=blocker,
+                               ram_limit=0)  # every batch goes through the spool file
+    receiver.start()
+    try:
+        sent = [b"clk;1:%02d;" % i for i in range(30)]
+        send_udp(receiver.address[1], sent, pause=0.001)
+        got: list[bytes] = []
+        deadline = time.monotonic() + 10
+        while len(got) < len(sent) and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                got += [d[1] for d in decode_batch(inbox.get(timeout=0.1))[0]]
+        assert got == sent
+        deadline = time.monotonic() + 5
+        while receiver.spooled < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the stats note comes every 0.5 s
+        assert receiver.spooled >= 1
+        path = Path(receiver.child["spool_path"])
+        assert path.parent == Path(tempfile.gettempdir()) and receiver.child["spool_error"] is None
+    finally:
+        receiver.stop()
+    assert not path.exists()

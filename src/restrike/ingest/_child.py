@@ -9,14 +9,13 @@ It stamps each datagram with its arrival time and sender and writes batches to
 stdout (layout in `restrike.ingest._wire`) through a writer thread and an `Outbox`
 with at most ``--ram-limit`` bytes in memory and the rest in the ``--spool`` file, so
 the receive loop never waits for the station (a spool folder that cannot be created
-falls back to the temp folder). ``stop`` on stdin drains the socket,
+falls back to ``--fallback``). ``stop`` on stdin drains the socket,
 sends everything and ends; the end of stdin (the station went away, even by
 ``kill -9``) ends it too, so it never outlives the station.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -24,7 +23,6 @@ import select
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -58,8 +56,7 @@ def _write(outbox: Outbox, stream: BinaryIO) -> None:
             stream.write(message)
             stream.flush()
         except (OSError, ValueError):
-            outbox.abandon()  # the station is gone; the spool file keeps its part
-            return
+            return  # the station is gone; the spool file keeps its part
         outbox.sent()
 
 
@@ -129,31 +126,42 @@ def receive(sock: socket.socket, outbox: Outbox, stop: threading.Event) -> None:
             select.select([sock], [], [], wait)
 
 
-def _socket(args: argparse.Namespace) -> socket.socket:
+def options(argv: list[str]) -> dict[str, str]:
+    """``--name value`` pairs and the flag ``--shared``, as the station writes them
+    (no argparse: it would double the start-up time of this small process)."""
+    out: dict[str, str] = {}
+    words = iter(argv)
+    for word in words:
+        if not word.startswith("--"):
+            raise ValueError(f"unexpected argument {word!r}")
+        out[word[2:]] = "1" if word == "--shared" else next(words)
+    return out
+
+
+def _socket(opts: dict[str, str]) -> socket.socket:
     """The station's socket: an inherited descriptor, or (Windows) shared on stdin."""
-    if sys.platform == "win32" and args.shared:
+    if sys.platform == "win32" and "shared" in opts:
         line = sys.stdin.buffer.readline().decode("ascii")
         return socket.fromshare(bytes.fromhex(line))
-    return socket.socket(fileno=args.fd)
+    return socket.socket(fileno=int(opts["fd"]))
 
 
-def serve(args: argparse.Namespace, stream: BinaryIO) -> int:
+def serve(opts: dict[str, str], stream: BinaryIO) -> int:
     """Run until stopped; the exit code (1: failed, the error went to the station)."""
     nice = getattr(os, "nice", None)  # ahead of the station's busy threads where allowed
     if nice is not None:
         with contextlib.suppress(OSError):
             nice(-10)
-    spool = Path(args.spool)
-    fallback = Path(tempfile.gettempdir()) / f"restrike-{spool.stem}-{os.getpid()}.bin"
-    outbox = Outbox(Spool(spool, None if spool.parent == fallback.parent else fallback),
-                    args.ram_limit)
+    fallback = opts.get("fallback")
+    outbox = Outbox(Spool(Path(opts["spool"]), Path(fallback) if fallback else None),
+                    int(opts.get("ram-limit", 4 << 20)))
     writer = threading.Thread(target=_write, args=(outbox, stream), name="writer",
                               daemon=True)
     writer.start()
     code = 0
     try:
         resumed = outbox.resume()
-        sock = _socket(args)
+        sock = _socket(opts)
         outbox.note(note(type="ready", resumed=resumed, discarded=outbox.spool.discarded))
         stop = threading.Event()
         threading.Thread(target=_commands, args=(stop,), name="commands", daemon=True).start()
@@ -161,7 +169,9 @@ def serve(args: argparse.Namespace, stream: BinaryIO) -> int:
         sock.close()
     except Exception:
         code = 1
-        outbox.note(note(type="error", message=traceback.format_exc()))
+        message = traceback.format_exc()
+        sys.stderr.write(message)  # the station's stderr, should the pipe be stuck
+        outbox.note(note(type="error", message=message))
     outbox.close()
     writer.join(None if code == 0 else 2.0)
     if not writer.is_alive():  # else it may be inside a spooled message: leave the file
@@ -177,14 +187,9 @@ def main() -> None:
     hup = getattr(signal, "SIGHUP", None)
     if hup is not None:
         signal.signal(hup, signal.SIG_IGN)
-    parser = argparse.ArgumentParser(prog="restrike.ingest._child")
-    parser.add_argument("--fd", type=int, default=-1)
-    parser.add_argument("--shared", action="store_true")
-    parser.add_argument("--spool", required=True)
-    parser.add_argument("--ram-limit", type=int, default=4 << 20)
     code = 1
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
-        code = serve(parser.parse_args(), sys.stdout.buffer)
+        code = serve(options(sys.argv[1:]), sys.stdout.buffer)
     with contextlib.suppress(OSError):
         sys.stdout.flush()
     # The stdin reader may still be blocked in read(): leave without joining it.

@@ -3,9 +3,9 @@
 Standard library only (it runs in the child). The receive loop must never wait for
 the station: when the station reads the pipe slower than the feed arrives, messages
 wait here. Up to ``ram_limit`` bytes wait in memory; beyond that they are appended to
-a spool file, which the writer thread sends after what is in memory, so order holds
-and nothing is lost. Should the spool file fail (disk full), messages wait in memory
-after it, and the failure is reported.
+a spool file, and a marker in the writer's queue keeps each one's place, so order
+holds and nothing is lost. Should the spool file fail (disk full), messages wait in
+memory instead, and the failure is reported.
 
 The spool file starts with ``<4sIQ>`` (magic, version, offset of the first unsent
 message) followed by the messages exactly as they go down the pipe. The offset is
@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import struct
 import threading
 from collections import deque
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from restrike.ingest._wire import MAX_BATCH, MESSAGE
 
@@ -31,6 +32,7 @@ __all__ = ["Outbox", "Spool", "waiting_bytes"]
 _HEAD = struct.Struct("<4sIQ")
 _MAGIC = b"RSPL"
 _VERSION = 1
+_SPOOLED, _OVERFLOW, _CLOSE = object(), object(), object()  # markers in the queue
 
 Message = bytes | bytearray
 
@@ -173,114 +175,104 @@ class Spool:
 
 
 class Outbox:
-    """The writer thread's queue: notes first, then memory, spool file, overflow."""
+    """The writer thread's queue, in arrival order: messages in memory up to
+    ``ram_limit`` bytes, the rest in the spool file with a marker holding their place.
+
+    One `queue.SimpleQueue` carries messages and markers, so the writer waits in C
+    and order holds by construction; a lock guards the byte counts and the file.
+    """
 
     def __init__(self, spool: Spool, ram_limit: int) -> None:
         self.spool = spool
         self.ram_limit = ram_limit
-        self._cond = threading.Condition()
-        self._notes: deque[bytes] = deque()
-        self._ram: deque[Message] = deque()
-        self._overflow: deque[Message] = deque()  # after the spool, when it cannot be written
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._overflow: deque[Message] = deque()  # when the spool cannot be written
         self.ram_bytes = 0
         self.overflow_bytes = 0
         self.spool_error: str | None = None
         self.spooled = 0  # messages ever put in the spool file
         self.spooled_bytes = 0
-        self._from_spool = False
-        self._closed = False
-        self._abandoned = False
+        self._from_spool = False  # the writer's last message came from the file
 
     def resume(self) -> int:
-        """Take over an earlier process's spool file (a file that cannot be read is
-        reported in `spool_error` and left alone)."""
-        with self._cond:
+        """Take over an earlier process's spool file, to be sent first (a file that
+        cannot be read is reported in `spool_error` and left alone)."""
+        with self._lock:
             try:
-                return self.spool.resume()
+                count = self.spool.resume()
             except OSError as err:
                 self.spool_error = f"spool file {self.spool.path}: {err}"
                 return 0
+            for _ in range(count):
+                self._queue.put(_SPOOLED)
+        return count
 
     def note(self, message: bytes) -> None:
-        """A control message: sent before waiting data, never spooled."""
-        with self._cond:
-            self._notes.append(message)
-            self._cond.notify()
+        """A control message (kind ``C``): in order with the data, never spooled."""
+        self._queue.put(message)
 
     def put(self, message: Message) -> None:
-        """Queue a data message behind everything queued before it; never waits."""
+        """Queue a data message (kind ``D``) behind everything before it; never waits."""
         size = len(message)
-        with self._cond:
-            if self._overflow or self.spool_error is not None:
-                self._overflow.append(message)
-                self.overflow_bytes += size
-            elif not self.spool.unread and self.ram_bytes + size <= self.ram_limit:
-                self._ram.append(message)
+        with self._lock:
+            if self.ram_bytes + size <= self.ram_limit:
                 self.ram_bytes += size
-            else:
+                self._queue.put(message)
+                return
+            if self.spool_error is None:
                 try:
                     self.spool.append(message)
-                    self.spooled += 1
-                    self.spooled_bytes += size
                 except OSError as err:
                     self.spool_error = f"spool file {self.spool.path}: {err}"
-                    self._overflow.append(message)
-                    self.overflow_bytes += size
-            self._cond.notify()
+                else:
+                    self.spooled += 1
+                    self.spooled_bytes += size
+                    self._queue.put(_SPOOLED)
+                    return
+            self._overflow.append(message)
+            self.overflow_bytes += size
+            self._queue.put(_OVERFLOW)
 
     def get(self) -> Message | None:
         """The next message to write (waits); None once closed and everything is sent."""
-        with self._cond:
-            while True:
-                if self._abandoned:
-                    return None
-                if self._notes:
-                    return self._notes.popleft()
-                if self._ram:
-                    message = self._ram.popleft()
-                    self.ram_bytes -= len(message)
-                    return message
-                if self.spool.unread:
-                    self._from_spool = True
-                    return self.spool.take()
-                if self._overflow:
-                    message = self._overflow.popleft()
-                    self.overflow_bytes -= len(message)
-                    if not self._overflow:
-                        self.spool_error = None  # try the file again next time
-                    return message
-                if self._closed:
-                    return None
-                self._cond.wait()
+        item = self._queue.get()
+        if item is _CLOSE:
+            return None
+        with self._lock:
+            if item is _SPOOLED:
+                self._from_spool = True
+                return self.spool.take()
+            if item is _OVERFLOW:
+                message: Message = self._overflow.popleft()
+                self.overflow_bytes -= len(message)
+                if not self._overflow:
+                    self.spool_error = None  # try the file again
+                return message
+            if item[:1] == b"D":
+                self.ram_bytes -= len(item)
+            return item  # type: ignore[no-any-return]
 
     def sent(self) -> None:
         """The message from `get` is in the pipe."""
-        with self._cond:
-            if self._from_spool:
+        if self._from_spool:
+            with self._lock:
                 self._from_spool = False
                 self.spool.sent()
 
     def close(self) -> None:
         """No more messages: `get` returns None once the rest is sent."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-    def abandon(self) -> None:
-        """The pipe is gone: stop sending (what the spool file holds stays in it)."""
-        with self._cond:
-            self._abandoned = True
-            self._cond.notify_all()
+        self._queue.put(_CLOSE)
 
     def finish(self) -> None:
         """After the writer ended: close the spool file (kept if it holds messages)."""
-        with self._cond:
+        with self._lock:
             if self._from_spool:  # taken, never confirmed: the file keeps it for next time
                 self.spool.unread += 1
             self.spool.close()
 
     def stats(self) -> dict[str, int | str | None]:
-        with self._cond:
+        with self._lock:
             return {"ram_bytes": self.ram_bytes, "overflow_bytes": self.overflow_bytes,
                     "spool_bytes": self.spool.size, "spooled": self.spooled,
                     "spooled_bytes": self.spooled_bytes, "spool_error": self.spool_error,

@@ -86,9 +86,11 @@ class ProcessReceiver:
         self.receive_buffer = receive_buffer
         self.out = out
         self.ram_limit = ram_limit
-        self.spool_path = (spool_dir / SPOOL_FILE if spool_dir is not None else
-                           Path(tempfile.gettempdir())
-                           / f"restrike-{SPOOL_FILE[:-4]}-{secrets.token_hex(6)}.bin")
+        # A file of its own in the temp folder: the spool without a data folder, or
+        # when the data folder cannot be written.
+        self._temp_spool = (Path(tempfile.gettempdir())
+                            / f"restrike-{SPOOL_FILE[:-4]}-{secrets.token_hex(6)}.bin")
+        self.spool_path = spool_dir / SPOOL_FILE if spool_dir is not None else self._temp_spool
         self.effective_buffer: int | None = None
         self._sock: socket.socket | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -158,6 +160,8 @@ class ProcessReceiver:
         windows = sys.platform == "win32"  # no descriptor passing: socket.share instead
         args = [sys.executable, "-m", "restrike.ingest._child", "--spool",
                 str(self.spool_path), "--ram-limit", str(self.ram_limit)]
+        if self.spool_path.parent != self._temp_spool.parent:
+            args += ["--fallback", str(self._temp_spool)]
         args += ["--shared"] if windows else ["--fd", str(sock.fileno())]
         try:
             proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
