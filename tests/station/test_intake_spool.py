@@ -39,7 +39,7 @@ def send_all(outbox: Outbox) -> list[int]:
 
 def test_memory_holds_up_to_its_limit_and_the_rest_goes_to_the_file_in_order(
         tmp_path: Path) -> None:
-    outbox = Outbox(Spool(tmp_path / "spool.bin"), ram_limit=10_000)
+    outbox = Outbox(Spool(str(tmp_path / "spool.bin")), ram_limit=10_000)
     for n in range(50):
         outbox.put(message(n))
     stats = outbox.stats()
@@ -56,7 +56,7 @@ def test_memory_holds_up_to_its_limit_and_the_rest_goes_to_the_file_in_order(
 
 
 def test_notes_go_in_order_and_are_never_spooled(tmp_path: Path) -> None:
-    outbox = Outbox(Spool(tmp_path / "spool.bin"), ram_limit=0)
+    outbox = Outbox(Spool(str(tmp_path / "spool.bin")), ram_limit=0)
     outbox.put(message(1))
     outbox.note(b"C-note")
     outbox.put(message(2))
@@ -73,7 +73,7 @@ def test_notes_go_in_order_and_are_never_spooled(tmp_path: Path) -> None:
 def test_a_killed_child_leaves_the_file_and_the_next_one_sends_the_rest_first(
         tmp_path: Path) -> None:
     path = tmp_path / "spool.bin"
-    first = Outbox(Spool(path), ram_limit=0)
+    first = Outbox(Spool(str(path)), ram_limit=0)
     for n in range(10):
         first.put(message(n, size=500))
     for _ in range(3):  # three reach the pipe, the fourth is taken but not confirmed
@@ -85,7 +85,7 @@ def test_a_killed_child_leaves_the_file_and_the_next_one_sends_the_rest_first(
     # As after SIGKILL, the last message may be half written.
     with path.open("ab") as file:
         file.write(message(99)[:300])
-    second = Outbox(Spool(path), ram_limit=0)
+    second = Outbox(Spool(str(path)), ram_limit=0)
     assert second.resume() == 7
     assert second.spool.discarded == 300
     second.put(message(10))
@@ -97,7 +97,7 @@ def test_a_killed_child_leaves_the_file_and_the_next_one_sends_the_rest_first(
 def test_a_file_that_is_not_a_spool_is_discarded_not_sent(tmp_path: Path) -> None:
     path = tmp_path / "spool.bin"
     path.write_bytes(b"something else entirely")
-    outbox = Outbox(Spool(path), ram_limit=0)
+    outbox = Outbox(Spool(str(path)), ram_limit=0)
     assert outbox.resume() == 0
     assert outbox.spool.discarded == len(b"something else entirely")
     outbox.put(message(1))
@@ -110,7 +110,7 @@ def test_a_spool_folder_that_cannot_be_created_falls_back_to_the_other_folder(
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder should be")
     fallback = tmp_path / "temp" / "spool.bin"
-    outbox = Outbox(Spool(blocker / "spool.bin", fallback), ram_limit=2_000)
+    outbox = Outbox(Spool(str(blocker / "spool.bin"), str(fallback)), ram_limit=2_000)
     for n in range(6):
         outbox.put(message(n))
     stats = outbox.stats()
@@ -125,7 +125,7 @@ def test_a_spool_that_cannot_be_written_keeps_order_in_memory_and_says_why(
         tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the spool folder should be")
-    outbox = Outbox(Spool(blocker / "spool.bin"), ram_limit=2_000)
+    outbox = Outbox(Spool(str(blocker / "spool.bin")), ram_limit=2_000)
     for n in range(6):
         outbox.put(message(n))
     stats = outbox.stats()
@@ -138,7 +138,7 @@ def test_a_spool_that_cannot_be_written_keeps_order_in_memory_and_says_why(
 
 def test_a_writer_thread_and_a_receive_loop_keep_every_message_in_order(
         tmp_path: Path) -> None:
-    outbox = Outbox(Spool(tmp_path / "spool.bin"), ram_limit=20_000)
+    outbox = Outbox(Spool(str(tmp_path / "spool.bin")), ram_limit=20_000)
     sent: list[int] = []
     slow = threading.Event()
 

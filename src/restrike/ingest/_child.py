@@ -25,8 +25,6 @@ import socket
 import sys
 import threading
 import time
-import traceback
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from restrike.ingest._spool import Outbox, Spool
@@ -153,8 +151,7 @@ def serve(opts: dict[str, str], stream: BinaryIO) -> int:
         with contextlib.suppress(OSError):
             nice(-10)
     fallback = opts.get("fallback")
-    outbox = Outbox(Spool(Path(opts["spool"]), Path(fallback) if fallback else None),
-                    int(opts.get("ram-limit", 4 << 20)))
+    outbox = Outbox(Spool(opts["spool"], fallback), int(opts.get("ram-limit", 4 << 20)))
     writer = threading.Thread(target=_write, args=(outbox, stream), name="writer",
                               daemon=True)
     writer.start()
@@ -168,6 +165,8 @@ def serve(opts: dict[str, str], stream: BinaryIO) -> int:
         receive(sock, outbox, stop)
         sock.close()
     except Exception:
+        import traceback  # only now: it costs memory in a process meant to be small
+
         code = 1
         message = traceback.format_exc()
         sys.stderr.write(message)  # the station's stderr, should the pipe be stuck

@@ -122,7 +122,7 @@ class ProcessReceiver:
     @property
     def spool_bytes(self) -> int:
         """Bytes waiting in the child's spool file now."""
-        return waiting_bytes(Path(self.child.get("spool_path") or self.spool_path))
+        return waiting_bytes(str(self.child.get("spool_path") or self.spool_path))
 
     @property
     def spooled(self) -> int:
