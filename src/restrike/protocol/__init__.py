@@ -6,7 +6,7 @@ parsing and encoding (`load_schema`).
 """
 
 from restrike.protocol.encoder import Style, encode, encode_message
-from restrike.protocol.jsonsafe import json_safe, safe_text
+from restrike.protocol.jsonsafe import json_ready, json_safe, safe_text
 from restrike.protocol.messages import Invalid, Message, Parsed, Unknown, Value, message_to_dict
 from restrike.protocol.parser import parse
 from restrike.protocol.reducer import reduce, reduce_all
@@ -25,6 +25,7 @@ __all__ = [
     "default_schema",
     "encode",
     "encode_message",
+    "json_ready",
     "json_safe",
     "load_schema",
     "message_to_dict",

@@ -65,6 +65,8 @@ def bounded_int(token: str) -> int:
     as ±10**10: converting it would cost time quadratic in its length, and Python refuses
     to print an int of more than 4,300 digits.
     """
+    if len(token) <= _DIGITS:
+        return int(token)
     negative = token[:1] == "-"
     significant = (token[1:] if negative else token).lstrip("0")
     value = int(significant) if 0 < len(significant) <= _DIGITS else (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from restrike.protocol.jsonsafe import json_safe, safe_text
+from restrike.protocol.jsonsafe import json_ready
 
 __all__ = ["Invalid", "Message", "Parsed", "Unknown", "Value", "message_to_dict"]
 
@@ -73,25 +73,24 @@ Parsed = Message | Unknown | Invalid
 
 def message_to_dict(msg: Parsed) -> dict[str, Any]:
     """The JSON shape shared by `restrike decode`, the store and the API (always
-    encodable: see `json_safe`)."""
-    code = msg.code and safe_text(msg.code)
+    encodable: see `json_ready`)."""
     if isinstance(msg, Message):
         out: dict[str, Any] = {
-            "code": code,
+            "code": msg.code,
             "kind": msg.kind,
             "athlete": msg.athlete,
-            "args": json_safe(msg.fields),
-            "raw": safe_text(msg.raw),
+            "args": dict(msg.fields),
+            "raw": msg.raw,
             "error": None,
         }
         if msg.truncated:
             out["truncated"] = True
-        return out
-    return {
-        "code": code,
+        return json_ready(out)
+    return json_ready({
+        "code": msg.code,
         "kind": msg.kind,
         "athlete": msg.athlete,
         "args": {},
-        "raw": safe_text(msg.raw),
-        "error": safe_text(msg.reason),
-    }
+        "raw": msg.raw,
+        "error": msg.reason,
+    })

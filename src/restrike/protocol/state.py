@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from restrike.protocol.jsonsafe import json_safe
+from restrike.protocol.jsonsafe import json_ready
 from restrike.protocol.messages import Value
 from restrike.protocol.schema import INT_LIMIT, format_clock
 
@@ -186,13 +186,13 @@ def _official_json(official: Official | None) -> dict[str, Any] | None:
 def state_to_json(state: MatchState) -> dict[str, Any]:
     """The state JSON of `restrike decode --state` and `GET /api/v1/state`.
 
-    Always encodable (`json_safe`): a stored value that JSON cannot carry must not turn
+    Always encodable (`json_ready`): a stored value that JSON cannot carry must not turn
     every state request into an error until the value is replaced.
     """
     m = state.match
     injury = state.injury
     winner = state.winner
-    out: dict[str, Any] = json_safe({
+    return json_ready({
         "loaded": state.loaded,
         "ready": state.ready,
         "match": {
@@ -243,4 +243,3 @@ def state_to_json(state: MatchState) -> dict[str, Any]:
         "video_time": state.video_time,
         "setup": dict(state.setup),
     })
-    return out

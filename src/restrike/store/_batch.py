@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from restrike.protocol import Message, Parsed, json_safe, safe_text
+from restrike.protocol import Message, Parsed, json_ready, json_safe, safe_text
 from restrike.store import _current as cur
 from restrike.store._rows import iso
 from restrike.store.derive import (
@@ -188,7 +188,7 @@ class Batch:
                              "AND started_at IS NULL", (action.at, match_id))
             elif isinstance(action, SetResult):
                 sets = ["result = ?"]
-                values: list[Any] = [_encode(json_safe(action.result))]
+                values: list[Any] = [_json_text(action.result)]
                 for column in action.columns:
                     sets.append(f"{column} = ?")
                     values.append(getattr(action, column))
@@ -234,22 +234,33 @@ class Batch:
             self.changed = False
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 _ARGS_CACHE: dict[tuple[str, str], str] = {}
 
 
 def _args_json(msg: Message) -> str:
-    """The fields as JSON that always encodes (`json_safe`); the same text always parses
+    """The fields as JSON that always encodes (`_json_text`); the same text always parses
     to the same fields (clock ticks, score groups repeat all day), so the JSON is cached
     by (code, raw)."""
     if msg.truncated:
-        return _encode(json_safe(msg.fields))
+        return _json_text(msg.fields)
     key = (msg.code, msg.raw)
     text = _ARGS_CACHE.get(key)
     if text is None:
         if len(_ARGS_CACHE) >= 4096:
             _ARGS_CACHE.clear()
-        text = _ARGS_CACHE[key] = _encode(json_safe(msg.fields))
+        text = _ARGS_CACHE[key] = _json_text(msg.fields)
+    return text
+
+
+def _json_text(value: Any) -> str:
+    """Strict JSON for a text column, valid UTF-8 whatever the value holds (`json_safe`
+    only when the plain encoding fails: NaN, a huge int, a lone surrogate)."""
+    try:
+        text = _encode(value)
+        text.encode("utf-8")
+    except ValueError:
+        text = _encode(json_safe(value))
     return text
 
 
@@ -269,19 +280,17 @@ def event_rows(pending: list[tuple[int, float, str, Parsed, int | None]]
             last_t, stamp = t, iso(t)
         if isinstance(msg, Message):
             row: dict[str, Any] = {
-                "id": event_id, "received_at": stamp, "source": source,
-                "code": msg.code and safe_text(msg.code),
-                "kind": msg.kind, "athlete": msg.athlete, "args": json_safe(msg.fields),
-                "raw": safe_text(msg.raw), "error": None, "match": match_id,
+                "id": event_id, "received_at": stamp, "source": source, "code": msg.code,
+                "kind": msg.kind, "athlete": msg.athlete, "args": dict(msg.fields),
+                "raw": msg.raw, "error": None, "match": match_id,
             }
             if msg.truncated:
                 row["truncated"] = True
         else:
             row = {
-                "id": event_id, "received_at": stamp, "source": source,
-                "code": msg.code and safe_text(msg.code),
-                "kind": msg.kind, "athlete": msg.athlete, "args": {},
-                "raw": safe_text(msg.raw), "error": safe_text(msg.reason), "match": match_id,
+                "id": event_id, "received_at": stamp, "source": source, "code": msg.code,
+                "kind": msg.kind, "athlete": msg.athlete, "args": {}, "raw": msg.raw,
+                "error": msg.reason, "match": match_id,
             }
         rows.append(row)
-    return rows
+    return json_ready(rows)  # /ws/live sends them: always encodable
