@@ -54,3 +54,28 @@ async def test_referee_and_red_are_not_flagged(rig: dict[str, Any]) -> None:
         await settle(review)
     assert review.review_json()["quota"] == [1, 0]  # red's second was rejected
     assert review_errors(rig) == []
+
+
+async def test_quota_counts_what_the_capped_history_dropped(rig: dict[str, Any]) -> None:
+    """Blue's rejected challenge leaves the 64-entry history in a storm of referee
+    reviews; the running counts still have it, so blue's next request is flagged."""
+    from restrike.protocol.state import CHALLENGE_HISTORY
+
+    review, court, clock = rig["review"], rig["court"], rig["clock"]
+    await load_match(rig)
+    t0 = clock.t
+    for i, line in enumerate([b"ch1", b"ch1;0", b"ch1", b"ch1;1", b"ch1;1;1"]):
+        court.send(line, t0 + 1 + i)  # rejected (used), then a second one won
+        await settle(review)
+    for i in range(CHALLENGE_HISTORY + 10):
+        court.send(b"ch0", t0 + 10 + i * 0.01)
+    court.send(b"ch0;-1", t0 + 12)
+    await settle(review)
+    state = review.match
+    assert state.challenges_dropped == 2 + 10  # 2 blue + 74 referee, 64 kept
+    assert [c.status for c in state.challenges if c.athlete == 1] == ["accepted"]
+    assert review.review_json()["quota"] == [0, 1]
+
+    court.send(b"ch1", t0 + 13)
+    await settle(review)
+    assert review.review_json()["quota_exhausted"] is True
