@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.fuzz.harness import cases, check_case
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("RESTRIKE_FUZZ_EXAMPLES", "2000"))
 
 

@@ -16,12 +16,15 @@ import tracemalloc
 from types import FrameType
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from restrike.protocol import MatchState, Message, parse, reduce, state_to_json
 from restrike.protocol.state import CHALLENGE_HISTORY
 from restrike.review.rules import quota_exhausted, remaining_quota
+
+pytestmark = pytest.mark.slow
 
 CHALLENGES = [b"ch0", b"ch1", b"ch2", b"ch1;1", b"ch1;0", b"ch1;-1", b"ch2;1;1", b"ch2;1;0",
               b"ch2;-1", b"ch1;1;1", b"ch0;1", b"ch0;0"]
