@@ -146,6 +146,15 @@ def test_winner_points_with_other_digits_do_not_break_the_reducer() -> None:
     assert state.winner.decision == "\u00b2-1 PTF"
 
 
+def test_winner_points_are_scores_not_any_number() -> None:
+    """Found by the fuzz run: a 39-digit 'score' in `wmh` reached the state."""
+    state = run(b"wmh;N. DESMOND;9-200000000000000000000000000000000000000 PTF")
+    assert state.winner is not None and state.winner.points is None
+    assert state.winner.decision == "9-200000000000000000000000000000000000000 PTF"
+    shown = run(b"wmh;N. DESMOND;12-999 PTF").winner
+    assert shown is not None and shown.points == (12, 999)
+
+
 # --- the encoders never fail on stored fields --------------------------------------------
 
 ODD_TEXT = "KIM \ud800 Minsu\x00"

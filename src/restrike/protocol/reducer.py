@@ -290,6 +290,11 @@ def _winner(state: MatchState, msg: Message, now: float) -> MatchState:
     return state._replace(winner=Winner(color, athlete, name or None, None))
 
 
+def _is_points(text: str) -> bool:
+    """A match score as the scoreboard shows it (0..999, the definition's score range)."""
+    return 0 < len(text) <= 3 and text.isascii() and text.isdigit()
+
+
 def _winner_shown(state: MatchState, msg: Message, now: float) -> MatchState:
     name = _str(msg.fields.get("name")) or ""
     result = _str(msg.fields.get("result")) or ""
@@ -297,7 +302,7 @@ def _winner_shown(state: MatchState, msg: Message, now: float) -> MatchState:
     decision: str | None = None
     for word in result.split():
         blue, sep, red = word.partition("-")
-        if sep and blue.isascii() and blue.isdigit() and red.isascii() and red.isdigit():
+        if _is_points(blue) and sep and _is_points(red):
             points = (int(blue), int(red))
         else:
             decision = word if decision is None else f"{decision} {word}"
