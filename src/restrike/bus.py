@@ -37,6 +37,7 @@ __all__ = [
     "MessagesParsed",
     "Overflow",
     "Policy",
+    "SettingsChanged",
     "StateChanged",
     "StatusChanged",
     "Subscription",
@@ -110,6 +111,14 @@ class HealthChanged:
 
     component: str
     health: Any
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChanged:
+    """Settings changed while the station runs: typed values by dotted name
+    (``{"review.quota": 2}``). Each part applies what it owns; none edits another's."""
+
+    values: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
