@@ -130,16 +130,32 @@ async def test_the_rest_needs_a_restart(running: tuple[Station, httpx.AsyncClien
                                         tmp_path: Path) -> None:
     station, client = running
     port = station.bound["udp"]["port"]
-    body = await _put(client, {"udp.port": 6123, "playback.extra_args": ["--ontop"],
-                               "review.hotkey": "F8", "playback.mpv_path": "/opt/mpv",
+    player = station.get("playback").player  # type: ignore[union-attr]
+    body = await _put(client, {"udp.port": 6123, "playback.screen": 1,
+                               "review.hotkey": "F8", "playback.enabled": False,
                                "store.batch_rows": 100, "console.window": True})
     assert body["applied"] == []
-    assert set(body["restart"]) == {"udp.port", "playback.extra_args", "review.hotkey",
-                                    "playback.mpv_path", "store.batch_rows",
+    assert set(body["restart"]) == {"udp.port", "playback.screen", "review.hotkey",
+                                    "playback.enabled", "store.batch_rows",
                                     "console.window"}
     assert station.bound["udp"]["port"] == port
+    assert player.settings.screen is None and player.status().alive
     saved = tomllib.loads((tmp_path / "restrike.toml").read_text())
     assert saved["udp"]["port"] == 6123 and saved["review"]["hotkey"] == "F8"
+    assert saved["playback"] == {"screen": 1, "enabled": False}
+
+
+async def test_a_file_only_setting_is_refused_and_nothing_is_saved(
+        running: tuple[Station, httpx.AsyncClient], tmp_path: Path) -> None:
+    _, client = running
+    before = (tmp_path / "restrike.toml").read_text()
+    r = await client.put("/api/v1/settings", json={"values": {
+        "review.hotkey": "F8", "playback.mpv_path": "/opt/mpv",
+        "playback.extra_args": ["--ontop"]}})
+    assert r.status_code == 403, r.text
+    refused = {e["name"] for e in r.json()["detail"]["errors"]}
+    assert refused == {"playback.mpv_path", "playback.extra_args"}
+    assert (tmp_path / "restrike.toml").read_text() == before
 
 
 async def test_environment_wins_over_a_saved_change(tmp_path: Path) -> None:
