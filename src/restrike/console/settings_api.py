@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
+from restrike.api.errors import responses
 from restrike.config import (
     MASK,
     SETTINGS,
@@ -47,6 +48,7 @@ _OBS_KEYS = [s.name.split(".", 1)[1] for s in SETTINGS if s.name.startswith("obs
 LIVE_HERE = frozenset({"log.level", "log.levels"})
 #: Settings the HTTP API may not change (restrike.config.table: http_writable=False).
 FILE_OR_CLI = frozenset(name for name, row in _ROWS.items() if not row.http_writable)
+_UNWRITABLE = (503, "The settings folder cannot be written (the answer names it).")
 _KIND_TYPE = {"int": "int", "float": "float", "bool": "bool", "list": "list",
               "levels": "table", "level": "str", "host": "str", "path": "str", "str": "str"}
 
@@ -74,7 +76,9 @@ class SettingsBody(BaseModel):
 
 class ObsTestBody(BaseModel):
     name: str | None = None
-    url: str = Field(min_length=1, max_length=500)
+    url: str = Field(min_length=1, max_length=500, pattern="^wss?://",
+                     description="obs-websocket address, ws:// or wss:// (credentials shown "
+                                 "masked are taken from the saved connection `name`).")
     password: str | None = None
     protocol: str = "v5"
 
@@ -174,16 +178,25 @@ class SettingsService:
     # -- checking and writing --
 
     def _check(self, data: Mapping[str, Any]) -> str | None:
-        """None if ``data`` (a file's content) loads; else the refusal text."""
+        """None if ``data`` (a file's content) loads; else the refusal text.
+
+        The check file sits next to the settings file so relative paths resolve as they
+        will from it; a folder that cannot take it cannot take the settings either (503).
+        """
         folder = self.config_file.parent if self.config_file else Path(tempfile.gettempdir())
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".restrike-check-", suffix=".toml", dir=folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".restrike-check-", suffix=".toml", dir=folder)
+        except OSError as err:
+            raise _unwritable(folder, err) from err
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(toml_text(data))
             load_settings(tmp, env={}, cli=None)
         except ConfigError as err:
             return str(err).replace(f" (config file {tmp})", "").replace(f"{tmp}: ", "")
+        except OSError as err:  # the disk filled up under the check file
+            raise _unwritable(folder, err) from err
         finally:
             Path(tmp).unlink(missing_ok=True)
         return None
@@ -260,7 +273,7 @@ class SettingsService:
         try:
             atomic_write(target, toml_text(candidate))
         except OSError as err:
-            raise HTTPException(500, f"cannot write {target}: {err}") from err
+            raise _unwritable(target.parent, err) from err
         log.info("settings saved to %s: %s", target, ", ".join(changed))
         applied = self._apply(changed)
         overridden = [n for n in changed if self._sources().get(n, "").startswith(
@@ -332,6 +345,14 @@ class SettingsService:
         self.update({"station.protocol_file": str(path) if path else None})
 
 
+def _unwritable(folder: Path, err: OSError) -> HTTPException:
+    """503 naming the folder: the station's own trouble, not the caller's values."""
+    return HTTPException(503, f"cannot save the settings: the folder {folder} cannot be "
+                              f"written ({err.strerror or err}); nothing was saved. Make it "
+                              "writable, or start the station with --config FILE in a "
+                              "folder that is.")
+
+
 def _short(message: str, name: str) -> str:
     """``udp.port: must be ...`` → ``must be ...`` (the field shows the name already)."""
     return re.sub(rf"^{re.escape(name)}\s*:\s*", "", message)
@@ -352,9 +373,6 @@ async def _test_obs(body: ObsTestBody, service: SettingsService) -> dict[str, An
                 url = restore_url(url, entry.get("url"))
                 if password == MASK:
                     password = entry.get("password") or None
-    if not url.startswith(("ws://", "wss://")):
-        raise HTTPException(422, f"url must start with ws:// or wss://, not "
-                                 f"{mask_url(body.url)!r}")
     cls = ObsClientV4 if body.protocol == "v4" else ObsClient
     try:
         async with asyncio.timeout(8):
@@ -378,7 +396,7 @@ def make_settings_router(service: SettingsService) -> APIRouter:
         """Every setting: value in the file (or default), running value, source, help."""
         return service.describe()
 
-    @router.put("")
+    @router.put("", responses=responses(_UNWRITABLE))
     def put_settings(body: SettingsBody) -> dict[str, Any]:
         """Validate and save; 422 ``{"detail": {"message", "errors": [{name, message}]}}``;
         403 in the same shape for a setting that is file or CLI only."""
