@@ -240,7 +240,7 @@ def test_secrets_are_masked_in_show_and_describe(tmp_path: Path) -> None:
     described = s.describe()
     assert "hunter2" not in repr(described)
     assert described["settings"]["udp"]["port"] == 6000
-    assert described["sources"]["obs"] == "command-line option --obs"
+    assert described["sources"]["obs"] == "command line"  # set by code: `obs` has no flag
     assert s.as_dict()["obs"][0]["password"] == MASK
 
 

@@ -1,4 +1,4 @@
-"""Locating mpv, its command line and the playback settings table (no mpv started)."""
+"""Locating mpv, its command line and the player's settings (no mpv started)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from restrike.config import load_settings
 from restrike.errors import ConfigError, PlayerError
 from restrike.playback import MpvPlayer, PlaybackSettings
 from restrike.playback.process import build_argv, default_candidates, find_mpv
-from restrike.playback.settings import settings_table
 
 
 def test_missing_mpv_names_the_setting(tmp_path: Path) -> None:
@@ -52,34 +52,36 @@ def test_argv_carries_every_setting() -> None:
     assert one_shot[-3:] == ["--start=10.000", "--", "-clip.mp4"]
 
 
-def test_settings_from_mapping_validates_and_names_keys() -> None:
-    s = PlaybackSettings.from_mapping(
-        {"mpv_path": "C:/mpv/mpv.exe", "screen": 2, "start_offset": 8}
-    )
-    assert (s.mpv_path, s.screen, s.start_offset) == ("C:/mpv/mpv.exe", 2, 8.0)
+def test_playback_values_are_checked_once_by_the_settings(tmp_path: Path) -> None:
+    path = tmp_path / "station.toml"
+    path.write_text('[playback]\nmpv_path = "C:/mpv/mpv.exe"\nscreen = 2\nstart_offset = 8\n'
+                    'geometry = "960x540+0+0"\n')
+    s = PlaybackSettings.from_settings(load_settings(path, env={}).playback)
+    assert (s.mpv_path, s.screen, s.start_offset, s.geometry) == (
+        "C:/mpv/mpv.exe", 2, 8.0, "960x540+0+0")  # fmt: skip
+    path.write_text("[playback]\nscren = 1\n")
     with pytest.raises(ConfigError, match=r"station.toml: unknown setting playback\.scren"):
-        PlaybackSettings.from_mapping({"scren": 1}, source="station.toml")
-    with pytest.raises(ConfigError, match=r"playback\.fullscreen must be true or false"):
-        PlaybackSettings.from_mapping({"fullscreen": "yes"})
-    with pytest.raises(ConfigError, match=r"playback\.start_offset"):
-        PlaybackSettings(start_offset=-1)
+        load_settings(path, env={})
+    for bad, name in [('fullscreen = "yes"', "playback.fullscreen"),
+                      ("start_offset = -1", "playback.start_offset"),
+                      ('geometry = "big"', "playback.geometry")]:
+        path.write_text(f"[playback]\n{bad}\n")
+        with pytest.raises(ConfigError, match=rf"{name}.*station.toml"):
+            load_settings(path, env={})
 
 
-def test_settings_table_documents_every_field() -> None:
-    names = [row[0] for row in settings_table()]
-    assert "playback.mpv_path" in names and "playback.start_offset" in names
-    assert all(row[3] for row in settings_table())
-    docs = Path(__file__).parents[2] / "docs" / "playback.md"
-    if docs.exists():
-        text = docs.read_text(encoding="utf-8")
-        assert [n for n in names if f"`{n}`" not in text] == []
+def test_every_field_is_documented() -> None:
+    import dataclasses
+
+    text = (Path(__file__).parents[2] / "docs" / "playback.md").read_text(encoding="utf-8")
+    names = [f.name for f in dataclasses.fields(PlaybackSettings)]
+    assert [n for n in names if f"`{n}`" not in text] == []
 
 
-def test_from_station_section_maps_empty_path_to_search() -> None:
-    from restrike.config.table import PlaybackSettings as StationPlayback
-
-    section = StationPlayback(screen=1, fullscreen=True, extra_args=("--hwdec=no",))
-    s = PlaybackSettings.from_station(section, vo="null")
+def test_from_settings_copies_the_section_and_takes_the_driving_fields() -> None:
+    section = load_settings(None, {"playback.screen": 1, "playback.fullscreen": True,
+                                   "playback.extra_args": ["--hwdec=no"]}, env={}).playback
+    s = PlaybackSettings.from_settings(section, vo="null")
     assert (s.mpv_path, s.screen, s.fullscreen, s.extra_args, s.vo) == (
-        None, 1, True, ("--hwdec=no",), "null"
+        "", 1, True, ("--hwdec=no",), "null"
     )  # fmt: skip

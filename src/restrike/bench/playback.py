@@ -129,7 +129,7 @@ def run(
     start: float = 10.0,
     vo: str = "null",
 ) -> PlaybackBenchResult:
-    base = PlaybackSettings(mpv_path=mpv_path, vo=vo, ao="null", use_config=False)
+    base = PlaybackSettings(mpv_path=mpv_path or "", vo=vo, ao="null", use_config=False)
     settings = dataclasses.replace(base, restart=False)
     with contextlib.ExitStack() as stack:
         if clip is None:

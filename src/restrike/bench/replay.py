@@ -141,7 +141,7 @@ async def _one(review: Review, player: MpvPlayer, send: Any, *, tail: bool,
 async def measure(obs_url: str, password: str | None, *, runs: int = 10, tail: bool = True,
                   data_dir: Path, warm_up_s: float = 21.0) -> ReplayBenchResult:
     result = ReplayBenchResult()
-    pool = ObsPool([ObsConnectionSettings("bench", obs_url, password, role="both")])
+    pool = ObsPool([ObsConnectionSettings("bench", obs_url, password or "", role="both")])
     await pool.start()
     player = MpvPlayer(PlaybackSettings(vo="null", ao="null", use_config=False))
     station: Station | None = None

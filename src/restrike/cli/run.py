@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import typer
 
 from restrike.cli import app, bench_app
+from restrike.cli.settings_options import flag_rows, setting_options
 from restrike.config import Settings, default_data_dir, load_settings, resolve_host
 from restrike.errors import ConfigError, ProtocolError, RestrikeError
 
@@ -25,20 +26,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-def split_pss(value: str, default_port: int = 6001) -> tuple[str, int]:
-    """``HOST[:PORT]`` → (host, port); ConfigError naming ``udp.pss_host`` if bad."""
-    host, sep, port_text = value.strip().rpartition(":")
-    if not sep:
-        host, port_text = value.strip(), ""
-    if not host:
-        raise ConfigError(f"udp.pss_host (command-line option --pss-host): {value!r} has no "
-                          "host (expected HOST[:PORT])")
-    if not port_text:
-        return host, default_port
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ConfigError(f"udp.pss_host (command-line option --pss-host): {port_text!r} is "
-                          "not a port number (1-65535)")
-    return host, int(port_text)
+#: The settings `restrike demo` takes: the demo plays a simulated court on loopback on
+#: free ports, without OBS or mpv, so its feed, HTTP address, player and window settings
+#: are its own; it reads no settings file and no environment.
+DEMO_SETTINGS = ("station.data_dir", "station.protocol_file", "station.tournament",
+                 "udp.receiver", "http.port", "http.open_browser", "log.level", "log.levels",
+                 "flags.custom_dir")
 
 
 def load_effective(config_file: Path | None, overrides: dict[str, Any]) -> Settings:
@@ -248,57 +241,28 @@ def window_options(settings: Settings) -> Any:
     return WindowOptions(side=side, on_top=settings.console.window_on_top)
 
 
-def _overrides(**values: Any) -> dict[str, Any]:
-    return {name: value for name, value in values.items() if value is not None}
-
-
 @app.command()
+@setting_options(flag_rows())
 def run(
-    config: Path | None = typer.Option(None, "--config", help="Settings file (TOML)."),
-    data_dir: Path | None = typer.Option(None, "--data-dir",
-                                         help="Database, logs and clips folder."),
-    udp_host: str | None = typer.Option(None, "--udp-host",
-                                        help="IPv4 address or interface name to listen on "
-                                             "(default 0.0.0.0)."),
-    udp_port: int | None = typer.Option(None, "--udp-port", help="Court feed port (6000)."),
-    http_host: str | None = typer.Option(None, "--http-host", help="API address (127.0.0.1)."),
-    http_port: int | None = typer.Option(None, "--http-port", help="API port (8080)."),
-    no_browser: bool = typer.Option(False, "--no-browser", help="Do not open the console."),
-    protocol: Path | None = typer.Option(None, "--protocol", help="Edited protocol file."),
-    pss_host: str | None = typer.Option(None, "--pss-host",
-                                        help="Scoring software HOST[:PORT] for pull requests."),
-    window: bool | None = typer.Option(None, "--window", show_default=False,
-                                       help="Show the console in a native window (needs "
-                                            "pip install 'restrike\\[window]')."),
-    window_side: str | None = typer.Option(None, "--window-side",
-                                           help="Dock the window left or right (right)."),
-    window_on_top: bool | None = typer.Option(None, "--window-on-top", show_default=False,
-                                              help="Keep the console window on top."),
+    config: Path | None = typer.Option(None, "--config",
+                                       help="Settings file (TOML); without it, the file "
+                                            "named by RESTRIKE_CONFIG, if any."),
+    *,
+    overrides: dict[str, Any],
 ) -> None:
-    """Run the station: receive the court feed, store it, serve the API and console."""
-    overrides = _overrides(**{
-        "station.data_dir": str(data_dir) if data_dir else None,
-        "udp.host": udp_host, "udp.port": udp_port,
-        "http.host": http_host, "http.port": http_port,
-        "station.protocol_file": str(protocol) if protocol else None,
-        "console.window": window, "console.window_side": window_side,
-        "console.window_on_top": window_on_top,
-    })
+    """Run the station: receive the court feed, store it, serve the API and console.
+
+    Every setting with a flag can be given here; precedence: command line > RESTRIKE_*
+    environment > settings file > defaults (docs/settings.md).
+    """
     try:
-        if window_side is not None and window_side not in ("left", "right"):
-            raise ConfigError("console.window_side (command-line option --window-side): "
-                              f"must be one of left, right, not {window_side!r}")
-        if pss_host:
-            split_pss(pss_host)
-            overrides["udp.pss_host"] = pss_host
         settings = load_effective(config, overrides)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         raise typer.Exit(2) from err
     if settings.console.window:
         raise typer.Exit(serve_with_window(settings, window_options(settings)))
-    open_browser = not no_browser and settings.http.open_browser
-    raise typer.Exit(serve(settings, open_browser=open_browser))
+    raise typer.Exit(serve(settings, open_browser=settings.http.open_browser))
 
 
 class ObsComponent:
@@ -315,9 +279,7 @@ class ObsComponent:
         from restrike.obs.pool import ObsPool
         from restrike.obs.settings import ObsConnectionSettings
 
-        self.pool = ObsPool([ObsConnectionSettings(e.name, e.url, e.password or None,
-                                                   role=e.role, protocol=e.protocol)
-                             for e in entries])
+        self.pool = ObsPool([ObsConnectionSettings.from_settings(e) for e in entries])
         self._unsubscribe: Any = None
         self.started = False
 
@@ -375,7 +337,7 @@ def components_for(settings: Settings, *, review: bool = True) -> list[Any]:
         from restrike.playback import PlaybackSettings
 
         components.append(PlaybackComponent(
-            PlaybackSettings.from_station(settings.playback),
+            PlaybackSettings.from_settings(settings.playback),
             allowed_roots=[options.recordings_root]))
     if review:
         from restrike.review.component import Review
@@ -433,16 +395,17 @@ def _free_port(kind: int) -> int:
 
 
 @app.command()
+@setting_options(flag_rows(DEMO_SETTINGS),
+                 shown_defaults={"station.data_dir": "<user data folder>/demo",
+                                 "http.port": "a free port"})
 def demo(
     scenario: str = typer.Option("championship", "--scenario",
                                  help="Simulated scenario: basic, championship, training, para."),
     speed: float = typer.Option(1.0, "--speed", help="Time factor (1 = real time)."),
     seed: int = typer.Option(1, "--seed", help="Same seed, same matches."),
     matches: int = typer.Option(0, "--matches", help="Matches to play (0 = until stopped)."),
-    data_dir: Path | None = typer.Option(None, "--data-dir",
-                                         help="Demo data folder (default: <user data>/demo)."),
-    http_port: int | None = typer.Option(None, "--http-port", help="API port (free one)."),
-    no_browser: bool = typer.Option(False, "--no-browser", help="Do not open the console."),
+    *,
+    overrides: dict[str, Any],
 ) -> None:
     """Start the station and a simulated court together on free ports; open the console."""
     import socket
@@ -450,13 +413,15 @@ def demo(
     udp_port = _free_port(socket.SOCK_DGRAM)
     sim_port = _free_port(socket.SOCK_DGRAM)
     overrides = {
-        "station.data_dir": str(data_dir or default_data_dir() / "demo"),
+        "station.data_dir": str(default_data_dir() / "demo"),
+        **overrides,
         "udp.host": "127.0.0.1", "udp.port": udp_port,
-        "udp.pss_host": f"127.0.0.1:{sim_port}",
-        "http.host": "127.0.0.1", "http.port": http_port or _free_port(socket.SOCK_STREAM),
+        "udp.pss_host": f"127.0.0.1:{sim_port}", "http.host": "127.0.0.1",
         # No OBS in the demo, so no clips to play: no idle mpv window either.
         "playback.enabled": False,
     }
+    if "http.port" not in overrides:
+        overrides["http.port"] = _free_port(socket.SOCK_STREAM)
     try:
         settings = load_settings(None, env={}, cli=overrides)
     except ConfigError as err:
@@ -469,7 +434,7 @@ def demo(
         print(f"  simulated court ({scenario}, speed {speed:g}) → UDP {udp_port}; "
               "Ctrl-C to stop", flush=True)
 
-    raise typer.Exit(serve(settings, open_browser=not no_browser, on_ready=ready,
+    raise typer.Exit(serve(settings, open_browser=settings.http.open_browser, on_ready=ready,
                            components=[simulator]))
 
 

@@ -39,6 +39,7 @@ from restrike.config.table import (
     cli_flag,
     env_name,
     setting,
+    setting_field,
 )
 from restrike.errors import ConfigError
 
@@ -68,6 +69,7 @@ __all__ = [
     "plain_value",
     "resolve_host",
     "setting",
+    "setting_field",
     "settings_markdown",
     "to_toml",
     "toml_value",

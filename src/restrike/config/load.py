@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import math
 import os
+import re
 import shlex
 import socket
 import tomllib
@@ -39,6 +40,7 @@ from restrike.config.table import (
     StationSettings,
     StoreSettings,
     UdpSettings,
+    cli_flag,
     env_name,
 )
 from restrike.errors import ConfigError
@@ -62,6 +64,8 @@ class Source:
     where: str = ""
 
     def __str__(self) -> str:
+        if self.kind == "cli" and not self.where:  # a setting without a flag, set by code
+            return "command line"
         return {"default": "default", "file": f"config file {self.where}",
                 "env": f"environment variable {self.where}",
                 "cli": f"command-line option {self.where}"}[self.kind]
@@ -208,15 +212,13 @@ def _read_env(env: Mapping[str, str]) -> dict[str, tuple[Any, Source]]:
 
 
 def _read_cli(cli: Mapping[str, Any]) -> dict[str, tuple[Any, Source]]:
-    from restrike.config.table import cli_flag
-
     out: dict[str, tuple[Any, Source]] = {}
     for name, value in cli.items():
         if name not in _TABLE and name != "obs":
             raise ConfigError(f"command line: unknown setting {name}"
                               f"{_suggest(name, [*_TABLE, 'obs'])}")
         if value is not None:
-            out[name] = (value, Source("cli", cli_flag(name)))
+            out[name] = (value, Source("cli", cli_flag(name) or ""))
     return out
 
 
@@ -306,6 +308,11 @@ def _coerce(row: Setting, value: Any, source: Source) -> Any:
     if row.name == "udp.pss_host" and value:
         _check_pss(row, value.strip(), source)
         return value.strip()
+    if row.name == "playback.geometry" and value:
+        if not _GEOMETRY.fullmatch(value.strip()):
+            raise _fail(row, source, "mpv's geometry, e.g. 960x540+0+0, 50%x50% or +10+10",
+                        value)
+        return value.strip()
     return value
 
 
@@ -373,6 +380,11 @@ def _inline_toml(row: Setting | str, text: str, source: Source) -> Any:
         name = row if isinstance(row, str) else row.name
         why = err if isinstance(err, tomllib.TOMLDecodeError) else "nested too deeply"
         raise ConfigError(f"{name} ({source}): not a valid TOML value: {why}") from err
+
+
+#: mpv's window geometry ``[W][xH][+-X+-Y[/WORKSPACE]]`` or ``X:Y``, numbers in pixels or %.
+_GEOMETRY = re.compile(r"(?=.)(\d+%?)?(x\d+%?)?([+-]-?\d+%?[+-]-?\d+%?(/\d+)?)?"
+                       r"|\d+%?:\d+%?")
 
 
 def _check_pss(row: Setting, value: str, source: Source) -> None:

@@ -114,8 +114,8 @@ def settings_markdown() -> str:
             current = section
             title = "[[obs]]" if section == "obs" else f"[{section}]"
             out.append(f"\n### `{title}`\n")
-            out.append("| setting | type | default | environment | description |")
-            out.append("|---|---|---|---|---|")
+            out.append("| setting | type | default | environment | flag | description |")
+            out.append("|---|---|---|---|---|---|")
         kind = row.kind + (" or empty" if row.optional else "")
         if row.choices:
             kind = " \\| ".join(row.choices)
@@ -124,7 +124,9 @@ def settings_markdown() -> str:
             kind += f" {_num(row.min)}..{top}"
         help_text = row.help + (" **Secret**: masked in `config show`." if row.secret else "")
         env = f"`{row.env}`" if not row.name.startswith("obs[]") else "—"
-        out.append(f"| `{row.name}` | {kind} | {_default_text(row)} | {env} | {help_text} |")
+        flag = f"`{row.flag_spec}`" if row.flag_spec else "—"
+        out.append(f"| `{row.name}` | {kind} | {_default_text(row)} | {env} | {flag} | "
+                   f"{help_text} |")
     return "\n".join(out).lstrip("\n") + "\n"
 
 

@@ -1,11 +1,13 @@
 """Every setting of the station, declared once: the typed section dataclasses ARE the table.
 
-Each field carries its help, kind (how text and TOML values are read), choices or
-range, whether it is secret and whether the API may change it (``http_writable``:
-settings that name programs or files to read are file or CLI only) in its metadata.
-`SETTINGS` flattens them into
-`Setting` rows that drive the TOML reader, the `RESTRIKE_*` environment overrides,
-the command-line overrides, `restrike config show` and docs/settings.md.
+Each field carries in its metadata its help, kind (how text and TOML values are read),
+choices or range, whether it is secret, whether the API may change it
+(``http_writable``: settings that name programs or files to read are file or CLI only)
+and its command-line flag. `SETTINGS` flattens them into `Setting` rows that drive the
+TOML reader, the `RESTRIKE_*` environment overrides, the options of `restrike run` and
+`restrike demo`, `restrike config show`, the console's settings page and
+docs/settings.md. The parts (`restrike.playback`, `restrike.obs`) keep plain dataclasses
+that a test checks against these sections.
 """
 
 from __future__ import annotations
@@ -34,23 +36,31 @@ __all__ = [
     "cli_flag",
     "env_name",
     "setting",
+    "setting_field",
 ]
 
 Kind = Literal["str", "int", "float", "bool", "path", "host", "level", "list", "levels", "obs"]
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: Said of the settings the HTTP API may not change (they name programs or files to read).
 FILE_OR_CLI_ONLY = "File or CLI only: not changeable over HTTP."
+#: ...of those of them without a command-line flag (secrets).
+FILE_OR_ENV_ONLY = "File or environment only: not changeable over HTTP."
 
 
-def _s(default: Any, help: str, *, kind: Kind, optional: bool = False, secret: bool = False,
-       choices: tuple[str, ...] | None = None, min: float | None = None,
-       max: float | None = None, default_doc: str | None = None,
-       http_writable: bool = True) -> Any:
-    if not http_writable:
-        help += " " + FILE_OR_CLI_ONLY
+def setting_field(default: Any, help: str, *, kind: Kind, optional: bool = False,
+                  secret: bool = False, choices: tuple[str, ...] | None = None,
+                  min: float | None = None, max: float | None = None,
+                  default_doc: str | None = None, http_writable: bool = True,
+                  flag: str | bool = True) -> Any:
+    """A dataclass field that is a setting: its default and its row of the table.
+
+    ``flag``: True for the generated ``--<section>-<key>``, a string for another
+    (``"--data-dir"``), False for none (secrets: a command line is visible to every
+    user of the machine).
+    """
     meta = {"help": help, "kind": kind, "optional": optional, "secret": secret,
             "choices": choices, "min": min, "max": max, "default_doc": default_doc,
-            "http_writable": http_writable}
+            "http_writable": http_writable, "flag": flag}
     if isinstance(default, list):
         items = tuple(default)
         return field(default_factory=lambda: items, metadata=meta)
@@ -60,17 +70,21 @@ def _s(default: Any, help: str, *, kind: Kind, optional: bool = False, secret: b
     return field(default=default, metadata=meta)
 
 
+_s = setting_field  # the short name the table below is written with
+
+
 @dataclass(frozen=True, slots=True)
 class StationSettings:
     data_dir: Path = _s(  # noqa: RUF009 - fields with metadata
         None, "Folder of the database, logs and (by default) recordings.", kind="path",
         default_doc="the user data folder (platformdirs `user_data_dir(\"restrike\")`)",
-        http_writable=False)
+        http_writable=False, flag="--data-dir")
     protocol_file: Path | None = _s(  # noqa: RUF009 - fields with metadata
         None, "Edited protocol definition file; empty: the built-in WT UDP 2.3 file.",
-        kind="path", optional=True, http_writable=False)
+        kind="path", optional=True, http_writable=False, flag="--protocol")
     tournament: str = _s("", "Tournament name for new matches; empty: keep the current one "
-                         "(or open `Tournament <date>` automatically).", kind="str")
+                         "(or open `Tournament <date>` automatically).", kind="str",
+                         flag="--tournament")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +100,10 @@ class UdpSettings:
                        "the station; loses datagrams under floods).", kind="str",
                        choices=("process", "thread"))
     pss_host: str = _s("", "Scoring software (tkStrike) address for pull requests, HOST or "
-                       "HOST:PORT; empty: no resync.", kind="str")
+                       "HOST:PORT; empty: no resync.", kind="str", flag="--pss-host")
     pss_port: int = _s(6001, "Port tkStrike listens on for pull requests when `pss_host` "
                        "has none (check tkStrike's UDP settings).", kind="int", min=1,
-                       max=65535)
+                       max=65535, flag="--pss-port")
 
     @property
     def pss_address(self) -> tuple[str, int] | None:
@@ -108,12 +122,13 @@ class HttpSettings:
                    "from other machines; then every client needs the operator token).",
                    kind="str", http_writable=False)
     port: int = _s(8080, "Port of the web console and API.", kind="int", min=1, max=65535)
-    open_browser: bool = _s(True, "Open the console in the browser at start.", kind="bool")
+    open_browser: bool = _s(True, "Open the console in the browser at start.", kind="bool",
+                            flag="--browser")
     token: str = _s("", "Operator token every client must send (header `Authorization: "
                     "Bearer`, `X-Restrike-Token`, or the console's cookie after opening it "
                     "once with `?token=`). Empty: none on a loopback `host`; on any other "
                     "address one is generated once into `<data_dir>/http-token`.",
-                    kind="str", secret=True, http_writable=False)
+                    kind="str", secret=True, http_writable=False, flag=False)
     allowed_hosts: tuple[str, ...] = _s([], "More names the station may be called by (the "
                                         "Host header), besides localhost, 127.0.0.1, [::1] "
                                         "and `host`, e.g. `[\"court1.local\"]`.", kind="list",
@@ -145,17 +160,28 @@ class StoreSettings:
 
 @dataclass(frozen=True, slots=True)
 class PlaybackSettings:
+    """The ``[playback]`` section; `restrike.playback.PlaybackSettings` copies all but
+    ``enabled`` (which decides whether the station has a player at all)."""
+
     enabled: bool = _s(True, "Start mpv with the station (idle, so a replay starts at once); "
-                       "false for test stations and headless servers.", kind="bool")
-    mpv_path: str = _s("", "mpv executable; empty: found automatically.", kind="str",
-                       http_writable=False)
-    screen: int | None = _s(None, "Screen number for the replay window; empty: mpv's choice.",
-                            kind="int", optional=True, min=0, max=32)
-    fullscreen: bool = _s(False, "Play replays fullscreen.", kind="bool")
+                       "false for test stations and headless servers.", kind="bool",
+                       flag="--mpv")
+    mpv_path: str = _s("", "mpv executable (path or name); empty: `mpv` on PATH, on Windows "
+                       "also in Program Files, on macOS also in Homebrew's folders.",
+                       kind="str", http_writable=False, flag="--mpv-path")
+    screen: int | None = _s(None, "Screen number for the replay window and for fullscreen; "
+                            "empty: mpv's choice.", kind="int", optional=True, min=0, max=32,
+                            flag="--mpv-screen")
+    fullscreen: bool = _s(False, "Play replays fullscreen.", kind="bool", flag="--mpv-fullscreen")
+    geometry: str = _s("", "Position and size of the replay window in mpv's geometry form, "
+                       "e.g. `960x540+0+0`, `50%x50%` or `+10+10`; empty: mpv's choice.",
+                       kind="str", flag="--mpv-geometry")
+    ontop: bool = _s(False, "Keep the replay window above other windows.", kind="bool",
+                     flag="--mpv-on-top")
     start_offset: float = _s(10.0, "Second of the clip where a replay starts.", kind="float",
-                             min=0, max=3600)
+                             min=0, max=3600, flag="--mpv-start-offset")
     extra_args: tuple[str, ...] = _s([], "More mpv command-line options, passed as given.",
-                                     kind="list", http_writable=False)
+                                     kind="list", http_writable=False, flag="--mpv-args")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,11 +211,12 @@ class ReviewSettings:
 @dataclass(frozen=True, slots=True)
 class ConsoleSettings:
     window: bool = _s(False, "Show the console in a native window (needs `pip install "
-                      "'restrike[window]'`) instead of the browser.", kind="bool")
+                      "'restrike[window]'`) instead of the browser.", kind="bool",
+                      flag="--window")
     window_side: str = _s("right", "Screen edge the console window is docked to.", kind="str",
-                          choices=("left", "right"))
+                          choices=("left", "right"), flag="--window-side")
     window_on_top: bool = _s(False, "Keep the console window above other windows.",
-                             kind="bool")
+                             kind="bool", flag="--window-on-top")
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +228,10 @@ class FlagsSettings:
 
 @dataclass(frozen=True, slots=True)
 class ObsConnectionSettings:
-    """One `[[obs]]` entry (the station converts it to `restrike.obs`'s own type)."""
+    """One `[[obs]]` entry; `restrike.obs.ObsConnectionSettings.from_settings` copies it.
+
+    The entries have no flags: the array is set in the file or as `RESTRIKE_OBS`.
+    """
 
     name: str = _s(None, "Name of this OBS connection (unique).", kind="str")
     url: str = _s("ws://127.0.0.1:4455", "obs-websocket address, ws:// or wss://.", kind="str")
@@ -244,6 +274,26 @@ class Setting:
     max: float | None = None
     default_doc: str | None = None
     http_writable: bool = True  # False: file or CLI only (names a program or files to read)
+    flag: str | None = None  # the option of `restrike run`; None: the setting has none
+
+    @property
+    def flag_spec(self) -> str | None:
+        """The option as declared and shown: `--udp-port`, `--browser/--no-browser` (bool)."""
+        if self.flag is None:
+            return None
+        return f"{self.flag}/--no-{self.flag[2:]}" if self.kind == "bool" else self.flag
+
+    @property
+    def http_note(self) -> str:
+        """The sentence `help` ends with when the HTTP API may not change the setting."""
+        if self.http_writable:
+            return ""
+        return FILE_OR_CLI_ONLY if self.flag else FILE_OR_ENV_ONLY
+
+    @property
+    def cli_help(self) -> str:
+        """`help` for the command line: without the HTTP note, which goes without saying."""
+        return self.help.removesuffix(" " + self.http_note) if self.http_note else self.help
 
     @property
     def section(self) -> str:
@@ -257,22 +307,25 @@ class Setting:
     def env(self) -> str:
         return env_name(self.name)
 
-    @property
-    def flag(self) -> str:
-        return cli_flag(self.name)
-
 
 def env_name(name: str) -> str:
     """`udp.port` → `RESTRIKE_UDP_PORT`."""
     return "RESTRIKE_" + name.replace("[]", "").replace(".", "_").upper()
 
 
-def cli_flag(name: str) -> str:
-    """`udp.port` → `--udp-port` (the station's flags follow this form)."""
+def cli_flag(name: str) -> str | None:
+    """The command-line flag of a setting: `udp.port` → `--udp-port` (the generated form),
+    `station.data_dir` → `--data-dir` (declared); None for a setting without one."""
+    row = _BY_NAME.get(name)
+    return row.flag if row is not None else _generated_flag(name)
+
+
+def _generated_flag(name: str) -> str:
     return "--" + name.replace("[]", "").replace(".", "-").replace("_", "-")
 
 
-def _rows(prefix: str, cls: type[Any]) -> list[Setting]:
+def rows_of(prefix: str, cls: type[Any], *, flags: bool = True) -> list[Setting]:
+    """The rows of one section dataclass (fields declared with `setting_field`)."""
     rows = []
     for f in dataclasses.fields(cls):
         m = f.metadata
@@ -282,19 +335,26 @@ def _rows(prefix: str, cls: type[Any]) -> list[Setting]:
             default = f.default_factory()
         else:  # pragma: no cover - every field has a default
             default = None
-        rows.append(Setting(f"{prefix}.{f.name}", m["kind"], default, m["help"], m["optional"],
-                            m["secret"], m["choices"], m["min"], m["max"], m["default_doc"],
-                            m["http_writable"]))
+        name = f"{prefix}.{f.name}"
+        flag = m["flag"] if isinstance(m["flag"], str) else None
+        if m["flag"] is True and flags:
+            flag = _generated_flag(name)
+        row = Setting(name, m["kind"], default, m["help"], m["optional"], m["secret"],
+                      m["choices"], m["min"], m["max"], m["default_doc"], m["http_writable"],
+                      flag)
+        if row.http_note:
+            row = dataclasses.replace(row, help=f"{row.help} {row.http_note}")
+        rows.append(row)
     return rows
 
 
 def _table() -> tuple[Setting, ...]:
     rows: list[Setting] = []
     for section, cls in SECTIONS.items():
-        rows.extend(_rows(section, cls))
+        rows.extend(rows_of(section, cls))
     rows.append(Setting("obs", "obs", (), "OBS connections: an array of tables `[[obs]]` with "
                         "the keys below; none by default."))
-    rows.extend(_rows("obs[]", ObsConnectionSettings))
+    rows.extend(rows_of("obs[]", ObsConnectionSettings, flags=False))
     return tuple(rows)
 
 

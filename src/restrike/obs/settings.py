@@ -1,4 +1,11 @@
-"""Settings of one ``[[obs]]`` entry and the status each connection publishes."""
+"""Settings of one OBS connection and the status each connection publishes.
+
+The ``[[obs]]`` keys (`SETTING_FIELDS`) are declared — help, default, choices — and
+checked, with the file or variable they came from, in `restrike.config.table` alone;
+:meth:`ObsConnectionSettings.from_settings` copies a loaded entry and a test keeps names,
+types and defaults equal to the table's. The timeouts are no settings (code sets them:
+tests, benchmarks).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from restrike.obs.events import ObsEvent
 from restrike.secrets import mask_url
 
 __all__ = [
+    "SETTING_FIELDS",
     "ConnectionEvent",
     "ObsConnectionSettings",
     "ObsProtocol",
@@ -20,21 +28,25 @@ __all__ = [
 
 ObsRole = Literal["recording", "streaming", "both"]
 ObsProtocol = Literal["v5", "v4"]
+#: The fields that are keys of an ``[[obs]]`` entry.
+SETTING_FIELDS = ("name", "url", "password", "role", "protocol")
 
 
 @dataclass(frozen=True, slots=True)
 class ObsConnectionSettings:
-    """One ``[[obs]]`` entry: ``name``, ``url``, ``password``, ``role``, ``protocol``."""
+    """One connection: the ``[[obs]]`` keys, then the timeouts of its client."""
 
     name: str
     url: str = "ws://127.0.0.1:4455"
-    password: str | None = None
+    password: str = ""  # empty: none
     role: ObsRole = "both"
     protocol: ObsProtocol = "v5"
     request_timeout: float = 5.0
     connect_timeout: float = 5.0
 
     def __post_init__(self) -> None:
+        # What the pool relies on (it picks the client by protocol, the connections by
+        # role), for entries built in code; a user's entry was checked when it was loaded.
         where = f"[[obs]] {self.name!r}"
         if not self.name or "/" in self.name:
             raise ConfigError(f"[[obs]] name must be non-empty without '/': {self.name!r}")
@@ -46,6 +58,12 @@ class ObsConnectionSettings:
         if not self.url.startswith(("ws://", "wss://")):
             raise ConfigError(f"{where}: url must start with ws:// or wss://, not "
                               f"{mask_url(repr(self.url))}")
+
+    @classmethod
+    def from_settings(cls, entry: Any, **client: Any) -> ObsConnectionSettings:
+        """From a loaded ``[[obs]]`` entry (nothing is converted here); ``client`` sets the
+        timeouts."""
+        return cls(**{name: getattr(entry, name) for name in SETTING_FIELDS}, **client)
 
     def serves(self, role: ObsRole) -> bool:
         return self.role in ("both", role)
