@@ -8,6 +8,7 @@ short after non-ASCII names, UTF-8 with a Windows-1252 fallback.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from restrike.protocol.messages import Invalid, Message, Parsed, Unknown, Value
@@ -62,25 +63,32 @@ class _Cut(NamedTuple):
 
 
 def _parse_line(line: str, schema: Schema, out: list[Parsed], cut: _Cut) -> None:
+    """The tokens wait reversed in `rest`: taking the next one, and splitting a glued one
+    (`50hl2` → `50`, `hl2`), are O(1), so the work is linear in the line's length."""
     messages = schema.messages
     tokens = line.split(";")
     if len(tokens) > 1 and tokens[-1] == "":
         tokens.pop()
-    n = len(tokens)
-    i = 0
-    while i < n:
-        code = tokens[i]
+    rest = tokens[::-1]
+    first = True  # nothing taken from the line yet: a message of all of it keeps `line`
+    while rest:
+        code = rest[-1]
         spec = messages.get(code)
         if spec is None:
-            j = i + 1
-            while j < n and tokens[j] not in messages:
-                j += 1
-            raw = line if (i == 0 and j == n) else ";".join(tokens[i:j])
+            taken = [rest.pop()]
+            _take_until_code(rest, messages, taken)
+            raw = line if (first and not rest) else ";".join(taken)
             out.append(_match_pattern(raw, schema) or Unknown(code, raw, _unknown_reason(code)))
-            i = j
-            continue
-        i = _parse_message(spec, tokens, i, line, schema, out, cut)
-        n = len(tokens)  # un-gluing may have added a token
+        else:
+            _parse_message(spec, rest, line if first else None, schema, out, cut)
+        first = False
+
+
+def _take_until_code(rest: list[str], messages: Mapping[str, MessageSpec],
+                     taken: list[str]) -> None:
+    """Move tokens from `rest` to `taken` up to the next known code."""
+    while rest and rest[-1] not in messages:
+        taken.append(rest.pop())
 
 
 def _unknown_reason(code: str) -> str:
@@ -106,24 +114,25 @@ def _unglue(token: str, schema: Schema) -> tuple[str, str] | None:
     return None
 
 
-def _parse_message(spec: MessageSpec, tokens: list[str], i: int, line: str, schema: Schema,
-                   out: list[Parsed], cut: _Cut) -> int:
-    """Consume the message starting at tokens[i], append it to `out`, return the next index.
+def _parse_message(spec: MessageSpec, rest: list[str], line: str | None, schema: Schema,
+                   out: list[Parsed], cut: _Cut) -> None:
+    """Take the message whose code is next in `rest` (reversed tokens) and append it to
+    `out`. ``line``: the whole line, when nothing was taken from it before this message.
 
-    May split a glued token in `tokens` in place.
+    A glued token (`50hl2`) is split where it waits: its value is taken, the code stays.
     """
     messages = schema.messages
     args = spec.args
     nargs = len(args)
     required = spec.required
     values: dict[str, Value] = dict(spec.constants) if spec.constants else {}
-    n = len(tokens)
-    j = i + 1
+    taken = [rest.pop()]
     k = 0
     error = ""
-    while k < nargs and j < n:
-        token = tokens[j]
+    while k < nargs and rest:
+        token = rest[-1]
         arg = args[k]
+        glued: tuple[str, str] | None = None
         if k >= required and (token in messages or not token):
             if token:
                 break  # optional argument absent: the next message starts here
@@ -132,58 +141,59 @@ def _parse_message(spec: MessageSpec, tokens: list[str], i: int, line: str, sche
             try:
                 value = arg.convert(token)
             except ValueError as err:
-                split = _unglue(token, schema)
-                if split is not None:
+                glued = _unglue(token, schema)
+                if glued is not None:
                     try:
-                        value = arg.convert(split[0])
+                        value = arg.convert(glued[0])
                     except ValueError:
-                        split = None
-                if split is None:
+                        glued = None
+                if glued is None:
                     if token in messages:
                         break  # required argument missing; this token is the next message
                     error = f"argument {arg.name!r}: {err}"
-                    j += 1
+                    taken.append(rest.pop())
                     break
-                tokens[j : j + 1] = split
-                n += 1
         if arg.literal is None:
             values[arg.name] = value
         k += 1
-        j += 1
+        if glued is None:
+            taken.append(rest.pop())
+        else:
+            taken.append(glued[0])
+            rest[-1] = glued[1]
 
     if error:
-        while j < n and tokens[j] not in messages:
-            j += 1
-        out.append(Invalid(spec.code, _raw(tokens, i, j, line), error, spec.athlete))
-        return j
+        _take_until_code(rest, messages, taken)
+        out.append(Invalid(spec.code, _raw(taken, rest, line), error, spec.athlete))
+        return
     if k < required:
         missing = args[k].name
-        if not (cut.maybe and j >= n):
-            out.append(Invalid(spec.code, _raw(tokens, i, j, line),
+        if not (cut.maybe and not rest):
+            out.append(Invalid(spec.code, _raw(taken, rest, line),
                                f"missing argument {missing!r}", spec.athlete))
-            return j
+            return
         truncated = True
     else:
-        truncated = cut.surely and j >= n
-        if j < n and tokens[j] not in messages:
-            start = j
-            while j < n and tokens[j] not in messages:
-                j += 1
-            extra = ";".join(tokens[start:j])
-            out.append(Invalid(spec.code, _raw(tokens, i, j, line),
+        truncated = cut.surely and not rest
+        if rest and rest[-1] not in messages:
+            start = len(taken)
+            _take_until_code(rest, messages, taken)
+            extra = ";".join(taken[start:])
+            out.append(Invalid(spec.code, _raw(taken, rest, line),
                                f"too many arguments (at most {nargs}): unexpected {extra[:60]!r}",
                                spec.athlete))
-            return j
+            return
     while k < nargs:
         if args[k].literal is None:
             values[args[k].name] = None
         k += 1
-    out.append(Message(spec.code, spec.kind, spec.athlete, values, _raw(tokens, i, j, line),
+    out.append(Message(spec.code, spec.kind, spec.athlete, values, _raw(taken, rest, line),
                        truncated))
-    return j
 
 
-def _raw(tokens: list[str], start: int, end: int, line: str) -> str:
-    if start == 0 and end == len(tokens):
-        return line[:-1] if line.endswith(";") and not tokens[-1].endswith(";") else line
-    return ";".join(tokens[start:end])
+def _raw(taken: list[str], rest: list[str], line: str | None) -> str:
+    """The message's text: all of `line` (without its final ';') when it took the whole
+    line, else its tokens joined."""
+    if line is not None and not rest:
+        return line[:-1] if line.endswith(";") else line
+    return ";".join(taken)
