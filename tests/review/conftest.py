@@ -1,23 +1,26 @@
-"""Fixtures of the review tests: a store-backed archive, fakes, and a fed Review."""
+"""Fixtures of the review tests: a real store, fakes, the station's context, a fed Review."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from restrike.bus import Broadcast, Bus
-from restrike.protocol import parse
-from restrike.review.archive import Archive
+from restrike.bus import Broadcast, Bus, MessagesParsed, StateChanged
+from restrike.protocol import MatchState, parse, reduce
 from restrike.review.component import Review
 from restrike.review.options import ReviewOptions
 from restrike.store import Received, Store
 from tests.helpers import wait_until as until  # noqa: F401 - the review tests' poller
 from tests.review.fakes import FakePlayer, FakePool
+
+log = logging.getLogger(__name__)
 
 
 class Clock:
@@ -30,23 +33,66 @@ class Clock:
         return self.t
 
 
-class Court:
-    """Feeds datagrams to the store (for event ids) and to the review, at set times."""
+@dataclass
+class Live:
+    state: MatchState = field(default_factory=MatchState)
 
-    def __init__(self, store: Store, review: Review, clock: Clock) -> None:
+
+class Context:
+    """What the station gives a component's ``start``: its bus, routers, tasks and live
+    state (tasks are cancelled by the component itself; failures are logged here, as the
+    station logs them)."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self.live = Live()
+        self.routers: list[Any] = []
+
+    def add_router(self, router: Any) -> None:
+        self.routers.append(router)
+
+    def create_task(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        task.add_done_callback(self._done)
+        return task
+
+    @staticmethod
+    def _done(task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and (err := task.exception()) is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=err)
+
+
+class Court:
+    """Plays the station's intake for the review: each datagram goes to the store (for
+    event ids), is folded into the match state, and is published on the bus as the
+    pipeline does: ``MessagesParsed`` of the batch, then ``StateChanged``."""
+
+    def __init__(self, store: Store, bus: Bus, clock: Clock) -> None:
         self.store = store
-        self.review = review
+        self.bus = bus
         self.clock = clock
+        self.state = MatchState()
         self.seq = 0
 
     def send(self, line: bytes, at: float | None = None) -> None:
+        self.batch([line], at)
+
+    def batch(self, lines: Sequence[bytes], at: float | None = None, step: float = 0.001
+              ) -> None:
+        """Several datagrams received ``step`` s apart and handed over in one batch."""
         at = self.clock.t if at is None else at
-        self.clock.t = max(self.clock.t, at)
-        self.seq += 1
-        messages = parse(line)
-        self.store.submit(Received(self.seq, at, "court", line, list(messages)))
-        for msg in messages:
-            self.review.on_message(msg, at)
+        items = []
+        for index, line in enumerate(lines):
+            t = at + index * step
+            self.clock.t = max(self.clock.t, t)
+            self.seq += 1
+            messages = parse(line)
+            self.store.submit(Received(self.seq, t, "court", line, list(messages)))
+            items.append((self.seq, t, "court", line, messages))
+            for msg in messages:
+                self.state = reduce(self.state, msg, t)
+        self.bus.publish(MessagesParsed(items))
+        self.bus.publish(StateChanged(self.state, self.seq, self.clock.t))
 
 
 MATCH = [b"pre;FightLoaded", b"at1;DESMOND;N. DESMOND;FRA;at2;LEE;LEE Dae;KOR",
@@ -58,12 +104,9 @@ async def settle(review: Review, rounds: int = 200) -> None:
     """Wait until the workflow queue, its tasks and the archive thread are idle."""
     for _ in range(rounds):
         await asyncio.sleep(0.01)
-        queue = review._queue
-        busy = (queue is not None and queue.qsize() > 0) or review._pending or any(
-            t.get_name() != "review-workflow" for t in review._tasks)
-        if not busy:
+        if review.idle():
             await asyncio.sleep(0.02)
-            if queue is None or queue.qsize() == 0:
+            if review.idle():
                 return
     raise AssertionError("review did not settle")
 
@@ -101,12 +144,11 @@ async def rig(tmp_path: Path, store: Store, clock: Clock) -> AsyncIterator[dict[
     bus.subscribe(Broadcast, broadcasts.append)
     pool = FakePool(tmp_path / "obs-default")
     player = FakePlayer()
-    archive = Archive(store, run="test")
     options = ReviewOptions(recordings_root=tmp_path / "rec", tournament="Open")
-    review = Review(options, obs=pool, player=player, archive=archive, bus=bus, clock=clock)
-    await review.start()
-    court = Court(store, review, clock)
-    yield {"review": review, "pool": pool, "player": player, "archive": archive,
-           "court": court, "clock": clock, "broadcasts": broadcasts, "store": store}
+    review = Review(options, store=store, obs=pool, player=player, clock=clock)
+    ctx = Context(bus)
+    await review.start(ctx)
+    court = Court(store, bus, clock)
+    yield {"review": review, "pool": pool, "player": player, "court": court, "clock": clock,
+           "broadcasts": broadcasts, "store": store, "bus": bus, "ctx": ctx}
     await review.stop()
-    archive.close()

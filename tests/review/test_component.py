@@ -164,7 +164,7 @@ async def test_stream_offsets_across_an_interruption(rig: dict[str, Any]) -> Non
     assert abs(event["in_stream"] - 35.0) < 1e-6  # 30 s before the gap + 5 s after
     stream(OutputState.STOPPED, t0 + 100)
     await settle(review)
-    (session,) = review.archive.streams()  # type: ignore[union-attr]
+    (session,) = review.writer.archive.streams()  # type: ignore[union-attr]
     assert len(session["segments"]) == 2 and session["ended_at"] == t0 + 100
 
 
@@ -189,10 +189,10 @@ async def test_next_match_restarts_the_recording_not_the_replay_buffer(
 
 async def test_hotkey_starts_and_closes(rig: dict[str, Any]) -> None:
     review = rig["review"]
-    review._hotkey_pressed()
+    review.hotkey_pressed()
     await settle(review)
     assert review.review_json()["requested_by"] == "hotkey" and review.flow.active
-    review._hotkey_pressed()
+    review.hotkey_pressed()
     await settle(review)
     current = review.review_json()
     assert not current["active"] and current["decided_by"] == "hotkey"

@@ -13,7 +13,7 @@ from restrike.bus import Broadcast, Bus
 from restrike.errors import ObsUnavailable, PlayerError
 from restrike.review.component import Review
 from restrike.review.options import ReviewOptions
-from tests.review.conftest import Clock, load_match, review_errors, settle
+from tests.review.conftest import Clock, Context, load_match, review_errors, settle
 
 
 async def test_each_failed_step_is_published_and_logged(
@@ -60,8 +60,8 @@ async def test_no_obs_configured_is_published_at_once(tmp_path: Path) -> None:
             arrived.set()
 
     bus.subscribe(Broadcast, on)
-    review = Review(ReviewOptions(recordings_root=tmp_path / "rec"), bus=bus, clock=Clock())
-    await review.start()
+    review = Review(ReviewOptions(recordings_root=tmp_path / "rec"), clock=Clock())
+    await review.start(Context(bus))
     try:
         await review.request_replay()
         await asyncio.wait_for(arrived.wait(), 1.0)
@@ -76,12 +76,14 @@ async def test_no_obs_configured_is_published_at_once(tmp_path: Path) -> None:
 
 async def test_a_failed_task_is_reported(rig: dict[str, Any],
                                          caplog: pytest.LogCaptureFixture) -> None:
-    async def broken() -> None:
-        raise RuntimeError("boom")
-
-    with caplog.at_level(logging.ERROR, logger="restrike.review"):
-        task = rig["review"]._spawn(broken(), "review-broken")
-        await asyncio.gather(task, return_exceptions=True)
-        await asyncio.sleep(0)
-    assert review_errors(rig)[-1].body["error"] == "review task review-broken failed: boom"
-    assert [r.getMessage() for r in caplog.records] == ["review task review-broken failed"]
+    """A bug in a step's task (not an OBS error) reaches the consoles; its traceback is
+    logged once, by the station that ran the task (here the test's context)."""
+    rig["pool"].get("live")._client.fail_scene = RuntimeError("boom")
+    with caplog.at_level(logging.ERROR):
+        await rig["review"].request_replay()
+        await settle(rig["review"])
+    assert review_errors(rig)[-1].body["error"] == \
+        "review task review-scene-IVR_SCENE failed: boom"
+    logged = [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.ERROR]
+    assert logged == [("tests.review.conftest",
+                       "background task review-scene-IVR_SCENE failed")]

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from restrike.bus import Bus
 from restrike.errors import ConfigError, ReviewError
-from restrike.review.archive import Archive
 from restrike.review.component import Review
 from restrike.review.hotkey import (
     Hotkey,
@@ -33,7 +33,7 @@ from restrike.review.hotkey import (
 from restrike.review.options import ReviewOptions
 from restrike.store import Store
 from tests.peers.xvfb import xvfb_display  # noqa: F401 - fixture
-from tests.review.conftest import settle, until
+from tests.review.conftest import Context, settle, until
 from tests.review.fakes import FakePlayer, FakePool
 
 # --- parsing ---------------------------------------------------------------------------
@@ -318,11 +318,10 @@ async def test_real_start_stop_leaves_no_thread(x_session: Callable[..., None]) 
 async def test_real_f9_drives_the_review(x_session: Callable[..., None],
                                          tmp_path: Path, store: Store) -> None:
     """F9 on the X server starts a replay in the real Review, F9 again closes it."""
-    archive = Archive(store, run="hotkey")
     review = Review(ReviewOptions(recordings_root=tmp_path / "rec", tournament="Open"),
-                    obs=FakePool(tmp_path / "obs"), player=FakePlayer(), archive=archive,
+                    store=store, obs=FakePool(tmp_path / "obs"), player=FakePlayer(),
                     hotkey=_real_hotkey("F9"))
-    await review.start()
+    await review.start(Context(Bus(asyncio.get_running_loop())))
     try:
         x_session("F9")
         await until(lambda: review.flow.active, 2.0, "F9 to start a review")
@@ -334,5 +333,4 @@ async def test_real_f9_drives_the_review(x_session: Callable[..., None],
         assert review.review_json()["decided_by"] == "hotkey"
     finally:
         await review.stop()
-        archive.close()
     assert _hotkey_threads() == []

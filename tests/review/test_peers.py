@@ -84,10 +84,10 @@ async def world(tmp_path: Path, start_obs: StartObs, nginx_rtmp: NginxRtmp  # no
     player = MpvPlayer(headless_settings())
     await player.start()
     options = ReviewOptions(recordings_root=tmp_path / "recordings", tournament="Open")
-    review = Review(options, obs=pool, player=player)
     station = Station(StationConfig(data_dir=tmp_path / "data", udp_host="127.0.0.1",
                                     udp_port=0, http_port=0, tournament="Open",
                                     switch_interval=None))
+    review = Review(options, store=station.store, obs=pool, player=player)
     station.add(review)
     await station.start()
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{station.bound['http']['port']}")

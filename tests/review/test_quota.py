@@ -71,7 +71,7 @@ async def test_quota_counts_what_the_capped_history_dropped(rig: dict[str, Any])
         court.send(b"ch0", t0 + 10 + i * 0.01)
     court.send(b"ch0;-1", t0 + 12)
     await settle(review)
-    state = review.match
+    state = review.state
     assert state.challenges_dropped == 2 + 10  # 2 blue + 74 referee, 64 kept
     assert [c.status for c in state.challenges if c.athlete == 1] == ["accepted"]
     assert review.review_json()["quota"] == [0, 1]

@@ -28,9 +28,10 @@ async def station(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
                                           role="both", connect_timeout=0.5)])
     await pool.start()
     player = FakePlayer()
-    review = Review(ReviewOptions(recordings_root=tmp_path / "rec"), obs=pool, player=player)
     st = Station(StationConfig(data_dir=tmp_path, udp_host="127.0.0.1", udp_port=0,
                                http_port=0, switch_interval=None))
+    review = Review(ReviewOptions(recordings_root=tmp_path / "rec"), store=st.store, obs=pool,
+                    player=player)
     st.add(review)
     await st.start()
     yield {"station": st, "review": review, "player": player}

@@ -152,10 +152,10 @@ async def measure(obs_url: str, password: str | None, *, runs: int = 10, tail: b
         result.obs_version = f"{version.obs_version} (obs-websocket {version.websocket_version})"
         await player.start()
         options = ReviewOptions(recordings_root=data_dir / "recordings", tournament="Bench")
-        review = Review(options, obs=pool, player=player, mount_router=False)
         # The station's own GIL switch interval (1 ms), as `restrike run` uses it.
         station = Station(StationConfig(data_dir=data_dir, udp_host="127.0.0.1", udp_port=0,
                                         http_port=0))
+        review = Review(options, store=station.store, obs=pool, player=player)
         station.add(review)
         await station.start()
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -192,7 +192,7 @@ async def measure(obs_url: str, password: str | None, *, runs: int = 10, tail: b
                       f"{save:7.1f} ms")
                 await asyncio.sleep(1.0)
             if tail:
-                review.options = dataclasses.replace(review.options, mode="tail")
+                review.apply_options(dataclasses.replace(review.options, mode="tail"))
                 for i in range(runs):
                     result.tail_runs += 1
                     try:

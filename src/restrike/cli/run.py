@@ -145,7 +145,8 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
         log_file = _setup_logs(settings, config.data_dir)
         # The API is added here, last as the station would, with its access settings.
         station = Station(replace(config, serve_http=False))
-        for component in [*components_for(settings), *(components or ()),
+        for component in [*components_for(settings, store=station.store),
+                          *(components or ()),
                           ApiComponent(config.http_host, config.http_port, access)]:
             station.add(component)
     except (ConfigError, ValueError) as err:
@@ -317,32 +318,41 @@ class ObsComponent:
                 "connections": len(statuses)}
 
 
-def components_for(settings: Settings, *, review: bool = True) -> list[Any]:
+def components_for(settings: Settings, *, review: bool = True, store: Any = None
+                   ) -> list[Any]:
     """The components the settings ask for, in start order.
 
     OBS when ``[[obs]]`` has entries; the review player (mpv, kept idle) unless
-    ``playback.enabled`` is false; the replay workflow (``restrike.review``), which
-    finds the OBS pool and the player through the station.
+    ``playback.enabled`` is false; the replay workflow (``restrike.review``), handed
+    the OBS pool, the player, the hotkey and ``store`` (the station's store component:
+    the review archives once its store is open).
     """
     components: list[Any] = []
+    obs: ObsComponent | None = None
     if settings.obs:
-        components.append(ObsComponent(settings.obs))
+        obs = ObsComponent(settings.obs)
+        components.append(obs)
     data_dir = Path(settings.station.data_dir or default_data_dir())
     from restrike.review.options import ReviewOptions
 
     options = ReviewOptions.from_settings(settings.review, settings.playback,
                                           data_dir=data_dir)
+    player = None
     if settings.playback.enabled:
         from restrike.cli.components import PlaybackComponent
         from restrike.playback import PlaybackSettings
 
-        components.append(PlaybackComponent(
+        playback = PlaybackComponent(
             PlaybackSettings.from_settings(settings.playback),
-            allowed_roots=[options.recordings_root]))
+            allowed_roots=[options.recordings_root])
+        components.append(playback)
+        player = playback.player
     if review:
         from restrike.review.component import Review
+        from restrike.review.hotkey import make_hotkey
 
-        components.append(Review(options))
+        components.append(Review(options, store=store, obs=obs.pool if obs else None,
+                                 player=player, hotkey=make_hotkey(options.hotkey)))
     return components
 
 

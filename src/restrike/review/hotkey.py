@@ -19,6 +19,7 @@ a display.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import logging
@@ -30,7 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 from restrike.errors import ConfigError, ReviewError
 
 __all__ = ["KEY_NAMES", "Hotkey", "PynputHotkey", "make_hotkey", "parse_hotkey",
-           "pynput_combo"]
+           "pynput_combo", "start_on_loop"]
 
 log = logging.getLogger(__name__)
 
@@ -287,3 +288,20 @@ def make_hotkey(combo: str | None) -> Hotkey | None:
                     combo, _first_line(err), fallback)
         return None
     return PynputHotkey(combo, keyboard)
+
+
+def start_on_loop(hotkey: Hotkey, callback: Callable[[], None], combo: str | None) -> bool:
+    """Start ``hotkey`` so that ``callback`` runs on the running event loop, whatever
+    thread the backend calls from; False (logged) when the OS refuses the hook."""
+    loop = asyncio.get_running_loop()
+
+    def pressed() -> None:  # on the backend's thread
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(callback)
+
+    try:
+        hotkey.start(pressed)
+    except Exception as err:  # the OS refused the hook (no desktop session...)
+        log.warning("global hotkey %r unavailable: %s", combo, err)
+        return False
+    return True

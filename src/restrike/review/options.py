@@ -3,11 +3,14 @@
 ``restrike.config``'s ``[review]`` and ``[playback]`` sections hold the user-facing
 settings (``mode``, ``marker_seconds`` and ``link_seconds`` among them);
 :meth:`ReviewOptions.from_settings` copies them. ``tournament`` and ``save_timeout``
-have no setting; they default to the documented behaviour.
+have no setting; they default to the documented behaviour. The settings in
+:data:`LIVE_SETTINGS` change while the station runs (:meth:`ReviewOptions.updated`,
+from a ``SettingsChanged`` event); the others need a restart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -16,11 +19,20 @@ from restrike.errors import ConfigError
 from restrike.review.rules import ReviewRules
 from restrike.review.workflow import WorkflowConfig
 
-__all__ = ["ReplayMode", "ReviewOptions"]
+__all__ = ["LIVE_SETTINGS", "ReplayMode", "ReviewOptions"]
 
 #: ``save``: wait for OBS to write the replay buffer, play that clip (the default).
 #: ``tail``: play the growing live recording at once, save the clip for the archive.
 ReplayMode = Literal["save", "tail"]
+
+#: The settings the review applies while it runs (dotted names), each an option of the
+#: same name (``review.quota`` → ``quota``, ``playback.start_offset`` → ``start_offset``).
+LIVE_SETTINGS = frozenset({
+    *(f"review.{name}" for name in ("clip_seconds", "ivr_scene", "live_scene", "quota",
+                                    "review_seconds", "marker_seconds", "link_seconds",
+                                    "mode")),
+    "playback.start_offset",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +65,13 @@ class ReviewOptions:
     def workflow(self) -> WorkflowConfig:
         return WorkflowConfig(self.recordings_root, self.clip_seconds, self.start_offset,
                               self.ivr_scene, self.live_scene)
+
+    def updated(self, values: Mapping[str, Any]) -> ReviewOptions:
+        """These options with the :data:`LIVE_SETTINGS` among ``values`` (typed values by
+        dotted name; other names are ignored); ConfigError if one is not valid."""
+        changes = {name.split(".", 1)[1]: value for name, value in values.items()
+                   if name in LIVE_SETTINGS}
+        return replace(self, **changes) if changes else self
 
     @classmethod
     def from_settings(cls, review: Any, playback: Any = None, *, data_dir: Path | None = None,

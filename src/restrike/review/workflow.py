@@ -203,6 +203,7 @@ class PrepareRecording:
 @dataclass(frozen=True, slots=True)
 class SaveReplay:
     review_id: int
+    requested_by: str = "operator"  # the saved clip is named after who asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +358,8 @@ def _requested(config: WorkflowConfig, state: WorkflowState, event: ChallengeReq
         seconds=event.seconds, start=start, quota_exhausted=event.quota_exhausted)
     state = replace(state, active=review, next_id=state.next_id + 1,
                     history=_remember(state, review))
-    commands: list[Command] = [SaveReplay(review.id), SwitchScene(config.ivr_scene),
+    commands: list[Command] = [SaveReplay(review.id, review.requested_by),
+                               SwitchScene(config.ivr_scene),
                                Overlay("review_started", review), StoreReview(review)]
     if review.quota_exhausted:  # recorded and replayed all the same: the referee decides
         commands.append(Notice("warning", f"review {review.id}: {review.problem}"))
