@@ -117,14 +117,14 @@ class ArchiveWriter:
             return None
         return timeline
 
-    async def attach_when_open(self, now: Callable[[], float],
-                               every: float = ATTACH_POLL) -> StreamTimeline | None:
-        """Wait for the store to open, then attach (see :meth:`attach`)."""
+    async def attach_when_open(self, now: Callable[[], float]) -> StreamTimeline | None:
+        """Wait for the store to open (a look every ATTACH_POLL s), then attach (see
+        :meth:`attach`)."""
         while self._archive is None:
             timeline = await self.attach(now())
             if timeline is not None:
                 return timeline
-            await asyncio.sleep(every)
+            await asyncio.sleep(ATTACH_POLL)
         return None
 
     async def close(self) -> None:
