@@ -17,7 +17,6 @@ from restrike.protocol import MatchState, parse, reduce
 from restrike.review.component import Review
 from restrike.review.options import ReviewOptions
 from restrike.store import Received, Store
-from tests.helpers import wait_until as until  # noqa: F401 - the review tests' poller
 from tests.review.fakes import FakePlayer, FakePool
 
 log = logging.getLogger(__name__)

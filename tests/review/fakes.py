@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,8 @@ class FakePlayer:
     def status(self) -> PlayerStatus:
         return PlayerStatus(file=self.opened[-1][0] if self.opened else None)
 
-    async def open(self, path: str, start: float | None = None, *, paused: bool = False) -> None:
+    async def open(self, path: str | os.PathLike[str], start: float | None = None, *,
+                   paused: bool = False) -> None:
         if self.fail is not None:
             raise self.fail
         self.opened.append((str(path), start))

@@ -164,7 +164,7 @@ async def test_stream_offsets_across_an_interruption(rig: dict[str, Any]) -> Non
     assert abs(event["in_stream"] - 35.0) < 1e-6  # 30 s before the gap + 5 s after
     stream(OutputState.STOPPED, t0 + 100)
     await settle(review)
-    (session,) = review.writer.archive.streams()  # type: ignore[union-attr]
+    (session,) = review.writer.archive.streams()
     assert len(session["segments"]) == 2 and session["ended_at"] == t0 + 100
 
 

@@ -32,8 +32,9 @@ from restrike.review.hotkey import (
 )
 from restrike.review.options import ReviewOptions
 from restrike.store import Store
+from tests.helpers import wait_until as until
 from tests.peers.xvfb import xvfb_display  # noqa: F401 - fixture
-from tests.review.conftest import Context, settle, until
+from tests.review.conftest import Context, settle
 from tests.review.fakes import FakePlayer, FakePool
 
 # --- parsing ---------------------------------------------------------------------------
@@ -186,7 +187,11 @@ def test_without_a_loop_the_callback_runs_on_the_listener_thread() -> None:
     hotkey = PynputHotkey("F9", FakeKeyboard)
     fired: list[int] = []
     done = threading.Event()
-    hotkey.start(lambda: (fired.append(threading.get_ident()), done.set()))
+    def pressed() -> None:
+        fired.append(threading.get_ident())
+        done.set()
+
+    hotkey.start(pressed)
     listener = FakeListener.instances[-1]
     listener.press.set()
     assert done.wait(2.0) and fired == [listener.ident]

@@ -31,11 +31,11 @@ from restrike.review.options import ReviewOptions
 from restrike.simulator import Court, MatchSetup, encode_items
 from restrike.simulator._people import Person
 from restrike.station import Station, StationConfig
+from tests.helpers import wait_until as until
 from tests.peers.mpv import headless_settings, require_mpv
 from tests.peers.nginx import NginxRtmp, nginx_rtmp  # noqa: F401
 from tests.peers.obs import StartObs, start_obs  # noqa: F401
 from tests.peers.xvfb import xvfb_display  # noqa: F401
-from tests.review.conftest import until
 
 pytestmark = [pytest.mark.peers, pytest.mark.slow, pytest.mark.timeout(240)]
 

@@ -17,7 +17,8 @@ from restrike.obs.settings import ObsConnectionSettings
 from restrike.review.component import Review
 from restrike.review.options import ReviewOptions
 from restrike.station import Station, StationConfig
-from tests.review.conftest import MATCH, until
+from tests.helpers import wait_until as until
+from tests.review.conftest import MATCH
 from tests.review.fakes import FakePlayer
 
 
@@ -88,7 +89,8 @@ async def test_manual_replay_reaches_live_clients(station: dict[str, Any]) -> No
             while True:
                 msg = json.loads(await ws.recv())
                 if msg["type"] == "review":
-                    return msg["review"]
+                    body: dict[str, Any] = msg["review"]
+                    return body
 
         body = await asyncio.wait_for(review_message(), 5)
         assert body["event"] == "review_started" and body["requested_by"] == "table"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from hypothesis import given
@@ -35,7 +36,7 @@ CFG = WorkflowConfig(PurePosixPath("/rec"))
 IDENT = MatchIdentity("101", "9001", "N. DESMOND", "FRA", "LEE", "KOR")
 
 
-def kinds(commands: list[object]) -> list[str]:
+def kinds(commands: Sequence[object]) -> list[str]:
     return [type(c).__name__ for c in commands]
 
 

@@ -14,17 +14,19 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from restrike.bus import Bus
-from restrike.obs.control import ObsControl
+from restrike.obs.events import OutputStatus
 from restrike.obs.settings import ConnectionEvent, ObsRole, ObsStatus
 from restrike.playback.player import PlayerEvent
 from restrike.protocol import MatchState
 
 if TYPE_CHECKING:
     import os
+    from pathlib import PurePath
 
     from fastapi import APIRouter
 
-__all__ = ["LiveView", "ObsLink", "ObsPoolView", "ReviewContext", "ReviewPlayer"]
+__all__ = ["LiveView", "ObsLink", "ObsPoolView", "ReviewContext", "ReviewControl",
+           "ReviewPlayer"]
 
 
 class LiveView(Protocol):
@@ -49,6 +51,24 @@ class ReviewContext(Protocol):
                     ) -> asyncio.Task[Any]: ...
 
 
+class ReviewControl(Protocol):
+    """The requests the review makes of one OBS (a part of ``ObsControl``). Each raises
+    ``ObsUnavailable`` when OBS is away, ``ObsError`` when it refuses."""
+
+    async def switch_scene(self, scene: str) -> None: ...
+    async def create_scene(self, scene: str) -> bool: ...
+    async def set_record_folder(self, folder: str | PurePath) -> None: ...
+    async def set_filename_pattern(self, pattern: str) -> None: ...
+    async def start_recording(self) -> str | None: ...
+    async def stop_recording(self) -> str | None: ...
+    async def recording_status(self) -> OutputStatus: ...
+    async def start_replay_buffer(self) -> None: ...
+    async def stop_replay_buffer(self) -> None: ...
+    async def save_replay_buffer(self, *, timeout_s: float = 15.0) -> str: ...
+    async def replay_buffer_status(self) -> OutputStatus: ...
+    async def set_replay_buffer_seconds(self, seconds: int) -> None: ...
+
+
 class ObsLink(Protocol):
     """One OBS connection of the pool."""
 
@@ -62,7 +82,7 @@ class ObsLink(Protocol):
     def status(self) -> ObsStatus: ...
 
     @property
-    def control(self) -> ObsControl:
+    def control(self) -> ReviewControl:
         """The connected client; ``ObsUnavailable`` while OBS is away."""
         ...
 
