@@ -271,7 +271,7 @@ class ObsComponent:
 
     Mounts ``/api/v1/obs``, publishes every connection change as the live
     ``status.obs`` list, closes the connections in the CLOSE stage. The review
-    component finds the pool as ``station.get("obs").pool``.
+    component is handed its ``pool`` (``components_for``).
     """
 
     name = "obs"
