@@ -324,7 +324,7 @@ def _generated_flag(name: str) -> str:
     return "--" + name.replace("[]", "").replace(".", "-").replace("_", "-")
 
 
-def rows_of(prefix: str, cls: type[Any], *, flags: bool = True) -> list[Setting]:
+def _rows(prefix: str, cls: type[Any], *, flags: bool = True) -> list[Setting]:
     """The rows of one section dataclass (fields declared with `setting_field`)."""
     rows = []
     for f in dataclasses.fields(cls):
@@ -351,10 +351,10 @@ def rows_of(prefix: str, cls: type[Any], *, flags: bool = True) -> list[Setting]
 def _table() -> tuple[Setting, ...]:
     rows: list[Setting] = []
     for section, cls in SECTIONS.items():
-        rows.extend(rows_of(section, cls))
+        rows.extend(_rows(section, cls))
     rows.append(Setting("obs", "obs", (), "OBS connections: an array of tables `[[obs]]` with "
                         "the keys below; none by default."))
-    rows.extend(rows_of("obs[]", ObsConnectionSettings, flags=False))
+    rows.extend(_rows("obs[]", ObsConnectionSettings, flags=False))
     return tuple(rows)
 
 
