@@ -151,7 +151,8 @@ class Review:
         if stored is not None:
             self.tracker.resume(stored, self.clock())  # a new run: a new stream segment
         elif self.writer.has_store:
-            log.warning("review: the store is not open yet; reviews are archived once it is")
+            log.warning("review: the store is not open yet: reviews are not archived until "
+                        "it opens")
             self._attaching = ctx.create_task(self._attach_later(), name="review-archive")
         else:
             log.warning("review: no store given, reviews are not archived")
