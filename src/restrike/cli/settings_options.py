@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import typer
 
 from restrike.config import SETTINGS, Setting, plain_value
+from restrike.config.table import number_text
 
 __all__ = ["SECTION_TITLES", "flag_rows", "options_markdown", "setting_options"]
 
@@ -65,12 +66,8 @@ def _default(row: Setting) -> str | None:
 
 
 def _range(row: Setting) -> str:
-    low = _num(row.min or 0)
-    return f"{low}..{_num(row.max)}" if row.max is not None else f">= {low}"
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+    low = number_text(row.min or 0)
+    return f"{low}..{number_text(row.max)}" if row.max is not None else f">= {low}"
 
 
 def _option(row: Setting, shown_default: str | None) -> Any:

@@ -42,6 +42,7 @@ from restrike.config.table import (
     UdpSettings,
     cli_flag,
     env_name,
+    number_text,
 )
 from restrike.errors import ConfigError
 from restrike.secrets import mask_url
@@ -261,9 +262,9 @@ def _fail(row: Setting | str, source: Source, what: str, value: Any) -> ConfigEr
 
 def _range(row: Setting) -> str:
     if row.min is not None and row.max is not None:
-        return f" between {_num(row.min)} and {_num(row.max)}"
+        return f" between {number_text(row.min)} and {number_text(row.max)}"
     if row.min is not None:
-        return f" >= {_num(row.min)}"
+        return f" >= {number_text(row.min)}"
     return ""
 
 
@@ -457,7 +458,3 @@ def _obs(value: Any, source: Source) -> tuple[ObsConnectionSettings, ...]:
                               f"not {mask_url(repr(url))}")
         out.append(ObsConnectionSettings(**kwargs))
     return tuple(out)
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from restrike.config.table import SECTIONS, SETTINGS, Setting
+from restrike.config.table import SECTIONS, SETTINGS, Setting, number_text
 from restrike.secrets import mask_url, mask_value
 
 if TYPE_CHECKING:
@@ -120,15 +120,11 @@ def settings_markdown() -> str:
         if row.choices:
             kind = " \\| ".join(row.choices)
         elif row.min is not None and row.kind in ("int", "float"):
-            top = f"{_num(row.max)}" if row.max is not None else ""
-            kind += f" {_num(row.min)}..{top}"
+            top = f"{number_text(row.max)}" if row.max is not None else ""
+            kind += f" {number_text(row.min)}..{top}"
         help_text = row.help + (" **Secret**: masked in `config show`." if row.secret else "")
         env = f"`{row.env}`" if not row.name.startswith("obs[]") else "—"
         flag = f"`{row.flag_spec}`" if row.flag_spec else "—"
         out.append(f"| `{row.name}` | {kind} | {_default_text(row)} | {env} | {flag} | "
                    f"{help_text} |")
     return "\n".join(out).lstrip("\n") + "\n"
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)

@@ -35,6 +35,7 @@ __all__ = [
     "UdpSettings",
     "cli_flag",
     "env_name",
+    "number_text",
     "setting",
     "setting_field",
 ]
@@ -360,6 +361,11 @@ def _table() -> tuple[Setting, ...]:
 
 SETTINGS: tuple[Setting, ...] = _table()
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def number_text(value: float) -> str:
+    """A bound as people write it: `1024`, not `1024.0`; `0.1` stays."""
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def setting(name: str) -> Setting:
