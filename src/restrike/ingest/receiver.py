@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import platform
 import secrets
 import socket
 import sys
@@ -40,11 +41,29 @@ _RETRY_MAX = 2.0
 _FAILING_LOG_EVERY = 60.0
 
 
+#: Linux's SO_RCVBUFFORCE where it has the generic number (Python's socket module does
+#: not name it); alpha, MIPS, PA-RISC and SPARC number their options differently.
+_RCVBUFFORCE_GENERIC = 33
+_GENERIC_MACHINES = ("x86_64", "amd64", "i386", "i486", "i586", "i686", "aarch64", "arm",
+                     "riscv", "ppc", "s390")
+
+
+def _rcvbufforce() -> int | None:
+    """The option that lifts the system's cap on a receive buffer, where there is one."""
+    option = getattr(socket, "SO_RCVBUFFORCE", None)
+    if option is None and sys.platform.startswith("linux") and \
+            platform.machine().lower().startswith(_GENERIC_MACHINES):
+        option = _RCVBUFFORCE_GENERIC
+    return option if isinstance(option, int) else None
+
+
 def open_udp_socket(host: str, port: int, receive_buffer: int) -> tuple[socket.socket, int]:
     """A bound IPv4 UDP socket accepting broadcasts; returns it and its effective buffer.
 
-    Asks for ``receive_buffer`` bytes; as root on Linux ``SO_RCVBUFFORCE`` lifts the
-    system cap (``net.core.rmem_max``), otherwise the kernel gives what it allows.
+    Asks for ``receive_buffer`` bytes; on Linux with CAP_NET_ADMIN (root, usually)
+    ``SO_RCVBUFFORCE`` lifts the system cap (``net.core.rmem_max``), otherwise the
+    kernel gives what it allows. (Linux counts each datagram's bookkeeping too: a
+    5-byte datagram takes ~830 bytes, so 8 MiB asked, 16 MiB granted, hold ~20,000.)
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
@@ -52,7 +71,7 @@ def open_udp_socket(host: str, port: int, receive_buffer: int) -> tuple[socket.s
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         if receive_buffer > 0:
             forced = False
-            force = getattr(socket, "SO_RCVBUFFORCE", None)
+            force = _rcvbufforce()
             if force is not None:
                 try:
                     sock.setsockopt(socket.SOL_SOCKET, force, receive_buffer)
