@@ -5,13 +5,20 @@
 
 Precedence: command line > `RESTRIKE_<SECTION>_<KEY>` environment > TOML file >
 defaults. Every error is a ConfigError naming the setting and where it came from.
+
+A plugin declares its own section with `setting_field` (docs/plugins.md): the file's
+``[<plugin>]`` and ``RESTRIKE_<PLUGIN>_<KEY>`` are kept as given until the plugin
+loads and ``settings.with_section(name, cls)`` checks them; ``settings.section(name)``
+returns the typed object.
 """
 
 from restrike.config.load import (
     CONFIG_ENV,
+    PLUGIN_GROUP,
     Settings,
     Source,
     default_data_dir,
+    installed_plugins,
     load_settings,
     resolve_host,
 )
@@ -31,6 +38,7 @@ from restrike.config.table import (
     LogSettings,
     ObsConnectionSettings,
     PlaybackSettings,
+    PluginsSettings,
     ReviewSettings,
     Setting,
     StationSettings,
@@ -38,6 +46,7 @@ from restrike.config.table import (
     UdpSettings,
     cli_flag,
     env_name,
+    section_rows,
     setting,
     setting_field,
 )
@@ -46,6 +55,7 @@ from restrike.errors import ConfigError
 __all__ = [
     "CONFIG_ENV",
     "MASK",
+    "PLUGIN_GROUP",
     "SETTINGS",
     "ConfigError",
     "ConsoleSettings",
@@ -54,6 +64,7 @@ __all__ = [
     "LogSettings",
     "ObsConnectionSettings",
     "PlaybackSettings",
+    "PluginsSettings",
     "ReviewSettings",
     "Setting",
     "Settings",
@@ -65,9 +76,11 @@ __all__ = [
     "default_data_dir",
     "describe",
     "env_name",
+    "installed_plugins",
     "load_settings",
     "plain_value",
     "resolve_host",
+    "section_rows",
     "setting",
     "setting_field",
     "settings_markdown",

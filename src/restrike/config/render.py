@@ -7,10 +7,11 @@ Secret settings show as `MASK`; credentials inside any URL value as `user:***@`
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from restrike.config.table import SECTIONS, SETTINGS, Setting, number_text
+from restrike.config.table import SECTIONS, SETTINGS, Setting, number_text, section_rows
 from restrike.secrets import mask_url, mask_value
 
 if TYPE_CHECKING:
@@ -37,12 +38,17 @@ def _obs_dicts(settings: Settings) -> list[dict[str, Any]]:
              "role": o.role, "protocol": o.protocol} for o in settings.obs]
 
 
+def _rows(settings: Settings) -> Iterator[Setting]:
+    """The table's rows (but ``obs``), then those of the checked plugin sections."""
+    yield from (row for row in SETTINGS if not row.name.startswith("obs"))
+    for name, section in settings.sections.items():
+        yield from section_rows(name, type(section))
+
+
 def describe(settings: Settings) -> dict[str, Any]:
     """{config_file, settings: {section: {key: value}}, sources: {name: source}}; no secrets."""
     values: dict[str, Any] = {}
-    for row in SETTINGS:
-        if row.name.startswith("obs"):
-            continue
+    for row in _rows(settings):
         value = settings.get(row.name)
         if row.secret and value:
             value = MASK
@@ -72,10 +78,11 @@ def to_toml(settings: Settings, *, with_sources: bool = False) -> str:
     lines: list[str] = []
     if settings.config_file:
         lines.append(f"# config file: {settings.config_file}")
-    for section in SECTIONS:
+    rows = list(_rows(settings))
+    for section in [*SECTIONS, *settings.sections]:
         lines.append(f"\n[{section}]")
-        for row in SETTINGS:
-            if row.section != section or row.name.startswith("obs"):
+        for row in rows:
+            if row.section != section:
                 continue
             value = settings.get(row.name)
             note = f"  # {settings.sources.get(row.name, 'default')}" if with_sources else ""
@@ -104,11 +111,12 @@ def _default_text(row: Setting) -> str:
     return f"`{toml_value(row.default)}`"
 
 
-def settings_markdown() -> str:
-    """The reference table of docs/settings.md (kept in sync by a test)."""
+def settings_markdown(rows: Iterable[Setting] = SETTINGS) -> str:
+    """The reference table of docs/settings.md (kept in sync by a test); ``rows``: a
+    plugin's (`section_rows`) for the table of its own section."""
     out: list[str] = []
     current = None
-    for row in SETTINGS:
+    for row in rows:
         section = row.section if row.name != "obs" else "obs"
         if section != current:
             current = section

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from restrike.errors import ConfigError
 from restrike.secrets import mask_url
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "LogSettings",
     "ObsConnectionSettings",
     "PlaybackSettings",
+    "PluginsSettings",
     "ReviewSettings",
     "Setting",
     "StationSettings",
@@ -36,6 +38,7 @@ __all__ = [
     "cli_flag",
     "env_name",
     "number_text",
+    "section_rows",
     "setting",
     "setting_field",
 ]
@@ -228,6 +231,13 @@ class FlagsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PluginsSettings:
+    disabled: tuple[str, ...] = _s([], "Plugins kept off, by name (`restrike plugins list` "
+                                   "shows every plugin found); their own sections stay "
+                                   "valid. Applies at the next start.", kind="list")
+
+
+@dataclass(frozen=True, slots=True)
 class ObsConnectionSettings:
     """One `[[obs]]` entry; `restrike.obs.ObsConnectionSettings.from_settings` copies it.
 
@@ -257,6 +267,7 @@ SECTIONS: dict[str, type[Any]] = {
     "review": ReviewSettings,
     "console": ConsoleSettings,
     "flags": FlagsSettings,
+    "plugins": PluginsSettings,
 }
 
 
@@ -347,6 +358,21 @@ def _rows(prefix: str, cls: type[Any], *, flags: bool = True) -> list[Setting]:
             row = dataclasses.replace(row, help=f"{row.help} {row.http_note}")
         rows.append(row)
     return rows
+
+
+def section_rows(section: str, cls: type[Any]) -> tuple[Setting, ...]:
+    """The rows of a plugin's settings section ``[section]``: ``cls`` is a frozen dataclass
+    whose every field is declared with `setting_field`. Plugin settings have no
+    command-line flag (a ``flag`` they declare is ignored): the file and
+    ``RESTRIKE_<SECTION>_<KEY>`` set them. ConfigError when ``cls`` is no such class."""
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)
+            and cls.__dataclass_params__.frozen):  # type: ignore[attr-defined]
+        raise ConfigError(f"[{section}]: the settings must be a frozen dataclass, not {cls!r}")
+    loose = [f.name for f in dataclasses.fields(cls) if "kind" not in f.metadata]
+    if loose:
+        raise ConfigError(f"[{section}]: declare {', '.join(loose)} with "
+                          "restrike.config.setting_field(...)")
+    return tuple(dataclasses.replace(row, flag=None) for row in _rows(section, cls, flags=False))
 
 
 def _table() -> tuple[Setting, ...]:
