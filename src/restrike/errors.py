@@ -14,7 +14,8 @@ callers only ever catch these:
     │   ├── PlayerUnavailable   mpv is not running / restarting / did not answer
     │   └── PlayerCommandError  mpv answered but refused the command
     ├── ReviewError          a replay-workflow step is not possible right now
-    └── SimulatorError       a simulator action or option is not possible
+    ├── SimulatorError       a simulator action or option is not possible
+    └── PluginError          a plugin cannot be imported, built or used (names the plugin)
 
 Parsing datagrams never raises: bad input becomes ``Invalid``/``Unknown`` messages.
 """
@@ -29,6 +30,7 @@ __all__ = [
     "PlayerCommandError",
     "PlayerError",
     "PlayerUnavailable",
+    "PluginError",
     "ProtocolError",
     "RestrikeError",
     "ReviewError",
@@ -98,3 +100,8 @@ class ReviewError(RestrikeError):
 
 class SimulatorError(RestrikeError):
     """A simulator action is not possible now (quota spent, no match loaded, bad command)."""
+
+
+class PluginError(RestrikeError):
+    """A plugin cannot be imported, built or used; the message names the plugin and why
+    (the plugin's own exception is the ``__cause__``, its traceback logged)."""
