@@ -27,7 +27,10 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from restrike.protocol import Schema
 
 __all__ = [
     "Broadcast",
@@ -37,6 +40,8 @@ __all__ = [
     "MessagesParsed",
     "Overflow",
     "Policy",
+    "ResyncRequested",
+    "SchemaChanged",
     "SettingsChanged",
     "StateChanged",
     "StatusChanged",
@@ -119,6 +124,21 @@ class SettingsChanged:
     (``{"review.quota": 2}``). Each part applies what it owns; none edits another's."""
 
     values: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaChanged:
+    """A new protocol definition, already validated, is to be used: the ingest parses
+    every batch from the next one on with it (the console's protocol page, or a live
+    change of ``station.protocol_file``)."""
+
+    schema: Schema
+
+
+@dataclass(frozen=True, slots=True)
+class ResyncRequested:
+    """Ask the ingest to send the pull requests to the scoring software again (the
+    demo's simulator does once it listens)."""
 
 
 @dataclass(frozen=True, slots=True)

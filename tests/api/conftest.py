@@ -1,3 +1,3 @@
 """Fixtures of the API tests (shared with tests/station, in tests/station/fixtures.py)."""
 
-from tests.station.fixtures import api, station  # noqa: F401
+from tests.station.fixtures import api, assembled, station  # noqa: F401

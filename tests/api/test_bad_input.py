@@ -16,12 +16,11 @@ import pytest
 
 from restrike.api import create_app
 from restrike.api.errors import ErrorBody
+from restrike.assembly import assemble
 from restrike.playback import MpvPlayer
 from restrike.playback.api import make_router as playback_router
-from restrike.review.component import Review
-from restrike.review.options import ReviewOptions
-from restrike.station import Station, StationConfig
 from restrike.store import Store
+from tests.station.fixtures import station_settings
 
 HUGE = 2**70
 
@@ -38,13 +37,12 @@ async def rec(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def http(tmp_path: Path, rec: Path) -> AsyncIterator[httpx.AsyncClient]:
-    config = StationConfig(data_dir=tmp_path / "data", udp_host="127.0.0.1", udp_port=0,
-                           http_port=0, serve_http=False, receive_buffer=1 << 20)
-    station = Station(config)
-    station.add(Review(ReviewOptions(rec, hotkey=None)))
+    settings = station_settings(tmp_path / "data", **{"review.recordings_root": str(rec)})
+    parts = assemble(settings, serve_http=False)
+    station = parts.station
     await station.start()
     station.add_router(playback_router(MpvPlayer(), allowed_roots=[rec]))
-    app = create_app(station)
+    app = create_app(parts.view)
     await app.state.hub.start()
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

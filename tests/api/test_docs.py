@@ -9,14 +9,15 @@ from typing import Any
 import typer
 
 from restrike.api.routes import make_router
+from restrike.assembly import Assembly
 from restrike.cli import app
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def test_core_routes_are_in_docs_api(station) -> None:  # type: ignore[no-untyped-def]
+def test_core_routes_are_in_docs_api(assembled: Assembly) -> None:
     text = (DOCS / "api.md").read_text()
-    paths = {route.path for route in make_router(station).routes}  # type: ignore[attr-defined]
+    paths = {route.path for route in make_router(assembled.view).routes}  # type: ignore[attr-defined]
     paths |= {"/ws/live", "/openapi.json"}
     documented = {re.sub(r"\{[^}]+\}", "{}", p) for p in re.findall(r"(/[\w/{}.-]+)", text)}
     missing = sorted(p for p in paths if re.sub(r"\{[^}]+\}", "{}", p) not in documented)

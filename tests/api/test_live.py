@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 from restrike.api.live import MAX_EVENT_BATCHES, LiveClient, LiveHub
+from restrike.assembly import Assembly
 from restrike.bus import Broadcast, EventsCommitted, StateChanged, StatusChanged
+from restrike.kernel import Station
 from restrike.protocol import MatchState
-from restrike.station import Station
 
 
 class StuckSocket:
@@ -28,8 +29,9 @@ class StuckSocket:
         return {}
 
 
-async def test_slow_client_gets_coalesced_state_and_one_resync(station: Station) -> None:
-    hub = LiveHub(station)
+async def test_slow_client_gets_coalesced_state_and_one_resync(
+        station: Station, assembled: Assembly) -> None:
+    hub = LiveHub(assembled.view)
     await hub.start()
     ws = StuckSocket()
     client = LiveClient(ws, hub)  # type: ignore[arg-type]
@@ -63,13 +65,14 @@ async def test_slow_client_gets_coalesced_state_and_one_resync(station: Station)
 
 
 async def test_a_failing_tick_is_logged_once_and_stats_keep_coming(
-        station: Station, monkeypatch: Any, caplog: Any) -> None:
+        assembled: Assembly, monkeypatch: Any, caplog: Any) -> None:
+    import dataclasses
     import logging
 
     import restrike.api.live as live
 
     monkeypatch.setattr(live, "STATS_INTERVAL", 0.01)
-    real_stats = station.stats
+    real_stats = assembled.view.stats
     calls = {"n": 0}
 
     def flaky_stats() -> dict[str, Any]:
@@ -78,8 +81,7 @@ async def test_a_failing_tick_is_logged_once_and_stats_keep_coming(
             raise KeyError("boom")
         return real_stats()
 
-    monkeypatch.setattr(station, "stats", flaky_stats)
-    hub = LiveHub(station)
+    hub = LiveHub(dataclasses.replace(assembled.view, stats=flaky_stats))
     client = LiveClient(StuckSocket(), hub)  # type: ignore[arg-type]
     hub.clients.add(client)
     with caplog.at_level(logging.ERROR, logger="restrike.api.live"):
@@ -109,7 +111,7 @@ def test_only_disconnects_are_quiet() -> None:
 
 
 async def test_a_failing_client_writer_is_logged_with_its_traceback(
-        station: Station, caplog: Any) -> None:
+        assembled: Assembly, caplog: Any) -> None:
     import logging
 
     class BrokenSocket(StuckSocket):
@@ -119,7 +121,7 @@ async def test_a_failing_client_writer_is_logged_with_its_traceback(
         async def send_text(self, text: str) -> None:
             raise ValueError("a bug in the writer")
 
-    hub = LiveHub(station)
+    hub = LiveHub(assembled.view)
     with caplog.at_level(logging.ERROR, logger="restrike.api.live"):
         await hub.serve(BrokenSocket())  # type: ignore[arg-type]
     [record] = [r for r in caplog.records if "live client failed" in r.getMessage()]

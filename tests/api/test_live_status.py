@@ -12,39 +12,32 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import websockets
 
+from restrike.assembly import Assembly, assemble
 from restrike.bus import HealthChanged, StatusChanged
-from restrike.cli.components import PlaybackComponent
-from restrike.cli.run import ObsComponent
-from restrike.station import Station, StationConfig
 from tests.helpers import wait_until
-from tests.peers.mpv import headless_settings, require_mpv
-from tests.station.fixtures import free_port
-
-
-def _obs_entry(port: int) -> Any:
-    return SimpleNamespace(name="rec", url=f"ws://127.0.0.1:{port}", password="",
-                           role="both", protocol="v5")
+from tests.peers.mpv import HEADLESS, require_mpv
+from tests.station.fixtures import free_port, station_settings
 
 
 @pytest.fixture
-async def full_station(tmp_path: Path) -> AsyncIterator[Station]:
+async def full_station(tmp_path: Path) -> AsyncIterator[Assembly]:
+    """The station with an OBS that cannot be reached, a real idle mpv and HTTP."""
     require_mpv()
-    station = Station(StationConfig(data_dir=tmp_path / "data", udp_host="127.0.0.1",
-                                    udp_port=0, http_host="127.0.0.1", http_port=0,
-                                    switch_interval=None))
-    station.add(ObsComponent([_obs_entry(free_port(socket.SOCK_STREAM))]))
-    station.add(PlaybackComponent(headless_settings()))
-    await station.start()
+    port = free_port(socket.SOCK_STREAM)
+    settings = station_settings(tmp_path / "data", **{
+        "obs": f'[{{name = "rec", url = "ws://127.0.0.1:{port}", role = "both"}}]',
+        "playback.enabled": True})
+    parts = assemble(settings, review=False, playback_driving=HEADLESS, switch_interval=None)
+    await parts.station.start()
     try:
-        yield station
+        yield parts
     finally:
-        await station.stop()
+        await parts.station.stop()
 
 
 def _check_status(status: dict[str, Any]) -> None:
@@ -56,8 +49,9 @@ def _check_status(status: dict[str, Any]) -> None:
     assert "connections" not in player
 
 
-async def test_status_keeps_the_contract_keys_and_health_apart(full_station: Station) -> None:
-    station = full_station
+async def test_status_keeps_the_contract_keys_and_health_apart(
+        full_station: Assembly) -> None:
+    station = full_station.station
     url = f"ws://127.0.0.1:{station.bound['http']['port']}/ws/live"
     async with websockets.connect(url) as ws:
         snapshot = json.loads(await ws.recv())
@@ -69,8 +63,8 @@ async def test_status_keeps_the_contract_keys_and_health_apart(full_station: Sta
         assert {"store", "ingest", "obs", "playback", "api"} <= set(health)
         assert health["obs"]["connections"] == 1
         # A pool change and a health change on the bus, as the components publish them.
-        obs = station.get("obs")
-        assert isinstance(obs, ObsComponent)
+        obs = full_station.obs
+        assert obs is not None
         station.bus.publish(StatusChanged("obs", [s.as_dict() for s in obs.pool.statuses()]))
         station.bus.publish(HealthChanged("obs", {**obs.health(), "ok": False}))
         seen: list[dict[str, Any]] = []
@@ -87,14 +81,14 @@ async def test_status_keeps_the_contract_keys_and_health_apart(full_station: Sta
 
 
 async def test_a_hub_started_late_begins_with_what_was_published(tmp_path: Path) -> None:
-    station = Station(StationConfig(data_dir=tmp_path / "data", udp_host="127.0.0.1",
-                                    udp_port=0, http_port=0, serve_http=False))
+    parts = assemble(station_settings(tmp_path / "data"), serve_http=False, review=False)
+    station = parts.station
     await station.start()
     try:
         station.bus.publish(StatusChanged("obs", [{"name": "a", "connected": True}]))
         from restrike.api.live import LiveHub
 
-        hub = LiveHub(station)
+        hub = LiveHub(parts.view)
         await hub.start()
         try:
             assert hub.status["obs"] == [{"name": "a", "connected": True}]

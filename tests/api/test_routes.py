@@ -8,16 +8,16 @@ from typing import Any
 
 import httpx
 
+from restrike.assembly import Assembly
 from restrike.protocol import MatchState, state_to_json
-from restrike.station import Station
 from tests.helpers import wait_until
 from tests.station.fixtures import match_datagrams, send_udp
 
 
-async def _feed_match(station: Station) -> None:
+async def _feed_match(assembled: Assembly) -> None:
     datagrams = match_datagrams()
-    send_udp(station.bound["udp"]["port"], datagrams)
-    await wait_until(lambda: station.stats()["stored"] >= len(datagrams))
+    send_udp(assembled.station.bound["udp"]["port"], datagrams)
+    await wait_until(lambda: assembled.view.stats()["stored"] >= len(datagrams))
 
 
 def _is_error(response: httpx.Response, status: int) -> dict:
@@ -39,11 +39,11 @@ async def test_health_lists_components(api: httpx.AsyncClient) -> None:
 
 
 async def test_state_is_the_empty_board_then_the_match(api: httpx.AsyncClient,
-                                                       station: Station) -> None:
+                                                       assembled: Assembly) -> None:
     r = await api.get("/api/v1/state")
     assert r.status_code == 200
     assert r.json() == state_to_json(MatchState())
-    await _feed_match(station)
+    await _feed_match(assembled)
     state = (await api.get("/api/v1/state")).json()
     assert state["scores"] == [3, 1]
     assert state["warnings"] == [0, 1]
@@ -52,8 +52,8 @@ async def test_state_is_the_empty_board_then_the_match(api: httpx.AsyncClient,
 
 
 async def test_events_newest_first_with_filters(api: httpx.AsyncClient,
-                                                station: Station) -> None:
-    await _feed_match(station)
+                                                assembled: Assembly) -> None:
+    await _feed_match(assembled)
     body = (await api.get("/api/v1/events", params={"limit": 5})).json()
     assert body["count"] == 5
     events = body["events"]
@@ -83,8 +83,8 @@ async def test_events_bad_filters_are_422_json(api: httpx.AsyncClient) -> None:
         assert body["detail"]
 
 
-async def test_matches_and_match(api: httpx.AsyncClient, station: Station) -> None:
-    await _feed_match(station)
+async def test_matches_and_match(api: httpx.AsyncClient, assembled: Assembly) -> None:
+    await _feed_match(assembled)
     body = (await api.get("/api/v1/matches")).json()
     assert body["count"] == 1
     match = body["matches"][0]
@@ -97,8 +97,8 @@ async def test_matches_and_match(api: httpx.AsyncClient, station: Station) -> No
     _is_error(await api.get("/api/v1/matches", params={"day": "2026-13-40"}), 422)
 
 
-async def test_stats_shape(api: httpx.AsyncClient, station: Station) -> None:
-    await _feed_match(station)
+async def test_stats_shape(api: httpx.AsyncClient, assembled: Assembly) -> None:
+    await _feed_match(assembled)
     stats = (await api.get("/api/v1/stats")).json()
     for key in ("datagrams_received", "messages", "invalid", "unknown", "stored",
                 "queue_depth", "dropped"):
@@ -106,8 +106,8 @@ async def test_stats_shape(api: httpx.AsyncClient, station: Station) -> None:
     assert stats["datagrams_received"] == stats["stored"] == len(match_datagrams())
 
 
-async def test_export_streams_the_capture(api: httpx.AsyncClient, station: Station) -> None:
-    await _feed_match(station)
+async def test_export_streams_the_capture(api: httpx.AsyncClient, assembled: Assembly) -> None:
+    await _feed_match(assembled)
     today = datetime.now().date().isoformat()
     r = await api.get("/api/v1/export", params={"day": today})
     assert r.status_code == 200
@@ -119,7 +119,7 @@ async def test_export_streams_the_capture(api: httpx.AsyncClient, station: Stati
     _is_error(await api.get("/api/v1/export"), 422)
 
 
-async def test_tournament_and_day(api: httpx.AsyncClient, station: Station) -> None:
+async def test_tournament_and_day(api: httpx.AsyncClient, assembled: Assembly) -> None:
     r = await api.post("/api/v1/tournament", json={"name": "World Championships"})
     assert r.status_code == 200, r.text
     r = await api.post("/api/v1/day", json={"day": "2026-05-02"})
@@ -128,7 +128,7 @@ async def test_tournament_and_day(api: httpx.AsyncClient, station: Station) -> N
     _is_error(await api.post("/api/v1/tournament", json={"name": ""}), 422)
     _is_error(await api.post("/api/v1/tournament", content=b"not json",
                              headers={"content-type": "application/json"}), 422)
-    await _feed_match(station)
+    await _feed_match(assembled)
 
     async def has_tournament() -> bool:
         names = [t["name"] for t in (await api.get("/api/v1/tournaments")).json()
@@ -187,11 +187,11 @@ async def test_openapi_lists_the_routes(api: httpx.AsyncClient) -> None:
 
 
 async def test_store_writes_without_an_open_store_are_503(api: httpx.AsyncClient,
-                                                          station: Station,
+                                                          assembled: Assembly,
                                                           monkeypatch: Any) -> None:
     # A blank name passes the body model; the store refuses it: 422, not a 500.
     _is_error(await api.post("/api/v1/tournament", json={"name": "   "}), 422)
-    monkeypatch.setattr(station.store, "store", None)
+    monkeypatch.setattr(assembled.store, "store", None)
     for path, body in (("/api/v1/tournament", {"name": "Open"}),
                        ("/api/v1/day", {"day": "2026-05-02"})):
         detail = _is_error(await api.post(path, json=body), 503)["detail"]
@@ -202,7 +202,7 @@ async def test_store_writes_without_an_open_store_are_503(api: httpx.AsyncClient
 def test_redact_looks_inside_lists() -> None:
     from pathlib import Path
 
-    from restrike.station import redact
+    from restrike.secrets import redact
 
     out = redact({"obs": [{"name": "rec", "password": "hunter2", "dir": Path("/x")}],
                   "nested": {"rows": [[{"token": "t0k"}]], "api_key": ("a", "b")},
@@ -212,15 +212,15 @@ def test_redact_looks_inside_lists() -> None:
     assert out["empty_password"] == ""
 
 
-async def test_obs_password_never_in_diagnostics(api: httpx.AsyncClient, station: Station,
+async def test_obs_password_never_in_diagnostics(api: httpx.AsyncClient,
+                                                 assembled: Assembly,
                                                  monkeypatch: Any) -> None:
-    import dataclasses
-
     # As if the settings renderer had stopped masking: the raw password in the list.
-    unmasked = {"values": {"obs": [{"name": "rec", "url": "ws://127.0.0.1:4455",
-                                    "password": "hunter2-secret"}]}}
-    monkeypatch.setattr(station, "config",
-                        dataclasses.replace(station.config, effective_settings=unmasked))
+    effective = assembled.view.effective
+    for key in list(effective):
+        monkeypatch.delitem(effective, key)
+    monkeypatch.setitem(effective, "values", {"obs": [
+        {"name": "rec", "url": "ws://127.0.0.1:4455", "password": "hunter2-secret"}]})
     body = await api.get("/api/v1/diagnostics")
     assert body.status_code == 200
     assert "hunter2-secret" not in body.text

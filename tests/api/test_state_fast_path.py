@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from restrike.api.app import StateFastPath
-from restrike.station import Station
+from restrike.kernel import Station
 from tests.helpers import wait_until
 from tests.station.fixtures import match_datagrams, send_udp
 
@@ -13,7 +13,7 @@ from tests.station.fixtures import match_datagrams, send_udp
 async def test_fast_path_answers_like_the_route(api: httpx.AsyncClient,
                                                 station: Station) -> None:
     fast = httpx.AsyncClient(transport=httpx.ASGITransport(
-        app=StateFastPath(api.app, station)), base_url="http://station")  # type: ignore[attr-defined]
+        app=StateFastPath(api.app, station.live)), base_url="http://station")  # type: ignore[attr-defined]
     async with fast:
         for _ in range(2):
             slow_r, fast_r = await api.get("/api/v1/state"), await fast.get("/api/v1/state")

@@ -22,7 +22,13 @@ import pytest
 from restrike.playback import MpvPlayer, PlaybackSettings
 from tests.peers.media import ffmpeg_available, make_clip
 
-__all__ = ["clip", "headless_settings", "mpv_player", "mpv_settings", "require_mpv"]
+__all__ = ["HEADLESS", "clip", "headless_settings", "mpv_player", "mpv_settings",
+           "require_mpv"]
+
+#: How a test drives mpv: no window, no sound, no user config, quick restarts (the
+#: `PlaybackSettings` fields that are no settings; ``assemble(playback_driving=...)``).
+HEADLESS: dict[str, Any] = {"vo": "null", "ao": "null", "use_config": False,
+                            "restart_backoff_max": 1.0}
 
 
 def require_mpv() -> str:
@@ -35,8 +41,7 @@ def require_mpv() -> str:
 
 def headless_settings(**overrides: Any) -> PlaybackSettings:
     """Settings for an mpv without window, sound or user config (tests and benchmarks)."""
-    base = PlaybackSettings(vo="null", ao="null", use_config=False, restart_backoff_max=1.0)
-    return dataclasses.replace(base, **overrides)
+    return dataclasses.replace(PlaybackSettings(**HEADLESS), **overrides)
 
 
 @pytest.fixture(scope="session")

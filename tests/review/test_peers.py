@@ -21,21 +21,20 @@ from typing import Any
 import httpx
 import pytest
 
+from restrike.assembly import assemble
 from restrike.obs.pool import ObsPool
 from restrike.obs.settings import ObsConnectionSettings
 from restrike.playback import MpvPlayer
 from restrike.review.archive import local_day
 from restrike.review.chapters import validate_chapters
-from restrike.review.component import Review
-from restrike.review.options import ReviewOptions
 from restrike.simulator import Court, MatchSetup, encode_items
 from restrike.simulator._people import Person
-from restrike.station import Station, StationConfig
 from tests.helpers import wait_until as until
 from tests.peers.mpv import headless_settings, require_mpv
 from tests.peers.nginx import NginxRtmp, nginx_rtmp  # noqa: F401
 from tests.peers.obs import StartObs, start_obs  # noqa: F401
 from tests.peers.xvfb import xvfb_display  # noqa: F401
+from tests.station.fixtures import station_settings
 
 pytestmark = [pytest.mark.peers, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -83,12 +82,11 @@ async def world(tmp_path: Path, start_obs: StartObs, nginx_rtmp: NginxRtmp  # no
     await control.set_stream_server(nginx_rtmp.server, "court1")
     player = MpvPlayer(headless_settings())
     await player.start()
-    options = ReviewOptions(recordings_root=tmp_path / "recordings", tournament="Open")
-    station = Station(StationConfig(data_dir=tmp_path / "data", udp_host="127.0.0.1",
-                                    udp_port=0, http_port=0, tournament="Open",
-                                    switch_interval=None))
-    review = Review(options, store=station.store, obs=pool, player=player)
-    station.add(review)
+    settings = station_settings(tmp_path / "data", **{
+        "station.tournament": "Open", "review.recordings_root": str(tmp_path / "recordings")})
+    parts = assemble(settings, obs=pool, player=player, switch_interval=None)
+    station, review = parts.station, parts.review
+    assert review is not None
     await station.start()
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{station.bound['http']['port']}")
     sender = Sender(station.bound["udp"]["port"])

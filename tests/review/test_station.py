@@ -11,15 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
+from restrike.assembly import assemble
 from restrike.obs.headless import free_port
 from restrike.obs.pool import ObsPool
 from restrike.obs.settings import ObsConnectionSettings
-from restrike.review.component import Review
-from restrike.review.options import ReviewOptions
-from restrike.station import Station, StationConfig
 from tests.helpers import wait_until as until
 from tests.review.conftest import MATCH
 from tests.review.fakes import FakePlayer
+from tests.station.fixtures import station_settings
 
 
 @pytest.fixture
@@ -29,11 +28,10 @@ async def station(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
                                           role="both", connect_timeout=0.5)])
     await pool.start()
     player = FakePlayer()
-    st = Station(StationConfig(data_dir=tmp_path, udp_host="127.0.0.1", udp_port=0,
-                               http_port=0, switch_interval=None))
-    review = Review(ReviewOptions(recordings_root=tmp_path / "rec"), store=st.store, obs=pool,
-                    player=player)
-    st.add(review)
+    settings = station_settings(tmp_path, **{"review.recordings_root": str(tmp_path / "rec")})
+    parts = assemble(settings, obs=pool, player=player, switch_interval=None)
+    st, review = parts.station, parts.review
+    assert review is not None
     await st.start()
     yield {"station": st, "review": review, "player": player}
     await st.stop()

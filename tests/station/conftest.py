@@ -1,3 +1,3 @@
 """Fixtures of the station tests (defined in tests/station/fixtures.py)."""
 
-from tests.station.fixtures import api, station  # noqa: F401
+from tests.station.fixtures import api, assembled, station  # noqa: F401

@@ -1,7 +1,10 @@
 """Station fixtures shared by tests/station and tests/api.
 
-* ``station``: an in-process `Station` on free ports (UDP on 127.0.0.1, no HTTP
-  server), with a temp data folder;
+* ``station_settings(data_dir, **values)``: the settings of a test station (loopback,
+  free ports, no mpv, no hotkey) plus ``values``; ``assemble`` builds from them;
+* ``assembled``: the composition root's station (store and ingest; no review, no HTTP
+  server) started on free ports with a temp data folder, with its parts; ``station``:
+  its `Station`;
 * ``api``: an httpx client on that station's FastAPI app through ASGITransport;
 * ``StationProcess``: the real ``python -m restrike run`` as a subprocess, for the
   end-to-end tests (real sockets, real SQLite, kill -9).
@@ -9,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -23,16 +27,20 @@ import httpx
 import pytest
 
 from restrike.api import create_app
+from restrike.assembly import Assembly, assemble
+from restrike.config import Settings, load_settings
+from restrike.kernel import Station
 from restrike.protocol import encode, parse
-from restrike.station import Station, StationConfig
 
 __all__ = [
     "StationProcess",
     "api",
+    "assembled",
     "free_port",
     "match_datagrams",
     "send_udp",
     "station",
+    "station_settings",
 ]
 
 # A short but complete match in the documented text form; encoded to the real style.
@@ -87,21 +95,36 @@ def send_udp(port: int, datagrams: Iterable[bytes], host: str = "127.0.0.1",
     return count
 
 
+def station_settings(data_dir: Path, **values: Any) -> Settings:
+    """A test station's settings: loopback on free ports, a 1 MiB receive buffer, no mpv,
+    no hotkey; ``values`` (dotted names) on top, checked like command-line values."""
+    settings = load_settings(None, env={}, cli={
+        "station.data_dir": str(data_dir), "udp.host": "127.0.0.1", "http.host": "127.0.0.1",
+        "udp.receive_buffer": 1 << 20, "playback.enabled": False, "review.hotkey": "",
+        **values})
+    # Port 0 (the OS picks a free one) is no setting a user may give: set it here.
+    return dataclasses.replace(settings, udp=dataclasses.replace(settings.udp, port=0),
+                               http=dataclasses.replace(settings.http, port=0))
+
+
 @pytest.fixture
-async def station(tmp_path: Path) -> AsyncIterator[Station]:
-    config = StationConfig(data_dir=tmp_path / "data", udp_host="127.0.0.1", udp_port=0,
-                           http_port=0, serve_http=False, receive_buffer=1 << 20)
-    st = Station(config)
-    await st.start()
+async def assembled(tmp_path: Path) -> AsyncIterator[Assembly]:
+    parts = assemble(station_settings(tmp_path / "data"), serve_http=False, review=False)
+    await parts.station.start()
     try:
-        yield st
+        yield parts
     finally:
-        await st.stop()
+        await parts.station.stop()
 
 
 @pytest.fixture
-async def api(station: Station) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(station)
+def station(assembled: Assembly) -> Station:
+    return assembled.station
+
+
+@pytest.fixture
+async def api(assembled: Assembly) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(assembled.view)
     await app.state.hub.start()
     transport = httpx.ASGITransport(app=app)
     try:

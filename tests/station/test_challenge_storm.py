@@ -33,7 +33,7 @@ import pytest
 
 from restrike.ingest.receiver import open_udp_socket
 from restrike.protocol.state import CHALLENGE_HISTORY
-from restrike.station import DB_FILE
+from restrike.store.component import DB_FILE
 from tests.station.fixtures import StationProcess, send_udp
 
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Optional components built from the settings (OBS pool)."""
+"""The components the composition root builds from the settings (OBS pool, player)."""
 
 from __future__ import annotations
 
@@ -7,34 +7,38 @@ from pathlib import Path
 
 import httpx
 
+from restrike.assembly import assemble
 from restrike.bus import StatusChanged
-from restrike.cli.components import PlaybackComponent
-from restrike.cli.run import ObsComponent, components_for
-from restrike.config import load_settings
-from restrike.station import Station, StationConfig
+from restrike.obs.component import ObsComponent
+from restrike.playback import MpvPlayer, PlaybackSettings
+from restrike.playback.component import PlaybackComponent
 from tests.helpers import wait_until
-from tests.station.fixtures import free_port
+from tests.station.fixtures import free_port, station_settings
 
 
-def test_no_obs_configured_no_component() -> None:
-    off = load_settings(None, env={}, cli={"playback.enabled": False})
-    assert components_for(off, review=False) == []
-    [review] = components_for(off)
-    assert review.name == "review"
-    playback, review = components_for(load_settings(None, env={}))
-    assert isinstance(playback, PlaybackComponent) and review.name == "review"
+def _names(tmp_path: Path, **values: object) -> list[str]:
+    parts = assemble(station_settings(tmp_path, **values))
+    return [c.name for c in parts.station.components]
+
+
+def test_no_obs_configured_no_component(tmp_path: Path) -> None:
+    assert _names(tmp_path) == ["store", "ingest", "review", "api"]
+    assert _names(tmp_path, **{"playback.enabled": True}) == [
+        "store", "ingest", "playback", "review", "api"]
+    parts = assemble(station_settings(tmp_path), review=False, serve_http=False)
+    assert [c.name for c in parts.station.components] == ["store", "ingest"]
+    assert parts.review is parts.obs is parts.playback is parts.api is None
 
 
 async def test_obs_component_reports_an_unreachable_obs(tmp_path: Path) -> None:
     port = free_port(socket.SOCK_STREAM)  # nothing listens there
-    settings = load_settings(None, env={}, cli={
-        "obs": f'[{{name = "court1", url = "ws://127.0.0.1:{port}", role = "recording"}}]',
-        "playback.enabled": False})
-    [component] = components_for(settings, review=False)
+    settings = station_settings(tmp_path, obs=f'[{{name = "court1", url = '
+                                              f'"ws://127.0.0.1:{port}", role = "recording"}}]')
+    parts = assemble(settings, review=False)
+    component = parts.obs
     assert isinstance(component, ObsComponent)
-    station = Station(StationConfig(data_dir=tmp_path, udp_host="127.0.0.1", udp_port=0,
-                                    http_host="127.0.0.1", http_port=0))
-    station.add(component)
+    assert [c.name for c in parts.station.components] == ["store", "ingest", "obs", "api"]
+    station = parts.station
     statuses: list[StatusChanged] = []
     station.bus.subscribe(StatusChanged, statuses.append)
     await station.start()
@@ -51,16 +55,14 @@ async def test_obs_component_reports_an_unreachable_obs(tmp_path: Path) -> None:
 
 
 def test_playback_may_open_only_the_recordings_root(tmp_path: Path) -> None:
-    settings = load_settings(None, env={}, cli={"station.data_dir": str(tmp_path)})
-    playback, review = components_for(settings)
-    assert isinstance(playback, PlaybackComponent)
-    assert playback.allowed_roots == [review.options.recordings_root]
+    parts = assemble(station_settings(tmp_path, **{"playback.enabled": True}))
+    assert parts.playback is not None and parts.review is not None
+    assert parts.playback.allowed_roots == [parts.review.options.recordings_root]
+    assert parts.review.player is parts.playback.player  # the review plays on it
 
 
 def test_player_status_carries_the_players_own_error() -> None:
-    from restrike.playback import PlaybackSettings
-
-    component = PlaybackComponent(PlaybackSettings())
+    component = PlaybackComponent(MpvPlayer(PlaybackSettings()))
     status = component.status({"alive": True, "error": "supervisor crashed"})
     assert status["error"] == "supervisor crashed" and status["ok"] is False
     assert component.status({"alive": True, "error": None})["ok"] is True
@@ -69,7 +71,7 @@ def test_player_status_carries_the_players_own_error() -> None:
 
 
 def test_store_health_follows_the_current_error_not_the_error_count(tmp_path: Path) -> None:
-    from restrike.ingest.components import StoreComponent
+    from restrike.store.component import StoreComponent
     from restrike.store.types import StoreStats
 
     class FakeStore:

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from restrike.station import Station
+from restrike.assembly import Assembly
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.slow
@@ -45,26 +45,27 @@ def flood(port: int, seed: int = 11) -> list[int]:
     return sizes
 
 
-def count_valid(station: Station) -> int:
-    with sqlite3.connect(f"file:{station.config.database}?mode=ro", uri=True) as db:
+def count_valid(assembled: Assembly) -> int:
+    with sqlite3.connect(f"file:{assembled.store.path}?mode=ro", uri=True) as db:
         (count,) = db.execute("SELECT count(*) FROM datagrams WHERE substr(data, 1, 4) = ?",
                               (b"clk;",)).fetchone()
     db.close()
     return int(count)
 
 
-async def test_a_flood_of_every_size_never_stops_intake(station: Station) -> None:
+async def test_a_flood_of_every_size_never_stops_intake(assembled: Assembly) -> None:
+    station = assembled.station
     port = station.bound["udp"]["port"]
     await asyncio.to_thread(flood, port)
     total = FLOOD + len(VALID)
     stats = await wait_until(
-        lambda: (s := station.stats())["stored"] >= s["datagrams_received"]
-        and count_valid(station) == len(VALID) and s, 60, "the flood stored")
-    health = station.ingest.health()
+        lambda: (s := assembled.view.stats())["stored"] >= s["datagrams_received"]
+        and count_valid(assembled) == len(VALID) and s, 60, "the flood stored")
+    health = assembled.ingest.health()
     assert health["ok"] and health["state"] == "running", health
     assert health["restarts"] == {"receiver": 0, "pipeline": 0}
     assert health["corrupt_batches"] == 0 and health["last_failure"] is None
-    assert count_valid(station) == len(VALID)
+    assert count_valid(assembled) == len(VALID)
     assert station.live.state.clock is not None
     assert stats["stored"] == stats["datagrams_received"]
     if sys.platform.startswith("linux"):  # the kernel's drop counter is Linux only

@@ -17,8 +17,8 @@ from typing import Any
 import psutil
 import pytest
 
+from restrike.assembly import Assembly
 from restrike.ingest.process import RAM_LIMIT, SPOOL_FILE
-from restrike.station import Station
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.slow
@@ -64,9 +64,10 @@ def send(port: int) -> int:
 
 
 async def test_the_receiver_spools_to_disk_while_the_station_is_stalled(
-        station: Station) -> None:
-    receiver: Any = station.ingest.receiver
-    pipeline = station.ingest.pipeline
+        assembled: Assembly) -> None:
+    station = assembled.station
+    receiver: Any = assembled.ingest.receiver
+    pipeline = assembled.ingest.pipeline
     assert receiver is not None and pipeline is not None
     release = threading.Event()
     submit = pipeline._submit
@@ -76,7 +77,7 @@ async def test_the_receiver_spools_to_disk_while_the_station_is_stalled(
         submit(*args)
 
     pipeline._submit = stalled  # type: ignore[assignment]
-    spool = station.config.data_dir / SPOOL_FILE
+    spool = station.data_dir / SPOOL_FILE
     baseline = psutil.Process(receiver.pid).memory_info().rss
     try:
         with PeakRss(receiver.pid) as rss:
@@ -85,7 +86,7 @@ async def test_the_receiver_spools_to_disk_while_the_station_is_stalled(
                              "the child spooling")
             on_disk = receiver.spool_bytes
             held = rss.peak
-            assert station.ingest.health()["spool_bytes"] >= on_disk  # fresh while stalled
+            assert assembled.ingest.health()["spool_bytes"] >= on_disk  # fresh while stalled
     finally:
         release.set()
     # What the child holds in memory is capped; the backlog went to disk.
@@ -93,12 +94,12 @@ async def test_the_receiver_spools_to_disk_while_the_station_is_stalled(
     assert held - baseline < RAM_LIMIT + 12 * 1024 * 1024, (baseline, held)
     assert held < 64 * 1024 * 1024
     stats = await wait_until(
-        lambda: (s := station.stats())["stored"] >= s["datagrams_received"] > 0
+        lambda: (s := assembled.view.stats())["stored"] >= s["datagrams_received"] > 0
         and receiver.spool_bytes == 0 and s, 60, "the backlog stored")
     assert stats["stored"] == stats["datagrams_received"]
     if sys.platform.startswith("linux"):
         assert stats["datagrams_received"] + stats["dropped"] == sent
-    await wait_until(lambda: station.ingest.health()["spooled"] > 0, 5, "spooled counted")
-    health = station.ingest.health()
+    await wait_until(lambda: assembled.ingest.health()["spooled"] > 0, 5, "spooled counted")
+    health = assembled.ingest.health()
     assert health["ok"] and health["spool_error"] is None
     assert health["spool_path"] == str(spool)

@@ -20,27 +20,28 @@ import psutil
 import pytest
 
 import restrike.ingest.process as process_module
+from restrike.assembly import Assembly, assemble
 from restrike.bus import HealthChanged
 from restrike.errors import RestrikeError
 from restrike.ingest.pipeline import Pipeline
 from restrike.ingest.supervisor import RESTART_MAX, restart_delay
+from restrike.kernel import Station
 from restrike.protocol import default_schema
-from restrike.station import Station, StationConfig
 from tests.helpers import wait_until
-from tests.station.fixtures import send_udp
+from tests.station.fixtures import send_udp, station_settings
 
 
-def stored_like(station: Station, prefix: bytes) -> list[int]:
+def stored_like(assembled: Assembly, prefix: bytes) -> list[int]:
     """Sequence numbers of the stored datagrams that start with ``prefix``."""
-    with sqlite3.connect(f"file:{station.config.database}?mode=ro", uri=True) as db:
+    with sqlite3.connect(f"file:{assembled.store.path}?mode=ro", uri=True) as db:
         rows = db.execute("SELECT seq FROM datagrams WHERE substr(data, 1, ?) = ?",
                           (len(prefix), prefix)).fetchall()
     db.close()
     return [r[0] for r in rows]
 
 
-async def all_stored(station: Station, prefix: bytes, count: int) -> None:
-    await wait_until(lambda: len(stored_like(station, prefix)) >= count, 20,
+async def all_stored(assembled: Assembly, prefix: bytes, count: int) -> None:
+    await wait_until(lambda: len(stored_like(assembled, prefix)) >= count, 20,
                      f"{count} datagrams {prefix!r} stored")
 
 
@@ -91,16 +92,14 @@ class Feeder:
 
 
 @pytest.fixture
-async def thread_station(tmp_path: Path) -> AsyncIterator[Station]:
-    config = StationConfig(data_dir=tmp_path / "data", udp_host="127.0.0.1", udp_port=0,
-                           http_port=0, serve_http=False, receive_buffer=1 << 20,
-                           receiver="thread")
-    station = Station(config)
-    await station.start()
+async def thread_station(tmp_path: Path) -> AsyncIterator[Assembly]:
+    settings = station_settings(tmp_path / "data", **{"udp.receiver": "thread"})
+    parts = assemble(settings, serve_http=False, review=False)
+    await parts.station.start()
     try:
-        yield station
+        yield parts
     finally:
-        await station.stop()
+        await parts.station.stop()
 
 
 @pytest.fixture
@@ -117,15 +116,16 @@ def test_the_backoff_doubles_up_to_its_cap() -> None:
 
 @pytest.mark.slow
 async def test_a_receiver_process_killed_mid_feed_is_reported_and_restarted(
-        station: Station, api: httpx.AsyncClient, errors: pytest.LogCaptureFixture) -> None:
+        station: Station, assembled: Assembly,
+        api: httpx.AsyncClient, errors: pytest.LogCaptureFixture) -> None:
     health = HealthLog(station)
-    receiver = station.ingest.receiver
+    receiver = assembled.ingest.receiver
     assert receiver is not None
     first_pid = getattr(receiver, "pid", None)
     assert first_pid is not None
     port = station.bound["udp"]["port"]
     with Feeder(port, b"bnc;") as feeder:
-        await wait_until(lambda: len(stored_like(station, b"bnc;")) >= 200, 20,
+        await wait_until(lambda: len(stored_like(assembled, b"bnc;")) >= 200, 20,
                          "the feed flowing")
         psutil.Process(first_pid).kill()
         red = await wait_until(health.red, 10, "health turning red")
@@ -135,18 +135,19 @@ async def test_a_receiver_process_killed_mid_feed_is_reported_and_restarted(
     assert red["reason"].startswith("receiver: ")
     assert any("UDP receiver stopped: receiver process killed by signal 9" in r.getMessage()
                for r in errors.records if r.levelno == logging.ERROR)
-    now = station.ingest.health()
+    now = assembled.ingest.health()
     assert now["ok"] and now["restarts"] == {"receiver": 1, "pipeline": 0}
     assert now["receiver_pid"] != first_pid and psutil.pid_exists(now["receiver_pid"])
     assert now["last_failure"]["part"] == "receiver"
     assert "SIGKILL" in now["last_failure"]["reason"]
     # Datagrams sent while no process read waited in the kernel buffer (the station
     # keeps the socket): only what the killed process held, at most ~1 ms, is gone.
-    await wait_until(lambda: len(stored_like(station, b"bnc;")) + station.stats()["dropped"]
+    stats = assembled.view.stats
+    await wait_until(lambda: len(stored_like(assembled, b"bnc;")) + stats()["dropped"]
                      >= sent_during - 10, 20, "what was sent during the kill stored")
     # Later datagrams all arrive.
     send_udp(port, [b"clk;0:%02d;" % (i % 60) for i in range(100)], pause=0.0005)
-    await all_stored(station, b"clk;", 100)
+    await all_stored(assembled, b"clk;", 100)
     stats = (await api.get("/api/v1/stats")).json()
     assert stats["datagrams_received"] >= sent_during - 10 + 100
     assert stats["stored"] == stats["datagrams_received"]
@@ -154,9 +155,10 @@ async def test_a_receiver_process_killed_mid_feed_is_reported_and_restarted(
 
 @pytest.mark.slow
 async def test_a_pipeline_crash_is_logged_restarted_and_loses_nothing(
-        station: Station, errors: pytest.LogCaptureFixture) -> None:
+        station: Station, assembled: Assembly,
+        errors: pytest.LogCaptureFixture) -> None:
     health = HealthLog(station)
-    pipeline = station.ingest.pipeline
+    pipeline = assembled.ingest.pipeline
     assert pipeline is not None
     submit = pipeline._submit
     calls = 0
@@ -171,7 +173,7 @@ async def test_a_pipeline_crash_is_logged_restarted_and_loses_nothing(
     pipeline._submit = failing  # type: ignore[assignment]
     port = station.bound["udp"]["port"]
     await asyncio.to_thread(send_udp, port, [b"bnc;%d;" % i for i in range(400)], pause=0.0002)
-    await all_stored(station, b"bnc;", 400)
+    await all_stored(assembled, b"bnc;", 400)
     await wait_until(health.green_after_red, 10, "health green again")
     red = health.red()
     assert red is not None and "injected pipeline failure" in red["reason"]
@@ -179,14 +181,15 @@ async def test_a_pipeline_crash_is_logged_restarted_and_loses_nothing(
         "ingest pipeline thread failed")]
     assert len(crash) == 1 and crash[0].exc_info is not None
     assert "injected pipeline failure" in str(crash[0].exc_info[1])
-    seqs = stored_like(station, b"bnc;")
+    seqs = stored_like(assembled, b"bnc;")
     assert len(seqs) == len(set(seqs)) == 400  # none lost, none stored twice
-    assert station.ingest.health()["restarts"] == {"receiver": 0, "pipeline": 1}
+    assert assembled.ingest.health()["restarts"] == {"receiver": 0, "pipeline": 1}
 
 
 @pytest.mark.slow
 async def test_a_corrupt_pipe_is_reported_and_the_receiver_restarted(
-        station: Station, errors: pytest.LogCaptureFixture,
+        station: Station, assembled: Assembly,
+        errors: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
     health = HealthLog(station)
     real = process_module.read_message  # type: ignore[attr-defined]
@@ -208,16 +211,17 @@ async def test_a_corrupt_pipe_is_reported_and_the_receiver_restarted(
     assert "corrupt frame" in red["reason"] and "was killed" in red["reason"]
     await wait_until(health.green_after_red, 15, "health green again")
     send_udp(port, [b"clk;0:%02d;" % i for i in range(50)], pause=0.0005)
-    await all_stored(station, b"clk;", 50)
-    assert station.ingest.health()["restarts"]["receiver"] == 1
+    await all_stored(assembled, b"clk;", 50)
+    assert assembled.ingest.health()["restarts"]["receiver"] == 1
 
 
 @pytest.mark.slow
 async def test_a_thread_receiver_that_dies_is_restarted(
-        thread_station: Station, errors: pytest.LogCaptureFixture) -> None:
-    station = thread_station
+        thread_station: Assembly, errors: pytest.LogCaptureFixture) -> None:
+    assembled = thread_station
+    station = assembled.station
     health = HealthLog(station)
-    receiver = station.ingest.receiver
+    receiver = assembled.ingest.receiver
     assert receiver is not None
     inbox = receiver.out
 
@@ -242,8 +246,8 @@ async def test_a_thread_receiver_that_dies_is_restarted(
     assert any(r.getMessage() == "UDP receiver thread failed" and r.exc_info
                for r in errors.records)
     send_udp(port, [b"clk;0:%02d;" % i for i in range(50)], pause=0.0005)
-    await all_stored(station, b"clk;", 50)
-    assert station.stats()["datagrams_received"] == 51  # the failed hand-over counted
+    await all_stored(assembled, b"clk;", 50)
+    assert assembled.view.stats()["datagrams_received"] == 51  # the failed hand-over counted
 
 
 def test_a_pipeline_that_died_before_the_stop_still_stores_what_it_held(

@@ -1,8 +1,11 @@
-"""The station kernel: order of start, stages of stop, tasks, health; the live path."""
+"""The station kernel: order of start, stages of stop, tasks, health, optional
+components; the live path of the station the composition root builds."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import logging
 import queue
 import socket
 import time
@@ -10,50 +13,73 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import APIRouter
 
-from restrike.bus import EventsCommitted, MessagesParsed, StateChanged
+import restrike.kernel.station as kernel_station
+from restrike.assembly import Assembly, assemble
+from restrike.bus import EventsCommitted, HealthChanged, MessagesParsed, StateChanged
+from restrike.config import Settings
 from restrike.ingest.pipeline import Pipeline
 from restrike.ingest.receiver import UdpReceiver, open_udp_socket
 from restrike.ingest.resync import pull_requests
+from restrike.kernel import Context, Stage, Station
 from restrike.protocol import default_schema
-from restrike.station import Stage, Station, StationConfig
 from tests.helpers import wait_until
-from tests.station.fixtures import match_datagrams, send_udp
+from tests.station.fixtures import match_datagrams, send_udp, station_settings
+
+KERNEL = Path(kernel_station.__file__).parent
 
 
 class Recorder:
-    def __init__(self, name: str, log: list[str], fail: bool = False) -> None:
+    """A component that logs what the station asks of it; ``fail`` says where it fails:
+    ``"start"``, ``"hang"`` (a start that never ends), ``"cancel"`` (a start raising
+    CancelledError of its own), ``"stop"`` (every stage raises), ``"stop-cancel"``,
+    ``"health"``."""
+
+    def __init__(self, name: str, log: list[str], fail: str = "") -> None:
         self.name = name
         self.log = log
         self.fail = fail
 
-    async def start(self, station: Station) -> None:
-        if self.fail:
+    async def start(self, ctx: Context) -> None:
+        ctx.add_router(APIRouter(prefix=f"/{self.name}"))
+        ctx.create_task(asyncio.sleep(3600), name=f"{self.name}-sleeper")
+        if self.fail == "start":
             raise RuntimeError(f"{self.name} cannot start")
+        if self.fail == "hang":
+            await asyncio.Event().wait()
+        if self.fail == "cancel":
+            raise asyncio.CancelledError
         self.log.append(f"start {self.name}")
-        station.create_task(asyncio.sleep(3600), name=f"{self.name}-sleeper")
 
     async def stop(self, stage: Stage) -> None:
         self.log.append(f"{stage.name} {self.name}")
+        if self.fail == "stop":
+            raise RuntimeError(f"{self.name} cannot stop")
+        if self.fail == "stop-cancel":
+            raise asyncio.CancelledError
 
     def health(self) -> dict[str, Any]:
+        if self.fail == "health":
+            raise ValueError("no health today")
         return {"ok": True, "state": "running"}
 
 
-def _config(tmp_path: Path) -> StationConfig:
-    return StationConfig(data_dir=tmp_path, udp_host="127.0.0.1", udp_port=0, http_port=0,
-                         serve_http=False, receive_buffer=1 << 20)
+def _station(tmp_path: Path) -> Station:
+    return Station(Settings(), data_dir=tmp_path, switch_interval=None)
 
 
 async def test_components_start_in_order_and_stop_in_stages(tmp_path: Path) -> None:
     log: list[str] = []
-    station = Station(_config(tmp_path))
+    station = _station(tmp_path)
     station.add(Recorder("a", log))
     station.add(Recorder("b", log))
     await station.start()
     assert log == ["start a", "start b"]
-    assert station.tasks() == ["a-sleeper", "b-sleeper", "ingest-supervisor"]
-    assert station.health()["ok"]
+    assert station.tasks() == ["a-sleeper", "b-sleeper"]
+    assert [r.prefix for r in station.routers] == ["/a", "/b"]
+    assert station.health() == {"ok": True, "components": {
+        "a": {"ok": True, "state": "running"}, "b": {"ok": True, "state": "running"}}}
     await station.stop()
     assert log[2:] == [f"{stage.name} {name}" for stage in Stage for name in ("b", "a")]
     assert station.tasks() == []
@@ -61,19 +87,120 @@ async def test_components_start_in_order_and_stop_in_stages(tmp_path: Path) -> N
 
 async def test_a_failing_component_stops_those_started(tmp_path: Path) -> None:
     log: list[str] = []
-    station = Station(_config(tmp_path))
+    station = _station(tmp_path)
     station.add(Recorder("a", log))
-    station.add(Recorder("bad", log, fail=True))
+    station.add(Recorder("plugin", log), optional=True)
+    station.add(Recorder("bad", log, fail="start"))
     with pytest.raises(RuntimeError, match="bad cannot start"):
         await station.start()
-    assert "INTAKE a" in log and "CLOSE a" in log
+    assert "INTAKE a" in log and "CLOSE a" in log and "CLOSE plugin" in log
     assert station.tasks() == []
 
 
 async def test_names_are_unique(tmp_path: Path) -> None:
-    station = Station(_config(tmp_path))
-    with pytest.raises(ValueError, match="ingest"):
-        station.add(Recorder("ingest", []))
+    station = _station(tmp_path)
+    station.add(Recorder("a", []))
+    with pytest.raises(ValueError, match="'a'"):
+        station.add(Recorder("a", []), optional=True)
+
+
+@pytest.mark.parametrize("fail", ["start", "hang", "cancel"])
+async def test_an_optional_component_that_fails_to_start_is_isolated(
+        tmp_path: Path, fail: str, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(kernel_station, "OPTIONAL_START_TIMEOUT", 0.2)
+    log: list[str] = []
+    station = _station(tmp_path)
+    healths: list[HealthChanged] = []
+    station.bus.subscribe(HealthChanged, healths.append)
+    station.add(Recorder("a", log))
+    station.add(Recorder("plugin", log, fail=fail), optional=True)
+    station.add(Recorder("b", log))
+    with caplog.at_level(logging.ERROR, logger="restrike.kernel.station"):
+        await station.start()  # the station starts anyway
+    try:
+        assert log[:2] == ["start a", "INTAKE plugin"]
+        assert log[-1] == "start b"
+        # Stopped at once, in every stage, to release what it opened; nothing served.
+        assert [e for e in log if e.endswith(" plugin")] == [f"{s.name} plugin" for s in Stage]
+        assert [r.prefix for r in station.routers] == ["/a", "/b"]
+        health = station.health()
+        failed = health["components"]["plugin"]
+        assert failed["ok"] is False and failed["state"] == "failed"
+        expected = {"start": "RuntimeError: plugin cannot start",
+                    "hang": "did not start within 0.2 s", "cancel": "CancelledError"}[fail]
+        assert failed["error"] == expected
+        assert health["ok"] is False  # a failed component is an unhealthy station (503)
+        assert health["components"]["a"]["ok"] and health["components"]["b"]["ok"]
+        assert [h.health for h in healths if h.component == "plugin"] == [failed]
+        record = next(r for r in caplog.records if "plugin" in r.getMessage())
+        assert "failed to start" in record.getMessage() and record.exc_info is not None
+        station.publish_health_changes()  # nothing changed: nothing more published
+        assert [h.component for h in healths].count("plugin") == 1
+    finally:
+        await station.stop()
+    assert log.count("CLOSE plugin") == 1  # not stopped twice
+    assert "CLOSE a" in log and "CLOSE b" in log and station.tasks() == []
+
+
+@pytest.mark.parametrize("fail", ["stop", "stop-cancel"])
+async def test_stop_errors_of_an_optional_component_are_isolated(
+        tmp_path: Path, fail: str, caplog: pytest.LogCaptureFixture) -> None:
+    log: list[str] = []
+    station = _station(tmp_path)
+    station.add(Recorder("a", log))
+    station.add(Recorder("plugin", log, fail=fail), optional=True)
+    station.add(Recorder("b", log))
+    await station.start()
+    with caplog.at_level(logging.ERROR, logger="restrike.kernel.station"):
+        await station.stop()
+    stops = log[3:]
+    assert stops == [f"{stage.name} {name}" for stage in Stage for name in ("b", "plugin", "a")]
+    assert sum("plugin" in r.getMessage() for r in caplog.records) == len(Stage)
+    assert station.tasks() == []
+
+
+async def test_a_core_components_own_cancel_in_stop_still_propagates(tmp_path: Path) -> None:
+    station = _station(tmp_path)
+    station.add(Recorder("core", [], fail="stop-cancel"))
+    await station.start()
+    with pytest.raises(asyncio.CancelledError):
+        await station.stop()
+
+
+async def test_an_optional_components_failing_health_is_isolated(
+        tmp_path: Path) -> None:
+    station = _station(tmp_path)
+    station.add(Recorder("a", []))
+    station.add(Recorder("plugin", [], fail="health"), optional=True)
+    await station.start()  # publishes HealthChanged for it: must not raise
+    try:
+        health = station.health()
+        assert health["components"]["plugin"] == {
+            "ok": False, "state": "failed", "error": "health() failed: ValueError: no health "
+                                                     "today"}
+        assert health["components"]["a"]["ok"] and health["ok"] is False
+        station.publish_health_changes()
+        assert station.live_status["health"]["plugin"]["state"] == "failed"
+    finally:
+        await station.stop()
+
+
+def test_the_kernel_imports_no_part() -> None:
+    """Not even inside a function: only the standard library, the bus, the errors, the
+    callbacks, the pure protocol, the kernel itself (config and fastapi for types)."""
+    allowed = ("restrike.bus", "restrike.errors", "restrike.callbacks", "restrike.protocol",
+               "restrike.kernel", "restrike.config", "fastapi")
+    for path in sorted(KERNEL.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if name.startswith("restrike") or name.startswith("fastapi"):
+                    assert name.startswith(allowed), f"{path.name} imports {name}"
 
 
 async def test_bus_sees_parsed_messages_state_and_commits(station: Station) -> None:
@@ -92,13 +219,14 @@ async def test_bus_sees_parsed_messages_state_and_commits(station: Station) -> N
     assert rows[0]["code"] == "pre" and rows[-1]["code"] == "wmh"
 
 
-async def test_malformed_datagrams_are_stored_with_their_reason(station: Station) -> None:
-    port = station.bound["udp"]["port"]
+async def test_malformed_datagrams_are_stored_with_their_reason(assembled: Assembly) -> None:
+    port = assembled.station.bound["udp"]["port"]
+    stats = assembled.view.stats
     send_udp(port, [b"", b"\x00\x01\x02", b"pt1;9", b"clk;99:99"])
-    await wait_until(lambda: station.stats()["stored"] >= 4)
-    stats = station.stats()
-    assert stats["invalid"] + stats["unknown"] >= 4
-    reader = station.store.store.reader()
+    await wait_until(lambda: stats()["stored"] >= 4)
+    assert stats()["invalid"] + stats()["unknown"] >= 4
+    assert assembled.store.store is not None
+    reader = assembled.store.store.reader()
     try:
         events = reader.events(kind="invalid", limit=10)
     finally:
@@ -156,19 +284,19 @@ async def test_resync_sends_pull_requests_from_the_feed_socket(tmp_path: Path) -
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as pss:
         pss.bind(("127.0.0.1", 0))
         pss.settimeout(2)
-        config = StationConfig(data_dir=tmp_path, udp_host="127.0.0.1", udp_port=0,
-                               serve_http=False, pss_host="127.0.0.1",
-                               pss_port=pss.getsockname()[1])
-        station = Station(config)
+        settings = station_settings(tmp_path, **{
+            "udp.pss_host": f"127.0.0.1:{pss.getsockname()[1]}"})
+        parts = assemble(settings, serve_http=False, review=False)
+        station, ingest = parts.station, parts.ingest
         await station.start()
         try:
-            got = [pss.recvfrom(100) for _ in station.schema.requests]
+            got = [pss.recvfrom(100) for _ in ingest.schema.requests]
             assert got[0][0] == b"clock\r\n"
             assert got[0][1][1] == station.bound["udp"]["port"]  # from the feed socket
             # The scoring software answers to that address: the station takes it in.
             pss.sendto(b"clk;1:23\r\n", got[0][1])
             await wait_until(lambda: station.live.state.clock.seconds == 83)
-            assert station.resync() == list(station.schema.requests)
+            assert ingest.resync() == list(ingest.schema.requests)
         finally:
             await station.stop()
 

@@ -10,19 +10,20 @@ from typing import Any
 import httpx
 import pytest
 
+from restrike.assembly import assemble
 from restrike.bus import StatusChanged
-from restrike.cli.components import PlaybackComponent
-from restrike.station import Station, StationConfig
+from restrike.kernel import Station
+from restrike.playback import MpvPlayer
+from restrike.playback.component import PlaybackComponent
 from tests.helpers import wait_until
 from tests.peers.mpv import clip, headless_settings, require_mpv  # noqa: F401
+from tests.station.fixtures import station_settings
 
 
 def _station(tmp_path: Path, component: PlaybackComponent) -> Station:
-    station = Station(StationConfig(data_dir=tmp_path / "data", udp_host="127.0.0.1",
-                                    udp_port=0, http_host="127.0.0.1", http_port=0,
-                                    switch_interval=None))
-    station.add(component)
-    return station
+    """The station with ``component`` as its player (store, ingest, API; no review)."""
+    return assemble(station_settings(tmp_path / "data"), extra=[component], review=False,
+                    switch_interval=None).station
 
 
 def _players(statuses: list[StatusChanged]) -> list[dict[str, Any]]:
@@ -33,7 +34,7 @@ async def test_missing_mpv_leaves_the_station_running_and_is_picked_up_later(
         tmp_path: Path) -> None:
     mpv = require_mpv()
     later = tmp_path / "bin" / "mpv"  # not there yet: "mpv is not installed"
-    component = PlaybackComponent(headless_settings(mpv_path=str(later)),
+    component = PlaybackComponent(MpvPlayer(headless_settings(mpv_path=str(later))),
                                   retry_first=0.1, retry_max=0.2)
     station = _station(tmp_path, component)
     statuses: list[StatusChanged] = []
@@ -69,7 +70,7 @@ async def test_missing_mpv_leaves_the_station_running_and_is_picked_up_later(
 async def test_idle_mpv_with_the_station_plays_and_comes_back(tmp_path: Path,
                                                               clip: Path) -> None:  # noqa: F811
     require_mpv()
-    component = PlaybackComponent(headless_settings(), allowed_roots=[clip.parent])
+    component = PlaybackComponent(MpvPlayer(headless_settings()), allowed_roots=[clip.parent])
     station = _station(tmp_path, component)
     statuses: list[StatusChanged] = []
     station.bus.subscribe(StatusChanged, statuses.append)

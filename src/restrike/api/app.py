@@ -1,12 +1,13 @@
 """The station's FastAPI application: core routes, /ws/live, feature routers.
 
-``create_app(station)`` mounts, in this order: the core routes (`routes.py`),
+``create_app(view)`` mounts, in this order: the core routes (`routes.py`),
 ``/ws/live`` (`live.py`), the flags router, every router a component added with
-``station.add_router(...)`` during its start (OBS, playback, review), and last the
-console (``/``, ``/ui/...``, ``/overlays/...``) with the station's live settings
-(`restrike.api.live_settings`). ``GET /api/v1/access`` says who may call the API:
-the server (`restrike.api.server`) puts its `AccessPolicy` in ``app.state.access``
-and wraps the app in `restrike.api.guard.Guard`.
+``ctx.add_router(...)`` during its start (OBS, playback, review, plugins), and last
+the console (``/``, ``/ui/...``, ``/overlays/...``) with the station's live settings
+(`restrike.api.live_settings`). ``view`` (`restrike.api.view.StationView`) is what
+the API reads of the station, from the composition root. ``GET /api/v1/access`` says
+who may call the API: the server (`restrike.api.component`) puts its `AccessPolicy`
+in ``app.state.access`` and wraps the app in `restrike.api.guard.Guard`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, WebSocket
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from restrike import __version__
 from restrike.api.errors import install_error_handlers
@@ -24,14 +26,15 @@ from restrike.api.live import LiveHub
 from restrike.api.routes import make_router
 
 if TYPE_CHECKING:
-    from restrike.station import Station
+    from restrike.api.view import StationView
+    from restrike.kernel import LiveState
 
 __all__ = ["StateFastPath", "create_app"]
 
 log = logging.getLogger(__name__)
 
 
-def create_app(station: Station) -> FastAPI:
+def create_app(view: StationView) -> FastAPI:
     app = FastAPI(
         title="reStrike VTA station",
         version=__version__,
@@ -39,10 +42,9 @@ def create_app(station: Station) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_error_handlers(app)
-    hub = LiveHub(station)
-    app.state.station = station
+    hub = LiveHub(view)
     app.state.hub = hub
-    core = make_router(station)
+    core = make_router(view)
     app.state.readers = core.readers  # type: ignore[attr-defined]
     app.state.access = None
     app.include_router(core)
@@ -65,10 +67,10 @@ def create_app(station: Station) -> FastAPI:
     try:
         from restrike.flags.api import make_router as flags_router
 
-        app.include_router(flags_router(station.config.data_dir / "flags"))
+        app.include_router(flags_router(view.data_dir / "flags"))
     except ImportError:  # pragma: no cover - flags ship with the package
         log.warning("flags routes unavailable")
-    for router in station.routers:
+    for router in view.kernel.routers:
         app.include_router(router)
     try:
         from restrike.console import make_router as console_router
@@ -77,12 +79,14 @@ def create_app(station: Station) -> FastAPI:
     else:
         from restrike.api.live_settings import LiveSettings
 
-        live = LiveSettings(station)
+        live = LiveSettings(view)
         with contextlib.suppress(RuntimeError):
             live.bind(asyncio.get_running_loop())
         app.state.live_settings = live
-        app.include_router(console_router(station=station, apply=live.apply, live=live.live,
-                                          reload_protocol=live.reload_protocol))
+        app.include_router(console_router(settings=view.effective,
+                                          protocol_file=view.protocol_file,
+                                          data_dir=view.data_dir, apply=live.apply,
+                                          live=live.live, reload_protocol=live.reload_protocol))
     return app
 
 
@@ -97,11 +101,11 @@ class StateFastPath:
 
     PATH = "/api/v1/state"
 
-    def __init__(self, app: Any, station: Station) -> None:
+    def __init__(self, app: ASGIApp, live: LiveState) -> None:
         self.app = app
-        self.live = station.live
+        self.live = live
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == self.PATH and scope["method"] == "GET":
             body = self.live.json_bytes()
             await send({"type": "http.response.start", "status": 200,

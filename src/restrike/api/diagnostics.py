@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from restrike import __version__
+from restrike.secrets import redact
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from restrike.station import Station
+    from restrike.api.view import StationView
 
 __all__ = ["collect", "process_figures"]
 
@@ -70,10 +71,11 @@ def process_figures() -> dict[str, Any]:
         return figures
 
 
-def collect(station: Station, app: FastAPI | None = None) -> dict[str, Any]:
-    schema = station.schema
+def collect(view: StationView, app: FastAPI | None = None) -> dict[str, Any]:
+    schema = view.feed.schema
+    kernel = view.kernel
     hub = getattr(app.state, "hub", None) if app is not None else None
-    ingest = station.ingest.counters()
+    ingest = view.feed.counters()
     return {
         "versions": {
             "restrike": __version__,
@@ -85,22 +87,22 @@ def collect(station: Station, app: FastAPI | None = None) -> dict[str, Any]:
             "protocol": {"name": schema.name, "version": schema.version,
                          "source": schema.source},
         },
-        "config": station.config_dict(),
-        "bound": station.bound,
-        "uptime_seconds": (round(time.time() - station.started_at, 1)
-                           if station.started_at else None),
+        "config": redact(view.effective),
+        "bound": kernel.bound,
+        "uptime_seconds": (round(time.time() - kernel.started_at, 1)
+                           if kernel.started_at else None),
         "process": process_figures(),
         "queues": {
             "pipeline_backlog": ingest["pipeline_backlog"],
-            "store": station.store.stats(),
+            "store": view.store.stats(),
             "live_clients": hub.client_count() if hub else 0,
             "live_pending": sum(len(c.events) for c in hub.clients) if hub else 0,
         },
         "ingest": ingest,
-        "health": station.health(),
-        "tasks": station.tasks(),
+        "health": kernel.health(),
+        "tasks": kernel.tasks(),
         "threads": sorted(t.name for t in threading.enumerate()),
-        "bus": {"subscribers": station.bus.subscriber_count(),
-                "published": station.bus.published, "errors": station.bus.errors},
+        "bus": {"subscribers": view.bus.subscriber_count(),
+                "published": view.bus.published, "errors": view.bus.errors},
         "switch_interval": sys.getswitchinterval(),
     }

@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from restrike.bus import Broadcast, EventsCommitted, HealthChanged, StateChanged, StatusChanged
 
 if TYPE_CHECKING:
-    from restrike.station import Station
+    from restrike.api.view import StationView
 
 __all__ = ["MAX_EVENT_BATCHES", "STATE_INTERVAL", "LiveClient", "LiveHub"]
 
@@ -168,8 +168,8 @@ class LiveClient:
 class LiveHub:
     """Fans bus events out to every connected client."""
 
-    def __init__(self, station: Station) -> None:
-        self.station = station
+    def __init__(self, view: StationView) -> None:
+        self.view = view
         self.clients: set[LiveClient] = set()
         # The contract's keys, present from the first snapshot: ``obs`` is always the
         # list of connections (empty without OBS), ``player`` the player's status (None
@@ -187,9 +187,10 @@ class LiveHub:
         return len(self.clients)
 
     async def start(self) -> None:
-        bus = self.station.bus
+        bus = self.view.bus
         # What was published before this hub listened (components start before the API).
-        self.status.update({k: v for k, v in self.station.live_status.items() if k != "feed"})
+        self.status.update({k: v for k, v in self.view.kernel.live_status.items()
+                            if k != "feed"})
         self._unsubscribe = [
             bus.subscribe(EventsCommitted, self._on_committed),
             bus.subscribe(StateChanged, self._on_state),
@@ -197,7 +198,7 @@ class LiveHub:
             bus.subscribe(HealthChanged, self._on_health),
             bus.subscribe(Broadcast, self._on_broadcast),
         ]
-        self._task = self.station.create_task(self._ticker(), name="live-stats")
+        self._task = self.view.kernel.create_task(self._ticker(), name="live-stats")
 
     async def stop(self) -> None:
         self.closing = True
@@ -215,7 +216,7 @@ class LiveHub:
     # -- messages, each serialised once --
 
     def state_message(self) -> str:
-        live = self.station.live
+        live = self.view.live
         if live.version != self._state_version or not self._state_text:
             self._state_version = live.version
             self._state_text = ('{"type":"state","state":' + live.json_bytes().decode("utf-8")
@@ -223,9 +224,9 @@ class LiveHub:
         return self._state_text
 
     def snapshot(self) -> str:
-        state = self.station.live.json_bytes().decode("utf-8")
+        state = self.view.live.json_bytes().decode("utf-8")
         return ('{"type":"snapshot","state":' + state + ',"stats":'
-                + _dumps(self.station.stats()) + ',"status":' + _dumps(self.status) + "}")
+                + _dumps(self.view.stats()) + ',"status":' + _dumps(self.status) + "}")
 
     def _on_committed(self, event: EventsCommitted) -> None:
         if not self.clients or not event.rows:
@@ -256,15 +257,12 @@ class LiveHub:
             client.offer_other(key, text)
 
     def _feed_status(self) -> dict[str, Any]:
-        counters = self.station.ingest.counters()
-        last = counters["last_datagram_at"]
-        receiver = self.station.ingest.receiver
+        last = self.view.feed.counters()["last_datagram_at"]
         return {
             "receiving": last is not None and time.time() - last < FEED_IDLE_AFTER,
             "last_datagram_at": last,
-            "source": (f"{receiver.last_addr[0]}:{receiver.last_addr[1]}"
-                       if receiver and receiver.last_addr else None),
-            "udp": self.station.bound.get("udp"),
+            "source": self.view.feed.last_source(),
+            "udp": self.view.kernel.bound.get("udp"),
         }
 
     async def _ticker(self) -> None:
@@ -293,12 +291,12 @@ class LiveHub:
     def _tick(self) -> None:
         feed = self._feed_status()
         if feed.get("receiving") != self.status.get("feed", {}).get("receiving"):
-            self.station.bus.publish(StatusChanged("feed", feed))
+            self.view.bus.publish(StatusChanged("feed", feed))
         else:
             self.status["feed"] = feed
-        self.station.publish_health_changes()
+        self.view.kernel.publish_health_changes()
         if self.clients:
-            text = _dumps({"type": "stats", "stats": self.station.stats()})
+            text = _dumps({"type": "stats", "stats": self.view.stats()})
             for client in self.clients:
                 client.offer_stats(text)
 

@@ -21,7 +21,8 @@ from restrike.api.errors import responses
 from restrike.api.params import Day, Id, Label, Since
 
 if TYPE_CHECKING:
-    from restrike.station import Station
+    from restrike.api.view import StationView
+    from restrike.store import Reader, Store
 
 __all__ = ["make_router"]
 
@@ -53,19 +54,18 @@ class Health(BaseModel):
     components: dict[str, dict[str, Any]]
 
 
-def _open_store(station: Station) -> Any:
+def _open_store(view: StationView) -> Store:
     """The station's open store, or 503: not started yet, failed to open, or closed."""
-    component = station.store
-    store = getattr(component, "store", None)
-    if store is None or getattr(component, "closed", False):
+    store = view.store.store
+    if store is None or view.store.closed:
         raise HTTPException(503, "the store is not open (the station is starting, stopping "
                                  "or could not open its database)")
     return store
 
 
-async def _write(station: Station, method: str, *args: Any) -> Any:
+async def _write(view: StationView, method: str, *args: str) -> Any:
     """Call a store setter off the loop: no open store 503, a refused value 422."""
-    store = _open_store(station)
+    store = _open_store(view)
     try:
         return await asyncio.to_thread(getattr(store, method), *args)
     except ValueError as err:
@@ -75,16 +75,16 @@ async def _write(station: Station, method: str, *args: Any) -> Any:
 class _Readers:
     """One store `Reader` per worker thread (SQLite connections stay in their thread)."""
 
-    def __init__(self, station: Station) -> None:
-        self.station = station
+    def __init__(self, view: StationView) -> None:
+        self.view = view
         self._local = threading.local()
-        self._all: list[Any] = []
+        self._all: list[Reader] = []
         self._lock = threading.Lock()
 
-    def get(self) -> Any:
-        reader = getattr(self._local, "reader", None)
+    def get(self) -> Reader:
+        reader: Reader | None = getattr(self._local, "reader", None)
         if reader is None:
-            reader = _open_store(self.station).reader()
+            reader = _open_store(self.view).reader()
             self._local.reader = reader
             with self._lock:
                 self._all.append(reader)
@@ -94,20 +94,18 @@ class _Readers:
         with self._lock:
             readers, self._all = self._all, []
         for reader in readers:
-            close = getattr(reader, "close", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    close()
+            with contextlib.suppress(Exception):
+                reader.close()
 
 
-def make_router(station: Station) -> APIRouter:
+def make_router(view: StationView) -> APIRouter:
     router = APIRouter()
-    readers = _Readers(station)
+    readers = _Readers(view)
 
-    async def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def read(fn: Callable[[Reader], T]) -> T:
         def call() -> T:
             try:
-                return fn(readers.get(), *args, **kwargs)
+                return fn(readers.get())
             except ValueError as err:
                 raise HTTPException(422, str(err)) from err
 
@@ -117,13 +115,13 @@ def make_router(station: Station) -> APIRouter:
                 responses={200: {"model": Health},
                            503: {"model": Health, "description": "A component is unhealthy."}})
     async def health() -> Response:
-        body = station.health()
+        body = view.kernel.health()
         body["version"] = __version__
         return Response(_json(body), status_code=200 if body["ok"] else 503, media_type=JSON)
 
     @router.get("/api/v1/state", tags=["live"], summary="The live scoreboard (state JSON)")
     async def state() -> Response:
-        return Response(station.live.json_bytes(), media_type=JSON)
+        return Response(view.live.json_bytes(), media_type=JSON)
 
     @router.get("/api/v1/events", tags=["store"], summary="Stored events, newest first",
                 responses=_STORE)
@@ -172,7 +170,7 @@ def make_router(station: Station) -> APIRouter:
 
     @router.get("/api/v1/stats", tags=["live"], summary="Intake and storage counters")
     async def stats() -> dict[str, Any]:
-        return await asyncio.to_thread(station.stats)
+        return await asyncio.to_thread(view.stats)
 
     @router.get("/api/v1/export", tags=["store"],
                 summary="A day's datagrams as capture JSON Lines (restrike decode input)",
@@ -180,7 +178,7 @@ def make_router(station: Station) -> APIRouter:
                 responses={200: {"content": {"application/x-ndjson": {"schema": {
                     "type": "string"}}}, "description": "Capture JSON Lines."}, **_STORE})
     async def export(day: Annotated[Day, Query(description="YYYY-MM-DD")]) -> StreamingResponse:
-        store = _open_store(station)
+        store = _open_store(view)
         text = day.isoformat()
 
         def lines() -> Iterator[bytes]:
@@ -195,24 +193,25 @@ def make_router(station: Station) -> APIRouter:
     @router.post("/api/v1/tournament", tags=["store"], summary="Set the current tournament",
                  responses=_STORE)
     async def set_tournament(body: Annotated[TournamentIn, Body()]) -> dict[str, Any]:
-        result = await _write(station, "set_tournament", body.name.strip())
+        result = await _write(view, "set_tournament", body.name.strip())
         return {"tournament": body.name.strip(), "result": _plain(result)}
 
     @router.post("/api/v1/day", tags=["store"], summary="Set the current tournament day",
                  responses=_STORE)
     async def set_day(body: Annotated[DayIn, Body()]) -> dict[str, Any]:
         text = body.day.isoformat()
-        result = await _write(station, "set_day", text)
+        result = await _write(view, "set_day", text)
         return {"day": text, "result": _plain(result)}
 
     @router.post("/api/v1/resync", tags=["live"],
                  summary="Send tkStrike's pull requests to rebuild the scoreboard",
                  responses=responses((409, "No scoring software address is configured.")))
     async def resync() -> dict[str, Any]:
-        if not station.config.pss_host:
+        target = view.feed.resync_target
+        if target is None:
             raise HTTPException(409, "no scoring software address: start with --pss-host")
-        sent = await asyncio.to_thread(station.resync)
-        return {"sent": sent, "target": f"{station.config.pss_host}:{station.config.pss_port}"}
+        sent = await asyncio.to_thread(view.feed.resync)
+        return {"sent": sent, "target": f"{target[0]}:{target[1]}"}
 
     @router.get("/api/v1/logs", tags=["station"], summary="The last log records, newest first")
     async def logs(
@@ -228,7 +227,7 @@ def make_router(station: Station) -> APIRouter:
     async def diagnostics(request: Request) -> dict[str, Any]:
         from restrike.api.diagnostics import collect
 
-        return await asyncio.to_thread(collect, station, request.app)
+        return await asyncio.to_thread(collect, view, request.app)
 
     router.readers = readers  # type: ignore[attr-defined]
     return router

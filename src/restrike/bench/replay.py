@@ -29,14 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from restrike.assembly import assemble
+from restrike.config import load_settings
 from restrike.errors import ObsError
+from restrike.kernel import Station
 from restrike.obs.headless import HeadlessObs, HeadlessObsConfig, XvfbDisplay, free_port
 from restrike.obs.pool import ObsPool
 from restrike.obs.settings import ObsConnectionSettings
 from restrike.playback import MpvPlayer, PlaybackSettings
 from restrike.review.component import Review
-from restrike.review.options import ReviewOptions
-from restrike.station import Station, StationConfig
 
 __all__ = ["ReplayBenchResult", "measure", "percentile", "report", "run"]
 
@@ -151,12 +152,17 @@ async def measure(obs_url: str, password: str | None, *, runs: int = 10, tail: b
         version = await conn.control.get_version()
         result.obs_version = f"{version.obs_version} (obs-websocket {version.websocket_version})"
         await player.start()
-        options = ReviewOptions(recordings_root=data_dir / "recordings", tournament="Bench")
-        # The station's own GIL switch interval (1 ms), as `restrike run` uses it.
-        station = Station(StationConfig(data_dir=data_dir, udp_host="127.0.0.1", udp_port=0,
-                                        http_port=0))
-        review = Review(options, store=station.store, obs=pool, player=player)
-        station.add(review)
+        # The station `restrike run` builds (its own GIL switch interval too), with this
+        # OBS pool and player, on loopback; feed and API on free ports (0).
+        settings = load_settings(None, env={}, cli={
+            "station.data_dir": str(data_dir), "station.tournament": "Bench",
+            "udp.host": "127.0.0.1", "http.host": "127.0.0.1", "review.hotkey": ""})
+        settings = dataclasses.replace(settings, udp=dataclasses.replace(settings.udp, port=0),
+                                       http=dataclasses.replace(settings.http, port=0))
+        assembly = assemble(settings, obs=pool, player=player)
+        station = assembly.station
+        review = assembly.review
+        assert review is not None
         await station.start()
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         address = ("127.0.0.1", station.bound["udp"]["port"])

@@ -33,6 +33,7 @@ def _root(
 # Command modules register themselves on `app` / `bench_app` when imported.
 from restrike.cli import config as _config  # noqa: E402,F401
 from restrike.cli import decode as _decode  # noqa: E402,F401
+from restrike.cli import ingest as _ingest  # noqa: E402,F401
 from restrike.cli import obs as _obs  # noqa: E402,F401
 from restrike.cli import playback as _playback  # noqa: E402,F401
 from restrike.cli import review as _review  # noqa: E402,F401

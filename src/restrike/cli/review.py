@@ -32,7 +32,7 @@ def chapters(
     path = database
     if path is None:
         from restrike.config import default_data_dir
-        from restrike.station import DB_FILE
+        from restrike.store.component import DB_FILE
 
         path = (data_dir or Path(default_data_dir())) / DB_FILE
     if not path.is_file():

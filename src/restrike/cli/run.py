@@ -8,21 +8,23 @@ import os
 import sys
 import threading
 import webbrowser
-from dataclasses import replace
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
-from restrike.cli import app, bench_app
+from restrike.cli import app
 from restrike.cli.settings_options import flag_rows, setting_options
-from restrike.config import Settings, default_data_dir, load_settings, resolve_host
+from restrike.config import Settings, default_data_dir, load_settings
 from restrike.errors import ConfigError, ProtocolError, RestrikeError
 
 if TYPE_CHECKING:
     from restrike.api.access import HttpAccess
     from restrike.api.token import OperatorToken
-    from restrike.station import Station, StationConfig
+    from restrike.assembly import Assembly
+    from restrike.console.window import WindowOptions
+    from restrike.kernel import Component, Station
 
 log = logging.getLogger(__name__)
 
@@ -37,31 +39,6 @@ DEMO_SETTINGS = ("station.data_dir", "station.protocol_file", "station.tournamen
 def load_effective(config_file: Path | None, overrides: dict[str, Any]) -> Settings:
     """The settings (file + env + CLI overrides); ConfigError names a bad setting."""
     return load_settings(config_file, cli=overrides)
-
-
-def station_config(settings: Settings) -> StationConfig:
-    """Settings → `StationConfig`: resolves interface names and the data folder."""
-    from restrike.station import StationConfig
-
-    data_dir = settings.station.data_dir or default_data_dir()
-    protocol = settings.station.protocol_file
-    pss = settings.udp.pss_address
-    return StationConfig(
-        data_dir=Path(data_dir).expanduser(),
-        udp_host=resolve_host(settings.udp.host),
-        udp_port=settings.udp.port,
-        receive_buffer=settings.udp.receive_buffer,
-        pss_host=pss[0] if pss else None,
-        pss_port=pss[1] if pss else settings.udp.pss_port,
-        http_host=settings.http.host,
-        http_port=settings.http.port,
-        protocol_file=Path(protocol) if protocol else None,
-        tournament=settings.station.tournament or None,
-        batch_rows=settings.store.batch_rows,
-        batch_ms=settings.store.batch_ms,
-        effective_settings=settings.describe(),
-        receiver=settings.udp.receiver,
-    )
 
 
 def _setup_logs(settings: Settings, data_dir: Path) -> Path | None:
@@ -93,14 +70,11 @@ def http_access(settings: Settings, data_dir: Path) -> tuple[HttpAccess, Operato
     return access, token
 
 
-def console_url(station: Station) -> str:
+def console_url(assembly: Assembly) -> str:
     """The console's address (with ``?token=`` when the API needs the operator token)."""
-    from restrike.api.server import ApiComponent
-
-    api = station.get("api")
-    if isinstance(api, ApiComponent):
-        return api.console_url()
-    http = station.bound.get("http", {})
+    if assembly.api is not None:
+        return assembly.api.console_url()
+    http = assembly.station.bound.get("http", {})
     host = http.get("host", "127.0.0.1")
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
@@ -130,25 +104,23 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
-          components: list[Any] | None = None, stop: threading.Event | None = None) -> int:
+def serve(settings: Settings, *, open_browser: bool,
+          on_ready: Callable[[Assembly], None] | None = None,
+          extra: Iterable[Component] = (), stop: threading.Event | None = None) -> int:
     """Run the station until Ctrl-C / SIGTERM / SIGHUP (or ``stop`` is set); exit code.
 
-    ``stop`` lets another thread end the run (the console window, when it closes).
+    The station is the composition root's (`restrike.assembly`), plus ``extra``
+    components; ``stop`` lets another thread end the run (the console window, when it
+    closes).
     """
-    from restrike.api.server import ApiComponent
-    from restrike.station import Station, run_until_signalled
+    from restrike.assembly import assemble, data_dir_of
+    from restrike.kernel import run_until_signalled
 
     try:
-        config = station_config(settings)
-        access, token = http_access(settings, config.data_dir)
-        log_file = _setup_logs(settings, config.data_dir)
-        # The API is added here, last as the station would, with its access settings.
-        station = Station(replace(config, serve_http=False))
-        for component in [*components_for(settings, store=station.store),
-                          *(components or ()),
-                          ApiComponent(config.http_host, config.http_port, access)]:
-            station.add(component)
+        data_dir = data_dir_of(settings)
+        access, token = http_access(settings, data_dir)
+        log_file = _setup_logs(settings, data_dir)
+        assembly = assemble(settings, extra=extra, access=access)
     except (ConfigError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -160,11 +132,11 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
         return 2
 
     def ready(st: Station) -> None:
-        url = console_url(st)
+        url = console_url(assembly)
         udp = st.bound.get("udp", {})
         print(f"reStrike station: console at {url}", flush=True)
         print(f"  court feed: UDP {udp.get('host')}:{udp.get('port')}"
-              f"  data: {config.data_dir}  log: {log_file or 'stderr only'}", flush=True)
+              f"  data: {data_dir}  log: {log_file or 'stderr only'}", flush=True)
         if token is not None:
             kept = f"kept in {token.path}" if token.path else "set by http.token"
             print(f"  operator token required ({kept}): open the URL above once in each "
@@ -173,7 +145,7 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
             threading.Thread(target=open_console, args=(url,), name="open-browser",
                              daemon=True).start()
         if on_ready is not None:
-            on_ready(st)
+            on_ready(assembly)
 
     async def main() -> None:
         stop_event = asyncio.Event()
@@ -187,7 +159,7 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
 
             watch = asyncio.get_running_loop().create_task(follow(), name="serve-stop")
         try:
-            await run_until_signalled(station, ready=ready, stop_event=stop_event)
+            await run_until_signalled(assembly.station, ready=ready, stop_event=stop_event)
         finally:
             if watch is not None:
                 watch.cancel()
@@ -204,7 +176,7 @@ def serve(settings: Settings, *, open_browser: bool, on_ready: Any = None,
     return 0
 
 
-def serve_with_window(settings: Settings, options: Any) -> int:
+def serve_with_window(settings: Settings, options: WindowOptions) -> int:
     """``restrike run --window``: the station on a thread, the console window on this one.
 
     Exit code 2 with the install command when pywebview is missing.
@@ -219,9 +191,11 @@ def serve_with_window(settings: Settings, options: Any) -> int:
     stop = threading.Event()
     codes: list[int] = []
 
-    def start_station(on_window_ready: Any) -> None:
-        def ready(st: Station) -> None:
-            on_window_ready(console_url(st), st.bus, st.live_status.get("player"))
+    def start_station(on_window_ready: Callable[..., None]) -> None:
+        def ready(assembly: Assembly) -> None:
+            station = assembly.station
+            on_window_ready(console_url(assembly), station.bus,
+                            station.live_status.get("player"))
 
         codes.append(serve(settings, open_browser=False, on_ready=ready, stop=stop))
 
@@ -233,7 +207,7 @@ def serve_with_window(settings: Settings, options: Any) -> int:
     return codes[0] if codes else 0
 
 
-def window_options(settings: Settings) -> Any:
+def window_options(settings: Settings) -> WindowOptions:
     """``console.window_side`` / ``console.window_on_top`` → `WindowOptions`."""
     from restrike.console.window import WindowOptions
 
@@ -266,136 +240,6 @@ def run(
     raise typer.Exit(serve(settings, open_browser=settings.http.open_browser))
 
 
-class ObsComponent:
-    """The OBS pool as a station component (added when ``[[obs]]`` is configured).
-
-    Mounts ``/api/v1/obs``, publishes every connection change as the live
-    ``status.obs`` list, closes the connections in the CLOSE stage. The review
-    component is handed its ``pool`` (``components_for``).
-    """
-
-    name = "obs"
-
-    def __init__(self, entries: Any) -> None:
-        from restrike.obs.pool import ObsPool
-        from restrike.obs.settings import ObsConnectionSettings
-
-        self.pool = ObsPool([ObsConnectionSettings.from_settings(e) for e in entries])
-        self._unsubscribe: Any = None
-        self.started = False
-
-    async def start(self, station: Station) -> None:
-        from restrike.bus import StatusChanged
-        from restrike.obs.api import make_router
-        from restrike.obs.settings import ObsStatus
-
-        bus = station.bus
-
-        def changed(item: Any) -> None:
-            if isinstance(item, ObsStatus):
-                bus.publish(StatusChanged("obs", [s.as_dict() for s in self.pool.statuses()]))
-
-        self._unsubscribe = self.pool.subscribe(changed)
-        station.add_router(make_router(self.pool))
-        await self.pool.start()
-        self.started = True
-        bus.publish(StatusChanged("obs", [s.as_dict() for s in self.pool.statuses()]))
-
-    async def stop(self, stage: Any) -> None:
-        from restrike.station import Stage
-
-        if stage is Stage.CLOSE and self.started:
-            self.started = False
-            if self._unsubscribe is not None:
-                self._unsubscribe()
-            await self.pool.stop()
-
-    def health(self) -> dict[str, Any]:
-        statuses = [s.as_dict() for s in self.pool.statuses()]
-        # OBS being away is a state of the court, not a failure of the station.
-        return {"ok": True, "state": "running" if self.started else "stopped",
-                "connected": sum(1 for s in statuses if s["connected"]),
-                "connections": len(statuses)}
-
-
-def components_for(settings: Settings, *, review: bool = True, store: Any = None
-                   ) -> list[Any]:
-    """The components the settings ask for, in start order.
-
-    OBS when ``[[obs]]`` has entries; the review player (mpv, kept idle) unless
-    ``playback.enabled`` is false; the replay workflow (``restrike.review``), handed
-    the OBS pool, the player, the hotkey and ``store`` (the station's store component:
-    the review archives once its store is open).
-    """
-    components: list[Any] = []
-    obs: ObsComponent | None = None
-    if settings.obs:
-        obs = ObsComponent(settings.obs)
-        components.append(obs)
-    data_dir = Path(settings.station.data_dir or default_data_dir())
-    from restrike.review.options import ReviewOptions
-
-    options = ReviewOptions.from_settings(settings.review, settings.playback,
-                                          data_dir=data_dir)
-    player = None
-    if settings.playback.enabled:
-        from restrike.cli.components import PlaybackComponent
-        from restrike.playback import PlaybackSettings
-
-        playback = PlaybackComponent(
-            PlaybackSettings.from_settings(settings.playback),
-            allowed_roots=[options.recordings_root])
-        components.append(playback)
-        player = playback.player
-    if review:
-        from restrike.review.component import Review
-        from restrike.review.hotkey import make_hotkey
-
-        components.append(Review(options, store=store, obs=obs.pool if obs else None,
-                                 player=player, hotkey=make_hotkey(options.hotkey)))
-    return components
-
-
-class SimulatorComponent:
-    """`restrike demo`: the simulator as a peer of the station, over real UDP.
-
-    It only talks UDP (the simulator never imports the station); as a component it
-    starts after the intake and stops first, saying ``bye;`` like tkStrike.
-    """
-
-    name = "simulator"
-
-    def __init__(self, target: tuple[str, int], listen: tuple[str, int], *, scenario: str,
-                 seed: int, speed: float, matches: int) -> None:
-        self.target = target
-        self.listen = listen
-        self.kwargs = {"scenario": scenario, "seed": seed, "speed": speed, "matches": matches}
-        self.thread: Any = None
-
-    async def start(self, station: Station) -> None:
-        from restrike.simulator import start_thread
-
-        udp = station.bound.get("udp", {})
-        target = (self.target[0], int(udp.get("port", self.target[1])))
-        self.thread = await asyncio.to_thread(start_thread, target, listen=self.listen,
-                                              **self.kwargs)
-        # The station asked for a resync before the simulator listened: ask again.
-        station.resync()
-
-    async def stop(self, stage: Any) -> None:
-        from restrike.station import Stage
-
-        if stage is Stage.INTAKE and self.thread is not None:
-            self.thread.stop()
-            await asyncio.to_thread(self.thread.join, 10.0)
-
-    def health(self) -> dict[str, Any]:
-        alive = self.thread is not None and self.thread._thread.is_alive()
-        return {"ok": alive or (self.thread is not None and self.thread.result is not None),
-                "state": "running" if alive else "finished", "target": list(self.target),
-                "listen": list(self.listen)}
-
-
 def _free_port(kind: int) -> int:
     import socket
 
@@ -420,6 +264,8 @@ def demo(
     """Start the station and a simulated court together on free ports; open the console."""
     import socket
 
+    from restrike.cli.demo import SimulatorComponent
+
     udp_port = _free_port(socket.SOCK_DGRAM)
     sim_port = _free_port(socket.SOCK_DGRAM)
     overrides = {
@@ -440,51 +286,9 @@ def demo(
     simulator = SimulatorComponent(("127.0.0.1", udp_port), ("127.0.0.1", sim_port),
                                    scenario=scenario, seed=seed, speed=speed, matches=matches)
 
-    def ready(station: Station) -> None:
+    def ready(_assembly: Assembly) -> None:
         print(f"  simulated court ({scenario}, speed {speed:g}) → UDP {udp_port}; "
               "Ctrl-C to stop", flush=True)
 
     raise typer.Exit(serve(settings, open_browser=settings.http.open_browser, on_ready=ready,
-                           components=[simulator]))
-
-
-@bench_app.command("ingest")
-def bench_ingest(
-    rate: float = typer.Option(1000.0, "--rate", help="Messages per second to send."),
-    seconds: float = typer.Option(10.0, "--seconds", help="How long to send."),
-    scenario: str = typer.Option("", "--scenario",
-                                 help="'all': the issue's four targets (overrides --rate)."),
-    url: str | None = typer.Option(None, "--url", help="A running station's API URL."),
-    udp: str | None = typer.Option(None, "--udp", help="Its feed HOST:PORT (with --url)."),
-    compare_receivers: bool = typer.Option(False, "--compare-receivers",
-                                           help="Thread vs asyncio receiver, in process."),
-    state_client: str = typer.Option("raw", "--state-client",
-                                     help="GET /api/v1/state poller: 'raw' (keep-alive "
-                                          "socket) or 'http.client' (to compare)."),
-) -> None:
-    """Drive a station over UDP from another process: loss, latency, RSS, CPU."""
-    from restrike.bench import ingest
-
-    if compare_receivers:
-        from restrike.bench.receivers import report
-
-        raise typer.Exit(0 if report(rate, seconds) else 1)
-    if state_client not in ("raw", "http.client"):
-        print(f"error: --state-client: {state_client!r} is not raw or http.client",
-              file=sys.stderr)
-        raise typer.Exit(2)
-    sut = ingest.StationUnderTest(url, udp)
-    sut.start()
-    try:
-        if scenario == "all":
-            ok = ingest.run_scenarios(sut, seconds, state_client=state_client)
-        elif scenario:
-            print(f"error: unknown scenario {scenario!r} (all)", file=sys.stderr)
-            raise typer.Exit(2)
-        else:
-            ingest.print_result(ingest.run_rate(sut, rate, seconds,
-                                                state_client=state_client))
-            ok = True
-    finally:
-        sut.stop()
-    raise typer.Exit(0 if ok else 1)
+                           extra=[simulator]))

@@ -21,7 +21,7 @@ from restrike.console.interfaces import ipv4_interfaces
 from restrike.console.protocol_api import ProtocolFiles, make_protocol_router
 from restrike.console.settings_api import SettingsService, make_settings_router
 
-__all__ = ["OVERLAYS", "WEB_ROOT", "make_router"]
+__all__ = ["OVERLAYS", "WEB_ROOT", "make_router", "static_file"]
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css
 _HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 
 
-def _file(root: Path, rel: str) -> FileResponse:
+def static_file(root: Path, rel: str) -> FileResponse:
     """A file under ``root``; 404 for anything missing or outside it (``..``, absolute)."""
     if not rel or "\x00" in rel:
         raise HTTPException(404, "not found")
@@ -75,7 +75,6 @@ def _file(root: Path, rel: str) -> FileResponse:
 
 def make_router(
     *,
-    station: Any = None,
     config_file: Path | None = None,
     protocol_file: Path | None = None,
     data_dir: Path | None = None,
@@ -94,15 +93,7 @@ def make_router(
     and returns the names it applied (``live`` lists the names it can apply, for the
     page's labels); ``reload_protocol(schema)`` swaps the parser's
     definition live (returns True if it did).
-
-    With ``station`` (a `restrike.station.Station`), the file, folders and effective
-    settings are taken from ``station.config`` unless given.
     """
-    if station is not None:
-        cfg = station.config
-        settings = settings if settings is not None else cfg.effective_settings
-        protocol_file = protocol_file if protocol_file is not None else cfg.protocol_file
-        data_dir = data_dir if data_dir is not None else cfg.data_dir
     if config_file is None and isinstance(settings, Mapping) and settings.get("config_file"):
         config_file = Path(settings["config_file"])
     root = (web_root or WEB_ROOT).resolve()
@@ -118,11 +109,11 @@ def make_router(
 
     @router.get("/", include_in_schema=False)
     def index() -> FileResponse:
-        return _file(root, "index.html")
+        return static_file(root, "index.html")
 
     @router.get("/ui/{rel:path}", include_in_schema=False)
     def ui_file(rel: str) -> FileResponse:
-        return _file(root, rel)
+        return static_file(root, rel)
 
     @router.get("/overlays", include_in_schema=False)
     def overlays_index() -> RedirectResponse:
@@ -132,7 +123,7 @@ def make_router(
     def overlay_file(rel: str) -> FileResponse:
         if rel and "." not in rel.rsplit("/", 1)[-1]:
             rel += ".html"
-        return _file(overlays_root, rel)
+        return static_file(overlays_root, rel)
 
     @router.get("/api/v1/overlays")
     def list_overlays() -> dict[str, Any]:

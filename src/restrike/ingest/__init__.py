@@ -12,9 +12,9 @@ from typing import Any
 __all__ = [
     "Datagram",
     "IngestComponent",
+    "IngestConfig",
     "Pipeline",
     "ProcessReceiver",
-    "StoreComponent",
     "UdpReceiver",
     "kernel_drops",
     "open_udp_socket",
@@ -24,7 +24,8 @@ __all__ = [
 
 _WHERE = {
     "Datagram": "receiver",
-    "IngestComponent": "components",
+    "IngestComponent": "component",
+    "IngestConfig": "component",
     "Pipeline": "pipeline",
     "ProcessReceiver": "process",
     "UdpReceiver": "receiver",
@@ -32,7 +33,6 @@ _WHERE = {
     "open_udp_socket": "receiver",
     "pull_requests": "resync",
     "send_pull_requests": "resync",
-    "StoreComponent": "components",
 }
 
 

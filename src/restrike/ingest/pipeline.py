@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from restrike.ingest._wire import Datagram, decode_batch
 from restrike.protocol import Invalid, MatchState, Schema, Unknown, parse, reduce
 
-__all__ = ["Inbox", "Pipeline", "Submitter"]
+__all__ = ["Inbox", "Item", "Pipeline", "Submitter"]
 
 log = logging.getLogger(__name__)
 

@@ -234,6 +234,11 @@ class SimulatorThread:
         finally:
             self._ready.set()
 
+    @property
+    def alive(self) -> bool:
+        """The simulator's thread is still running."""
+        return self._thread.is_alive()
+
     def stop(self) -> None:
         """Ask the simulator to stop (it still sends `bye;`)."""
         loop, event = self._loop, self._stop

@@ -2,7 +2,7 @@
 
 It wraps `restrike.store.Store` for the station: commit callbacks become
 `EventsCommitted` on the bus, health follows the writer's error, and `rebuild`
-replays the current match for the ingest component at start.
+replays the current match for the ingest at start. It is the ingest's `StoreSink`.
 
 A database that cannot be opened does not stop the station (degraded, not dead): the
 store holds datagrams and keeps trying (``retry_open``), health is red with the reason,
@@ -15,18 +15,20 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from restrike.bus import EventsCommitted
-from restrike.protocol import MatchState, Schema, parse, reduce
-from restrike.station import Stage
+from restrike.kernel import Context, Health, Stage
+from restrike.protocol import MatchState, Parsed, Schema, parse, reduce
+from restrike.store.types import Committed, Received
+from restrike.store.writer import Store
 
-if TYPE_CHECKING:
-    from restrike.station import Station
-
-__all__ = ["StoreComponent"]
+__all__ = ["DB_FILE", "StoreComponent"]
 
 log = logging.getLogger(__name__)
+
+#: The database's file name in the data folder.
+DB_FILE = "restrike.sqlite3"
 
 
 class StoreComponent:
@@ -40,24 +42,22 @@ class StoreComponent:
         self.batch_rows = batch_rows
         self.batch_ms = batch_ms
         self.tournament = tournament
-        self._store: Any = None
+        self._store: Store | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self.last_commit: float | None = None
         self.closed = False
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store | None:
         """The open store; None before start, or while its database cannot be opened."""
         store = self._store
-        return store if store is not None and getattr(store, "is_open", True) else None
+        return store if store is not None and store.is_open else None
 
     @store.setter
-    def store(self, store: Any) -> None:
+    def store(self, store: Store | None) -> None:
         self._store = store
 
-    async def start(self, station: Station) -> None:
-        from restrike.store import Store
-
+    async def start(self, ctx: Context) -> None:
         store = Store(self.path, batch_rows=self.batch_rows, batch_ms=self.batch_ms,
                       retry_open=True)
         await asyncio.to_thread(store.start)
@@ -69,9 +69,9 @@ class StoreComponent:
                       "archive wait for it", store.stats().error)
         if self.tournament:
             await asyncio.to_thread(store.set_tournament, self.tournament)
-        bus = station.bus
+        bus = ctx.bus
 
-        def committed(batch: Any) -> None:
+        def committed(batch: Committed) -> None:
             self.last_commit = batch.committed_at
             bus.publish_threadsafe(EventsCommitted(batch.last_seq, batch.count,
                                                    batch.committed_at, batch))
@@ -79,9 +79,10 @@ class StoreComponent:
         self._unsubscribe = store.subscribe_commits(committed)
 
     def submit(self, seq: int, received_at: float, source: str, data: bytes,
-               messages: Sequence[Any]) -> None:
-        from restrike.store import Received
-
+               messages: Sequence[Parsed]) -> None:
+        """Queue one datagram with its messages (never blocks, never drops)."""
+        if self._store is None:
+            raise RuntimeError("the store component has not started")
         self._store.submit(Received(seq, received_at, source, data, list(messages)))
 
     def rebuild(self, schema: Schema) -> tuple[MatchState, int]:
@@ -89,9 +90,10 @@ class StoreComponent:
         scoreboard while the database cannot be opened)."""
         state = MatchState()
         count = 0
-        if self.store is None:
+        store = self.store
+        if store is None:
             return state, count
-        with self.store.reader() as reader:
+        with store.reader() as reader:
             for t, data in reader.current_match_datagrams():
                 count += 1
                 for msg in parse(data, schema):
@@ -104,8 +106,7 @@ class StoreComponent:
     def stats(self) -> dict[str, Any]:
         if self._store is None:
             return {}
-        raw = self._store.stats()
-        return dict(raw.as_dict() if hasattr(raw, "as_dict") else raw)
+        return self._store.stats().as_dict()
 
     async def stop(self, stage: Stage) -> None:
         if stage is not Stage.FLUSH or self._store is None or self.closed:
@@ -115,7 +116,7 @@ class StoreComponent:
         await asyncio.to_thread(self._store.close)
         self.closed = True
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> Health:
         if self._store is None:
             return {"ok": False, "state": "not started"}
         if self.closed:

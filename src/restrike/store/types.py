@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from restrike.protocol import Parsed
+from restrike.protocol import MatchState, Parsed, Schema
 
-__all__ = ["Committed", "Received", "StoreStats"]
+__all__ = ["Committed", "Received", "StoreSink", "StoreStats"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +75,14 @@ class StoreStats:
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+class StoreSink(Protocol):
+    """What the ingest needs of the store (`restrike.store.component.StoreComponent`):
+    every datagram handed over before anything that could fail, and the current
+    match replayed at start."""
+
+    def submit(self, seq: int, received_at: float, source: str, data: bytes,
+               messages: Sequence[Parsed]) -> None: ...
+
+    def rebuild(self, schema: Schema) -> tuple[MatchState, int]: ...

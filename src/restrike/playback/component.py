@@ -1,4 +1,4 @@
-"""Station components built from the settings by `restrike run`: the review player (mpv).
+"""The review player as a station component: mpv started with the station, kept idle.
 
 mpv is started with the station and kept idle, so a replay is one IPC command, not a
 process start. If mpv cannot be started (not installed, bad ``playback.mpv_path``) the
@@ -9,49 +9,55 @@ mpv runs in its own session / process group (Ctrl-C in the terminal does not rea
 it); the station closes it in the CLOSE stage on every way out (stop, Ctrl-C,
 SIGTERM, SIGHUP). Its pid is recorded in ``<data_dir>/mpv.pid`` while it runs, so an
 mpv left behind by a station killed with SIGKILL is stopped when the station starts
-again.
+again. ``playback.start_offset`` and ``playback.fullscreen`` apply live
+(`SettingsChanged`); fullscreen also switches the running mpv over IPC.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from restrike.bus import Bus, SettingsChanged
+from restrike.bus import StatusChanged as LiveStatusChanged
 from restrike.errors import PlayerError
+from restrike.kernel import Context, Health, Stage
+from restrike.playback.api import make_router
+from restrike.playback.mpv import MpvPlayer
+from restrike.playback.player import PlayerEvent, PlayerRestarted, StatusChanged
+from restrike.playback.process import forget_pid, kill_recorded, record_pid
 
-if TYPE_CHECKING:
-    from restrike.bus import Bus
-    from restrike.playback import MpvPlayer, PlaybackSettings
-    from restrike.station import Stage, Station
-
-__all__ = ["PlaybackComponent"]
+__all__ = ["LIVE_SETTINGS", "PlaybackComponent"]
 
 log = logging.getLogger(__name__)
 
 #: First and longest pause between attempts to start an mpv that could not start.
 RETRY_FIRST = 1.0
 RETRY_MAX = 30.0
+#: The settings the component applies while it runs.
+LIVE_SETTINGS = frozenset({"playback.start_offset", "playback.fullscreen"})
 
 
 class PlaybackComponent:
-    """The review player as a station component (name ``playback``, player as ``.player``).
+    """The review player as a station component (name ``playback``).
 
-    Mounts ``/api/v1/playback`` (``open`` limited to ``allowed_roots``), publishes every
-    player status change as ``StatusChanged("player", ...)`` (the live ``status.player``),
-    closes mpv in the CLOSE stage. Once mpv is up, the player restarts it if it dies.
+    ``PlaybackComponent(player, allowed_roots=...)``: mounts ``/api/v1/playback``
+    (``open`` limited to ``allowed_roots``), publishes every player status change as
+    ``StatusChanged("player", ...)`` (the live ``status.player``), closes mpv in the
+    CLOSE stage. Once mpv is up, the player restarts it if it dies.
     """
 
     name = "playback"
+    live_settings = LIVE_SETTINGS
 
-    def __init__(self, settings: PlaybackSettings, *, allowed_roots: Sequence[Path] = (),
+    def __init__(self, player: MpvPlayer, *, allowed_roots: Sequence[Path] = (),
                  retry_first: float = RETRY_FIRST, retry_max: float = RETRY_MAX,
                  pid_file: Path | None = None) -> None:
-        from restrike.playback import MpvPlayer
-
-        self.player: MpvPlayer = MpvPlayer(settings)
+        self.player = player
         self.allowed_roots = [Path(r) for r in allowed_roots]
         self.retry_first = retry_first
         self.retry_max = retry_max
@@ -59,25 +65,25 @@ class PlaybackComponent:
         self.attempts = 0
         self.started = False
         self._closing = False
+        self._ctx: Context | None = None
         self._bus: Bus | None = None
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
         self._retry: asyncio.Task[None] | None = None
         self.pid_file = pid_file
         self.stale_killed: int | None = None
 
-    async def start(self, station: Station) -> None:
-        from restrike.playback.api import make_router
-        from restrike.playback.process import kill_recorded
-
-        self._bus = station.bus
+    async def start(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._bus = ctx.bus
         self._closing = False
         if self.pid_file is None:
-            self.pid_file = station.config.data_dir / "mpv.pid"
+            self.pid_file = ctx.data_dir / "mpv.pid"
         self.stale_killed = await asyncio.to_thread(kill_recorded, self.pid_file)
-        self._unsubscribe = self.player.subscribe(self._on_player_event)
-        station.add_router(make_router(self.player, allowed_roots=self.allowed_roots))
+        self._unsubscribe += [self.player.subscribe(self._on_player_event),
+                              ctx.bus.subscribe(SettingsChanged, self._on_settings)]
+        ctx.add_router(make_router(self.player, allowed_roots=self.allowed_roots))
         if not await self._try_start():
-            self._retry = station.create_task(self._keep_trying(), name="playback-start")
+            self._retry = ctx.create_task(self._keep_trying(), name="playback-start")
         self._publish()
 
     async def _try_start(self) -> bool:
@@ -113,18 +119,33 @@ class PlaybackComponent:
             delay = min(delay * 2, self.retry_max)
 
     def _record(self) -> None:
-        from restrike.playback.process import record_pid
-
         if self.pid_file is not None and self.player.pid is not None:
             record_pid(self.pid_file, self.player.pid)
 
-    def _on_player_event(self, event: Any) -> None:
-        from restrike.playback import PlayerRestarted, StatusChanged
-
+    def _on_player_event(self, event: PlayerEvent) -> None:
         if isinstance(event, StatusChanged):
             self._publish(event.status.as_dict())
         elif isinstance(event, PlayerRestarted):
             self._record()
+
+    def _on_settings(self, event: SettingsChanged) -> None:
+        """``playback.start_offset`` (the next clip opened) and ``playback.fullscreen``
+        (also the running mpv, over IPC) from a live settings change."""
+        values = {name.split(".", 1)[1]: value for name, value in event.values.items()
+                  if name in LIVE_SETTINGS}
+        if not values:
+            return
+        player = self.player
+        player.settings = dataclasses.replace(player.settings, **values)
+        if "fullscreen" in values and player.status().alive and self._ctx is not None:
+            self._ctx.create_task(self._fullscreen(bool(values["fullscreen"])),
+                                  name="settings-fullscreen")
+
+    async def _fullscreen(self, on: bool) -> None:
+        try:
+            await self.player.set_fullscreen(on, screen=self.player.settings.screen)
+        except PlayerError as err:  # mpv restarting: it starts with the new setting
+            log.info("fullscreen applies when mpv is back: %s", err)
 
     def status(self, player: dict[str, Any] | None = None) -> dict[str, Any]:
         """The live ``status.player``: the player's status plus ``ok``, ``state``, ``error``."""
@@ -145,14 +166,10 @@ class PlaybackComponent:
         return "restarting" if self.started else "stopped"
 
     def _publish(self, player: dict[str, Any] | None = None) -> None:
-        from restrike.bus import StatusChanged
-
         if self._bus is not None:
-            self._bus.publish(StatusChanged("player", self.status(player)))
+            self._bus.publish(LiveStatusChanged("player", self.status(player)))
 
     async def stop(self, stage: Stage) -> None:
-        from restrike.station import Stage
-
         if stage is not Stage.CLOSE:
             return
         self._closing = True
@@ -160,21 +177,19 @@ class PlaybackComponent:
             self._retry.cancel()
             await asyncio.gather(self._retry, return_exceptions=True)
             self._retry = None
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
         await self.player.aclose()
         self.started = False
         if self.pid_file is not None:
-            from restrike.playback.process import forget_pid
-
             forget_pid(self.pid_file)
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> Health:
         status = self.status()
-        health: dict[str, Any] = {"ok": status["ok"], "state": status["state"],
-                                  "pid": self.player.pid, "version": self.player.version,
-                                  "restarts": self.player.restarts}
+        health: Health = {"ok": status["ok"], "state": status["state"],
+                          "pid": self.player.pid, "version": self.player.version,
+                          "restarts": self.player.restarts}
         if status["error"] is not None:
             health["error"] = status["error"]
         if self.error is not None:

@@ -1,5 +1,8 @@
 """The HTTP server as a station component: uvicorn on a socket bound up front.
 
+``ApiComponent(host, port, access, view)``: ``view`` (`restrike.api.view.StationView`)
+is what the API shows of the station, from the composition root.
+
 Binding before serving means a taken port fails the start with a clear message and
 ``--http-port 0`` gives a free port that is known before the first request. Everything
 the server answers goes through `restrike.api.guard.Guard` (Host, Origin, operator
@@ -14,16 +17,19 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from restrike.api.access import AccessPolicy, HttpAccess, is_loopback
+from restrike.api.view import StationView
 from restrike.errors import RestrikeError
+from restrike.kernel import Context, Health, Stage
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from restrike.api.live import LiveHub
-    from restrike.station import Stage, Station
 
 __all__ = ["ApiComponent"]
 
@@ -66,19 +72,21 @@ class ApiComponent:
 
     name = "api"
 
-    def __init__(self, host: str, port: int, access: HttpAccess | None = None) -> None:
+    def __init__(self, host: str, port: int, access: HttpAccess | None = None, *,
+                 view: StationView) -> None:
         self.host = host
         self.port = port
         self.access = access or HttpAccess()
+        self.view = view
         self.policy: AccessPolicy | None = None
         self.server: _Server | None = None
         self.hub: LiveHub | None = None
-        self._task: asyncio.Task[Any] | None = None
+        self._task: asyncio.Task[None] | None = None
         self.sock: socket.socket | None = None
         self.stopped = False
-        self.app: Any = None
+        self.app: FastAPI | None = None
 
-    async def start(self, station: Station) -> None:
+    async def start(self, ctx: Context) -> None:
         from restrike.api.app import StateFastPath, create_app
         from restrike.api.guard import Guard
         from restrike.api.token import operator_token
@@ -86,8 +94,8 @@ class ApiComponent:
         token = self.access.token
         if token is None and not is_loopback(self.host):
             # Raises (ConfigError) when there is none and none can be made: no listening.
-            token = operator_token(station.config.data_dir).value
-        app = create_app(station)
+            token = operator_token(ctx.data_dir).value
+        app = create_app(self.view)
         self.app = app
         self.hub = app.state.hub
         try:
@@ -112,20 +120,20 @@ class ApiComponent:
         app.state.access = self.policy
         # httptools (uvicorn[standard]) parses HTTP in C; the event loop is the station's
         # (uvloop when installed, see restrike.cli.run).
-        config = uvicorn.Config(Guard(StateFastPath(app, station), self.policy),
+        config = uvicorn.Config(Guard(StateFastPath(app, self.view.live), self.policy),
                                 log_config=None, access_log=False, lifespan="off",
                                 http=_http_impl(), ws_ping_interval=20, ws_ping_timeout=20,
                                 ws_max_size=WS_MAX_MESSAGE, timeout_graceful_shutdown=2)
         self.server = _Server(config)
         await self.hub.start()
-        self._task = station.create_task(self.server.serve(sockets=[sock]), name="api-uvicorn")
+        self._task = ctx.create_task(self.server.serve(sockets=[sock]), name="api-uvicorn")
         for _ in range(200):
             if self.server.started or self._task.done():
                 break
             await asyncio.sleep(0.01)
         if self._task.done():
             raise RestrikeError(f"HTTP server on {self.host}:{self.port} failed to start")
-        station.bound["http"] = {"host": self.host, "port": self.port,
+        ctx.bound["http"] = {"host": self.host, "port": self.port,
                                  "token_required": token is not None}
         log.info("HTTP API on http://%s:%d/%s", self.host, self.port,
                  " (operator token required)" if token is not None else "")
@@ -138,8 +146,6 @@ class ApiComponent:
         return f"http://{host}:{self.port}/" + (f"?token={token}" if token else "")
 
     async def stop(self, stage: Stage) -> None:
-        from restrike.station import Stage
-
         if stage is not Stage.INTAKE or self.server is None or self.stopped:
             return
         self.stopped = True
@@ -157,7 +163,7 @@ class ApiComponent:
         if self.app is not None:
             self.app.state.readers.close()
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> Health:
         if self.server is None:
             return {"ok": False, "state": "not started"}
         if self.stopped:

@@ -1,0 +1,24 @@
+"""The microkernel of the station: lifecycle, stages, tasks, health, the live state.
+
+It imports no part of the station (api, ingest, store, obs, review, playback,
+console, simulator, ...): the composition root `restrike.assembly` builds the parts
+and hands each what it needs. What a component sees of the station is the `Context`.
+"""
+
+from restrike.kernel.lifecycle import STAGE_TIMEOUTS, Component, Context, Health, Stage
+from restrike.kernel.live import LiveState
+from restrike.kernel.signals import run_until_signalled
+from restrike.kernel.station import OPTIONAL_START_TIMEOUT, SWITCH_INTERVAL, Station
+
+__all__ = [
+    "OPTIONAL_START_TIMEOUT",
+    "STAGE_TIMEOUTS",
+    "SWITCH_INTERVAL",
+    "Component",
+    "Context",
+    "Health",
+    "LiveState",
+    "Stage",
+    "Station",
+    "run_until_signalled",
+]
