@@ -7,9 +7,10 @@ typed with the Protocols the parts declare (`restrike.store.types.StoreSink`,
 `restrike.review.ports`, `restrike.api.view`). No part looks another one up.
 
 Start order: store → ingest → obs → playback → review → extra components →
-optional components (plugins; their failures are isolated) → api (last, so every
-router is mounted). ``assemble`` returns the parts too, for the callers that drive
-them (``restrike run``/``demo``, the benchmarks, the tests).
+optional components → the plugins (`restrike.plugins`: found by entry point, loaded
+before the station is built so their settings sections are typed; failures isolated)
+→ api (last, so every router is mounted). ``assemble`` returns the parts too, for
+the callers that drive them (``restrike run``/``demo``, the benchmarks, the tests).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from restrike.obs.pool import ObsPool
 from restrike.obs.settings import ObsConnectionSettings
 from restrike.playback import MpvPlayer, PlaybackSettings
 from restrike.playback.component import PlaybackComponent
+from restrike.plugins import load_plugins
 from restrike.protocol import load_schema
 from restrike.review.component import Review
 from restrike.review.hotkey import make_hotkey
@@ -72,7 +74,8 @@ def assemble(settings: Settings, *, extra: Iterable[Component] = (),
              serve_http: bool = True, review: bool = True, obs: ObsPoolView | None = None,
              player: ReviewPlayer | None = None,
              playback_driving: Mapping[str, Any] | None = None,
-             switch_interval: float | None = SWITCH_INTERVAL) -> Assembly:
+             switch_interval: float | None = SWITCH_INTERVAL,
+             plugins: bool = True) -> Assembly:
     """Build the station and its parts from ``settings``.
 
     ``access``: who may call the API (``restrike run`` checks it before); without
@@ -81,8 +84,12 @@ def assemble(settings: Settings, *, extra: Iterable[Component] = (),
     replay benchmark, tests), given to the review instead of the OBS pool of
     ``[[obs]]`` and the station's own mpv. ``playback_driving``: how the station's mpv
     is driven (`PlaybackSettings` fields that are no settings, e.g. ``vo="null"``).
+    ``plugins``: load the plugins found, but those in ``plugins.disabled``.
     Raises ConfigError / ProtocolError for settings that cannot be used.
     """
+    loaded = load_plugins(settings) if plugins else None
+    if loaded is not None:
+        settings = loaded.settings  # with each loaded plugin's section checked and typed
     data_dir = data_dir_of(settings)
     schema = load_schema(settings.station.protocol_file)
     station = Station(settings, data_dir=data_dir, switch_interval=switch_interval)
@@ -116,7 +123,7 @@ def assemble(settings: Settings, *, extra: Iterable[Component] = (),
         station.add(replay)
     for component in extra:
         station.add(component)
-    for component in optional:
+    for component in [*optional, *(loaded.components() if loaded else ())]:
         station.add(component, optional=True)
     view = StationView(kernel=station, feed=ingest, store=store,
                        stats=station_stats(ingest, store), effective=settings.describe(),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from restrike import __version__
+from restrike.cli.plugin_commands import PluginCommands
 
 app = typer.Typer(
     name="restrike",
+    cls=PluginCommands,  # + `restrike <plugin> ...` for each plugin with a cli
     help="reStrike VTA: instant video replay station for taekwondo (WT UDP v2.3).",
     no_args_is_help=True,
     add_completion=False,
@@ -36,6 +38,7 @@ from restrike.cli import decode as _decode  # noqa: E402,F401
 from restrike.cli import ingest as _ingest  # noqa: E402,F401
 from restrike.cli import obs as _obs  # noqa: E402,F401
 from restrike.cli import playback as _playback  # noqa: E402,F401
+from restrike.cli import plugins as _plugins  # noqa: E402,F401
 from restrike.cli import review as _review  # noqa: E402,F401
 from restrike.cli import run as _run  # noqa: E402,F401
 from restrike.cli import simulate as _simulate  # noqa: E402,F401

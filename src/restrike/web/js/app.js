@@ -1,6 +1,6 @@
 // Console entry point: hash routing between views, keyboard shortcuts, one live client.
 
-import { toast } from "./api.js";
+import { el, getJSON, toast } from "./api.js";
 import { ArchiveView } from "./archive.js";
 import { DiagnosticsView } from "./diagnostics.js";
 import { LiveClient } from "./live.js";
@@ -9,6 +9,7 @@ import { renderOverlayList } from "./overlaylist.js";
 import { SettingsView } from "./settings.js";
 
 const VIEWS = ["live", "archive", "settings", "diagnostics", "overlays"];
+const pluginViews = []; // "plugin-<name>": a running plugin's console panel
 
 // Opened once with ?token=… (the URL `restrike run` prints): the station answered this
 // page with its token cookie, so the token leaves the address bar and the history.
@@ -31,9 +32,10 @@ window.restrike = { client }; // for support and for the UI tests
 client.start();
 
 function route() {
-  const name = (location.hash.match(/^#\/(\w+)/) || [])[1];
-  const view = VIEWS.includes(name) ? name : "live";
-  for (const v of VIEWS) {
+  const name = (location.hash.match(/^#\/([\w-]+)/) || [])[1];
+  const views = [...VIEWS, ...pluginViews];
+  const view = views.includes(name) ? name : "live";
+  for (const v of views) {
     document.getElementById(`view-${v}`).classList.toggle("active", v === view);
     const link = document.querySelector(`nav.views a[data-view="${v}"]`);
     if (v === view) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
@@ -46,6 +48,29 @@ function route() {
 }
 addEventListener("hashchange", route);
 route();
+
+// A tab per running plugin with a console panel: its own page (/plugins/<name>/) in a
+// frame, so its scripts and styles cannot break the console's.
+async function addPluginTabs() {
+  let plugins;
+  try {
+    plugins = (await getJSON("/api/v1/plugins")).plugins;
+  } catch {
+    return; // a station without the plugin host: no tabs
+  }
+  const nav = document.querySelector("nav.views");
+  const main = document.getElementById("main");
+  for (const p of plugins) {
+    if (!p.panel) continue;
+    const view = `plugin-${p.name}`;
+    nav.append(el("a", { href: `#/${view}`, "data-view": view, "data-plugin": p.name }, p.panel.title));
+    main.append(el("section", { class: "view", id: `view-${view}`, "aria-label": p.panel.title },
+      el("iframe", { class: "plugin-panel", src: p.panel.url, title: p.panel.title })));
+    pluginViews.push(view);
+  }
+  if (pluginViews.length) route();
+}
+addPluginTabs();
 
 function typing(target) {
   return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));

@@ -1,0 +1,77 @@
+"""The `restrike` group with the plugins' commands: ``restrike <plugin> ...``.
+
+A plugin's ``cli`` (a `typer.Typer`) is mounted under the plugin's name. Plugins are
+imported only when needed: to run ``restrike <plugin>``, that plugin alone; to list
+the commands (``restrike --help``), every enabled one. A plugin that cannot be
+imported is a warning and no command; the built-in commands never import a plugin.
+Disabled plugins (``plugins.disabled`` from ``RESTRIKE_CONFIG`` or the environment:
+the command line has no ``--config`` here) have no command.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import typer
+from typer._click.core import Command, Context  # typer's own click: what TyperGroup uses
+from typer.core import TyperGroup
+
+from restrike.config import load_settings
+from restrike.errors import ConfigError, PluginError
+from restrike.plugins import PluginSpec, discover, load_plugin
+
+__all__ = ["PluginCommands"]
+
+log = logging.getLogger(__name__)
+
+
+class PluginCommands(TyperGroup):
+    """The root group: the built-in commands, then one per enabled plugin with a ``cli``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._specs: dict[str, PluginSpec] | None = None
+        self._loaded: dict[str, Command | None] = {}
+
+    def _plugins(self) -> dict[str, PluginSpec]:
+        """The enabled plugins that may have a command, by name (found once)."""
+        if self._specs is None:
+            specs = [s for s in discover() if s.problem is None and s.name not in self.commands]
+            try:
+                disabled = set(load_settings(plugin_sections=[s.name for s in specs])
+                               .plugins.disabled)
+            except ConfigError as err:
+                log.warning("plugin commands: the settings cannot be read (%s); no plugin "
+                            "is taken as disabled", err)
+                disabled = set()
+            self._specs = {s.name: s for s in specs if s.name not in disabled}
+        return self._specs
+
+    def _command(self, name: str) -> Command | None:
+        if name not in self._loaded:
+            self._loaded[name] = self._load(self._plugins()[name])
+        return self._loaded[name]
+
+    @staticmethod
+    def _load(spec: PluginSpec) -> Command | None:
+        try:
+            plugin = load_plugin(spec)
+        except PluginError as err:
+            log.warning("%s; `restrike %s` is unavailable", err, spec.name)
+            return None
+        if plugin.cli is None:
+            return None
+        command = typer.main.get_command(plugin.cli)
+        command.name = spec.name
+        return command
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        own = super().list_commands(ctx)
+        return [*own, *(n for n in sorted(self._plugins()) if self._command(n) is not None)]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in self._plugins():
+            return command
+        return self._command(cmd_name)

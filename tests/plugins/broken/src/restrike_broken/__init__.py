@@ -1,0 +1,1 @@
+"""Plugins that fail on purpose: on import, when built, when started."""
