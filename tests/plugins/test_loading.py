@@ -138,7 +138,7 @@ def test_a_good_plugin_loads_with_what_it_declares(site: SitePackages) -> None:
     assert plugin.settings is not None and plugin.settings.__name__ == "Settings"
     assert plugin.cli is not None and plugin.console is not None
     assert plugin.console.title == "Good"
-    assert isinstance(build_component(plugin), plugin.factory)
+    assert type(build_component(plugin)) is plugin.factory
 
 
 def test_load_plugins_isolates_failures_and_types_sections(
@@ -156,9 +156,9 @@ def test_load_plugins_isolates_failures_and_types_sections(
     settings = load_settings(config, env={"RESTRIKE_GOOD_COUNT": "7"})
     with caplog.at_level(logging.INFO, logger="restrike.plugins"):
         loaded = load_plugins(settings)
-    states = {e.spec.name: (e.state, e.error) for e in loaded.entries}
-    assert states["good"] == ("starting", None)
-    assert states["off"] == ("disabled", None)
+    states = {e.spec.name: (e.state, e.error or "") for e in loaded.entries}
+    assert states["good"] == ("starting", "")
+    assert states["off"] == ("disabled", "")
     assert states["fail"][0] == "failed" and "ImportError: needs acme-sdk" in states["fail"][1]
     assert states["wrong"][0] == "failed"
     assert "wrong.count (config file" in states["wrong"][1] and "not 99" in states["wrong"][1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from restrike.api import create_app
 from restrike.assembly import Assembly, assemble
 from restrike.bus import MessagesParsed
+from restrike.plugins import PluginComponent
 from restrike.protocol import parse
 from tests.helpers import wait_until
 from tests.plugins.distributions import SitePackages
@@ -22,6 +24,7 @@ COUNTER = '''
 from fastapi import APIRouter
 
 from restrike.bus import MessagesParsed
+from restrike.plugins import PluginComponent
 from restrike.plugins import ConsolePanel
 from pathlib import Path
 
@@ -116,16 +119,20 @@ async def test_a_failing_plugin_is_isolated(parts: Assembly) -> None:
     assert components["plugins"]["failed"] == ["failing"]
     assert health["ok"] is False and components["ingest"]["ok"]
     failing = parts.station.get("failing")
-    assert failing is not None and failing.inner.stages == ["INTAKE", "DRAIN", "FLUSH", "CLOSE"]
+    assert isinstance(failing, PluginComponent)  # stopped through every stage at once
+    inner: Any = failing.inner  # the plugin's own object
+    assert inner.stages == ["INTAKE", "DRAIN", "FLUSH", "CLOSE"]
 
 
 async def test_a_plugin_receives_parsed_messages(parts: Assembly) -> None:
     messages = parse(b"pt1;3;sc1;3;sc2;0;")
     parts.station.bus.publish(MessagesParsed([(1, time.time(), "test", b"", messages)]))
     counter = parts.station.get("counter")
-    assert counter is not None
-    await wait_until(lambda: counter.inner.kinds, what="the plugin's callback")
-    assert counter.inner.kinds == ["point", "score", "score"]
+    assert isinstance(counter, PluginComponent)
+    inner: Any = counter.inner
+    kinds: list[str] = inner.kinds
+    await wait_until(lambda: kinds, what="the plugin's callback")
+    assert kinds == ["point", "score", "score"]
 
 
 async def test_routes_and_panels_of_running_plugins_only(client: httpx.AsyncClient) -> None:
