@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from restrike.api.access import HttpAccess
 from restrike.api.component import ApiComponent
-from restrike.api.view import StationView
+from restrike.api.view import StationStats, StationView
 from restrike.config import Settings, default_data_dir
 from restrike.ingest.component import IngestComponent, IngestConfig
 from restrike.kernel import SWITCH_INTERVAL, Component, Station
@@ -73,7 +72,7 @@ def assemble(settings: Settings, *, extra: Iterable[Component] = (),
              optional: Iterable[Component] = (), access: HttpAccess | None = None,
              serve_http: bool = True, review: bool = True, obs: ObsPoolView | None = None,
              player: ReviewPlayer | None = None,
-             playback_driving: Mapping[str, Any] | None = None,
+             playback_driving: Mapping[str, object] | None = None,
              switch_interval: float | None = SWITCH_INTERVAL,
              plugins: bool = True) -> Assembly:
     """Build the station and its parts from ``settings``.
@@ -146,10 +145,10 @@ def _live_settings(components: Iterable[Component], review: Review | None) -> fr
 
 
 def station_stats(ingest: IngestComponent, store: StoreComponent
-                  ) -> Callable[[], dict[str, Any]]:
+                  ) -> Callable[[], StationStats]:
     """``/api/v1/stats``: the intake's and the store's counters in one flat body."""
 
-    def stats() -> dict[str, Any]:
+    def stats() -> StationStats:
         counters = ingest.counters()
         stored = store.stats()
         return {
@@ -157,9 +156,9 @@ def station_stats(ingest: IngestComponent, store: StoreComponent
             "messages": counters["messages"],
             "invalid": counters["invalid"],
             "unknown": counters["unknown"],
-            "stored": stored.get("stored_datagrams", 0),
-            "stored_events": stored.get("stored_events", 0),
-            "queue_depth": counters["pipeline_backlog"] + int(stored.get("queue_depth") or 0),
+            "stored": stored.stored_datagrams if stored else 0,
+            "stored_events": stored.stored_events if stored else 0,
+            "queue_depth": counters["pipeline_backlog"] + (stored.queue_depth if stored else 0),
             "dropped": counters["kernel_drops"] or 0,
             "last_datagram_at": counters["last_datagram_at"],
         }

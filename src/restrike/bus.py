@@ -27,14 +27,15 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
-    from restrike.protocol import Schema
+    from restrike.protocol import MatchState, Parsed, Schema
 
 __all__ = [
     "Broadcast",
     "Bus",
+    "CommittedRows",
     "EventsCommitted",
     "HealthChanged",
     "MessagesParsed",
@@ -51,8 +52,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+E = TypeVar("E")
 Topic = type | str
 Unsubscribe = Callable[[], None]
+#: An event as the API shows it (``GET /api/v1/events``): JSON-ready values by name.
+Row = Mapping[str, object]
 
 
 # --- well-known events ------------------------------------------------------------
@@ -66,16 +70,23 @@ class MessagesParsed:
     where ``messages`` are the typed `restrike.protocol` messages.
     """
 
-    items: Sequence[tuple[int, float, str, bytes, Sequence[Any]]]
+    items: Sequence[tuple[int, float, str, bytes, Sequence[Parsed]]]
 
 
 @dataclass(frozen=True, slots=True)
 class StateChanged:
     """The live scoreboard changed; ``state`` is the immutable `MatchState`."""
 
-    state: Any
+    state: MatchState
     seq: int  # the last datagram folded into this state
     at: float
+
+
+class CommittedRows(Protocol):
+    """A committed batch whose rows are built when first read (the store's `Committed`)."""
+
+    @property
+    def rows(self) -> Sequence[Row]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +101,12 @@ class EventsCommitted:
     last_seq: int
     count: int
     committed_at: float
-    batch: Any
+    batch: CommittedRows | Sequence[Row]
 
     @property
-    def rows(self) -> Sequence[Mapping[str, Any]]:
+    def rows(self) -> Sequence[Row]:
         batch = self.batch
-        return batch if isinstance(batch, list) else batch.rows
+        return batch.rows if hasattr(batch, "rows") else batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +118,7 @@ class StatusChanged:
     """
 
     component: str
-    status: Any
+    status: object  # JSON-ready
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +126,7 @@ class HealthChanged:
     """A component's ``health()`` changed; /ws/live keeps it in ``status.health[component]``."""
 
     component: str
-    health: Any
+    health: Mapping[str, object]  # ``{"ok": bool, "state": str, ...}``
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +134,7 @@ class SettingsChanged:
     """Settings changed while the station runs: typed values by dotted name
     (``{"review.quota": 2}``). Each part applies what it owns; none edits another's."""
 
-    values: Mapping[str, Any]
+    values: Mapping[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +157,7 @@ class Broadcast:
     """A message for every live client as ``{"type": type, type: body}`` (e.g. review)."""
 
     type: str
-    body: Any
+    body: object  # JSON-ready
     coalesce: bool = True  # only the latest of a type matters to a slow client
 
 
@@ -173,15 +184,15 @@ class Subscription(Generic[T]):
     topic: Topic
     policy: Policy
     maxsize: int
-    key: Callable[[Any], Hashable] | None = None
-    _items: deque[Any] = field(default_factory=deque)
-    _keyed: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict)
+    key: Callable[[T], Hashable] | None = None
+    _items: deque[T | Overflow] = field(default_factory=deque)
+    _keyed: OrderedDict[Hashable, T] = field(default_factory=OrderedDict)
     _waiter: asyncio.Event = field(default_factory=asyncio.Event)
     _closed: bool = False
     _unsubscribe: Unsubscribe | None = None
     dropped: int = 0
 
-    def _offer(self, item: Any) -> None:
+    def _offer(self, item: T) -> None:
         if self._closed:
             return
         if self.policy is Policy.LATEST:
@@ -215,7 +226,7 @@ class Subscription(Generic[T]):
     def pending(self) -> int:
         return len(self._items) + len(self._keyed)
 
-    def get_nowait(self) -> Any | None:
+    def get_nowait(self) -> T | Overflow | None:
         """The next item or None; never waits."""
         if self._items:
             return self._items.popleft()
@@ -227,7 +238,7 @@ class Subscription(Generic[T]):
         while True:
             item = self.get_nowait()
             if item is not None:
-                return item  # type: ignore[no-any-return]
+                return item
             if self._closed:
                 raise StopAsyncIteration
             self._waiter.clear()
@@ -256,6 +267,7 @@ class Bus:
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._loop = loop
+        # Each list holds callbacks for the events of its topic (typed by `subscribe`).
         self._subscribers: dict[Topic, list[Callable[[Any], None]]] = {}
         self.published = 0
         self.errors = 0
@@ -264,11 +276,20 @@ class Bus:
         self._loop = loop
 
     @staticmethod
-    def _topic_of(event: Any) -> Topic:
+    def _topic_of(event: object) -> Topic:
         return type(event)
 
-    def subscribe(self, topic: Topic, callback: Callable[[Any], None]) -> Unsubscribe:
+    @overload
+    def subscribe(self, topic: type[E], callback: Callable[[E], None]) -> Unsubscribe: ...
+
+    @overload
+    def subscribe(self, topic: str, callback: Callable[[object], None]) -> Unsubscribe: ...
+
+    def subscribe(self, topic: Topic, callback: Callable[[E], None]) -> Unsubscribe:
         """Call ``callback(event)`` for every event of ``topic``; returns unsubscribe."""
+        return self._add(topic, callback)
+
+    def _add(self, topic: Topic, callback: Callable[[E], None]) -> Unsubscribe:
         callbacks = self._subscribers.setdefault(topic, [])
         callbacks.append(callback)
 
@@ -278,17 +299,26 @@ class Bus:
 
         return unsubscribe
 
+    @overload
+    def subscription(self, topic: type[E], *, policy: Policy = ..., maxsize: int = ...,
+                     key: Callable[[E], Hashable] | None = ...) -> Subscription[E]: ...
+
+    @overload
+    def subscription(self, topic: str, *, policy: Policy = ..., maxsize: int = ...,
+                     key: Callable[[object], Hashable] | None = ...
+                     ) -> Subscription[object]: ...
+
     def subscription(self, topic: Topic, *, policy: Policy = Policy.BOUNDED,
                      maxsize: int = 100,
-                     key: Callable[[Any], Hashable] | None = None) -> Subscription[Any]:
+                     key: Callable[[E], Hashable] | None = None) -> Subscription[E]:
         """An async iterator over ``topic`` with a bounded queue (see `Policy`)."""
         if policy is Policy.KEYED and key is None:
             raise ValueError("a KEYED subscription needs a key function")
-        sub: Subscription[Any] = Subscription(topic, policy, max(1, maxsize), key)
-        sub._unsubscribe = self.subscribe(topic, sub._offer)
+        sub: Subscription[E] = Subscription(topic, policy, max(1, maxsize), key)
+        sub._unsubscribe = self._add(topic, sub._offer)
         return sub
 
-    def publish(self, event: Any, topic: str | None = None) -> None:
+    def publish(self, event: object, topic: str | None = None) -> None:
         """Deliver ``event`` to the subscribers of its type (or of ``topic``)."""
         self.published += 1
         for callback in tuple(self._subscribers.get(topic or self._topic_of(event), ())):
@@ -299,7 +329,7 @@ class Bus:
                 log.exception("bus subscriber %r failed on %s", callback,
                               type(event).__name__)
 
-    def publish_threadsafe(self, event: Any, topic: str | None = None) -> None:
+    def publish_threadsafe(self, event: object, topic: str | None = None) -> None:
         """Publish from another thread (the receiver, the store's writer)."""
         loop = self._loop
         if loop is None or loop.is_closed():

@@ -11,8 +11,8 @@ functions over values; callers decide where to apply them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 __all__ = ["MASK", "mask_url", "mask_value", "redact", "restore_url", "restore_value"]
 
@@ -54,7 +54,7 @@ def restore_url(new: str, old: str | None) -> str:
     return new[:shown.start("userinfo")] + real["userinfo"] + new[shown.end("userinfo"):]
 
 
-def restore_value(new: Any, old: Any) -> Any:
+def restore_value(new: object, old: object) -> object:
     """`restore_url` for a setting's value: text, or a list of texts item by item."""
     if isinstance(new, str):
         return restore_url(new, old if isinstance(old, str) else None)
@@ -63,11 +63,11 @@ def restore_value(new: Any, old: Any) -> Any:
     return new
 
 
-def redact(settings: dict[str, Any]) -> dict[str, Any]:
+def redact(settings: Mapping[str, object]) -> dict[str, object]:
     """A copy with every value whose name looks secret replaced by ``"***"`` and the
     credentials of URLs masked, looking inside nested tables and lists of them
     (``[[obs]]`` entries are a list)."""
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for name, value in settings.items():
         if any(word in str(name).lower() for word in _SECRET_WORDS) and value \
                 and not isinstance(value, dict):
@@ -77,7 +77,7 @@ def redact(settings: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def mask_value(value: Any) -> Any:
+def mask_value(value: object) -> object:
     """A setting's value as shown: URL credentials masked, inside lists and tables too."""
     if isinstance(value, dict):
         return redact(value)

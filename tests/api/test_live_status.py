@@ -81,7 +81,8 @@ async def test_status_keeps_the_contract_keys_and_health_apart(
 
 
 async def test_a_hub_started_late_begins_with_what_was_published(tmp_path: Path) -> None:
-    parts = assemble(station_settings(tmp_path / "data"), serve_http=False, review=False)
+    parts = assemble(station_settings(tmp_path / "data"), serve_http=False, review=False,
+                     plugins=False)
     station = parts.station
     await station.start()
     try:

@@ -17,7 +17,7 @@ from tests.station.fixtures import free_port, station_settings
 
 
 def _names(tmp_path: Path, **values: object) -> list[str]:
-    parts = assemble(station_settings(tmp_path, **values))
+    parts = assemble(station_settings(tmp_path, **values), plugins=False)
     return [c.name for c in parts.station.components]
 
 
@@ -25,7 +25,8 @@ def test_no_obs_configured_no_component(tmp_path: Path) -> None:
     assert _names(tmp_path) == ["store", "ingest", "review", "api"]
     assert _names(tmp_path, **{"playback.enabled": True}) == [
         "store", "ingest", "playback", "review", "api"]
-    parts = assemble(station_settings(tmp_path), review=False, serve_http=False)
+    parts = assemble(station_settings(tmp_path), review=False, serve_http=False,
+                     plugins=False)
     assert [c.name for c in parts.station.components] == ["store", "ingest"]
     assert parts.review is parts.obs is parts.playback is parts.api is None
 
@@ -34,7 +35,7 @@ async def test_obs_component_reports_an_unreachable_obs(tmp_path: Path) -> None:
     port = free_port(socket.SOCK_STREAM)  # nothing listens there
     settings = station_settings(tmp_path, obs=f'[{{name = "court1", url = '
                                               f'"ws://127.0.0.1:{port}", role = "recording"}}]')
-    parts = assemble(settings, review=False)
+    parts = assemble(settings, review=False, plugins=False)
     component = parts.obs
     assert isinstance(component, ObsComponent)
     assert [c.name for c in parts.station.components] == ["store", "ingest", "obs", "api"]

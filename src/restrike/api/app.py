@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, WebSocket
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -26,6 +26,7 @@ from restrike.api.live import LiveHub
 from restrike.api.routes import make_router
 
 if TYPE_CHECKING:
+    from restrike.api.access import AccessPolicy
     from restrike.api.view import StationView
     from restrike.kernel import LiveState
 
@@ -50,15 +51,14 @@ def create_app(view: StationView) -> FastAPI:
     app.include_router(core)
 
     @app.get("/api/v1/access", tags=["station"], summary="Who may call the API")
-    def access(request: Request) -> dict[str, Any]:
+    def access(request: Request) -> dict[str, object]:
         """Whether an operator token is required (and, to a caller that sent it, the
         token), the Host names and the extra origins the guard accepts."""
-        policy = request.app.state.access
+        policy: AccessPolicy | None = request.app.state.access
         if policy is None:  # an app without the server's guard (in-process tests)
             return {"token_required": False, "token": None, "cookie": None, "hosts": [],
                     "any_ip_host": False, "origins": []}
-        result: dict[str, Any] = policy.describe()
-        return result
+        return policy.describe()
 
     @app.websocket("/ws/live")
     async def ws_live(websocket: WebSocket) -> None:

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psutil
 
@@ -34,7 +34,7 @@ def _version(package: str) -> str | None:
         return None
 
 
-def process_figures() -> dict[str, Any]:
+def process_figures() -> dict[str, object]:
     """CPU % since the previous call, RSS and thread count of this process."""
     global _process
     with _lock:
@@ -71,7 +71,7 @@ def process_figures() -> dict[str, Any]:
         return figures
 
 
-def collect(view: StationView, app: FastAPI | None = None) -> dict[str, Any]:
+def collect(view: StationView, app: FastAPI | None = None) -> dict[str, object]:
     schema = view.feed.schema
     kernel = view.kernel
     hub = getattr(app.state, "hub", None) if app is not None else None
@@ -94,7 +94,7 @@ def collect(view: StationView, app: FastAPI | None = None) -> dict[str, Any]:
         "process": process_figures(),
         "queues": {
             "pipeline_backlog": ingest["pipeline_backlog"],
-            "store": view.store.stats(),
+            "store": stats.as_dict() if (stats := view.store.stats()) else {},
             "live_clients": hub.client_count() if hub else 0,
             "live_pending": sum(len(c.events) for c in hub.clients) if hub else 0,
         },

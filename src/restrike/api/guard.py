@@ -11,7 +11,8 @@ token cookie when a browser brings the token in the URL (``?token=``). Pages of 
 from __future__ import annotations
 
 import logging
-from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from restrike.api.access import (
     AccessPolicy,
@@ -49,12 +50,12 @@ class _BodyTooLarge(BaseException):
 class Guard:
     """ASGI wrapper: refuse what `check_request` refuses, cap bodies, set the cookie."""
 
-    def __init__(self, app: Any, policy: AccessPolicy) -> None:
+    def __init__(self, app: ASGIApp, policy: AccessPolicy) -> None:
         self.app = app
         self.policy = policy
         self._logged: set[tuple[int, str]] = set()
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
@@ -87,14 +88,14 @@ class Guard:
             return
         await self._http(scope, receive, send, headers)
 
-    async def _http(self, scope: Any, receive: Any, send: Any,
+    async def _http(self, scope: Scope, receive: Receive, send: Send,
                     headers: dict[str, str]) -> None:
         """Run the app with ``receive`` counting body bytes against the route's limit."""
         limit = body_limit(scope["path"])
         received = 0
         started = False
 
-        async def counting_receive() -> Any:
+        async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
@@ -103,7 +104,7 @@ class Guard:
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Any) -> None:
+        async def tracking_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -120,7 +121,7 @@ class Guard:
                 await self._refuse(scope, receive, send, refusal)
 
     @staticmethod
-    async def _refuse(scope: Any, receive: Any, send: Any, refusal: Refusal) -> None:
+    async def _refuse(scope: Scope, receive: Receive, send: Send, refusal: Refusal) -> None:
         if scope["type"] == "websocket":
             # Closed before accept: the server answers the handshake with a bare 403 (the
             # reason is in the log). Not an HTTP answer with our JSON body: uvicorn's
@@ -131,7 +132,7 @@ class Guard:
                                   headers=dict(refusal.headers) or None)
         await response(scope, receive, send)
 
-    def _with_cookie(self, send: Any) -> Any:
+    def _with_cookie(self, send: Send) -> Send:
         policy = self.policy
         assert policy.token is not None
         cookie = (f"{policy.cookie}={policy.token}; Path=/; Max-Age={COOKIE_MAX_AGE}; "
@@ -139,13 +140,13 @@ class Guard:
         return _with_headers(send, [(b"set-cookie", cookie)])
 
     @staticmethod
-    async def _preflight(send: Any) -> None:
+    async def _preflight(send: Send) -> None:
         """204 with what the page may send (``send`` adds the allowed origin)."""
         headers = [*_CORS_PREFLIGHT, (b"content-length", b"0")]
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
-    def _log(self, scope: Any, method: str, refusal: Refusal,
+    def _log(self, scope: Scope, method: str, refusal: Refusal,
              headers: dict[str, str]) -> None:
         client = scope.get("client") or ("?", 0)
         key = (refusal.status, refusal.detail)
@@ -158,10 +159,10 @@ class Guard:
                 refusal.status, refusal.detail)
 
 
-def _with_headers(send: Any, extra: list[tuple[bytes, bytes]]) -> Any:
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
     """``send`` with ``extra`` headers added to the response's start."""
 
-    async def sending(message: Any) -> None:
+    async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             message = {**message, "headers": [*message.get("headers", []), *extra]}
         await send(message)

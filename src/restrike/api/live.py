@@ -54,7 +54,7 @@ def _is_disconnect(err: BaseException) -> bool:
         m in str(err).lower() for m in _CLOSED_MESSAGES)
 
 
-def _dumps(obj: Any) -> str:
+def _dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -71,7 +71,7 @@ class LiveClient:
         self.state_dirty = False
         self.status_dirty = False
         self.stats: str | None = None
-        self.others: OrderedDict[Any, str] = OrderedDict()
+        self.others: OrderedDict[object, str] = OrderedDict()
         self.wake = asyncio.Event()
         self.sent = 0
         self.resyncs = 0
@@ -102,7 +102,7 @@ class LiveClient:
         self.stats = message
         self.wake.set()
 
-    def offer_other(self, key: Any, message: str) -> None:
+    def offer_other(self, key: object, message: str) -> None:
         self.others.pop(key, None)
         if len(self.others) >= 64:
             self.others.popitem(last=False)
@@ -179,7 +179,7 @@ class LiveHub:
         self._unsubscribe: list[Callable[[], None]] = []
         self._state_version = -1
         self._state_text = ""
-        self._task: asyncio.Task[Any] | None = None
+        self._task: asyncio.Task[None] | None = None
         self.closing = False
         self._tick_errors: dict[str, tuple[float, int]] = {}
 
@@ -252,11 +252,11 @@ class LiveHub:
 
     def _on_broadcast(self, event: Broadcast) -> None:
         text = _dumps({"type": event.type, event.type: event.body})
-        key: Any = event.type if event.coalesce else object()
+        key: object = event.type if event.coalesce else object()
         for client in self.clients:
             client.offer_other(key, text)
 
-    def _feed_status(self) -> dict[str, Any]:
+    def _feed_status(self) -> dict[str, object]:
         last = self.view.feed.counters()["last_datagram_at"]
         return {
             "receiving": last is not None and time.time() - last < FEED_IDLE_AFTER,

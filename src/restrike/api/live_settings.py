@@ -26,7 +26,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from restrike.bus import SchemaChanged, SettingsChanged
 from restrike.config import load_settings, plain_value, setting
@@ -48,7 +48,7 @@ PROTOCOL_SETTING = "station.protocol_file"
 APPLY_TIMEOUT = 10.0
 
 
-def typed_value(name: str, raw: object) -> Any:
+def typed_value(name: str, raw: object) -> object:
     """A saved value as the station uses it (None: the setting's default); ConfigError."""
     if raw is None:
         return setting(name).default
@@ -68,7 +68,7 @@ class LiveSettings:
 
     # -- called by the console's routes (worker threads) or on the loop --
 
-    def apply(self, changed: dict[str, Any]) -> list[str]:
+    def apply(self, changed: Mapping[str, object]) -> list[str]:
         """Apply what can be applied now; returns the names applied."""
         return self._on_loop(self.apply_now, changed)
 
@@ -104,8 +104,8 @@ class LiveSettings:
             section, key = name.split(".", 1)
             values.setdefault(section, {})[key] = plain_value(value)
 
-    def apply_now(self, changed: Mapping[str, Any]) -> list[str]:
-        typed: dict[str, Any] = {}
+    def apply_now(self, changed: Mapping[str, object]) -> list[str]:
+        typed: dict[str, object] = {}
         for name, raw in changed.items():
             if name not in self.live or self._overridden(name):
                 continue
@@ -113,8 +113,10 @@ class LiveSettings:
                 typed[name] = typed_value(name, raw)
             except ConfigError as err:  # the console checked it already
                 log.warning("not applied live: %s", err)
-        if PROTOCOL_SETTING in typed and not self._swap_file(typed[PROTOCOL_SETTING]):
-            del typed[PROTOCOL_SETTING]
+        if PROTOCOL_SETTING in typed:
+            path = typed[PROTOCOL_SETTING]  # a Path, or None: the shipped definition
+            if not self._swap_file(path if isinstance(path, Path) else None):
+                del typed[PROTOCOL_SETTING]
         rest = {n: v for n, v in typed.items() if n != PROTOCOL_SETTING}
         if rest:
             self.view.bus.publish(SettingsChanged(rest))

@@ -63,7 +63,7 @@ def _open_store(view: StationView) -> Store:
     return store
 
 
-async def _write(view: StationView, method: str, *args: str) -> Any:
+async def _write(view: StationView, method: str, *args: str) -> object:
     """Call a store setter off the loop: no open store 503, a refused value 422."""
     store = _open_store(view)
     try:
@@ -115,9 +115,10 @@ def make_router(view: StationView) -> APIRouter:
                 responses={200: {"model": Health},
                            503: {"model": Health, "description": "A component is unhealthy."}})
     async def health() -> Response:
-        body = view.kernel.health()
-        body["version"] = __version__
-        return Response(_json(body), status_code=200 if body["ok"] else 503, media_type=JSON)
+        health = view.kernel.health()
+        body = {**health, "version": __version__}
+        return Response(_json(body), status_code=200 if health["ok"] else 503,
+                        media_type=JSON)
 
     @router.get("/api/v1/state", tags=["live"], summary="The live scoreboard (state JSON)")
     async def state() -> Response:
@@ -133,7 +134,7 @@ def make_router(view: StationView) -> APIRouter:
                                                          "if no offset)")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         before_id: Annotated[Id | None, Query(description="Page: ids below")] = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         rows = await read(lambda r: r.events(match=match, kind=kind, since=since, limit=limit,
                                              before_id=before_id))
         rows = list(rows)
@@ -145,32 +146,32 @@ def make_router(view: StationView) -> APIRouter:
     async def matches(
         day: Annotated[Day | None, Query(description="YYYY-MM-DD")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         text = day.isoformat() if day is not None else None
         rows = list(await read(lambda r: r.matches(day=text, limit=limit)))
         return {"matches": rows, "count": len(rows)}
 
     @router.get("/api/v1/matches/{match_id}", tags=["store"], summary="One match with events",
                 responses=responses((404, "No match with that id."), 503))
-    async def match(match_id: Annotated[Id, Path(description="Match id")]) -> dict[str, Any]:
+    async def match(match_id: Annotated[Id, Path(description="Match id")]) -> dict[str, object]:
         found = await read(lambda r: r.match(match_id))
         if found is None:
             raise HTTPException(404, f"no match with id {match_id}")
         return dict(found)
 
     @router.get("/api/v1/days", tags=["store"], summary="Tournament days", responses=_STORE)
-    async def days() -> dict[str, Any]:
+    async def days() -> dict[str, object]:
         rows = list(await read(lambda r: r.days()))
         return {"days": rows}
 
     @router.get("/api/v1/tournaments", tags=["store"], summary="Tournaments", responses=_STORE)
-    async def tournaments() -> dict[str, Any]:
+    async def tournaments() -> dict[str, object]:
         rows = list(await read(lambda r: r.tournaments()))
         return {"tournaments": rows}
 
     @router.get("/api/v1/stats", tags=["live"], summary="Intake and storage counters")
-    async def stats() -> dict[str, Any]:
-        return await asyncio.to_thread(view.stats)
+    async def stats() -> dict[str, object]:
+        return dict(await asyncio.to_thread(view.stats))
 
     @router.get("/api/v1/export", tags=["store"],
                 summary="A day's datagrams as capture JSON Lines (restrike decode input)",
@@ -192,13 +193,13 @@ def make_router(view: StationView) -> APIRouter:
 
     @router.post("/api/v1/tournament", tags=["store"], summary="Set the current tournament",
                  responses=_STORE)
-    async def set_tournament(body: Annotated[TournamentIn, Body()]) -> dict[str, Any]:
+    async def set_tournament(body: Annotated[TournamentIn, Body()]) -> dict[str, object]:
         result = await _write(view, "set_tournament", body.name.strip())
         return {"tournament": body.name.strip(), "result": _plain(result)}
 
     @router.post("/api/v1/day", tags=["store"], summary="Set the current tournament day",
                  responses=_STORE)
-    async def set_day(body: Annotated[DayIn, Body()]) -> dict[str, Any]:
+    async def set_day(body: Annotated[DayIn, Body()]) -> dict[str, object]:
         text = body.day.isoformat()
         result = await _write(view, "set_day", text)
         return {"day": text, "result": _plain(result)}
@@ -206,7 +207,7 @@ def make_router(view: StationView) -> APIRouter:
     @router.post("/api/v1/resync", tags=["live"],
                  summary="Send tkStrike's pull requests to rebuild the scoreboard",
                  responses=responses((409, "No scoring software address is configured.")))
-    async def resync() -> dict[str, Any]:
+    async def resync() -> dict[str, object]:
         target = view.feed.resync_target
         if target is None:
             raise HTTPException(409, "no scoring software address: start with --pss-host")
@@ -217,14 +218,14 @@ def make_router(view: StationView) -> APIRouter:
     async def logs(
         level: Annotated[LogLevel, Query(description="Lowest level (any case)")] = "info",
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         from restrike.logs import level_number, ring_buffer
 
         records = ring_buffer().tail(level_number(level), limit)
         return {"records": records, "count": len(records)}
 
     @router.get("/api/v1/diagnostics", tags=["station"], summary="Versions, config, resources")
-    async def diagnostics(request: Request) -> dict[str, Any]:
+    async def diagnostics(request: Request) -> dict[str, object]:
         from restrike.api.diagnostics import collect
 
         return await asyncio.to_thread(collect, view, request.app)
@@ -233,17 +234,19 @@ def make_router(view: StationView) -> APIRouter:
     return router
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     if value is None or isinstance(value, str | int | float | bool | list | dict):
         return value
-    if hasattr(value, "_asdict"):
-        return value._asdict()
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: getattr(value, k) for k in value.__dataclass_fields__}
+    as_dict = getattr(value, "_asdict", None)
+    if callable(as_dict):
+        return as_dict()
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields is not None:
+        return {k: getattr(value, k) for k in fields}
     return str(value)
 
 
-def _json(body: Any) -> bytes:
+def _json(body: object) -> bytes:
     import json
 
     return json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")

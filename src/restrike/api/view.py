@@ -12,17 +12,19 @@ import asyncio
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar
 
 from restrike.bus import Bus
-from restrike.kernel import LiveState
+from restrike.kernel import Address, LiveState, StationHealth
 from restrike.protocol import Schema
-from restrike.store import Store
+from restrike.store import Store, StoreStats
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
-__all__ = ["Feed", "Kernel", "StationView", "StoreAccess"]
+    from restrike.ingest.component import IngestCounters
+
+__all__ = ["Feed", "Kernel", "StationStats", "StationView", "StoreAccess"]
 
 T = TypeVar("T")
 
@@ -37,7 +39,7 @@ class Kernel(Protocol):
     def live(self) -> LiveState: ...
 
     @property
-    def bound(self) -> dict[str, dict[str, Any]]: ...
+    def bound(self) -> dict[str, Address]: ...
 
     @property
     def data_dir(self) -> Path: ...
@@ -51,7 +53,7 @@ class Kernel(Protocol):
     @property
     def live_status(self) -> Mapping[str, Any]: ...
 
-    def health(self) -> dict[str, Any]: ...
+    def health(self) -> StationHealth: ...
 
     def tasks(self) -> list[str]: ...
 
@@ -71,7 +73,7 @@ class Feed(Protocol):
     @property
     def resync_target(self) -> tuple[str, int] | None: ...
 
-    def counters(self) -> Mapping[str, Any]: ...
+    def counters(self) -> IngestCounters: ...
 
     def last_source(self) -> str | None: ...
 
@@ -89,7 +91,21 @@ class StoreAccess(Protocol):
     @property
     def closed(self) -> bool: ...
 
-    def stats(self) -> dict[str, Any]: ...
+    def stats(self) -> StoreStats | None: ...
+
+
+class StationStats(TypedDict):
+    """``GET /api/v1/stats`` (and ``/ws/live``'s ``stats``): intake and storage counters."""
+
+    datagrams_received: int
+    messages: int
+    invalid: int
+    unknown: int
+    stored: int
+    stored_events: int
+    queue_depth: int
+    dropped: int
+    last_datagram_at: float | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,7 +121,7 @@ class StationView:
     kernel: Kernel
     feed: Feed
     store: StoreAccess
-    stats: Callable[[], dict[str, Any]]
+    stats: Callable[[], StationStats]
     effective: dict[str, Any]
     live_settings: frozenset[str]
     protocol_file: Path | None = None

@@ -36,8 +36,8 @@ class SimulatorComponent:
         self.thread: SimulatorThread | None = None
 
     async def start(self, ctx: Context) -> None:
-        udp = ctx.bound.get("udp", {})
-        target = (self.target[0], int(udp.get("port", self.target[1])))
+        udp = ctx.bound.get("udp")  # the port the ingest bound (it starts first)
+        target = (self.target[0], udp["port"] if udp else self.target[1])
         self.thread = await asyncio.to_thread(
             start_thread, target, listen=self.listen, scenario=self.scenario, seed=self.seed,
             speed=self.speed, matches=self.matches)

@@ -72,13 +72,9 @@ def http_access(settings: Settings, data_dir: Path) -> tuple[HttpAccess, Operato
 
 def console_url(assembly: Assembly) -> str:
     """The console's address (with ``?token=`` when the API needs the operator token)."""
-    if assembly.api is not None:
-        return assembly.api.console_url()
-    http = assembly.station.bound.get("http", {})
-    host = http.get("host", "127.0.0.1")
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    return f"http://{host}:{http.get('port')}/"
+    if assembly.api is None:
+        raise RestrikeError("the station serves no console (no HTTP server)")
+    return assembly.api.console_url()
 
 
 def open_console(url: str) -> bool:
@@ -133,9 +129,9 @@ def serve(settings: Settings, *, open_browser: bool,
 
     def ready(st: Station) -> None:
         url = console_url(assembly)
-        udp = st.bound.get("udp", {})
+        udp = st.bound["udp"]
         print(f"reStrike station: console at {url}", flush=True)
-        print(f"  court feed: UDP {udp.get('host')}:{udp.get('port')}"
+        print(f"  court feed: UDP {udp['host']}:{udp['port']}"
               f"  data: {data_dir}  log: {log_file or 'stderr only'}", flush=True)
         if token is not None:
             kept = f"kept in {token.path}" if token.path else "set by http.token"

@@ -11,7 +11,7 @@ import logging
 import mimetypes
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, RedirectResponse
@@ -20,6 +20,9 @@ from restrike.api.errors import responses
 from restrike.console.interfaces import ipv4_interfaces
 from restrike.console.protocol_api import ProtocolFiles, make_protocol_router
 from restrike.console.settings_api import SettingsService, make_settings_router
+
+if TYPE_CHECKING:
+    from restrike.protocol import Schema
 
 __all__ = ["OVERLAYS", "WEB_ROOT", "make_router", "static_file"]
 
@@ -78,10 +81,10 @@ def make_router(
     config_file: Path | None = None,
     protocol_file: Path | None = None,
     data_dir: Path | None = None,
-    settings: Mapping[str, Any] | None = None,
-    apply: Callable[[dict[str, Any]], list[str]] | None = None,
+    settings: Mapping[str, object] | None = None,
+    apply: Callable[[Mapping[str, object]], list[str]] | None = None,
     live: Iterable[str] = (),
-    reload_protocol: Callable[[Any], bool] | None = None,
+    reload_protocol: Callable[[Schema], bool] | None = None,
     web_root: Path | None = None,
 ) -> APIRouter:
     """The console's routes.
@@ -94,8 +97,9 @@ def make_router(
     page's labels); ``reload_protocol(schema)`` swaps the parser's
     definition live (returns True if it did).
     """
-    if config_file is None and isinstance(settings, Mapping) and settings.get("config_file"):
-        config_file = Path(settings["config_file"])
+    named = settings.get("config_file") if settings is not None else None
+    if config_file is None and isinstance(named, str | Path) and named:
+        config_file = Path(named)
     root = (web_root or WEB_ROOT).resolve()
     overlays_root = root / "overlays"
     service = SettingsService(config_file, effective=settings, apply=apply, live=live,
@@ -126,12 +130,12 @@ def make_router(
         return static_file(overlays_root, rel)
 
     @router.get("/api/v1/overlays")
-    def list_overlays() -> dict[str, Any]:
+    def list_overlays() -> dict[str, object]:
         """The overlay pages for OBS browser sources (1920×1080, transparent)."""
         return {"width": 1920, "height": 1080, "overlays": list(OVERLAYS)}
 
     @router.get("/api/v1/interfaces")
-    def interfaces() -> list[dict[str, Any]]:
+    def interfaces() -> list[dict[str, object]]:
         """This machine's IPv4 interfaces (name, address, netmask, broadcast, up)."""
         return ipv4_interfaces()
 

@@ -113,7 +113,7 @@ class WindowFollower:
                 self.update(review=event.body)
 
         def on_status(event: StatusChanged) -> None:
-            if event.component == "player":
+            if event.component == "player" and isinstance(event.status, Mapping):
                 self.update(player=event.status)
 
         unsubscribe = [bus.subscribe(Broadcast, on_review), bus.subscribe(StatusChanged,

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from restrike.bus import (
     Bus,
@@ -30,7 +30,7 @@ from restrike.bus import (
 )
 from restrike.config import UdpSettings, resolve_host
 from restrike.errors import RestrikeError
-from restrike.ingest.pipeline import Item, Pipeline
+from restrike.ingest.pipeline import InboxItem, Item, Pipeline
 from restrike.ingest.process import ProcessReceiver
 from restrike.ingest.receiver import UdpReceiver, kernel_drops, open_udp_socket
 from restrike.ingest.resync import send_pull_requests
@@ -97,7 +97,7 @@ class IngestComponent:
         self.store = store
         self.live = live
         # A thread receiver must never wait (the kernel would drop): unbounded for it.
-        self.inbox: queue.Queue[Any] | queue.SimpleQueue[Any] = (
+        self.inbox: queue.Queue[InboxItem] | queue.SimpleQueue[InboxItem] = (
             queue.Queue(INBOX_BATCHES) if config.receiver == "process"
             else queue.SimpleQueue())
         self.receiver: UdpReceiver | ProcessReceiver | None = None

@@ -21,16 +21,20 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from restrike.ingest._wire import Datagram, decode_batch
-from restrike.protocol import Invalid, MatchState, Schema, Unknown, parse, reduce
+from restrike.protocol import Invalid, MatchState, Parsed, Schema, Unknown, parse, reduce
 
-__all__ = ["Inbox", "Item", "Pipeline", "Submitter"]
+__all__ = ["Inbox", "InboxItem", "Item", "Pipeline", "Submitter"]
 
 log = logging.getLogger(__name__)
 
-Item = tuple[int, float, str, bytes, Sequence[Any]]
+#: One datagram after the pipeline: (seq, received_at, source, data, messages).
+Item = tuple[int, float, str, bytes, Sequence[Parsed]]
+#: What the receivers queue: one datagram (thread receiver), a batch of them as the
+#: receiver process framed it, or None (stop).
+InboxItem = Datagram | bytes | None
 Deliver = Callable[[list[Item], MatchState, int], None]
 
 _MAX_BATCH = 4096
@@ -38,17 +42,18 @@ _MAX_BATCH = 4096
 
 class Submitter(Protocol):
     def __call__(self, seq: int, received_at: float, source: str, data: bytes,
-                 messages: Sequence[Any]) -> None: ...
+                 messages: Sequence[Parsed]) -> None: ...
 
 
 class Inbox(Protocol):
     """What the receivers fill: a `queue.SimpleQueue`, or a bounded `queue.Queue`."""
 
-    def get(self, block: bool = True, timeout: float | None = None) -> Any: ...
+    def get(self, block: bool = True, timeout: float | None = None) -> InboxItem: ...
 
-    def get_nowait(self) -> Any: ...
+    def get_nowait(self) -> InboxItem: ...
 
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None: ...
+    def put(self, item: InboxItem, block: bool = True, timeout: float | None = None
+            ) -> None: ...
 
     def qsize(self) -> int: ...
 
@@ -153,7 +158,7 @@ class Pipeline:
             for received_at, data, addr in held:
                 source = f"{addr[0]}:{addr[1]}"
                 try:
-                    messages: Sequence[Any] = parse(data, schema)
+                    messages: Sequence[Parsed] = parse(data, schema)
                 except Exception as err:  # parse is total; this is a guard against a bug
                     log.exception("parser failed on %r", data[:80])
                     messages = [Invalid(None, data.decode("utf-8", "replace"),

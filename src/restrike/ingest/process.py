@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import queue
 import secrets
 import signal
 import socket
@@ -30,12 +29,15 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from restrike.errors import RestrikeError
 from restrike.ingest._spool import waiting_bytes
 from restrike.ingest._wire import HEADER, read_message
 from restrike.ingest.receiver import open_udp_socket
+
+if TYPE_CHECKING:
+    from restrike.ingest.pipeline import Inbox
 
 __all__ = ["RAM_LIMIT", "SPOOL_FILE", "ProcessReceiver", "describe_exit"]
 
@@ -79,7 +81,7 @@ class ProcessReceiver:
     """
 
     def __init__(self, host: str, port: int, receive_buffer: int,
-                 out: queue.SimpleQueue[Any] | queue.Queue[Any], *,
+                 out: Inbox, *,
                  spool_dir: Path | None = None, ram_limit: int = RAM_LIMIT) -> None:
         self.host = host
         self.port = port

@@ -5,20 +5,27 @@ console, simulator, ...): the composition root `restrike.assembly` builds the pa
 and hands each what it needs. What a component sees of the station is the `Context`.
 """
 
-from restrike.kernel.lifecycle import STAGE_TIMEOUTS, Component, Context, Health, Stage
+from restrike.kernel.lifecycle import STAGE_TIMEOUTS, Address, Component, Context, Health, Stage
 from restrike.kernel.live import LiveState
 from restrike.kernel.signals import run_until_signalled
-from restrike.kernel.station import OPTIONAL_START_TIMEOUT, SWITCH_INTERVAL, Station
+from restrike.kernel.station import (
+    OPTIONAL_START_TIMEOUT,
+    SWITCH_INTERVAL,
+    Station,
+    StationHealth,
+)
 
 __all__ = [
     "OPTIONAL_START_TIMEOUT",
     "STAGE_TIMEOUTS",
     "SWITCH_INTERVAL",
+    "Address",
     "Component",
     "Context",
     "Health",
     "LiveState",
     "Stage",
     "Station",
+    "StationHealth",
     "run_until_signalled",
 ]

@@ -12,7 +12,7 @@ import asyncio
 import enum
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict, TypeVar, runtime_checkable
 
 from restrike.bus import Bus
 
@@ -22,12 +22,20 @@ if TYPE_CHECKING:
     from restrike.config import Settings
     from restrike.kernel.live import LiveState
 
-__all__ = ["STAGE_TIMEOUTS", "Component", "Context", "Health", "Stage"]
+__all__ = ["STAGE_TIMEOUTS", "Address", "Component", "Context", "Health", "Stage"]
 
 T = TypeVar("T")
 
 #: What ``health()`` returns: ``{"ok": bool, "state": str, ...details}`` (JSON-ready).
 Health = dict[str, Any]
+
+
+class Address(TypedDict):
+    """An address the station listens on (``ctx.bound["udp"]``, ``ctx.bound["http"]``)."""
+
+    host: str
+    port: int
+    token_required: NotRequired[bool]  # http: the API wants the operator token
 
 
 class Stage(enum.IntEnum):
@@ -68,7 +76,7 @@ class Context(Protocol):
     def data_dir(self) -> Path: ...
 
     @property
-    def bound(self) -> dict[str, dict[str, Any]]: ...
+    def bound(self) -> dict[str, Address]: ...
 
     def add_router(self, router: APIRouter) -> None: ...
 

@@ -26,10 +26,10 @@ import time
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from restrike.bus import Bus, HealthChanged, StatusChanged
-from restrike.kernel.lifecycle import STAGE_TIMEOUTS, Component, Health, Stage
+from restrike.kernel.lifecycle import STAGE_TIMEOUTS, Address, Component, Health, Stage
 from restrike.kernel.live import LiveState
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from restrike.config import Settings
 
-__all__ = ["OPTIONAL_START_TIMEOUT", "SWITCH_INTERVAL", "Station"]
+__all__ = ["OPTIONAL_START_TIMEOUT", "SWITCH_INTERVAL", "Station", "StationHealth"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,13 @@ OPTIONAL_START_TIMEOUT = 30.0
 SWITCH_INTERVAL = 0.0002
 #: Seconds the station waits for its cancelled tasks at the end.
 TASK_CANCEL_TIMEOUT = 3.0
+
+
+class StationHealth(TypedDict):
+    """``GET /api/health``'s body (without ``version``)."""
+
+    ok: bool
+    components: dict[str, Health]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +99,13 @@ class Station:
         self.switch_interval = switch_interval
         self.bus = Bus()
         self.live = LiveState()
-        self.bound: dict[str, dict[str, Any]] = {}
+        self.bound: dict[str, Address] = {}
         self.started_at: float | None = None
         self.routers: list[APIRouter] = []
         self._entries: list[_Entry] = []
         self._started: list[_Entry] = []
         self._failed: dict[str, Health] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._stopping = False
         # The newest live status (``obs``, ``player``, ...) and health per component,
         # kept from the start so /ws/live (whose hub starts last) begins with them.
@@ -156,7 +163,7 @@ class Station:
         task.add_done_callback(self._task_done)
         return task
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
+    def _task_done(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(),
@@ -264,7 +271,7 @@ class Station:
             log.exception("optional component %s: health() failed", entry.name)
             return _failed(f"health() failed: {_describe(err)}")
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> StationHealth:
         """``{"ok", "components": {name: health}}``: ok while started, not stopping and
         every component (optional ones included) ok."""
         components = {e.name: self._health_of(e) for e in self._entries}

@@ -18,9 +18,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from restrike.bus import Bus, SettingsChanged
 from restrike.bus import StatusChanged as LiveStatusChanged
@@ -131,15 +130,15 @@ class PlaybackComponent:
     def _on_settings(self, event: SettingsChanged) -> None:
         """``playback.start_offset`` (the next clip opened) and ``playback.fullscreen``
         (also the running mpv, over IPC) from a live settings change."""
-        values = {name.split(".", 1)[1]: value for name, value in event.values.items()
-                  if name in LIVE_SETTINGS}
-        if not values:
-            return
         player = self.player
-        player.settings = dataclasses.replace(player.settings, **values)
-        if "fullscreen" in values and player.status().alive and self._ctx is not None:
-            self._ctx.create_task(self._fullscreen(bool(values["fullscreen"])),
-                                  name="settings-fullscreen")
+        offset = event.values.get("playback.start_offset")
+        if isinstance(offset, int | float):
+            player.settings = dataclasses.replace(player.settings, start_offset=float(offset))
+        fullscreen = event.values.get("playback.fullscreen")
+        if isinstance(fullscreen, bool):
+            player.settings = dataclasses.replace(player.settings, fullscreen=fullscreen)
+            if player.status().alive and self._ctx is not None:
+                self._ctx.create_task(self._fullscreen(fullscreen), name="settings-fullscreen")
 
     async def _fullscreen(self, on: bool) -> None:
         try:
@@ -147,7 +146,7 @@ class PlaybackComponent:
         except PlayerError as err:  # mpv restarting: it starts with the new setting
             log.info("fullscreen applies when mpv is back: %s", err)
 
-    def status(self, player: dict[str, Any] | None = None) -> dict[str, Any]:
+    def status(self, player: Mapping[str, object] | None = None) -> dict[str, object]:
         """The live ``status.player``: the player's status plus ``ok``, ``state``, ``error``."""
         body = player if player is not None else self.player.status().as_dict()
         # Our own error (mpv never started) first, else the player's (its supervisor failed).
@@ -156,7 +155,7 @@ class PlaybackComponent:
         return {**body, "ok": error is None and alive, "state": self._state(alive, error),
                 "error": error}
 
-    def _state(self, alive: bool, error: str | None = None) -> str:
+    def _state(self, alive: bool, error: object = None) -> str:
         if self.error is not None:
             return "unavailable"
         if error is not None:
@@ -165,7 +164,7 @@ class PlaybackComponent:
             return "running"
         return "restarting" if self.started else "stopped"
 
-    def _publish(self, player: dict[str, Any] | None = None) -> None:
+    def _publish(self, player: Mapping[str, object] | None = None) -> None:
         if self._bus is not None:
             self._bus.publish(LiveStatusChanged("player", self.status(player)))
 

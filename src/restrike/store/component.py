@@ -15,12 +15,11 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from restrike.bus import EventsCommitted
 from restrike.kernel import Context, Health, Stage
 from restrike.protocol import MatchState, Parsed, Schema, parse, reduce
-from restrike.store.types import Committed, Received
+from restrike.store.types import Committed, Received, StoreStats
 from restrike.store.writer import Store
 
 __all__ = ["DB_FILE", "StoreComponent"]
@@ -103,10 +102,9 @@ class StoreComponent:
                         log.exception("reducer failed while rebuilding on %r", data[:80])
         return state, count
 
-    def stats(self) -> dict[str, Any]:
-        if self._store is None:
-            return {}
-        return self._store.stats().as_dict()
+    def stats(self) -> StoreStats | None:
+        """The writer's counters (None before the start)."""
+        return self._store.stats() if self._store is not None else None
 
     async def stop(self, stage: Stage) -> None:
         if stage is not Stage.FLUSH or self._store is None or self.closed:

@@ -73,7 +73,7 @@ class StoreStats:
     spilled: int = 0  # datagrams appended to the spill file (over max_backlog)
     spill_path: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
