@@ -64,7 +64,7 @@ class StreamServerParams(_Params):
     key: Annotated[str, Field(max_length=500)] = ""
 
 
-Runner = Callable[[ObsControl, Any], Awaitable[Any]]
+Runner = Callable[[ObsControl, Any], Awaitable[dict[str, object] | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,28 +73,28 @@ class _Action:
     run: Runner
 
 
-def _status(result: OutputStatus) -> dict[str, Any]:
+def _status(result: OutputStatus) -> dict[str, object]:
     return dataclasses.asdict(result)
 
 
-async def _start_recording(obs: ObsControl, p: RecordingParams) -> dict[str, Any]:
+async def _start_recording(obs: ObsControl, p: RecordingParams) -> dict[str, object]:
     path = await obs.start_recording(folder=p.folder, filename_pattern=p.filename_pattern)
     return {"path": path}
 
 
-async def _stop_recording(obs: ObsControl, p: _NoParams) -> dict[str, Any]:
+async def _stop_recording(obs: ObsControl, p: _NoParams) -> dict[str, object]:
     return {"path": await obs.stop_recording()}
 
 
-async def _save_replay(obs: ObsControl, p: _NoParams) -> dict[str, Any]:
+async def _save_replay(obs: ObsControl, p: _NoParams) -> dict[str, object]:
     return {"path": await obs.save_replay_buffer()}
 
 
-async def _create_scene(obs: ObsControl, p: SceneParams) -> dict[str, Any]:
+async def _create_scene(obs: ObsControl, p: SceneParams) -> dict[str, object]:
     return {"created": await obs.create_scene(p.scene)}
 
 
-async def _list_scenes(obs: ObsControl, p: _NoParams) -> dict[str, Any]:
+async def _list_scenes(obs: ObsControl, p: _NoParams) -> dict[str, object]:
     return {"scenes": await obs.list_scenes(), "current": await obs.current_scene()}
 
 
@@ -106,7 +106,7 @@ def _simple(call: Callable[[ObsControl], Awaitable[object]]) -> _Action:
 
 
 def _output(call: Callable[[ObsControl], Awaitable[OutputStatus]]) -> _Action:
-    async def run(obs: ObsControl, p: _NoParams) -> dict[str, Any]:
+    async def run(obs: ObsControl, p: _NoParams) -> dict[str, object]:
         return _status(await call(obs))
 
     return _Action(_NoParams, run)
@@ -199,11 +199,11 @@ def make_router(pool: ObsPool) -> APIRouter:
     router = APIRouter(prefix="/api/v1/obs", tags=["obs"])
 
     @router.get("")
-    async def list_connections() -> list[dict[str, Any]]:
+    async def list_connections() -> list[dict[str, object]]:
         return [status.as_dict() for status in pool.statuses()]
 
     @router.get("/{name}", responses=responses((404, "No OBS connection with that name.")))
-    async def get_connection(name: _Name) -> dict[str, Any]:
+    async def get_connection(name: _Name) -> dict[str, object]:
         if name not in pool:
             raise HTTPException(404, f"no OBS connection named {name!r}")
         return pool.get(name).status.as_dict()
@@ -213,7 +213,7 @@ def make_router(pool: ObsPool) -> APIRouter:
         name: _Name,
         action: Annotated[str, Path(max_length=40, description=", ".join(sorted(ACTIONS)))],
         request: Request,
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         if name not in pool:
             raise HTTPException(404, f"no OBS connection named {name!r}")
         spec = ACTIONS.get(action)

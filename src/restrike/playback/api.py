@@ -12,7 +12,7 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
@@ -88,11 +88,11 @@ class FullscreenBody(_Body):
     screen: int | None = Field(None, ge=0, le=63, description="Screen number (mpv's --screen).")
 
 
-def _status(player: Player) -> dict[str, Any]:
+def _status(player: Player) -> dict[str, object]:
     return player.status().as_dict()
 
 
-async def _run(player: Player, call: Awaitable[None]) -> dict[str, Any]:
+async def _run(player: Player, call: Awaitable[None]) -> dict[str, object]:
     """Await a player call, translating PlayerError to the HTTP answer it deserves."""
     try:
         await call
@@ -146,19 +146,19 @@ def make_router(
     router = APIRouter(prefix=PREFIX, tags=["playback"])
 
     @router.get("")
-    async def get_status() -> dict[str, Any]:
+    async def get_status() -> dict[str, object]:
         """``file``, ``playing``, ``position``, ``speed`` (+ duration, fullscreen, alive...)."""
         return _status(player)
 
     @router.post("/open", responses={
         **_PLAYER, **responses((403, "Outside the allowed folders, or not a video file."),
                                (404, "No such file."))})
-    async def open_(body: OpenBody) -> dict[str, Any]:
+    async def open_(body: OpenBody) -> dict[str, object]:
         path = await asyncio.to_thread(video_file, body.path, roots)
         return await _run(player, player.open(str(path), body.start))
 
     def simple(action: str, method: Callable[[], Awaitable[None]]) -> None:
-        async def endpoint() -> dict[str, Any]:
+        async def endpoint() -> dict[str, object]:
             return await _run(player, method())
 
         endpoint.__name__ = f"playback_{action}"
@@ -174,23 +174,23 @@ def make_router(
     simple("stop", player.stop)
 
     @router.post("/speed", responses=_PLAYER)
-    async def speed(body: SpeedBody) -> dict[str, Any]:
+    async def speed(body: SpeedBody) -> dict[str, object]:
         return await _run(player, player.set_speed(body.value))
 
     @router.post("/seek", responses=_PLAYER)
-    async def seek(body: SeekBody) -> dict[str, Any]:
+    async def seek(body: SeekBody) -> dict[str, object]:
         return await _run(player, player.seek(body.seconds, body.mode))
 
     @router.post("/loop_a", responses=_PLAYER)
-    async def loop_a(body: LoopBody | None = None) -> dict[str, Any]:
+    async def loop_a(body: LoopBody | None = None) -> dict[str, object]:
         return await _run(player, player.set_loop_a(body.at if body else None))
 
     @router.post("/loop_b", responses=_PLAYER)
-    async def loop_b(body: LoopBody | None = None) -> dict[str, Any]:
+    async def loop_b(body: LoopBody | None = None) -> dict[str, object]:
         return await _run(player, player.set_loop_b(body.at if body else None))
 
     @router.post("/fullscreen", responses=_PLAYER)
-    async def fullscreen(body: FullscreenBody) -> dict[str, Any]:
+    async def fullscreen(body: FullscreenBody) -> dict[str, object]:
         return await _run(player, player.set_fullscreen(body.on, screen=body.screen))
 
     @router.post("/{action}", responses=responses((404, "No such playback action.")))
