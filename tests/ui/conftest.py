@@ -44,8 +44,9 @@ class ConsoleStation(StationProcess):
 
     def _simulator(self, args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
         """The real simulator's command line aimed at this station, and a clean env."""
+        quiet = [] if args[:1] == ("interactive",) else ["-q"]  # a prompt has no progress
         cmd = [sys.executable, "-m", "restrike", "simulate", *args,
-               "--target", f"127.0.0.1:{self.udp_port}", "-q"]
+               "--target", f"127.0.0.1:{self.udp_port}", *quiet]
         env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
         return cmd, env
 
@@ -55,9 +56,11 @@ class ConsoleStation(StationProcess):
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
                               check=True)
 
-    def simulate_background(self, *args: str) -> subprocess.Popen[str]:
+    def simulate_background(self, *args: str, stdin: bool = False) -> subprocess.Popen[str]:
+        """The simulator running on; ``stdin``: a pipe to type into (``interactive``)."""
         cmd, env = self._simulator(args)
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        return subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin else None,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, env=env)
 
 
