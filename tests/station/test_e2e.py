@@ -200,6 +200,8 @@ def test_demo_plays_a_simulated_court_and_stops_cleanly(tmp_path: Path) -> None:
         assert state["athletes"][0]["long_name"]
         health = httpx.get(url + "/api/health").json()
         assert health["components"]["simulator"]["ok"]
+        # At the start, and again when the simulator listened (it asks on the bus).
+        assert health["components"]["ingest"]["resyncs"] == 2
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)

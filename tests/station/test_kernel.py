@@ -17,7 +17,13 @@ from fastapi import APIRouter
 
 import restrike.kernel.station as kernel_station
 from restrike.assembly import Assembly, assemble
-from restrike.bus import EventsCommitted, HealthChanged, MessagesParsed, StateChanged
+from restrike.bus import (
+    EventsCommitted,
+    HealthChanged,
+    MessagesParsed,
+    ResyncRequested,
+    StateChanged,
+)
 from restrike.config import Settings
 from restrike.ingest.pipeline import Pipeline
 from restrike.ingest.receiver import UdpReceiver, open_udp_socket
@@ -297,6 +303,10 @@ async def test_resync_sends_pull_requests_from_the_feed_socket(tmp_path: Path) -
             pss.sendto(b"clk;1:23\r\n", got[0][1])
             await wait_until(lambda: station.live.state.clock.seconds == 83)
             assert ingest.resync() == list(ingest.schema.requests)
+            for _ in ingest.schema.requests:  # what resync() just sent
+                pss.recvfrom(100)
+            station.bus.publish(ResyncRequested())  # what the demo's simulator does
+            assert pss.recvfrom(100)[0] == b"clock\r\n" and ingest.resyncs == 3
         finally:
             await station.stop()
 
