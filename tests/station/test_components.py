@@ -28,7 +28,7 @@ def test_no_obs_configured_no_component(tmp_path: Path) -> None:
     parts = assemble(station_settings(tmp_path), review=False, serve_http=False,
                      plugins=False)
     assert [c.name for c in parts.station.components] == ["store", "ingest"]
-    assert parts.review is parts.obs is parts.playback is parts.api is None
+    assert all(part is None for part in (parts.review, parts.obs, parts.playback, parts.api))
 
 
 async def test_obs_component_reports_an_unreachable_obs(tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_store_health_follows_the_current_error_not_the_error_count(tmp_path: Pa
 
     component = StoreComponent(tmp_path / "s.db", batch_rows=1, batch_ms=1.0)
     fake = FakeStore()
-    component.store = fake
+    component.store = fake  # type: ignore[assignment]  # only stats() is read
     health = component.health()
     assert health["ok"] is True and health["errors"] == 1  # one transient busy, recovered
     failing = "database write failing: disk full — datagrams held in memory: 5"
