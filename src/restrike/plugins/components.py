@@ -4,8 +4,8 @@ Every plugin's component is added to the station as optional (the kernel isolate
 its start, stop and health): `PluginComponent` wraps what the plugin built so it is
 known under the plugin's name and remembers whether it started; `FailedPlugin` stands
 for a plugin that could not be imported or built, so ``/api/health`` shows it failed
-under its name; `PluginHost` (``plugins``) serves the list of plugins and their
-console panels (`restrike.plugins.api`).
+under its name; `PluginHost` (``plugins``, present when any plugin is found) serves
+the list of plugins and their console panels (`restrike.plugins.api`).
 """
 
 from __future__ import annotations

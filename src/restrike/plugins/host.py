@@ -40,7 +40,10 @@ class LoadedPlugins:
 
     def components(self) -> list[Component]:
         """The host, then each plugin's component (failed ones included): add them to
-        the station as optional."""
+        the station as optional. None when no plugin is found: such a station is the
+        same as before plugins existed."""
+        if not self.entries:
+            return []
         plugins: list[Component] = [e.component for e in self.entries
                                     if e.component is not None]
         return [PluginHost(self.entries), *plugins]
