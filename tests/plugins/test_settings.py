@@ -132,3 +132,19 @@ def test_the_docs_table_of_a_plugin_section() -> None:
     assert ("| `pace.window` | float 1..600 | `60.0` | `RESTRIKE_PACE_WINDOW` | — | "
             "Seconds measured over. |") in text
 
+
+
+def test_the_console_keeps_plugin_sections_when_it_saves(site: SitePackages,
+                                                         tmp_path: Path) -> None:
+    from restrike.console.settings_api import SettingsService
+
+    site.add("acme-pace", {"pace": "acme_pace:Pace", "off": "acme_off:Off"})
+    path = _file(tmp_path, '[review]\nquota = 1\n[pace]\nwindow = 30\n"odd key" = [1, 2]\n'
+                           '[off]\nurl = "http://x"\n')
+    answer = SettingsService(path).update({"review.quota": 2})
+    assert answer["saved"] == ["review.quota"]
+    settings = load_settings(path, env={})
+    assert settings.review.quota == 2
+    assert {k: v[0] for k, v in settings.plugin_values["pace"].items()} == {
+        "window": 30, "odd key": [1, 2]}
+    assert settings.plugin_values["off"]["url"][0] == "http://x"

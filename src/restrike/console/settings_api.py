@@ -54,19 +54,29 @@ _KIND_TYPE = {"int": "int", "float": "float", "bool": "bool", "list": "list",
 
 
 def toml_text(data: Mapping[str, Any]) -> str:
-    """``{section: {key: value}, "obs": [{...}]}`` as a TOML file."""
+    """``{section: {key: value}, "obs": [{...}]}`` as a TOML file; the sections besides
+    the table's (plugins', restrike.plugins) are written back as they were read."""
     lines = ["# reStrike settings, written by the console (restrike.console)."]
-    for section in SECTIONS:
+    others = [s for s, t in data.items() if s not in SECTIONS and isinstance(t, dict)]
+    for section in [*SECTIONS, *others]:
         table = data.get(section) or {}
         if not table:
             continue
         lines.append(f"\n[{section}]")
-        lines.extend(f"{key} = {toml_value(value)}" for key, value in table.items())
+        lines.extend(f"{_key(key)} = {toml_value(value)}" for key, value in table.items())
     for entry in data.get("obs") or []:
         lines.append("\n[[obs]]")
         lines.extend(f"{key} = {toml_value(value)}" for key, value in entry.items()
                      if value is not None)
     return "\n".join(lines) + "\n"
+
+
+def _key(key: str) -> str:
+    """A TOML key: bare when it can be, else quoted (a plugin section's, as read)."""
+    return key if _BARE_KEY.fullmatch(key) else toml_value(key)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class SettingsBody(BaseModel):
