@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -78,12 +79,18 @@ def install(target: Path, *projects: str) -> None:
         raise AssertionError(f"pip install failed:\n{done.stdout}{done.stderr}")
 
 
+@functools.cache
+def _installed_under(base: Path) -> Path:
+    """Once per test session (``base``: its temporary folder), whichever conftest asks."""
+    target = base / "plugins-site"
+    install(target, "example", "broken")
+    return target
+
+
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example and the broken plugins, installed by pip into a temporary folder."""
-    target = tmp_path_factory.mktemp("plugins") / "site"
-    install(target, "example", "broken")
-    return target
+    return _installed_under(tmp_path_factory.getbasetemp())
 
 
 def restrike(installed: Path, *args: str) -> subprocess.CompletedProcess[str]:
