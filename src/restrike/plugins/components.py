@@ -32,6 +32,10 @@ class PluginComponent:
         self.name = spec.name
         self.inner = inner
         self.panel = panel
+        # The settings it applies while running, if it says (restrike.assembly reads it).
+        live = getattr(inner, "live_settings", ())
+        self.live_settings = frozenset(live if isinstance(live, set | frozenset | tuple | list)
+                                       else ())
         self.state: State = "starting"
         self.error: str | None = None
 
