@@ -122,7 +122,10 @@ def test_a_plugin_that_cannot_load(site: SitePackages, source: str, message: str
 @pytest.mark.parametrize(("source", "message"), [
     ("def Plugin():\n    raise ValueError('no licence')\n",
      r"building its component failed: ValueError: no licence"),
-    ("class Plugin:\n    def start(self, ctx): pass\n", r"no async start\(\)"),
+    ("class Plugin:\n    def start(self, ctx): pass\n",
+     r"has no async start\(\) and no async stop\(\) and no health\(\) method"),
+    ("class Plugin:\n    @property\n    def start(self):\n        raise KeyError('x')\n",
+     r"building its component failed: KeyError: 'x'"),
     ("class Plugin:\n    async def start(self, ctx): pass\n    async def stop(self, s): pass\n",
      r"no health\(\)"),
 ])

@@ -83,9 +83,9 @@ def load_plugin(spec: PluginSpec) -> Plugin:
 
 
 def _check_panel(name: str, console: Any) -> None:
-    if not isinstance(console, ConsolePanel):
-        raise PluginError(f"plugin {name}: console must be a restrike.plugins.ConsolePanel, "
-                          f"not {console!r}")
+    if not isinstance(console, ConsolePanel) or not isinstance(console.path, str | Path):
+        raise PluginError(f"plugin {name}: console must be a restrike.plugins.ConsolePanel "
+                          f"(title, folder), not {console!r}")
     if not (Path(console.path) / "index.html").is_file():
         raise PluginError(f"plugin {name}: console panel folder {console.path} has no "
                           "index.html")
@@ -95,14 +95,14 @@ def build_component(plugin: Plugin) -> Component:
     """Call the plugin's class or factory (no arguments) and check the component."""
     try:
         component = plugin.factory()
+        missing = [f"async {m}()" for m in ("start", "stop")
+                   if not inspect.iscoroutinefunction(getattr(component, m, None))]
+        missing += [] if callable(getattr(component, "health", None)) else ["health()"]
     except (Exception, SystemExit) as err:
         raise PluginError(f"plugin {plugin.name}: building its component failed: "
                           f"{describe_error(err)}") from err
-    for method in ("start", "stop"):
-        if not inspect.iscoroutinefunction(getattr(component, method, None)):
-            raise PluginError(f"plugin {plugin.name}: the component has no async "
-                              f"{method}() method")
-    if not callable(getattr(component, "health", None)):
-        raise PluginError(f"plugin {plugin.name}: the component has no health() method")
+    if missing:
+        raise PluginError(f"plugin {plugin.name}: the component has no "
+                          f"{' and no '.join(missing)} method")
     result: Component = component
     return result
