@@ -175,6 +175,19 @@ def test_load_plugins_isolates_failures_and_types_sections(
     assert "plugin off is disabled" in caplog.text
 
 
+def test_a_plugin_whose_settings_check_raises_fails_alone(site: SitePackages) -> None:
+    site.add("acme-odd", {"odd": "acme_odd:Odd"}, {"acme_odd.py": (
+        "from dataclasses import dataclass\nfrom restrike.config import setting_field\n"
+        "@dataclass(frozen=True)\nclass S:\n"
+        "    n: int = setting_field(1, 'n', kind='int')\n"
+        "    def __post_init__(self):\n        raise RuntimeError('checked by the plugin')\n"
+        "class Odd:\n    settings = S\n")})
+    loaded = load_plugins(load_settings(None, env={}))
+    (entry,) = [e for e in loaded.entries if e.spec.name == "odd"]
+    assert entry.state == "failed"
+    assert entry.error == "plugin odd: RuntimeError: checked by the plugin"
+
+
 def test_disabled_names_that_are_not_installed_are_a_warning(
         site: SitePackages, caplog: pytest.LogCaptureFixture) -> None:
     settings = load_settings(None, env={"RESTRIKE_PLUGINS_DISABLED": "analytix"})

@@ -19,7 +19,7 @@ from restrike.errors import ConfigError, PluginError
 from restrike.kernel import Component
 from restrike.plugins.components import FailedPlugin, PluginComponent, PluginEntry, PluginHost
 from restrike.plugins.discovery import PluginSpec, discover, name_problem
-from restrike.plugins.loading import build_component, load_plugin
+from restrike.plugins.loading import build_component, describe_error, load_plugin
 
 __all__ = ["LoadedPlugins", "load_plugins"]
 
@@ -88,5 +88,9 @@ def _load(settings: Settings, spec: PluginSpec
         log.error("plugin %s failed to load; the station runs without it: %s", spec.name,
                   err, exc_info=cause)
         return settings, FailedPlugin(spec.name, str(err))
+    except Exception as err:  # the plugin's own code, e.g. its settings' __post_init__
+        log.exception("plugin %s failed to load; the station runs without it", spec.name)
+        return settings, FailedPlugin(spec.name, f"plugin {spec.name}: "
+                                                 f"{describe_error(err)}")
     log.info("plugin %s %s (%s) loaded", spec.name, spec.version or "", spec.distribution)
     return checked, component
