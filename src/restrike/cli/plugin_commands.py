@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 from restrike.config import load_settings
 from restrike.errors import ConfigError, PluginError
 from restrike.plugins import PluginSpec, discover, load_plugin
+from restrike.plugins.loading import describe_error
 
 __all__ = ["PluginCommands"]
 
@@ -57,13 +58,14 @@ class PluginCommands(TyperGroup):
     def _load(spec: PluginSpec) -> Command | None:
         try:
             plugin = load_plugin(spec)
-        except PluginError as err:
-            log.warning("%s; `restrike %s` is unavailable", err, spec.name)
+            command = typer.main.get_command(plugin.cli) if plugin.cli is not None else None
+        except Exception as err:  # cannot be imported, or its Typer app cannot be built
+            why = err if isinstance(err, PluginError) else (
+                f"plugin {spec.name}: its command cannot be built: {describe_error(err)}")
+            log.warning("%s; `restrike %s` is unavailable", why, spec.name)
             return None
-        if plugin.cli is None:
-            return None
-        command = typer.main.get_command(plugin.cli)
-        command.name = spec.name
+        if command is not None:
+            command.name = spec.name
         return command
 
     def list_commands(self, ctx: Context) -> list[str]:
