@@ -72,7 +72,7 @@ def test_a_broken_plugin_does_not_break_the_command(installed: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "pace" in done.stdout and "Print the pace" in done.stdout
     assert "broken_import (restrike_broken.on_import:Plugin) cannot be imported" in done.stderr
-    done = restrike(installed, "decode", "-", "--state")
+    done = restrike(installed, "config", "show")
     assert done.returncode == 0  # a built-in command never imports a plugin
     assert "broken_import" not in done.stderr
 
