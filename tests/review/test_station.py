@@ -12,18 +12,18 @@ import httpx
 import pytest
 
 from restrike.assembly import assemble
-from restrike.obs.headless import free_port
 from restrike.obs.pool import ObsPool
 from restrike.obs.settings import ObsConnectionSettings
 from tests.helpers import wait_until as until
 from tests.review.conftest import MATCH
 from tests.review.fakes import FakePlayer
-from tests.station.fixtures import station_settings
+from tests.station.fixtures import free_port, station_settings
 
 
 @pytest.fixture
 async def station(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
-    # An OBS that is not there: nothing listens on this port.
+    # An OBS that is not there: nothing listens on this port (outside the range the
+    # station's own port-0 HTTP socket comes from).
     pool = ObsPool([ObsConnectionSettings("rec", f"ws://127.0.0.1:{free_port()}",
                                           role="both", connect_timeout=0.5)])
     await pool.start()

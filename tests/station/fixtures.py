@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -77,8 +78,38 @@ def match_datagrams(style: str = "real") -> list[bytes]:
     return encode(messages, style=style)  # type: ignore[arg-type]
 
 
+def _ephemeral_low() -> int:
+    """The first port of the range the OS gives to port 0 and to outgoing connections
+    (Linux: ip_local_port_range; Windows and macOS: 49152)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152
+
+
+_CHOOSE_FROM = (20_000, min(_ephemeral_low(), 32_768))
+_random = random.Random()
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
+    """A port on 127.0.0.1 free now, for a station process to bind a moment later.
+
+    Chosen below the OS's ephemeral range: a port from that range (what binding port 0
+    gives) may in the meantime become the source port of any connection or datagram
+    on the machine, or the port-0 socket of a station in this process, and the
+    station then fails to listen ("component api failed to start"). Below it, only
+    an explicit bind takes a port.
+    """
+    low, high = _CHOOSE_FROM
+    for _ in range(100 if high - low >= 1000 else 0):
+        port = _random.randrange(low, high)
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    with socket.socket(socket.AF_INET, kind) as s:  # an unusual range: let the OS pick
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
