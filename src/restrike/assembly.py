@@ -91,10 +91,11 @@ def assemble(settings: Settings, *, extra: Iterable[Component] = (),
         settings = loaded.settings  # with each loaded plugin's section checked and typed
     data_dir = data_dir_of(settings)
     schema = load_schema(settings.station.protocol_file)
-    station = Station(settings, data_dir=data_dir, switch_interval=switch_interval)
     store = StoreComponent(data_dir / DB_FILE, batch_rows=settings.store.batch_rows,
                            batch_ms=settings.store.batch_ms,
                            tournament=settings.station.tournament or None)
+    station = Station(settings, data_dir=data_dir, switch_interval=switch_interval,
+                      store=store)
     ingest = IngestComponent(IngestConfig.from_settings(settings.udp, spool_dir=data_dir),
                              schema, store, station.live)
     station.add(store)

@@ -5,7 +5,16 @@ console, simulator, ...): the composition root `restrike.assembly` builds the pa
 and hands each what it needs. What a component sees of the station is the `Context`.
 """
 
-from restrike.kernel.lifecycle import STAGE_TIMEOUTS, Address, Component, Context, Health, Stage
+from restrike.kernel.lifecycle import (
+    STAGE_TIMEOUTS,
+    Address,
+    Component,
+    Context,
+    Health,
+    Stage,
+    StoreAccess,
+    StoreReader,
+)
 from restrike.kernel.live import LiveState
 from restrike.kernel.signals import run_until_signalled
 from restrike.kernel.station import (
@@ -27,5 +36,7 @@ __all__ = [
     "Stage",
     "Station",
     "StationHealth",
+    "StoreAccess",
+    "StoreReader",
     "run_until_signalled",
 ]

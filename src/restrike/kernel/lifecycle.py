@@ -9,10 +9,20 @@ constructor, from the composition root (`restrike.assembly`), never by a lookup.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import enum
-from collections.abc import Coroutine
+import sqlite3
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict, TypeVar, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    NotRequired,
+    Protocol,
+    TypedDict,
+    TypeVar,
+    runtime_checkable,
+)
 
 from restrike.bus import Bus
 
@@ -22,7 +32,8 @@ if TYPE_CHECKING:
     from restrike.config import Settings
     from restrike.kernel.live import LiveState
 
-__all__ = ["STAGE_TIMEOUTS", "Address", "Component", "Context", "Health", "Stage"]
+__all__ = ["STAGE_TIMEOUTS", "Address", "Component", "Context", "Health", "Stage",
+           "StoreAccess", "StoreReader"]
 
 T = TypeVar("T")
 
@@ -51,6 +62,46 @@ class Stage(enum.IntEnum):
 STAGE_TIMEOUTS = {Stage.INTAKE: 3.0, Stage.DRAIN: 15.0, Stage.FLUSH: 15.0, Stage.CLOSE: 5.0}
 
 
+class StoreReader(Protocol):
+    """One read-only connection to the station's database (close it, or use ``with``)."""
+
+    def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()
+              ) -> list[tuple[Any, ...]]: ...
+
+    def call(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> StoreReader: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class StoreAccess(Protocol):
+    """The station's SQLite store as parts and plugins use it.
+
+    Reads go through read-only connections (``reader()``); every write runs on the
+    store's single writer thread, in order with the court feed (``call``), so a part
+    never competes with ingest for the database. A part keeps its own tables with
+    ``migrate(owner, steps)``: each step one SQL statement, applied once, in order
+    (append steps, never edit one). While the database cannot be opened (a degraded
+    start) ``is_open`` is False and ``reader``/``call``/``migrate`` raise StoreError;
+    the commits a part may follow arrive as `restrike.bus.EventsCommitted`.
+    """
+
+    @property
+    def is_open(self) -> bool: ...
+
+    @property
+    def path(self) -> Path: ...
+
+    def reader(self) -> StoreReader: ...
+
+    def call(self, fn: Callable[[sqlite3.Connection], T]) -> concurrent.futures.Future[T]: ...
+
+    def migrate(self, owner: str, steps: Sequence[str]) -> concurrent.futures.Future[int]: ...
+
+
 class Context(Protocol):
     """What a component's ``start`` may use of the station (the `Station` is one).
 
@@ -58,9 +109,9 @@ class Context(Protocol):
     never update it — the ingest owns it); ``settings``: the effective settings;
     ``data_dir``: the station's data folder; ``bound``: the addresses the station
     listens on (``{"udp": {"host", "port"}, "http": {...}}``; the part that binds one
-    records it); ``add_router``: mount an API router (during ``start``: the API starts
-    last); ``create_task``: a named background task the station cancels and awaits
-    when it stops.
+    records it); ``store``: the station's database (`StoreAccess`); ``add_router``:
+    mount an API router (during ``start``: the API starts last); ``create_task``: a
+    named background task the station cancels and awaits when it stops.
     """
 
     @property
@@ -77,6 +128,9 @@ class Context(Protocol):
 
     @property
     def bound(self) -> dict[str, Address]: ...
+
+    @property
+    def store(self) -> StoreAccess: ...
 
     def add_router(self, router: APIRouter) -> None: ...
 

@@ -19,17 +19,28 @@ station either. A core component failing to start still fails the start.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gc
 import logging
+import sqlite3
 import sys
 import time
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from restrike.bus import Bus, HealthChanged, StatusChanged
-from restrike.kernel.lifecycle import STAGE_TIMEOUTS, Address, Component, Health, Stage
+from restrike.errors import StoreError
+from restrike.kernel.lifecycle import (
+    STAGE_TIMEOUTS,
+    Address,
+    Component,
+    Health,
+    Stage,
+    StoreAccess,
+    StoreReader,
+)
 from restrike.kernel.live import LiveState
 
 if TYPE_CHECKING:
@@ -37,7 +48,7 @@ if TYPE_CHECKING:
 
     from restrike.config import Settings
 
-__all__ = ["OPTIONAL_START_TIMEOUT", "SWITCH_INTERVAL", "Station", "StationHealth"]
+__all__ = ["OPTIONAL_START_TIMEOUT", "SWITCH_INTERVAL", "NoStore", "Station", "StationHealth"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +94,29 @@ def _spurious_cancel(err: BaseException) -> bool:
     return isinstance(err, asyncio.CancelledError) and (task is None or task.cancelling() == 0)
 
 
+class NoStore:
+    """`StoreAccess` of a station built without a database (kernel tests): never open."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "no-database"
+
+    @property
+    def is_open(self) -> bool:
+        return False
+
+    def _refuse(self) -> StoreError:
+        return StoreError("this station has no database")
+
+    def reader(self) -> StoreReader:
+        raise self._refuse()
+
+    def call(self, fn: Callable[[sqlite3.Connection], T]) -> concurrent.futures.Future[T]:
+        raise self._refuse()
+
+    def migrate(self, owner: str, steps: Sequence[str]) -> concurrent.futures.Future[int]:
+        raise self._refuse()
+
+
 class Station:
     """Owns the components, the bus, the live state and every background task.
 
@@ -93,9 +127,11 @@ class Station:
     """
 
     def __init__(self, settings: Settings, *, data_dir: Path,
-                 switch_interval: float | None = SWITCH_INTERVAL) -> None:
+                 switch_interval: float | None = SWITCH_INTERVAL,
+                 store: StoreAccess | None = None) -> None:
         self.settings = settings
         self.data_dir = data_dir
+        self.store: StoreAccess = store if store is not None else NoStore(data_dir)
         self.switch_interval = switch_interval
         self.bus = Bus()
         self.live = LiveState()

@@ -12,13 +12,19 @@ and ``store`` stays None for readers (API, review archive) until the database op
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from restrike.bus import EventsCommitted
+from restrike.errors import StoreError
 from restrike.kernel import Context, Health, Stage
 from restrike.protocol import MatchState, Parsed, Schema, parse, reduce
+from restrike.store.owned import apply_owned_steps
+from restrike.store.reader import Reader
 from restrike.store.types import Committed, Received, StoreStats
 from restrike.store.writer import Store
 
@@ -26,12 +32,19 @@ __all__ = ["DB_FILE", "StoreComponent"]
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 #: The database's file name in the data folder.
 DB_FILE = "restrike.sqlite3"
 
 
 class StoreComponent:
-    """The SQLite store: opened first, flushed and closed in the FLUSH stage."""
+    """The SQLite store: opened first, flushed and closed in the FLUSH stage.
+
+    It is also the station's `restrike.kernel.StoreAccess` (``ctx.store``): readers,
+    writer jobs and owned tables for other parts and plugins, refused with StoreError
+    while the database is not open.
+    """
 
     name = "store"
 
@@ -55,6 +68,31 @@ class StoreComponent:
     @store.setter
     def store(self, store: Store | None) -> None:
         self._store = store
+
+    # -- StoreAccess (ctx.store) --
+
+    @property
+    def is_open(self) -> bool:
+        return self.store is not None
+
+    def _open(self) -> Store:
+        store = self.store
+        if store is None:
+            reason = self._store.stats().error if self._store is not None else "not started"
+            raise StoreError(f"the database {self.path} is not open: {reason}")
+        return store
+
+    def reader(self) -> Reader:
+        """A new read-only connection (close it when done)."""
+        return self._open().reader()
+
+    def call(self, fn: Callable[[sqlite3.Connection], T]) -> concurrent.futures.Future[T]:
+        """``fn(connection)`` on the writer thread, in order with the feed."""
+        return self._open().call(fn)
+
+    def migrate(self, owner: str, steps: Sequence[str]) -> concurrent.futures.Future[int]:
+        """Apply the owned-table steps of ``owner`` not applied yet (`restrike.store.owned`)."""
+        return self.call(lambda conn: apply_owned_steps(conn, owner, steps))
 
     async def start(self, ctx: Context) -> None:
         store = Store(self.path, batch_rows=self.batch_rows, batch_ms=self.batch_ms,
