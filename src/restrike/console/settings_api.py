@@ -19,7 +19,8 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
@@ -90,7 +91,7 @@ class ObsTestBody(BaseModel):
                      description="obs-websocket address, ws:// or wss:// (credentials shown "
                                  "masked are taken from the saved connection `name`).")
     password: str | None = None
-    protocol: str = "v5"
+    protocol: Literal["v5", "v4"] = "v5"
 
 
 class SettingsService:
@@ -383,6 +384,10 @@ async def _test_obs(body: ObsTestBody, service: SettingsService) -> dict[str, An
                 url = restore_url(url, entry.get("url"))
                 if password == MASK:
                     password = entry.get("password") or None
+    problem = _websocket_url_problem(url)
+    if problem:
+        raise HTTPException(422, {"message": f"url: {problem}", "errors": [
+            {"name": "url", "message": problem}]})
     cls = ObsClientV4 if body.protocol == "v4" else ObsClient
     try:
         async with asyncio.timeout(8):
@@ -392,10 +397,43 @@ async def _test_obs(body: ObsTestBody, service: SettingsService) -> dict[str, An
     except ObsAuthError as err:
         raise HTTPException(403, mask_url(f"OBS refused the password: {err}")) from err
     except (ObsError, TimeoutError, OSError) as err:
-        raise HTTPException(502, mask_url(f"cannot reach OBS at {url}: {err or 'timed out'}")
-                            ) from err
+        reason = str(err) or "timed out"
+        if not reason.startswith("cannot reach OBS"):
+            reason = f"cannot reach OBS at {url}: {reason}"
+        raise HTTPException(502, mask_url(reason)) from err
     return {"ok": True, "obs_version": version.obs_version,
             "websocket_version": version.websocket_version}
+
+
+def _websocket_url_problem(url: str) -> str | None:
+    """Why ``url`` is no ws:// or wss:// address to connect to; None if it is one.
+
+    Checked before connecting: the WebSocket library and the resolver raise plain
+    ValueErrors (a port of 99999, ``[zz]``, a 70-letter label) that are the caller's
+    mistake, not OBS being away.
+    """
+    shown = mask_url(url)
+    if not url.isprintable() or any(c.isspace() for c in url):
+        return f"{shown!r} holds spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        port, host = parts.port, parts.hostname
+    except ValueError as err:
+        return f"{shown!r} is not a URL: {err}"
+    if parts.scheme not in ("ws", "wss"):
+        return f"{shown!r} must start with ws:// or wss://"
+    if not host:
+        return f"{shown!r} names no host"
+    if parts.fragment:
+        return f"{shown!r} has a #fragment, which a WebSocket address cannot have"
+    if ":" not in host:  # a name or IPv4 address (IPv6 was checked by urlsplit)
+        try:
+            host.encode("idna")
+        except UnicodeError:
+            return f"{shown!r}: {host!r} is not a host name (empty or over-long label)"
+    if port == 0:
+        return f"{shown!r}: port 0 is no port to connect to"
+    return None
 
 
 def make_settings_router(service: SettingsService) -> APIRouter:
