@@ -18,6 +18,9 @@ callers only ever catch these:
     └── PluginError          a plugin cannot be imported, built or used (names the plugin)
 
 Parsing datagrams never raises: bad input becomes ``Invalid``/``Unknown`` messages.
+
+Outside the tree, never seen by a caller: ``RequestBodyTooLarge``, the API guard's
+signal that stops an app reading a request body past its size limit (answered 413).
 """
 
 from __future__ import annotations
@@ -105,3 +108,9 @@ class SimulatorError(RestrikeError):
 class PluginError(RestrikeError):
     """A plugin cannot be imported, built or used; the message names the plugin and why
     (the plugin's own exception is the ``__cause__``, its traceback logged)."""
+
+
+class RequestBodyTooLarge(BaseException):
+    """Raised by the API guard's ``receive`` past the body limit. A BaseException, so
+    the app's own ``except Exception`` handlers (its 400/500 answers) let it through to
+    the guard, which answers 413; not part of the tree (no caller catches it)."""

@@ -26,6 +26,7 @@ from restrike.api.access import (
     without_token,
 )
 from restrike.api.errors import error_response
+from restrike.errors import RequestBodyTooLarge
 
 __all__ = ["Guard"]
 
@@ -40,11 +41,6 @@ _CORS_PREFLIGHT = [(b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DE
                    (b"access-control-allow-headers",
                     b"content-type, authorization, x-restrike-token, x-filename"),
                    (b"access-control-max-age", b"600")]
-
-
-class _BodyTooLarge(BaseException):
-    """Raised from ``receive`` past the limit; a BaseException so the app's own
-    ``except Exception`` handlers (its 400/500 answers) let it through to the guard."""
 
 
 class Guard:
@@ -101,7 +97,7 @@ class Guard:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge
+                    raise RequestBodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -112,7 +108,7 @@ class Guard:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
+        except RequestBodyTooLarge:
             refusal = Refusal(413, f"the request body is over the {limit}-byte limit of "
                                    f"{scope['method']} {scope['path']}",
                               (("Connection", "close"),))
