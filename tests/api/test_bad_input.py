@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from restrike.api import create_app
-from restrike.api.errors import ErrorBody
 from restrike.assembly import assemble
+from restrike.http.errors import ErrorBody
 from restrike.playback import MpvPlayer
 from restrike.playback.api import make_router as playback_router
 from restrike.store import Store

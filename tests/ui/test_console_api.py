@@ -111,7 +111,8 @@ def test_obs_test_reports_an_unreachable_obs(setup):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     r = client.post("/api/v1/settings/obs/test", json={"url": f"ws://127.0.0.1:{port}"})
-    assert r.status_code == 502 and "cannot reach OBS" in r.json()["detail"]
+    assert r.status_code == 200 and r.json()["ok"] is False
+    assert r.json()["reason"] == "unreachable" and "cannot reach OBS" in r.json()["detail"]
     bad = client.post("/api/v1/settings/obs/test", json={"url": "http://x"})
     assert bad.status_code == 422
 

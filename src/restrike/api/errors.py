@@ -1,25 +1,24 @@
-"""Every error the API returns is JSON ``{"error": <short>, "detail": <clear message>}``.
+"""The API's error handlers: every error it returns is the body of `restrike.http.errors`.
 
 Handlers cover unknown routes and methods (Starlette's 404/405, with an ``Allow`` that
 lists every method of the path), validation (422 naming each offending field), our own
 exception tree and anything unexpected (500, logged: a bug). The same shape is in the
 OpenAPI document: `ErrorBody` is the schema of every error response, routes declare
-what they can answer with `responses(...)`, and `install_error_handlers` adds to every
-operation the statuses the access guard in front of the app can give (400/421 Host,
-401 token, and for state-changing requests 403 Origin, 413 body size, 415 body type).
+what they can answer with `responses(...)` (both in `restrike.http.errors`, shared with
+the parts' routers), and `install_error_handlers` adds to every operation the statuses
+the access guard in front of the app can give (400/421 Host, 401 token, and for
+state-changing requests 403 Origin, 413 body size, 415 body type).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -35,15 +34,9 @@ from restrike.errors import (
     SimulatorError,
     StoreError,
 )
+from restrike.http.errors import MEANING, ErrorBody, error_response
 
-__all__ = [
-    "ErrorBody",
-    "ErrorDetail",
-    "FieldError",
-    "error_response",
-    "install_error_handlers",
-    "responses",
-]
+__all__ = ["install_error_handlers"]
 
 log = logging.getLogger(__name__)
 
@@ -59,85 +52,11 @@ _STATUS_OF: tuple[tuple[type[RestrikeError], int], ...] = (
     (StoreError, 503),
 )
 
-#: What each error status means on this API (the OpenAPI descriptions).
-MEANING: Mapping[int, str] = {
-    400: "Malformed request (e.g. a Host header that is not a host name).",
-    401: "The operator token is missing or wrong (required when the station listens "
-         "beyond loopback).",
-    403: "Refused: a cross-site request (Origin), or a file outside the allowed folders "
-         "or not a video.",
-    404: "Not found.",
-    409: "Not possible now (the station's or a peer's state refuses it).",
-    413: "Request body too large.",
-    415: "Unsupported body type: send application/json (or the upload type).",
-    421: "The Host header does not name this station.",
-    422: "A parameter or the body is invalid; `fields` names each one.",
-    502: "A peer (OBS) refused the request.",
-    503: "A peer (OBS, mpv) or the store is unavailable.",
-}
 #: Answered by the access guard in front of every route, before the route runs.
 GUARD_STATUSES = (400, 401, 421)
 #: Added by the guard to state-changing requests (POST, PUT, PATCH, DELETE).
 GUARD_WRITE_STATUSES = (403, 413, 415)
 _WRITES = frozenset({"post", "put", "patch", "delete"})
-
-
-class FieldError(BaseModel):
-    field: str = Field(description="The parameter or body field, dotted (`limit`, "
-                                   "`values.udp.port`); `body` for the whole body.")
-    message: str
-
-
-class ErrorDetail(BaseModel):
-    """A detail with context the console points at (a protocol file's line, the
-    settings that were refused)."""
-
-    model_config = ConfigDict(extra="allow")
-    message: str
-
-
-class ErrorBody(BaseModel):
-    """The body of every error response."""
-
-    model_config = ConfigDict(extra="allow")
-    error: str = Field(description="Short kind: the HTTP status phrase ('not found') or "
-                                   "the station's error class ('ReviewError').")
-    detail: str | ErrorDetail = Field(description="What went wrong, for a person.")
-    fields: list[FieldError] = Field(default=[], description="422 only: each invalid "
-                                                             "parameter or field.")
-
-
-def responses(*codes: int | tuple[int, str]) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` of a route: each status it can answer with, as an `ErrorBody`
-    (``(404, "no match with that id")`` gives the status its own description)."""
-    out: dict[int | str, dict[str, Any]] = {}
-    for code in codes:
-        status, text = code if isinstance(code, tuple) else (code, MEANING[code])
-        out[status] = {"model": ErrorBody, "description": text}
-    return out
-
-
-def error_response(status: int, detail: Any, error: str | None = None,
-                   headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
-    try:
-        phrase = HTTPStatus(status).phrase.lower()
-    except ValueError:
-        phrase = "error"
-    body = {"error": error or phrase, "detail": _detail(detail, phrase), **extra}
-    return JSONResponse(body, status_code=status, headers=dict(headers) if headers else None)
-
-
-def _detail(detail: Any, phrase: str) -> str | dict[str, Any]:
-    """``detail`` in the documented shape: a non-empty string or an object with a message."""
-    if isinstance(detail, str):
-        return detail or phrase
-    if isinstance(detail, Mapping):
-        if isinstance(detail.get("message"), str):
-            return dict(detail)
-        return {"message": phrase, **detail}
-    return phrase if detail is None else str(detail)
-
-
 _LOCATIONS = frozenset({"query", "path", "body", "header", "cookie"})
 
 

@@ -25,8 +25,8 @@ from restrike.api.access import (
     query_token,
     without_token,
 )
-from restrike.api.errors import error_response
 from restrike.errors import RequestBodyTooLarge
+from restrike.http.errors import error_response
 
 __all__ = ["Guard"]
 

@@ -17,8 +17,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from restrike import __version__
-from restrike.api.errors import responses
-from restrike.api.params import Day, Id, Label, Since
+from restrike.http.errors import responses
+from restrike.http.params import Day, Id, Label, Since
 
 if TYPE_CHECKING:
     from restrike.api.view import StationView

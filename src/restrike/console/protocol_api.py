@@ -23,8 +23,8 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from restrike.api.access import PROTOCOL_MAX_BODY
-from restrike.api.errors import responses
 from restrike.errors import ProtocolError
+from restrike.http.errors import responses
 from restrike.protocol import Schema, parse_schema
 
 __all__ = ["ProtocolFiles", "make_protocol_router"]

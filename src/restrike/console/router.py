@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, RedirectResponse
 
-from restrike.api.errors import responses
 from restrike.console.interfaces import ipv4_interfaces
 from restrike.console.protocol_api import ProtocolFiles, make_protocol_router
 from restrike.console.settings_api import SettingsService, make_settings_router
+from restrike.http.errors import responses
 
 if TYPE_CHECKING:
     from restrike.protocol import Schema

@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from restrike.api.errors import responses
 from restrike.config import (
     MASK,
     SETTINGS,
@@ -37,6 +36,7 @@ from restrike.config import (
 from restrike.config.table import SECTIONS
 from restrike.console.protocol_api import atomic_write
 from restrike.errors import ObsAuthError, ObsError
+from restrike.http.errors import responses
 from restrike.secrets import mask_url, mask_value, restore_url, restore_value
 
 __all__ = ["SettingsService", "make_settings_router", "toml_text"]
@@ -395,12 +395,13 @@ async def _test_obs(body: ObsTestBody, service: SettingsService) -> dict[str, An
                            connect_timeout=3.0) as obs:
                 version = await obs.get_version()
     except ObsAuthError as err:
-        raise HTTPException(403, mask_url(f"OBS refused the password: {err}")) from err
+        return {"ok": False, "reason": "password",
+                "detail": mask_url(f"OBS refused the password: {err}")}
     except (ObsError, TimeoutError, OSError) as err:
         reason = str(err) or "timed out"
         if not reason.startswith("cannot reach OBS"):
             reason = f"cannot reach OBS at {url}: {reason}"
-        raise HTTPException(502, mask_url(reason)) from err
+        return {"ok": False, "reason": "unreachable", "detail": mask_url(reason)}
     return {"ok": True, "obs_version": version.obs_version,
             "websocket_version": version.websocket_version}
 
@@ -452,7 +453,10 @@ def make_settings_router(service: SettingsService) -> APIRouter:
 
     @router.post("/obs/test")
     async def test_obs(body: ObsTestBody) -> dict[str, Any]:
-        """Connect to an OBS (saved or not) and report its version."""
+        """Connect to an OBS (saved or not) and report what happened: its version, or
+        ``ok: false`` with why (``unreachable``, ``password``). Not reaching OBS is the
+        test's answer, not the station failing, so it is a 200; 422 is the caller's
+        mistake (an address no WebSocket can use)."""
         return await _test_obs(body, service)
 
     return router

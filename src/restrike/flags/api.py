@@ -14,8 +14,8 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 
-from restrike.api.errors import responses
 from restrike.flags._resolve import FlagRegistry, FlagSource, normalize_code
+from restrike.http.errors import responses
 
 __all__ = ["FlagInfo", "FlagList", "make_router"]
 

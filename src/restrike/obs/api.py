@@ -19,9 +19,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from restrike.api.errors import responses
-from restrike.api.params import Label, PathText
 from restrike.errors import ObsAuthError, ObsError, ObsUnavailable
+from restrike.http.errors import responses
+from restrike.http.params import Label, PathText
 from restrike.obs.control import ObsControl
 from restrike.obs.events import OutputStatus
 from restrike.obs.pool import ObsPool

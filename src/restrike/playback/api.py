@@ -17,9 +17,9 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from restrike.api.errors import responses
-from restrike.api.params import LocalPath
 from restrike.errors import PlayerCommandError, PlayerError, PlayerUnavailable
+from restrike.http.errors import responses
+from restrike.http.params import LocalPath
 from restrike.playback.player import Player
 from restrike.playback.settings import SPEED_MAX, SPEED_MIN
 

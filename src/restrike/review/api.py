@@ -17,8 +17,6 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from restrike.api.errors import responses
-from restrike.api.params import Day, Label, LocalPath
 from restrike.errors import (
     ObsError,
     PlayerCommandError,
@@ -26,6 +24,8 @@ from restrike.errors import (
     ReviewError,
     StoreError,
 )
+from restrike.http.errors import responses
+from restrike.http.params import Day, Label, LocalPath
 from restrike.playback.api import MAX_SECONDS, VIDEO_TYPES, video_file
 
 if TYPE_CHECKING:

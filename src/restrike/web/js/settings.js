@@ -232,7 +232,9 @@ export class SettingsView {
     out.replaceChildren(el("p", { class: "muted" }, `Testing ${o.name}…`));
     try {
       const res = await postJSON("/api/v1/settings/obs/test", { name: o.name, url: o.url, password: o.password ?? null, protocol: o.protocol || "v5" });
-      out.replaceChildren(el("p", { class: "ok-text" }, `${o.name}: connected to OBS ${res.obs_version || "?"} (websocket ${res.websocket_version || "?"}).`));
+      out.replaceChildren(res.ok
+        ? el("p", { class: "ok-text" }, `${o.name}: connected to OBS ${res.obs_version || "?"} (websocket ${res.websocket_version || "?"}).`)
+        : el("p", { class: "error-text" }, `${o.name}: ${res.detail}`));
     } catch (err) {
       out.replaceChildren(el("p", { class: "error-text" }, `${o.name}: ${err.message}`));
     }
