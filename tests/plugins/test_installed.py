@@ -67,6 +67,15 @@ def test_the_example_command(installed: Path, plugin_station: StationProcess) ->
     assert done.returncode == 0 and done.stdout.startswith("blue"), done.stdout + done.stderr
 
 
+def test_the_example_benchmark(installed: Path) -> None:
+    """A plugin's ``bench`` is ``restrike bench <name>``, next to the built-in ones."""
+    listed = restrike(installed, "bench", "--help")
+    assert listed.returncode == 0 and "pace" in listed.stdout and "replay" in listed.stdout
+    done = restrike(installed, "bench", "pace", "--points", "500")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("pace snapshot, 500 actions:") and "target 1 ms" in done.stdout
+
+
 def test_a_broken_plugin_does_not_break_the_command(installed: Path) -> None:
     done = restrike(installed, "--help")
     assert done.returncode == 0, done.stderr

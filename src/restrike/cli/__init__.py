@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from restrike import __version__
-from restrike.cli.plugin_commands import PluginCommands
+from restrike.cli.plugin_commands import PluginBenches, PluginCommands
 
 app = typer.Typer(
     name="restrike",
@@ -15,7 +15,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-bench_app = typer.Typer(help="Benchmarks: each prints its figures next to its targets.")
+bench_app = typer.Typer(
+    cls=PluginBenches,  # + `restrike bench <plugin>` for each plugin with a bench
+    help="Benchmarks: each prints its figures next to its targets.",
+)
 app.add_typer(bench_app, name="bench")
 
 

@@ -1,6 +1,7 @@
-"""The `restrike` group with the plugins' commands: ``restrike <plugin> ...``.
+"""The command groups plugins add to: ``restrike <plugin> ...``, ``restrike bench <plugin>``.
 
-A plugin's ``cli`` (a `typer.Typer`) is mounted under the plugin's name. Plugins are
+A plugin's ``cli`` (a `typer.Typer`) is mounted under the plugin's name in ``restrike``,
+its ``bench`` under the plugin's name in ``restrike bench``. Plugins are
 imported only when needed: to run ``restrike <plugin>``, that plugin alone; to list
 the commands (``restrike --help``), every enabled one. A plugin that cannot be
 imported is a warning and no command; the built-in commands never import a plugin.
@@ -22,13 +23,16 @@ from restrike.errors import ConfigError, PluginError
 from restrike.plugins import PluginSpec, discover, load_plugin
 from restrike.plugins.loading import describe_error
 
-__all__ = ["PluginCommands"]
+__all__ = ["PluginBenches", "PluginCommands"]
 
 log = logging.getLogger(__name__)
 
 
 class PluginCommands(TyperGroup):
     """The root group: the built-in commands, then one per enabled plugin with a ``cli``."""
+
+    #: The `Plugin` attribute holding the Typer app mounted in this group.
+    attribute = "cli"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -54,15 +58,15 @@ class PluginCommands(TyperGroup):
             self._loaded[name] = self._load(self._plugins()[name])
         return self._loaded[name]
 
-    @staticmethod
-    def _load(spec: PluginSpec) -> Command | None:
+    def _load(self, spec: PluginSpec) -> Command | None:
         try:
-            plugin = load_plugin(spec)
-            command = typer.main.get_command(plugin.cli) if plugin.cli is not None else None
+            app = getattr(load_plugin(spec), self.attribute)
+            command = typer.main.get_command(app) if app is not None else None
         except Exception as err:  # cannot be imported, or its Typer app cannot be built
             why = err if isinstance(err, PluginError) else (
                 f"plugin {spec.name}: its command cannot be built: {describe_error(err)}")
-            log.warning("%s; `restrike %s` is unavailable", why, spec.name)
+            log.warning("%s; `restrike %s%s` is unavailable", why,
+                        "bench " if self.attribute == "bench" else "", spec.name)
             return None
         if command is not None:
             command.name = spec.name
@@ -77,3 +81,9 @@ class PluginCommands(TyperGroup):
         if command is not None or cmd_name not in self._plugins():
             return command
         return self._command(cmd_name)
+
+
+class PluginBenches(PluginCommands):
+    """The ``restrike bench`` group: the built-in benchmarks, then each plugin's ``bench``."""
+
+    attribute = "bench"

@@ -23,13 +23,13 @@ def plugin_rows(specs: Sequence[PluginSpec], disabled: Collection[str],
             "name": spec.name, "entry_point": spec.value, "distribution": spec.distribution,
             "version": spec.version, "builtin": spec.builtin,
             "enabled": spec.name not in disabled, "loads": False, "error": None,
-            "settings": None, "cli": False, "console": None}
+            "settings": None, "cli": False, "bench": False, "console": None}
         try:
             plugin = load_plugin(spec)
         except PluginError as err:
             row["error"] = str(err)
         else:
-            row.update(loads=True, cli=plugin.cli is not None,
+            row.update(loads=True, cli=plugin.cli is not None, bench=plugin.bench is not None,
                        settings=plugin.settings.__name__ if plugin.settings else None,
                        console=plugin.console.title if plugin.console else None)
         if health is not None:

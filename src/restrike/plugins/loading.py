@@ -2,10 +2,11 @@
 
 The entry point names a class or a zero-argument factory. Before anything is built,
 its optional attributes are read and checked: ``settings`` (a frozen dataclass declared
-with `restrike.config.setting_field`), ``cli`` (a `typer.Typer`) and ``console`` (a
-`ConsolePanel`). Whatever the plugin's code raises — on import, on reading those, when
-it is called — becomes a `PluginError` naming the plugin, with the plugin's exception
-as its cause (so its traceback can be logged).
+with `restrike.config.setting_field`), ``cli`` and ``bench`` (each a `typer.Typer`:
+``restrike <name>`` and ``restrike bench <name>``) and ``console`` (a `ConsolePanel`).
+Whatever the plugin's code raises — on import, on reading those, when it is called —
+becomes a `PluginError` naming the plugin, with the plugin's exception as its cause
+(so its traceback can be logged).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Plugin:
     settings: type[Any] | None = None
     cli: typer.Typer | None = None
     console: ConsolePanel | None = None
+    bench: typer.Typer | None = None
 
     @property
     def name(self) -> str:
@@ -63,6 +65,7 @@ def load_plugin(spec: PluginSpec) -> Plugin:
         target = spec.entry_point.load()
         settings = getattr(target, "settings", None)
         cli = getattr(target, "cli", None)
+        bench = getattr(target, "bench", None)
         console = getattr(target, "console", None)
     except (Exception, SystemExit) as err:  # a plugin's import may do anything
         raise PluginError(f"plugin {spec.name} ({spec.value}) cannot be imported: "
@@ -75,11 +78,12 @@ def load_plugin(spec: PluginSpec) -> Plugin:
             section_rows(spec.name, settings)
         except ConfigError as err:
             raise PluginError(f"plugin {spec.name}: settings: {err}") from err
-    if cli is not None and not isinstance(cli, typer.Typer):
-        raise PluginError(f"plugin {spec.name}: cli must be a typer.Typer, not {cli!r}")
+    for what, app in (("cli", cli), ("bench", bench)):
+        if app is not None and not isinstance(app, typer.Typer):
+            raise PluginError(f"plugin {spec.name}: {what} must be a typer.Typer, not {app!r}")
     if console is not None:
         _check_panel(spec.name, console)
-    return Plugin(spec, target, settings, cli, console)
+    return Plugin(spec, target, settings, cli, console, bench)
 
 
 def _check_panel(name: str, console: Any) -> None:

@@ -3,7 +3,8 @@
 A complete plugin (docs/plugins.md): it counts the points of the ``pt1``/``pt2``
 messages the station parses, over a sliding window set in its ``[pace]`` section;
 answers ``GET /api/v1/pace``; tells the console's live clients (``{"type": "pace"}``
-on /ws/live); shows a "Pace" tab in the console; and adds ``restrike pace``.
+on /ws/live); shows a "Pace" tab in the console; and adds ``restrike pace`` and
+``restrike bench pace``.
 A new match (``mch``) starts from zero.
 """
 
@@ -59,12 +60,33 @@ def show(url: str = typer.Option("http://127.0.0.1:8080", "--url", help="The sta
                    f"{p['actions']} scoring actions, last {pace['window_seconds']:g} s)")
 
 
+bench = typer.Typer(help="How fast the pace is answered.", add_completion=False)
+
+
+@bench.command()
+def snapshot(points: int = typer.Option(2000, "--points", min=1, max=1_000_000,
+                                        help="Scoring actions in the window.")) -> None:
+    """Time one answer of GET /api/v1/pace over a full window (target: 1 ms)."""
+    pace = Pace()
+    now = time.time()
+    pace.points.extend((now - i * pace.window / (points + 1), 1 + i % 2, 1 + i % 5)
+                       for i in range(points))
+    rounds = 50
+    started = time.perf_counter()
+    for _ in range(rounds):
+        pace.snapshot(now)
+    took = (time.perf_counter() - started) / rounds * 1000
+    typer.echo(f"pace snapshot, {points} actions: {took:.3f} ms (target 1 ms) "
+               f"{'OK' if took <= 1 else 'SLOW'}")
+
+
 class Pace:
     """The station component: counts points as they are parsed."""
 
     name = "pace"
     settings = PaceSettings
     cli = cli
+    bench = bench
     console = ConsolePanel("Pace", Path(__file__).parent / "panel")
 
     def __init__(self) -> None:
