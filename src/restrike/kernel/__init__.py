@@ -5,6 +5,15 @@ console, simulator, ...): the composition root `restrike.assembly` builds the pa
 and hands each what it needs. What a component sees of the station is the `Context`.
 """
 
+from restrike.kernel.gates import (
+    LICENSED_FEATURES,
+    OVERLAYS,
+    RECORDING,
+    REPLAY,
+    FeatureGates,
+    Gates,
+    GatesChanged,
+)
 from restrike.kernel.lifecycle import (
     STAGE_TIMEOUTS,
     Address,
@@ -25,12 +34,19 @@ from restrike.kernel.station import (
 )
 
 __all__ = [
+    "LICENSED_FEATURES",
+    "OVERLAYS",
+    "RECORDING",
+    "REPLAY",
     "OPTIONAL_START_TIMEOUT",
     "STAGE_TIMEOUTS",
     "SWITCH_INTERVAL",
     "Address",
     "Component",
     "Context",
+    "FeatureGates",
+    "Gates",
+    "GatesChanged",
     "Health",
     "LiveState",
     "Stage",

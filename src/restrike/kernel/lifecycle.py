@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from restrike.config import Settings
+    from restrike.kernel.gates import Gates
     from restrike.kernel.live import LiveState
 
 __all__ = ["STAGE_TIMEOUTS", "Address", "Component", "Context", "Health", "Stage",
@@ -107,7 +108,8 @@ class Context(Protocol):
 
     ``bus``: subscribe to and publish events; ``live``: the live scoreboard (read it,
     never update it — the ingest owns it); ``settings``: the effective settings;
-    ``data_dir``: the station's data folder; ``bound``: the addresses the station
+    ``gates``: which licensed features may run (`restrike.kernel.gates`: a part asks,
+    the licence plugin restricts); ``data_dir``: the station's data folder; ``bound``: the addresses the station
     listens on (``{"udp": {"host", "port"}, "http": {...}}``; the part that binds one
     records it); ``store``: the station's database (`StoreAccess`); ``add_router``:
     mount an API router (during ``start``: the API starts last); ``create_task``: a
@@ -119,6 +121,9 @@ class Context(Protocol):
 
     @property
     def live(self) -> LiveState: ...
+
+    @property
+    def gates(self) -> Gates: ...
 
     @property
     def settings(self) -> Settings: ...

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from restrike.bus import Bus, HealthChanged, StatusChanged
 from restrike.errors import StoreError
+from restrike.kernel.gates import Gates
 from restrike.kernel.lifecycle import (
     STAGE_TIMEOUTS,
     Address,
@@ -120,8 +121,8 @@ class NoStore:
 class Station:
     """Owns the components, the bus, the live state and every background task.
 
-    It is the `Context` its components start with (``bus``, ``live``, ``settings``,
-    ``data_dir``, ``bound``, ``add_router``, ``create_task``); the rest (``health``,
+    It is the `Context` its components start with (``bus``, ``live``, ``gates``,
+    ``settings``, ``data_dir``, ``bound``, ``add_router``, ``create_task``); the rest (``health``,
     ``tasks``, ``live_status``, ``routers``, ``publish_health_changes``) is for the
     API and diagnostics, handed to them by the composition root.
     """
@@ -135,6 +136,7 @@ class Station:
         self.switch_interval = switch_interval
         self.bus = Bus()
         self.live = LiveState()
+        self.gates = Gates(self.bus)
         self.bound: dict[str, Address] = {}
         self.started_at: float | None = None
         self.routers: list[APIRouter] = []
