@@ -15,6 +15,8 @@ callers only ever catch these:
     │   └── PlayerCommandError  mpv answered but refused the command
     ├── ReviewError          a replay-workflow step is not possible right now
     ├── SimulatorError       a simulator action or option is not possible
+    ├── BackupError          a backup or capture file is damaged or foreign, or cannot be
+    │                        written or restored there (names the file)
     └── PluginError          a plugin cannot be imported, built or used (names the plugin)
 
 Parsing datagrams never raises: bad input becomes ``Invalid``/``Unknown`` messages.
@@ -26,6 +28,7 @@ signal that stops an app reading a request body past its size limit (answered 41
 from __future__ import annotations
 
 __all__ = [
+    "BackupError",
     "ConfigError",
     "ObsAuthError",
     "ObsError",
@@ -99,6 +102,10 @@ class PlayerCommandError(PlayerError):
 
 class ReviewError(RestrikeError):
     """A replay step cannot be done now (no match, quota used, no clip yet...)."""
+
+
+class BackupError(RestrikeError):
+    """A backup, restore, export or import cannot be done; the message names the file."""
 
 
 class SimulatorError(RestrikeError):
