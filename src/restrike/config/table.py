@@ -247,8 +247,10 @@ class ObsConnectionSettings:
     name: str = _s(None, "Name of this OBS connection (unique).", kind="str")
     url: str = _s("ws://127.0.0.1:4455", "obs-websocket address, ws:// or wss://.", kind="str")
     password: str = _s("", "obs-websocket password; empty: none.", kind="str", secret=True)
-    role: Literal["recording", "streaming", "both"] = _s(
-        "both", "What this OBS does.", kind="str", choices=("recording", "streaming", "both"))
+    role: Literal["recording", "streaming", "both", "angle"] = _s(
+        "both", "What this OBS does: `angle` is one more camera of multi-angle review "
+        "(its replay buffer is saved with the recording OBS's).", kind="str",
+        choices=("recording", "streaming", "both", "angle"))
     protocol: Literal["v5", "v4"] = _s("v5", "obs-websocket protocol version.", kind="str",
                                        choices=("v5", "v4"))
 

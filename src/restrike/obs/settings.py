@@ -26,7 +26,7 @@ __all__ = [
     "ObsStatus",
 ]
 
-ObsRole = Literal["recording", "streaming", "both"]
+ObsRole = Literal["recording", "streaming", "both", "angle"]
 ObsProtocol = Literal["v5", "v4"]
 #: The fields that are keys of an ``[[obs]]`` entry.
 SETTING_FIELDS = ("name", "url", "password", "role", "protocol")
@@ -51,7 +51,7 @@ class ObsConnectionSettings:
         if not self.name or "/" in self.name:
             raise ConfigError(f"[[obs]] name must be non-empty without '/': {self.name!r}")
         if self.role not in get_args(ObsRole):
-            raise ConfigError(f"{where}: role must be recording, streaming or both, "
+            raise ConfigError(f"{where}: role must be recording, streaming, both or angle, "
                               f"not {self.role!r}")
         if self.protocol not in get_args(ObsProtocol):
             raise ConfigError(f"{where}: protocol must be v5 or v4, not {self.protocol!r}")
@@ -66,7 +66,8 @@ class ObsConnectionSettings:
         return cls(**{name: getattr(entry, name) for name in SETTING_FIELDS}, **client)
 
     def serves(self, role: ObsRole) -> bool:
-        return self.role in ("both", role)
+        """``both`` serves recording and streaming; ``angle`` only itself (a camera)."""
+        return self.role == role or (self.role == "both" and role != "angle")
 
     def __repr__(self) -> str:  # never show the password (nor URL credentials) in logs
         return (f"ObsConnectionSettings(name={self.name!r}, url={mask_url(self.url)!r}, "
