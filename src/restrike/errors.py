@@ -15,6 +15,8 @@ callers only ever catch these:
     │   └── PlayerCommandError  mpv answered but refused the command
     ├── ReviewError          a replay-workflow step is not possible right now
     ├── SimulatorError       a simulator action or option is not possible
+    ├── LicenseError         a licence cannot be activated, read or validated (says
+    │                        what to do)
     ├── BackupError          a backup or capture file is damaged or foreign, or cannot be
     │                        written or restored there (names the file)
     └── PluginError          a plugin cannot be imported, built or used (names the plugin)
@@ -30,6 +32,7 @@ from __future__ import annotations
 __all__ = [
     "BackupError",
     "ConfigError",
+    "LicenseError",
     "ObsAuthError",
     "ObsError",
     "ObsUnavailable",
@@ -115,6 +118,19 @@ class SimulatorError(RestrikeError):
 class PluginError(RestrikeError):
     """A plugin cannot be imported, built or used; the message names the plugin and why
     (the plugin's own exception is the ``__cause__``, its traceback logged)."""
+
+
+class LicenseError(RestrikeError):
+    """A licence step failed: a wrong key, an unreachable or refusing licence server, a
+    licence file that cannot be read on this machine, a token that does not verify.
+
+    ``kind`` is a short name (``unknown_key``, ``unreachable``, ``corrupt_file``, ...);
+    the message says what to do.
+    """
+
+    def __init__(self, message: str, *, kind: str = "licence") -> None:
+        self.kind = kind
+        super().__init__(message)
 
 
 class RequestBodyTooLarge(BaseException):
