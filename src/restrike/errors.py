@@ -19,7 +19,9 @@ callers only ever catch these:
     │                        what to do)
     ├── BackupError          a backup or capture file is damaged or foreign, or cannot be
     │                        written or restored there (names the file)
-    └── PluginError          a plugin cannot be imported, built or used (names the plugin)
+    ├── PluginError          a plugin cannot be imported, built or used (names the plugin)
+    └── HubError             the tournament hub refused, could not be reached, or its
+                             database failed (carries the HTTP status when it answered)
 
 Parsing datagrams never raises: bad input becomes ``Invalid``/``Unknown`` messages.
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 __all__ = [
     "BackupError",
     "ConfigError",
+    "HubError",
     "LicenseError",
     "ObsAuthError",
     "ObsError",
@@ -118,6 +121,17 @@ class SimulatorError(RestrikeError):
 class PluginError(RestrikeError):
     """A plugin cannot be imported, built or used; the message names the plugin and why
     (the plugin's own exception is the ``__cause__``, its traceback logged)."""
+
+
+class HubError(RestrikeError):
+    """The tournament hub refused an upload, could not be reached, or its database failed.
+
+    ``status`` is the HTTP status the hub answered with (None: no answer at all).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
 
 
 class LicenseError(RestrikeError):

@@ -89,6 +89,9 @@ class StationSettings:
     tournament: str = _s("", "Tournament name for new matches; empty: keep the current one "
                          "(or open `Tournament <date>` automatically).", kind="str",
                          flag="--tournament")
+    court: str = _s("", "Name of this station's court (e.g. `Court 3`): how the tournament hub "
+                    "and its control room know it; empty: the hub link uses the host name.",
+                    kind="str", flag="--court")
 
 
 @dataclass(frozen=True, slots=True)
