@@ -1,0 +1,133 @@
+"""The analytics' read side on a read-only SQLite connection: each function is one
+endpoint's body (or None for an unknown id), run with ``reader.call(fn)``.
+
+Stored summaries are used when current; a match whose summary is missing or behind
+its events (the live match between two updates, a database not folded yet) is folded
+from its events on the spot, so an answer is never behind the store.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, tzinfo
+from typing import Any
+
+from restrike.analytics.aggregate import Row, athlete_report, effective, group_report, headline
+from restrike.analytics.fold import SUMMARY_VERSION
+from restrike.analytics.model import AthleteRef, MatchRef
+from restrike.analytics.report import match_report
+from restrike.analytics.tables import REF_COLUMNS, REF_FROM, fold_from, match_refs, ref_of
+
+__all__ = ["athlete_body", "day_body", "match_body", "search_athletes", "tournament_body",
+           "unaccent"]
+
+
+def unaccent(text: str) -> str:
+    """Case- and accent-free text: ``"Peña"`` and ``"PENA"`` are both ``"pena"``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _summaries(conn: sqlite3.Connection, refs: list[tuple[MatchRef, Mapping[str, Any] | None,
+                                                          bool]], tz: tzinfo | None
+               ) -> list[Row]:
+    """Each match with its summary: stored when current, else folded now."""
+    out: list[Row] = []
+    for ref, summary, current in refs:
+        out.append((ref, summary if current else fold_from(conn, ref.id, tz).summary()))
+    return out
+
+
+def match_body(conn: sqlite3.Connection, match_id: int, tz: tzinfo | None = None
+               ) -> dict[str, Any] | None:
+    row = conn.execute(
+        f"SELECT {REF_COLUMNS}, a.version, a.last_id, a.summary, a.timeline, "
+        "(SELECT max(e.id) FROM events e WHERE e.match_id = m.id) "
+        f"{REF_FROM} LEFT JOIN analytics_match a ON a.match_id = m.id WHERE m.id = ?",
+        (match_id,)).fetchone()
+    if row is None:
+        return None
+    ref = ref_of(row)
+    version, last_id, summary, timeline, newest = row[18:23]
+    if version == SUMMARY_VERSION and last_id == (newest or 0):
+        return match_report(ref, json.loads(summary), json.loads(timeline))
+    fold = fold_from(conn, match_id, tz)
+    return match_report(ref, fold.summary(), fold.timeline())
+
+
+def search_athletes(conn: sqlite3.Connection, search: str, limit: int) -> list[dict[str, Any]]:
+    """Athletes whose names or country contain ``search`` (case and accents ignored),
+    by long name, each with the headline figures of its finished matches."""
+    conn.create_function("restrike_unaccent", 1, unaccent, deterministic=True)
+    needle = unaccent(search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    found = conn.execute(
+        "SELECT id, short_name, long_name, country FROM athletes WHERE restrike_unaccent("
+        "short_name || ' ' || long_name || ' ' || country) LIKE ? ESCAPE '\\' "
+        "ORDER BY long_name, country, id LIMIT ?", (f"%{needle}%", limit)).fetchall()
+    athletes = [AthleteRef(*row) for row in found]
+    if not athletes:
+        return []
+    marks = ",".join("?" * len(athletes))
+    lines: dict[int, list[Row]] = {a.id or 0: [] for a in athletes}
+    for athlete_id, match_id, day_id, number, scoring_id, finished, won, pf, pa in conn.execute(
+            "SELECT s.athlete_id, m.id, m.day_id, m.number, m.match_id, s.finished, s.won, "
+            "s.points_for, s.points_against FROM analytics_side s JOIN matches m "
+            f"ON m.id = s.match_id WHERE s.athlete_id IN ({marks})",
+            [a.id for a in athletes]):
+        ref = MatchRef(match_id, number=number, match_id=scoring_id, day_id=day_id)
+        lines[athlete_id].append((ref, {"winner": 1 if finished else None,
+                                        "line": (bool(won), pf, pa)}))
+    return [headline(a, (s["line"] for _r, s in effective(lines[a.id or 0])
+                         if s is not None and s["winner"] is not None)) for a in athletes]
+
+
+def athlete_body(conn: sqlite3.Connection, athlete_id: int, tz: tzinfo | None = None, *,
+                 indexed: bool = False) -> dict[str, Any] | None:
+    """``indexed``: every stored match is folded, so the analytics' side rows find the
+    athlete's matches (else the matches table is searched too: slower, never wrong)."""
+    row = conn.execute("SELECT id, short_name, long_name, country FROM athletes WHERE id = ?",
+                       (athlete_id,)).fetchone()
+    if row is None:
+        return None
+    refs = match_refs(conn, "m.blue_athlete_id = ? OR m.red_athlete_id = ?",
+                      (athlete_id, athlete_id)) if not indexed and _unindexed(
+        conn, athlete_id) else match_refs(
+        conn, "m.id IN (SELECT match_id FROM analytics_side WHERE athlete_id = ?)",
+        (athlete_id,))
+    return athlete_report(AthleteRef(*row), _summaries(conn, refs, tz))
+
+
+def _unindexed(conn: sqlite3.Connection, athlete_id: int) -> bool:
+    """True while some match has no side rows yet (not folded): then the athletes' columns
+    of the matches table are searched instead of the analytics' index."""
+    return bool(conn.execute(
+        "SELECT 1 FROM matches m WHERE NOT EXISTS (SELECT 1 FROM analytics_side s "
+        "WHERE s.match_id = m.id) AND (m.blue_athlete_id = ? OR m.red_athlete_id = ?) "
+        "LIMIT 1", (athlete_id, athlete_id)).fetchone())
+
+
+def tournament_body(conn: sqlite3.Connection, tournament_id: int, tz: tzinfo | None = None
+                    ) -> dict[str, Any] | None:
+    row = conn.execute("SELECT id, name FROM tournaments WHERE id = ?",
+                       (tournament_id,)).fetchone()
+    if row is None:
+        return None
+    days = [{"id": d, "date": day, "name": name} for d, day, name in conn.execute(
+        "SELECT id, date, name FROM days WHERE tournament_id = ? ORDER BY date", (row[0],))]
+    refs = match_refs(conn, "d.tournament_id = ?", (tournament_id,))
+    return {"tournament": {"id": row[0], "name": row[1]}, "days": days,
+            **group_report(_summaries(conn, refs, tz))}
+
+
+def day_body(conn: sqlite3.Connection, day: date, tz: tzinfo | None = None) -> dict[str, Any]:
+    """Every tournament's matches of that local date (zeros when there are none)."""
+    text = day.isoformat()
+    days = [{"id": d, "tournament_id": t, "tournament": name, "name": label}
+            for d, t, name, label in conn.execute(
+                "SELECT d.id, t.id, t.name, d.name FROM days d JOIN tournaments t "
+                "ON t.id = d.tournament_id WHERE d.date = ? ORDER BY d.id", (text,))]
+    refs = match_refs(conn, "d.date = ?", (text,))
+    return {"day": text, "days": days, **group_report(_summaries(conn, refs, tz))}

@@ -1,0 +1,171 @@
+"""Keeps the stored summaries current while the station runs, and tells live clients.
+
+Commits only mark the matches they touched (`mark`, on the event loop, no I/O); one
+task folds the new events of those matches at most every ``interval`` seconds (the
+live match's fold stays in memory, so each update reads only its new events), stores
+the summaries with one writer job and publishes the live match's analytics. Between
+live updates it folds, a batch at a time, the matches stored before (`stale_matches`):
+a database written without the analytics, or by an older version of the rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import Any
+
+from restrike.analytics.fold import MatchFold
+from restrike.analytics.report import match_report
+from restrike.analytics.tables import (
+    REF_COLUMNS,
+    REF_FROM,
+    STEPS,
+    Folded,
+    fold_from,
+    ref_of,
+    save_job,
+    stale_matches,
+)
+from restrike.errors import RestrikeError, StoreError
+from restrike.kernel import StoreAccess, StoreReader
+
+__all__ = ["BACKFILL_BATCH", "Updater"]
+
+log = logging.getLogger(__name__)
+
+#: Matches folded per backfill step (about half a second of work on a court laptop).
+BACKFILL_BATCH = 20
+_KEPT_FOLDS = 4  # the live match and the few before it (a match loaded twice)
+_RETRY_SECONDS = 2.0
+
+
+class Updater:
+    """The analytics' writer side: marks, folds, stores, publishes."""
+
+    def __init__(self, store: StoreAccess, *, interval: float, backfill: bool,
+                 publish: Callable[[dict[str, Any]], None], tz: tzinfo | None = None) -> None:
+        self.store = store
+        self.interval = interval
+        self.backfill = backfill
+        self.publish = publish
+        self.tz = tz
+        self.complete = False  # every stored match has a current summary
+        self.ready = False  # the owned tables exist
+        self.folded = 0
+        self.error: str | None = None
+        self._folds: OrderedDict[int, MatchFold] = OrderedDict()
+        self._dirty: set[int] = set()
+        self._wake = asyncio.Event()
+        self._reader: StoreReader | None = None
+
+    def mark(self, match_ids: set[int]) -> None:
+        """Matches whose events were just committed (called on the loop)."""
+        if match_ids:
+            self._dirty |= match_ids
+            self._wake.set()
+
+    async def run(self) -> None:
+        """The task: tables, then live updates first and the backlog in between."""
+        while not self.ready:
+            try:
+                await asyncio.wrap_future(self.store.migrate("analytics", STEPS))
+                self.ready = True
+            except StoreError as err:
+                self._failed(err)
+                await asyncio.sleep(_RETRY_SECONDS)
+        pending_backfill = self.backfill
+        while True:
+            if not self._dirty and not pending_backfill:
+                await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(self.interval)  # commits meanwhile join this update
+            try:
+                if self._dirty:
+                    await self.update()
+                elif pending_backfill:
+                    pending_backfill = await self._backfill_step()
+                self.error = None
+            except RestrikeError as err:
+                self._failed(err)
+                await asyncio.sleep(_RETRY_SECONDS)
+
+    async def update(self) -> None:
+        """Fold and store the marked matches now; publish the newest one's analytics."""
+        ids, self._dirty = sorted(self._dirty), set()
+        if not ids:
+            return
+        folded, live = await asyncio.to_thread(self._fold, ids, True)
+        await asyncio.wrap_future(self.store.call(save_job(folded)))
+        self.folded += len(folded)
+        if live is not None:
+            self.publish(live)
+
+    async def _backfill_step(self) -> bool:
+        """Fold one batch of the matches stored before; False once none is left."""
+        ids = await asyncio.to_thread(self._call, lambda c: stale_matches(c, BACKFILL_BATCH))
+        ids = [i for i in ids if i not in self._folds]  # the live ones are kept up to date
+        if not ids:
+            self.complete = True
+            log.info("analytics: every stored match is folded (%d this run)", self.folded)
+            return False
+        folded, _live = await asyncio.to_thread(self._fold, ids, False)
+        await asyncio.wrap_future(self.store.call(save_job(folded)))
+        self.folded += len(folded)
+        self._wake.set()
+        return True
+
+    def _fold(self, ids: list[int], keep: bool) -> tuple[list[Folded], dict[str, Any] | None]:
+        """On a worker thread: the matches' new events folded; the newest one's report."""
+        out: list[Folded] = []
+        live = None
+        for match_id in ids:
+            fold = self._folds.pop(match_id, None) if keep else None
+            fold = self._call(lambda c, m=match_id, f=fold: fold_from(c, m, self.tz, f))
+            if keep:
+                self._folds[match_id] = fold
+                while len(self._folds) > _KEPT_FOLDS:
+                    self._folds.popitem(last=False)
+            out.append((match_id, fold.summary(), fold.timeline()))
+        if keep and ids:
+            newest = ids[-1]
+            row = self._call(lambda c: c.execute(
+                f"SELECT {REF_COLUMNS} {REF_FROM} WHERE m.id = ?", (newest,)).fetchone())
+            if row is not None:
+                fold = self._folds[newest]
+                live = match_report(ref_of(row), fold.summary(), fold.timeline())
+        return out, live
+
+    def _call(self, fn: Callable[[Any], Any]) -> Any:
+        if self._reader is None:
+            self._reader = self.store.reader()
+        return self._reader.call(fn)
+
+    def _failed(self, err: RestrikeError) -> None:
+        if str(err) != self.error:
+            log.warning("analytics: %s (trying again in %s s)", err, _RETRY_SECONDS)
+        self.error = str(err)
+
+    async def flush(self) -> None:
+        """What is marked, stored before the station closes the store (the caller bounds
+        the time; what is not stored is folded again at the next start)."""
+        if not self.ready or not self._dirty:
+            return
+        try:
+            await self.update()
+        except RestrikeError as err:
+            log.warning("analytics: the last update was not stored (%s); it is folded again "
+                        "at the next start", err)
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def health(self) -> dict[str, Any]:
+        state = ("waiting for the store" if not self.ready else
+                 "folding stored matches" if self.backfill and not self.complete else "running")
+        return {"ok": self.error is None, "state": state, "matches_folded": self.folded,
+                "error": self.error}
