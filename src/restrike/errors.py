@@ -20,6 +20,8 @@ callers only ever catch these:
     ├── BackupError          a backup or capture file is damaged or foreign, or cannot be
     │                        written or restored there (names the file)
     ├── PluginError          a plugin cannot be imported, built or used (names the plugin)
+    ├── AnalysisError        a highlight reel or a video analysis cannot be made (no
+    │                        recording, no ffmpeg, a file ffmpeg cannot read: says why)
     └── HubError             the tournament hub refused, could not be reached, or its
                              database failed (carries the HTTP status when it answered)
 
@@ -32,6 +34,7 @@ signal that stops an app reading a request body past its size limit (answered 41
 from __future__ import annotations
 
 __all__ = [
+    "AnalysisError",
     "BackupError",
     "ConfigError",
     "HubError",
@@ -121,6 +124,11 @@ class SimulatorError(RestrikeError):
 class PluginError(RestrikeError):
     """A plugin cannot be imported, built or used; the message names the plugin and why
     (the plugin's own exception is the ``__cause__``, its traceback logged)."""
+
+
+class AnalysisError(RestrikeError):
+    """A highlight reel or a video analysis cannot be made: no recording of the match,
+    ffmpeg missing (the message says how to install it), a file it cannot read."""
 
 
 class HubError(RestrikeError):
