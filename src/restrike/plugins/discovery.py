@@ -23,7 +23,8 @@ __all__ = ["RESERVED", "PluginSpec", "discover", "name_problem"]
 #: the `restrike` commands (a plugin's name is its section, component and command).
 RESERVED = frozenset({
     *SECTIONS, "obs", "api", "ingest", "review", "playback", "simulator", "kernel",
-    "run", "demo", "bench", "config", "decode", "simulate", "help",
+    "run", "demo", "bench", "config", "decode", "simulate", "help", "backup", "restore",
+    "export", "import",
 })
 #: Lower case, a letter first: it is also a TOML section, an environment-variable part
 #: (``RESTRIKE_<NAME>_<KEY>``), a URL segment and a command name.
