@@ -33,7 +33,7 @@ def no_leaked_threads(request: pytest.FixtureRequest) -> Iterator[None]:
 
 def _active_fixture_defs(request: pytest.FixtureRequest) -> list[pytest.FixtureDef[object]]:
     names = request.fixturenames
-    defs = []
+    defs: list[pytest.FixtureDef[object]] = []
     for name in names:
         try:
             fixture_defs = request._fixturemanager.getfixturedefs(name, request.node)

@@ -30,10 +30,16 @@ LAN = AccessPolicy.build("0.0.0.0", PORT, token=TOKEN,
 
 def status(policy: AccessPolicy, method: str = "GET", path: str = "/api/v1/state",
            websocket: bool = False, query: bytes = b"", **headers: str) -> int:
-    headers = {k.replace("_", "-").lower(): v for k, v in headers.items()}
-    headers.setdefault("host", f"127.0.0.1:{PORT}")
+    """The guard's answer to a request with these headers (``x_y`` is ``X-Y``)."""
+    return answer(policy, method, path, headers, websocket=websocket, query=query)
+
+
+def answer(policy: AccessPolicy, method: str, path: str, headers: dict[str, str], *,
+           websocket: bool = False, query: bytes = b"") -> int:
+    named = {k.replace("_", "-").lower(): v for k, v in headers.items()}
+    named.setdefault("host", f"127.0.0.1:{PORT}")
     refusal = check_request(policy, method=method, path=path, scheme="http",
-                            headers=headers, query_string=query, websocket=websocket)
+                            headers=named, query_string=query, websocket=websocket)
     return 200 if refusal is None else refusal.status
 
 
@@ -48,12 +54,12 @@ def test_host_allow_list_on_loopback(host: str, expected: int) -> None:
 
 
 def test_host_allow_list_on_all_interfaces() -> None:
-    auth = {"authorization": f"Bearer {TOKEN}"}
+    bearer = f"Bearer {TOKEN}"
     # Bound to 0.0.0.0 every address literal names this machine (rebinding needs a name).
     for host in ("192.168.1.20:8080", "[fe80::1]:8080", "court1.local:8080", "localhost"):
-        assert status(LAN, host=host, **auth) == 200, host
-    assert status(LAN, host="evil.example:8080", **auth) == 421
-    assert status(LAN, **auth) == 200  # no Host header (HTTP/1.0 scripts)
+        assert status(LAN, host=host, authorization=bearer) == 200, host
+    assert status(LAN, host="evil.example:8080", authorization=bearer) == 421
+    assert status(LAN, authorization=bearer) == 200  # no Host header (HTTP/1.0 scripts)
 
 
 @pytest.mark.parametrize(("origin", "expected"), [
@@ -71,11 +77,13 @@ def test_origin_of_state_changing_requests(origin: str, expected: int) -> None:
 
 def test_origin_is_compared_with_the_host_the_request_used() -> None:
     host = "court1.local:8080"
-    auth = {"authorization": f"Bearer {TOKEN}"}
-    assert status(LAN, "POST", host=host, origin="http://court1.local:8080", **auth) == 200
-    assert status(LAN, "POST", host=host, origin="http://127.0.0.1:8080", **auth) == 403
-    assert status(LAN, "POST", host=host, origin="http://companion.local:8000", **auth) == 200
-    assert status(LAN, "POST", host=host, origin="http://companion.local:8001", **auth) == 403
+    def post(origin: str) -> int:
+        return status(LAN, "POST", host=host, origin=origin, authorization=f"Bearer {TOKEN}")
+
+    assert post("http://court1.local:8080") == 200
+    assert post("http://127.0.0.1:8080") == 403
+    assert post("http://companion.local:8000") == 200
+    assert post("http://companion.local:8001") == 403
 
 
 def test_sec_fetch_site_without_origin() -> None:
@@ -87,25 +95,25 @@ def test_sec_fetch_site_without_origin() -> None:
 
 
 def test_body_types_and_sizes() -> None:
-    post = {"method": "POST", "path": "/api/v1/tournament"}
-    assert status(LOOPBACK, **post, content_type="application/json", content_length="9") == 200
-    assert status(LOOPBACK, **post, content_type="application/json; charset=utf-8",
-                  content_length="9") == 200
+    def post(**headers: str) -> int:
+        return answer(LOOPBACK, "POST", "/api/v1/tournament", headers)
+
+    def upload(**headers: str) -> int:
+        return answer(LOOPBACK, "POST", "/api/v1/protocol", headers)
+
+    assert post(content_type="application/json", content_length="9") == 200
+    assert post(content_type="application/json; charset=utf-8", content_length="9") == 200
     for declared in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
-        assert status(LOOPBACK, **post, content_type=declared, content_length="9") == 415
-    assert status(LOOPBACK, **post, content_length="9") == 415  # a body says what it is
-    assert status(LOOPBACK, **post, transfer_encoding="chunked") == 415
-    assert status(LOOPBACK, **post) == 200  # no body: Companion's bodiless POST
-    assert status(LOOPBACK, **post, content_length="0") == 200
-    upload = {"method": "POST", "path": "/api/v1/protocol"}
-    assert status(LOOPBACK, **upload, content_type="text/plain", content_length="9") == 200
-    assert status(LOOPBACK, **upload, content_type="application/json", content_length="9") == 415
-    assert status(LOOPBACK, **post, content_type="application/json",
-                  content_length=str((1 << 20) + 1)) == 413
-    assert status(LOOPBACK, **upload, content_type="text/plain",
-                  content_length=str((256 << 10) + 1)) == 413
-    assert status(LOOPBACK, **upload, content_type="text/plain",
-                  content_length=str(256 << 10)) == 200
+        assert post(content_type=declared, content_length="9") == 415
+    assert post(content_length="9") == 415  # a body says what it is
+    assert post(transfer_encoding="chunked") == 415
+    assert post() == 200  # no body: Companion's bodiless POST
+    assert post(content_length="0") == 200
+    assert upload(content_type="text/plain", content_length="9") == 200
+    assert upload(content_type="application/json", content_length="9") == 415
+    assert post(content_type="application/json", content_length=str((1 << 20) + 1)) == 413
+    assert upload(content_type="text/plain", content_length=str((256 << 10) + 1)) == 413
+    assert upload(content_type="text/plain", content_length=str(256 << 10)) == 200
 
 
 def test_token_sources() -> None:
@@ -126,12 +134,14 @@ def test_token_sources() -> None:
 
 
 def test_preflight_of_an_allowed_origin_needs_no_token() -> None:
-    ask = {"access_control_request_method": "POST"}
-    assert status(LAN, "OPTIONS", origin="http://companion.local:8000", **ask) == 200
-    assert status(LAN, "OPTIONS", origin="http://evil.example", **ask) == 401
+    def preflight(origin: str, host: str = f"127.0.0.1:{PORT}") -> int:
+        return status(LAN, "OPTIONS", origin=origin, host=host,
+                      access_control_request_method="POST")
+
+    assert preflight("http://companion.local:8000") == 200
+    assert preflight("http://evil.example") == 401
     assert status(LAN, "OPTIONS", origin="http://companion.local:8000") == 401  # no preflight
-    assert status(LAN, "OPTIONS", origin="http://companion.local:8000", host="evil.example",
-                  **ask) == 421
+    assert preflight("http://companion.local:8000", host="evil.example") == 421
 
 
 def test_policy_refuses_malformed_settings() -> None:

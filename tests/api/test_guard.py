@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,8 +116,8 @@ def test_foreign_origin_websocket_refused_before_accept(station: StationProcess)
         b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"))
     assert answer.startswith(b"HTTP/1.1 403 "), answer[:100]
-    for origin in (f"http://127.0.0.1:{station.http_port}", None):  # the console; a script
-        with ws_connect(url, origin=Origin(origin) if origin else None) as ws:
+    for allowed in (f"http://127.0.0.1:{station.http_port}", None):  # the console; a script
+        with ws_connect(url, origin=Origin(allowed) if allowed else None) as ws:
             assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
 
 
@@ -214,30 +213,9 @@ class LanStation(StationProcess):
         args[args.index("--http-host") + 1] = "0.0.0.0"
         return args
 
-    def launch(self) -> subprocess.Popen[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
-        env.update(PYTHONUNBUFFERED="1", RESTRIKE_PLAYBACK_ENABLED="false")
-        self.proc = subprocess.Popen(self.args(), stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, env=env,
-                                     start_new_session=True)
-        return self.proc
-
-    def start(self, timeout: float = 20.0) -> LanStation:
-        proc = self.launch()
-        token_file = self.data_dir / "http-token"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and proc.poll() is None:
-            if token_file.exists():
-                try:
-                    r = httpx.get(self.url + "/api/health", timeout=0.5,
-                                  headers={"Authorization": f"Bearer {self.token}"})
-                    if r.status_code == 200:
-                        return self
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.05)
-        self.stop()
-        raise AssertionError(f"station did not start:\n{self.output}")
+    def headers(self) -> dict[str, str]:
+        token = self.data_dir / "http-token"
+        return {"Authorization": f"Bearer {self.token}"} if token.exists() else {}
 
     @property
     def token(self) -> str:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from restrike.api.live import MAX_EVENT_BATCHES, LiveClient, LiveHub
+from restrike.api.view import StationStats
 from restrike.assembly import Assembly
 from restrike.bus import Broadcast, EventsCommitted, StateChanged, StatusChanged
 from restrike.kernel import Station
@@ -75,7 +76,7 @@ async def test_a_failing_tick_is_logged_once_and_stats_keep_coming(
     real_stats = assembled.view.stats
     calls = {"n": 0}
 
-    def flaky_stats() -> dict[str, Any]:
+    def flaky_stats() -> StationStats:
         calls["n"] += 1
         if calls["n"] <= 5:
             raise KeyError("boom")

@@ -20,10 +20,10 @@ async def _feed_match(assembled: Assembly) -> None:
     await wait_until(lambda: assembled.view.stats()["stored"] >= len(datagrams))
 
 
-def _is_error(response: httpx.Response, status: int) -> dict:
+def _is_error(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert set(body) >= {"error", "detail"}
     assert isinstance(body["error"], str) and body["detail"]
     return body

@@ -23,8 +23,7 @@ async def test_fast_path_answers_like_the_route(api: httpx.AsyncClient,
             assert fast_r.headers["content-length"] == slow_r.headers["content-length"]
             datagrams = match_datagrams()
             send_udp(station.bound["udp"]["port"], datagrams)
-            await wait_until(lambda: station.live.state.scores == (3, 1)
-                             or station.live.state.scores == [3, 1])
+            await wait_until(lambda: station.live.state.scores == (3, 1), what="scores 3:1")
         assert (await fast.get("/api/v1/state")).json()["scores"] == [3, 1]
         # Everything else goes through the app: other methods, other paths.
         assert (await fast.delete("/api/v1/state")).status_code == 405

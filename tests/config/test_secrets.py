@@ -8,11 +8,9 @@ that refuses the password), then reads every place the URL or its errors can sho
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import socket
-import time
 import tomllib
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from restrike.logs import ring_buffer, setup_logging
 from restrike.obs.pool import ObsPool
 from restrike.obs.settings import ObsConnectionSettings, ObsStatus
 from restrike.secrets import mask_url, redact, restore_url, restore_value
+from tests.helpers import wait_until, wait_until_sync
 from tests.peers.obs import obs_with_password  # noqa: F401
 from tests.peers.xvfb import xvfb_display  # noqa: F401
 from tests.station.fixtures import StationProcess, free_port
@@ -103,6 +102,7 @@ def test_redact_masks_secret_names_and_url_credentials() -> None:
                 "path": Path("/x"), "args": ("--u", f"rtmp://a:{SECRET}@h/k")}
     out = redact(settings)
     assert SECRET not in json.dumps(out)
+    assert isinstance(out["obs"], list)
     assert out["obs"][0] == {"name": "rec", "url": f"ws://{USER}:***@h:1", "password": "***"}
     assert out["args"] == ["--u", "rtmp://a:***@h/k"] and out["path"] == "/x"
 
@@ -245,16 +245,6 @@ def test_obs_test_button_masks_credentials_in_its_error(settings_client: TestCli
 # -- the real station ---------------------------------------------------------------------
 
 
-def _wait_for(check, timeout: float = 20.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _obs_error(url: str) -> str | None:
     rows = httpx.get(url + "/api/v1/obs", timeout=5).json()
     return next((r.get("error") for r in rows if r.get("error")), None)
@@ -265,7 +255,7 @@ def test_run_masks_url_credentials_on_every_surface(config_file: Path, tmp_path:
     station.start()
     try:
         url = station.url
-        error = _wait_for(lambda: _obs_error(url), what="the OBS connection error")
+        error = wait_until_sync(lambda: _obs_error(url), what="the OBS connection error")
         assert f"ws://{USER}:***@127.0.0.1:" in error
         with ws_connect(url.replace("http", "ws") + "/ws/live", open_timeout=5) as ws:
             snapshot = json.loads(ws.recv(timeout=5))
@@ -300,9 +290,6 @@ async def test_real_obs_refusal_masks_url_credentials(obs_with_password) -> None
     pool.subscribe(lambda item: seen.append(item.error) if isinstance(item, ObsStatus)
                    and item.error else None)
     async with pool:
-        deadline = time.monotonic() + 20
-        while not any("refused the password" in e for e in seen):
-            assert time.monotonic() < deadline, seen
-            await asyncio.sleep(0.05)
-    refusal = next(e for e in seen if "refused the password" in e)
+        refusal = await wait_until(lambda: next((e for e in seen if "refused the password" in e),
+                                                None), what="OBS refusing the password")
     assert f"ws://{USER}:***@" in refusal and SECRET not in refusal

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 
@@ -18,19 +17,11 @@ from restrike.obs import (
     StreamStateChanged,
 )
 from restrike.obs.headless import HeadlessObs, free_port
+from tests.helpers import wait_until
 from tests.peers.nginx import NginxRtmp
 from tests.peers.obs import OBS_PASSWORD, StartObs
 
 pytestmark = pytest.mark.peers
-
-
-async def _until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_two_instances_by_role(obs_with_password: HeadlessObs, obs_open: HeadlessObs
@@ -53,7 +44,7 @@ async def test_two_instances_by_role(obs_with_password: HeadlessObs, obs_open: H
         assert rec.websocket_version and rec.scene
         bad = pool.get("bad").status
         assert not bad.connected and bad.error and "cannot reach OBS" in bad.error
-        await _until(lambda: pool.get("badpw").status.error is not None, 10, "auth error")
+        await wait_until(lambda: pool.get("badpw").status.error is not None, 10, "auth error")
         badpw = pool.get("badpw").status
         assert not badpw.connected and badpw.error and "refused the password" in badpw.error
         unsubscribe()
@@ -67,7 +58,7 @@ async def test_reconnects_after_obs_is_killed_and_restarted(start_obs: StartObs)
         conn = pool.get("court")
         await conn.wait_connected(10)
         await asyncio.to_thread(obs.kill)
-        await _until(lambda: not conn.status.connected, 10, "disconnect to be seen")
+        await wait_until(lambda: not conn.status.connected, 10, "disconnect to be seen")
         assert conn.status.error
         await asyncio.to_thread(obs.start, write_config=False)
         await conn.wait_connected(20)
@@ -93,16 +84,16 @@ async def test_stream_interruption_is_seen_as_reconnecting(
         await obs.set_stream_server(nginx_rtmp.server, "court1")
         await obs.start_streaming()
         try:
-            await _until(lambda: conn.status.streaming, 10, "streaming status")
+            await wait_until(lambda: conn.status.streaming, 10, "streaming status")
             await asyncio.sleep(1.5)
             status = await obs.streaming_status()
             assert status.active and status.timecode and status.timecode > "00:00:00.5"
             await asyncio.to_thread(nginx_rtmp.stop)
-            await _until(lambda: conn.status.stream_reconnecting, 30, "stream reconnecting")
+            await wait_until(lambda: conn.status.stream_reconnecting, 30, "stream reconnecting")
             assert (await obs.streaming_status()).reconnecting
         finally:
             await obs.stop_streaming()
-        await _until(lambda: not conn.status.streaming, 10, "stream stopped")
+        await wait_until(lambda: not conn.status.streaming, 10, "stream stopped")
     states = [e.state for e in events]
     assert OutputState.STARTED in states and OutputState.RECONNECTING in states
     assert states[-1] is OutputState.STOPPED

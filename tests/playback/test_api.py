@@ -122,7 +122,8 @@ async def test_open_is_denied_without_allowed_roots(tmp_path: Path) -> None:
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"video")
     player = DeadPlayer(PlayerUnavailable("down"))
-    for kw in ({}, {"allowed_roots": []}):
+    no_roots: list[dict[str, object]] = [{}, {"allowed_roots": []}]
+    for kw in no_roots:
         async with client_for(player, **kw) as api:
             r = await api.post("/api/v1/playback/open", json={"path": str(clip)})
             assert r.status_code == 403

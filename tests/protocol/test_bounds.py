@@ -13,6 +13,7 @@ from restrike.protocol import (
     Invalid,
     MatchState,
     Message,
+    Parsed,
     Unknown,
     json_safe,
     message_to_dict,
@@ -187,7 +188,7 @@ def test_state_to_json_always_encodes() -> None:
     state = MatchState(athletes=(odd, odd), clock=Clock(10**5000, True, None),
                        injury=Injury(1, 10**5000, True, None), challenge=challenge,
                        challenges=(challenge,), video_time=10**5000,
-                       setup=(("inlb", 10**5000), ("x\ud800", math.nan)),
+                       setup=(("inlb", 10**5000), ("x\ud800", "\udfff")),
                        last_point=(1, 3, math.nan))
     body = json.loads(strict_json(state_to_json(state)))
     assert body["clock"]["time"] is None and body["clock"]["seconds"] == "integer of 16610 bits"
@@ -200,7 +201,8 @@ def test_the_store_encodings_always_encode() -> None:
 
     msg = Message("avt", "video_time", None, {"value": 10**5000, "name": ODD_TEXT},
                   raw="avt;\ud800", truncated=True)
-    odd = [msg, Unknown("z\ud800", "z\ud800", "r\ud800"), Invalid(None, "\ud800", "bad \udfff")]
+    odd: list[Parsed] = [msg, Unknown("z\ud800", "z\ud800", "r\ud800"),
+                         Invalid(None, "\ud800", "bad \udfff")]
     json.loads(_args_json(msg))
     rows = event_rows([(i, 1.0, "127.0.0.1:1", m, None) for i, m in enumerate(odd)])
     strict_json(rows)

@@ -119,7 +119,13 @@ async def load_match(rig: dict[str, Any]) -> None:
 
 def review_errors(rig: dict[str, Any]) -> list[Broadcast]:
     """The ``review_error`` messages the rig's review published on the bus."""
-    return [b for b in rig["broadcasts"] if b.body["event"] == "review_error"]
+    return [b for b in rig["broadcasts"] if body(b)["event"] == "review_error"]
+
+
+def body(message: Broadcast) -> dict[str, Any]:
+    """A review message's JSON object (``Broadcast.body`` is any JSON-ready value)."""
+    assert isinstance(message.body, dict), message
+    return message.body
 
 
 @pytest.fixture

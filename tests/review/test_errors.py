@@ -13,7 +13,7 @@ from restrike.bus import Broadcast, Bus
 from restrike.errors import ObsUnavailable, PlayerError
 from restrike.review.component import Review
 from restrike.review.options import ReviewOptions
-from tests.review.conftest import Clock, Context, load_match, review_errors, settle
+from tests.review.conftest import Clock, Context, body, load_match, review_errors, settle
 
 
 async def test_each_failed_step_is_published_and_logged(
@@ -26,26 +26,26 @@ async def test_each_failed_step_is_published_and_logged(
         await settle(review)
     (sent,) = review_errors(rig)
     assert sent.type == "review" and sent.coalesce is False  # never replaced for slow clients
-    assert sent.body["active"] and sent.body["requested_by"] == "red"
-    assert sent.body["error"].startswith("review 1: replay not saved") and \
-        "not connected" in sent.body["error"]
+    assert body(sent)["active"] and body(sent)["requested_by"] == "red"
+    assert body(sent)["error"].startswith("review 1: replay not saved") and \
+        "not connected" in body(sent)["error"]
     assert any("replay not saved" in r.getMessage() for r in caplog.records)
     await review.close_review()
     await settle(review)  # closing restarts the replay buffer: OBS is still away
-    assert review_errors(rig)[-1].body["error"].startswith("replay buffer: ")
+    assert body(review_errors(rig)[-1])["error"].startswith("replay buffer: ")
     rig["pool"].set_down("rec", False)
 
     rig["pool"].get("rec")._client.fail_save = ObsUnavailable("no ReplayBufferSaved in 15 s")
     await review.request_replay()
     await settle(review)
-    assert "ReplayBufferSaved in 15 s" in review_errors(rig)[-1].body["error"]
+    assert "ReplayBufferSaved in 15 s" in body(review_errors(rig)[-1])["error"]
     await review.close_review()
 
     rig["pool"].get("rec")._client.fail_save = None
     rig["player"].fail = PlayerError("mpv is not running")
     await review.request_replay()
     await settle(review)
-    assert "mpv is not running" in review_errors(rig)[-1].body["error"]
+    assert "mpv is not running" in body(review_errors(rig)[-1])["error"]
     assert len(review_errors(rig)) == 4
 
 
@@ -56,7 +56,7 @@ async def test_no_obs_configured_is_published_at_once(tmp_path: Path) -> None:
 
     def on(b: Broadcast) -> None:
         got.append(b)
-        if b.body["event"] == "review_error":
+        if body(b)["event"] == "review_error":
             arrived.set()
 
     bus.subscribe(Broadcast, on)
@@ -65,10 +65,10 @@ async def test_no_obs_configured_is_published_at_once(tmp_path: Path) -> None:
     try:
         await review.request_replay()
         await asyncio.wait_for(arrived.wait(), 1.0)
-        (sent,) = [b for b in got if b.body["event"] == "review_error"]
-        assert "no OBS is configured" in sent.body["error"]
-        assert sent.body["error"].endswith(review.review_json()["error"])  # + "review 1: "
-        assert review.health()["error"] == sent.body["error"]
+        (sent,) = [b for b in got if body(b)["event"] == "review_error"]
+        assert "no OBS is configured" in body(sent)["error"]
+        assert body(sent)["error"].endswith(review.review_json()["error"])  # + "review 1: "
+        assert review.health()["error"] == body(sent)["error"]
     finally:
         await review.stop()
 
@@ -82,7 +82,7 @@ async def test_a_failed_task_is_reported(rig: dict[str, Any],
     with caplog.at_level(logging.ERROR):
         await rig["review"].request_replay()
         await settle(rig["review"])
-    assert review_errors(rig)[-1].body["error"] == \
+    assert body(review_errors(rig)[-1])["error"] == \
         "review task review-scene-IVR_SCENE failed: boom"
     logged = [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.ERROR]
     assert logged == [("tests.review.conftest",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.review.conftest import load_match, review_errors, settle
+from tests.review.conftest import body, load_match, review_errors, settle
 
 
 async def test_request_without_quota_is_recorded_and_flagged(rig: dict[str, Any]) -> None:
@@ -27,7 +27,7 @@ async def test_request_without_quota_is_recorded_and_flagged(rig: dict[str, Any]
     assert "no challenge left" in current["error"] and "blue" in current["error"]
     started = [b.body for b in rig["broadcasts"] if b.body["event"] == "review_started"]
     assert started[-1]["quota_exhausted"] is True
-    assert "no challenge left" in review_errors(rig)[-1].body["error"]
+    assert "no challenge left" in body(review_errors(rig)[-1])["error"]
     assert rig["player"].opened  # still replayed: the referee decides
     court.send(b"ch1;0", t0 + 6)
     await settle(review)

@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import pytest
@@ -32,6 +32,7 @@ from restrike.assembly import Assembly, assemble
 from restrike.config import Settings, load_settings
 from restrike.kernel import Station
 from restrike.protocol import encode, parse
+from tests.helpers import wait_until_sync
 
 __all__ = [
     "StationProcess",
@@ -191,33 +192,43 @@ class StationProcess:
                 "--udp-port", str(self.udp_port), "--http-host", "127.0.0.1",
                 "--http-port", str(self.http_port), *self.extra]
 
-    def start(self, timeout: float = 20.0, *, ready: tuple[int, ...] = (200,)
-              ) -> StationProcess:
-        """Start and wait until ``/api/health`` answers with a status in ``ready`` (a
-        station with a failed optional component answers 503)."""
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        env = {k: v for k, v in env.items() if not k.startswith("RESTRIKE_")}
-        # No mpv for these stations (it would open a window); a test that wants it
-        # passes ``playback=True``.
-        env["RESTRIKE_PLAYBACK_ENABLED"] = "true" if self.playback else "false"
-        # Its own process group, as a terminal would have it (Ctrl-C reaches all of it).
+    def launch(self) -> subprocess.Popen[str]:
+        """Start ``restrike run`` without waiting: no ``RESTRIKE_*`` variable of the test's
+        environment, no mpv unless ``playback`` (it would open a window), its own process
+        group as a terminal would have it (Ctrl-C reaches all of it)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
+        env.update(PYTHONUNBUFFERED="1",
+                   RESTRIKE_PLAYBACK_ENABLED="true" if self.playback else "false")
         self.proc = subprocess.Popen(self.args(), stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, env=env,
                                      start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.output = self.proc.stdout.read() if self.proc.stdout else ""
-                raise AssertionError(f"station exited with {self.proc.returncode}:\n"
-                                     f"{self.output}")
-            try:
-                if httpx.get(self.url + "/api/health", timeout=0.5).status_code in ready:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise AssertionError(f"station did not become healthy:\n{self.output}")
+        return self.proc
+
+    def start(self, timeout: float = 20.0, *, ready: tuple[int, ...] = (200,),
+              path: str = "/api/health") -> Self:
+        """Launch and wait until ``path`` answers with a status in ``ready`` (a station
+        with a failed optional component answers 503 to ``/api/health``)."""
+        self.launch()
+        try:
+            wait_until_sync(lambda: self.answer(path) in ready, timeout,
+                            f"{path} answering {ready}", interval=0.05,
+                            ignore=(httpx.HTTPError,))
+        except AssertionError as err:
+            self.stop()
+            raise AssertionError(f"{err}\n{self.output}") from None
+        return self
+
+    def answer(self, path: str) -> int:
+        """The status ``path`` answers with now (AssertionError once the station exited)."""
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            self._collect()
+            raise AssertionError(f"station exited with {self.proc.returncode}")
+        return httpx.get(self.url + path, timeout=0.5, headers=self.headers()).status_code
+
+    def headers(self) -> dict[str, str]:
+        """Sent with the fixture's own requests (a station beyond loopback wants its token)."""
+        return {}
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return httpx.get(self.url + path, params=params, timeout=5.0)
@@ -253,6 +264,7 @@ class StationProcess:
         return self.proc.returncode
 
     def _collect(self) -> None:
-        if self.proc is not None and self.proc.stdout is not None:
+        if self.proc is not None and self.proc.stdout is not None and \
+                not self.proc.stdout.closed:
             self.output += self.proc.stdout.read()
             self.proc.stdout.close()

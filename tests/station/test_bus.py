@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from restrike.bus import Broadcast, Bus, Overflow, Policy, StateChanged, StatusChanged
+from restrike.protocol import MatchState
 
 
 def test_subscribe_by_type_and_unsubscribe() -> None:
@@ -39,7 +40,7 @@ async def test_latest_policy_coalesces() -> None:
     bus = Bus()
     sub = bus.subscription(StateChanged, policy=Policy.LATEST)
     for seq in range(100):
-        bus.publish(StateChanged(state=seq, seq=seq, at=0.0))
+        bus.publish(StateChanged(state=MatchState(), seq=seq, at=0.0))
     assert sub.pending() == 1
     item = await sub.get()
     assert isinstance(item, StateChanged) and item.seq == 99
@@ -53,9 +54,10 @@ async def test_keyed_policy_keeps_latest_per_key() -> None:
                            key=lambda e: e.component)
     for i in range(50):
         bus.publish(StatusChanged("obs" if i % 2 else "player", i))
-    items = [sub.get_nowait(), sub.get_nowait()]
+    first, second = sub.get_nowait(), sub.get_nowait()
     assert sub.get_nowait() is None
-    assert {(i.component, i.status) for i in items} == {("player", 48), ("obs", 49)}
+    assert isinstance(first, StatusChanged) and isinstance(second, StatusChanged)
+    assert {(i.component, i.status) for i in (first, second)} == {("player", 48), ("obs", 49)}
     sub.close()
 
 

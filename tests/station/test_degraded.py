@@ -12,12 +12,9 @@ import json
 import logging
 import os
 import sqlite3
-import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -29,20 +26,10 @@ from restrike.playback.process import kill_recorded, record_pid
 from restrike.protocol import parse
 from restrike.protocol.capture import Datagram, read_capture
 from restrike.store import Received, Store
+from tests.helpers import wait_until_sync
 from tests.station.fixtures import StationProcess, match_datagrams, send_udp
 
 DB = "restrike.sqlite3"
-
-
-def _wait(check: Callable[[], Any], timeout: float = 20.0, what: str = "the condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _received(n: int, t: float = 1_000.0) -> Received:
@@ -179,7 +166,7 @@ def test_spill_folders_that_fail_are_logged_once_not_per_datagram(
     finally:
         obstacle.remove()
         store.start()
-        _wait(lambda: store.stats().stored_datagrams == 200, what="the held datagrams")
+        wait_until_sync(lambda: store.stats().stored_datagrams == 200, what="the held datagrams")
         store.close()
 
 
@@ -223,29 +210,7 @@ def test_mpv_pid_file_in_a_folder_that_fails(tmp_path: Path,
 
 def _start_degraded(station: StationProcess) -> StationProcess:
     """Start ``restrike run`` and wait for its scoreboard (health is red, by design)."""
-    station.proc = subprocess.Popen(station.args(), stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True, env=_env(),
-                                    start_new_session=True)
-
-    def up() -> bool:
-        assert station.proc is not None
-        if station.proc.poll() is not None:
-            station._collect()
-            raise AssertionError(f"station exited with {station.proc.returncode}:\n"
-                                 f"{station.output}")
-        try:
-            return httpx.get(station.url + "/api/v1/state", timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    _wait(up, 30.0, "the station's scoreboard")
-    return station
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
-    env.update(PYTHONUNBUFFERED="1", RESTRIKE_PLAYBACK_ENABLED="false")
-    return env
+    return station.start(30.0, path="/api/v1/state")
 
 
 def test_run_with_a_data_folder_that_cannot_be_written(tmp_path: Path) -> None:
@@ -266,8 +231,8 @@ def test_run_with_a_data_folder_that_cannot_be_written(tmp_path: Path) -> None:
         # The scoreboard follows the court.
         datagrams = match_datagrams()
         send_udp(station.udp_port, datagrams, pause=0.002)
-        state = _wait(lambda: (s := httpx.get(url + "/api/v1/state", timeout=5).json())
-                      ["scores"] == [3, 1] and s, what="the live scores")
+        state = wait_until_sync(lambda: (s := httpx.get(url + "/api/v1/state", timeout=5).json())
+                                ["scores"] == [3, 1] and s, what="the live scores")
         assert state["loaded"] is True
         # The console, flags and /ws/live answer; the store's readers say why they wait.
         assert httpx.get(url + "/", timeout=5).status_code == 200
@@ -281,14 +246,14 @@ def test_run_with_a_data_folder_that_cannot_be_written(tmp_path: Path) -> None:
         stats = httpx.get(url + "/api/v1/stats", timeout=5).json()
         assert stats["stored"] == 0 and stats["datagrams_received"] == len(datagrams)
         held = f"datagrams held in memory: {len(datagrams)}"
-        _wait(lambda: held in httpx.get(url + "/api/health", timeout=5).json()
-              ["components"]["store"]["error"], what="every datagram held")
+        wait_until_sync(lambda: held in httpx.get(url + "/api/health", timeout=5).json()
+                        ["components"]["store"]["error"], what="every datagram held")
 
         obstacle.remove()  # the folder can be written again: the held datagrams are stored
-        _wait(lambda: httpx.get(url + "/api/health", timeout=5).status_code == 200, 30.0,
-              "the store to open")
-        _wait(lambda: httpx.get(url + "/api/v1/stats", timeout=5).json()["stored"]
-              == len(datagrams), what="the held datagrams stored")
+        wait_until_sync(lambda: httpx.get(url + "/api/health", timeout=5).status_code == 200, 30.0,
+                        "the store to open")
+        wait_until_sync(lambda: httpx.get(url + "/api/v1/stats", timeout=5).json()["stored"]
+                        == len(datagrams), what="the held datagrams stored")
         assert httpx.get(url + "/api/v1/events", timeout=5).json()["count"] > 0
     finally:
         code = station.stop()
@@ -314,11 +279,11 @@ def test_run_keeps_what_it_held_when_the_folder_never_comes_back(
     try:
         datagrams = match_datagrams()
         send_udp(station.udp_port, datagrams, pause=0.002)
-        _wait(lambda: httpx.get(station.url + "/api/v1/state", timeout=5).json()["scores"]
-              == [3, 1], what="the live scores")
-        _wait(lambda: f"held in memory: {len(datagrams)}" in httpx.get(
-            station.url + "/api/health", timeout=5).json()["components"]["store"]["error"],
-            what="every datagram held")
+        wait_until_sync(lambda: httpx.get(station.url + "/api/v1/state", timeout=5).json()["scores"]
+                        == [3, 1], what="the live scores")
+        held = f"held in memory: {len(datagrams)}"
+        wait_until_sync(lambda: held in httpx.get(station.url + "/api/health", timeout=5)
+                        .json()["components"]["store"]["error"], what="every datagram held")
     finally:
         code = station.stop()
     assert code == 0, station.output

@@ -8,28 +8,19 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_until_sync
 from tests.station.fixtures import StationProcess, match_datagrams, send_udp
 
 pytestmark = pytest.mark.slow
 
 
-def _wait(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
 @pytest.fixture
-def proc(tmp_path: Path):  # type: ignore[no-untyped-def]
+def proc(tmp_path: Path) -> Iterator[StationProcess]:
     station = StationProcess(tmp_path / "data").start()
     try:
         yield station
@@ -40,7 +31,7 @@ def proc(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_full_match_gives_state_and_stored_events(proc: StationProcess) -> None:
     datagrams = match_datagrams()
     send_udp(proc.udp_port, datagrams, pause=0.001)
-    _wait(lambda: proc.get("/api/v1/stats").json()["stored"] >= len(datagrams))
+    wait_until_sync(lambda: proc.get("/api/v1/stats").json()["stored"] >= len(datagrams))
     state = proc.get("/api/v1/state").json()
     assert state["scores"] == [3, 1]
     assert state["athletes"][1]["country"] == "USA"
@@ -65,7 +56,8 @@ def test_malformed_flood_is_stored_while_valid_traffic_flows(proc: StationProces
             mixed.append(valid[i // 10])
     send_udp(proc.udp_port, mixed)
     total = len(mixed)
-    stats = _wait(lambda: (s := proc.get("/api/v1/stats").json())["stored"] >= total and s)
+    stats = wait_until_sync(lambda: (s := proc.get("/api/v1/stats").json())["stored"] >= total
+                            and s, what="every datagram stored")
     assert stats["datagrams_received"] == total
     assert stats["invalid"] + stats["unknown"] >= 2000
     assert proc.get("/api/v1/state").json()["clock"]["time"] == "1:59"
@@ -80,12 +72,12 @@ def test_kill_9_then_restart_loses_nothing_committed(tmp_path: Path) -> None:
     first = StationProcess(data).start()
     datagrams = match_datagrams()
     send_udp(first.udp_port, datagrams)
-    _wait(lambda: first.get("/api/v1/stats").json()["stored"] >= len(datagrams))
+    wait_until_sync(lambda: first.get("/api/v1/stats").json()["stored"] >= len(datagrams))
     before_state = first.get("/api/v1/state").json()
     before_events = first.get("/api/v1/events", limit=1000).json()["events"]
     first.kill()
     # The receiving child notices its station is gone and ends (it must not hold the port).
-    _wait(lambda: not _receiver_children(first.udp_port), timeout=10)
+    wait_until_sync(lambda: not _receiver_children(first.udp_port), timeout=10)
     second = StationProcess(data, udp_port=first.udp_port, http_port=first.http_port).start()
     try:
         assert second.get("/api/v1/state").json() == before_state
@@ -196,7 +188,8 @@ def test_demo_plays_a_simulated_court_and_stops_cleanly(tmp_path: Path) -> None:
                 url = line.split("console at ", 1)[1].strip().rstrip("/")
                 break
         assert url, "no console address printed"
-        state = _wait(lambda: (s := httpx.get(url + "/api/v1/state").json())["loaded"] and s)
+        state = wait_until_sync(lambda: (s := httpx.get(url + "/api/v1/state").json())["loaded"]
+                                and s, what="the match loaded")
         assert state["athletes"][0]["long_name"]
         health = httpx.get(url + "/api/health").json()
         assert health["components"]["simulator"]["ok"]
@@ -219,7 +212,7 @@ def test_udp_receiver_setting_selects_the_thread_receiver(tmp_path: Path) -> Non
         assert ingest["receiver_kind"] == "thread"
         datagrams = match_datagrams()
         send_udp(station.udp_port, datagrams, pause=0.001)
-        _wait(lambda: station.get("/api/v1/stats").json()["stored"] >= len(datagrams))
+        wait_until_sync(lambda: station.get("/api/v1/stats").json()["stored"] >= len(datagrams))
         assert station.get("/api/v1/state").json()["scores"] == [3, 1]
     finally:
         assert station.stop() == 0, station.output

@@ -11,7 +11,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from restrike.errors import RestrikeError
 from restrike.ingest.pipeline import Pipeline
 from restrike.ingest.supervisor import RESTART_MAX, restart_delay
 from restrike.kernel import Station
-from restrike.protocol import default_schema
+from restrike.protocol import Parsed, default_schema
 from tests.helpers import wait_until
 from tests.station.fixtures import send_udp, station_settings
 
@@ -49,14 +49,14 @@ class HealthLog:
     """Every HealthChanged of the ingest component, as the console receives them."""
 
     def __init__(self, station: Station) -> None:
-        self.events: list[dict[str, Any]] = []
+        self.events: list[Mapping[str, Any]] = []
         station.bus.subscribe(HealthChanged, self._on)
 
     def _on(self, event: HealthChanged) -> None:
         if event.component == "ingest":
             self.events.append(event.health)
 
-    def red(self) -> dict[str, Any] | None:
+    def red(self) -> Mapping[str, Any] | None:
         return next((h for h in self.events if not h["ok"]), None)
 
     def green_after_red(self) -> bool:
@@ -255,7 +255,8 @@ def test_a_pipeline_that_died_before_the_stop_still_stores_what_it_held(
     stored: list[int] = []
     failed = False
 
-    def submit(seq: int, *_: Any) -> None:
+    def submit(seq: int, received_at: float, source: str, data: bytes,
+               messages: Sequence[Parsed]) -> None:
         nonlocal failed
         if seq == 3 and not failed:
             failed = True

@@ -17,19 +17,12 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.helpers import wait_until_sync
 from tests.peers.mpv import require_mpv
 from tests.station.fixtures import StationProcess
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.name != "posix", reason="POSIX signals and sessions")]
-
-
-def _wait(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return value
 
 
 @pytest.fixture
@@ -44,13 +37,15 @@ def config(tmp_path: Path) -> Path:
 def _start(tmp_path: Path, config: Path) -> tuple[StationProcess, int]:
     station = StationProcess(tmp_path / "data", playback=True,
                              extra=["--config", str(config)]).start()
-    pid = _wait(lambda: station.get("/api/health").json()["components"]["playback"]["pid"])
+    pid = wait_until_sync(lambda: station.get("/api/health").json()["components"]["playback"]
+                          ["pid"], what="mpv's pid in /api/health")
     return station, int(pid)
 
 
 def _gone(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        status: str = psutil.Process(pid).status()
+        return status == str(psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
 
@@ -65,7 +60,7 @@ def cleanup() -> Iterator[list[int]]:
 
 
 def _stopped_by_the_station(station: StationProcess, mpv: int) -> None:
-    assert _wait(lambda: _gone(mpv), 5)
+    assert wait_until_sync(lambda: _gone(mpv), 5)
     assert "station stopped" in station.output
     # mpv was not killed under the station (that would be "mpv ... exited").
     assert "exited (code" not in station.output, station.output
@@ -105,8 +100,8 @@ def test_kill_9_leaves_mpv_until_the_next_start(tmp_path: Path, config: Path,
     cleanup.append(mpv2)
     try:
         assert mpv2 != mpv
-        assert _wait(lambda: _gone(mpv), 5)  # ...until the station starts again
+        assert wait_until_sync(lambda: _gone(mpv), 5)  # ...until the station starts again
     finally:
         assert again.stop() == 0, again.output
     assert "left running by a station that was killed" in again.output
-    assert _wait(lambda: _gone(mpv2), 5)
+    assert wait_until_sync(lambda: _gone(mpv2), 5)

@@ -16,7 +16,12 @@ def test_headless_prints_the_url(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     called: list[str] = []
-    monkeypatch.setattr(webbrowser, "open", lambda url: called.append(url) or True)
+
+    def open_browser(url: str) -> bool:
+        called.append(url)
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", open_browser)
     assert run.open_console("http://127.0.0.1:1234/") is False
     assert not called  # no text browser taking over the terminal
     assert "open http://127.0.0.1:1234/ in a browser" in capsys.readouterr().out

@@ -27,7 +27,7 @@ def _station(tmp_path: Path, component: PlaybackComponent) -> Station:
 
 
 def _players(statuses: list[StatusChanged]) -> list[dict[str, Any]]:
-    return [s.status for s in statuses if s.component == "player"]
+    return [s.status for s in statuses if s.component == "player" and isinstance(s.status, dict)]
 
 
 async def test_missing_mpv_leaves_the_station_running_and_is_picked_up_later(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from restrike.simulator import Court, encode_items
+from tests.helpers import wait_until_sync
 from tests.peers.mpv import require_mpv
 from tests.peers.obs import StartObs, start_obs  # noqa: F401
 from tests.peers.xvfb import xvfb_display  # noqa: F401
@@ -20,16 +21,6 @@ from tests.station.fixtures import StationProcess
 pytestmark = [pytest.mark.peers, pytest.mark.slow, pytest.mark.timeout(180)]
 
 PASSWORD = "run-replay-test"
-
-
-def _until(check: Callable[[], Any], within: float, what: str) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -64,15 +55,18 @@ def test_challenge_plays_the_clip_in_the_stations_mpv(station: StationProcess) -
     try:
         send(court.load(SETUP))
         send(court.ready())
-        _until(lambda: (obs := station.get("/api/v1/obs").json())
-               and obs[0].get("replay_buffer"), 30, "replay buffer started")
+        wait_until_sync(lambda: (obs := station.get("/api/v1/obs").json())
+                        and obs[0].get("replay_buffer"), 30, "replay buffer started")
         send(court.start())
         for _ in range(14):  # a replay buffer with more than 10 s in it
             send(court.tick())
             time.sleep(1.0)
         send(court.challenge(1))
-        playing = _until(lambda: (p := station.get("/api/v1/playback").json())["file"]
-                         and (p["position"] or 0) >= 10.0 and p, 30, "the clip at 10 s")
+        def clip_at_10s() -> dict[str, Any] | None:
+            playing: dict[str, Any] = station.get("/api/v1/playback").json()
+            return playing if playing["file"] and (playing["position"] or 0) >= 10.0 else None
+
+        playing = wait_until_sync(clip_at_10s, 30, "the clip at 10 s")
         review = station.get("/api/v1/review").json()
         assert review["active"] and review["requested_by"] == "blue"
         assert Path(playing["file"]).is_file()

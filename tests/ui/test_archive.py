@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 
 from tests.ui.conftest import NARROW, WIDE, shoot
 
@@ -16,9 +18,10 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
-def _shown_matches(page) -> list[str]:
-    return page.eval_on_selector_all("#archive-tree .match-btn",
-                                     "bs => bs.map(b => b.dataset.match)")
+def _shown_matches(page: Page) -> list[str]:
+    shown: list[str] = page.eval_on_selector_all("#archive-tree .match-btn",
+                                                 "bs => bs.map(b => b.dataset.match)")
+    return shown
 
 
 def test_archive_search_and_timeline_click(page, station, played):
@@ -80,7 +83,8 @@ def test_archive_search_and_timeline_click(page, station, played):
     page.click(f"#archive-tree .match-btn[data-match='{target['id']}']")
     page.wait_for_selector("#timeline .marker")
     detail = station.get(f"/api/v1/matches/{target['id']}").json()
-    marked, warnings = [], {}
+    marked: list[dict[str, Any]] = []
+    warnings: dict[str, int] = {}
     for e in sorted(detail["events"], key=lambda e: e["id"]):
         if e["kind"] == "warnings":  # a marker where the gam-jeom count goes up
             before, warnings[e["athlete"]] = warnings.get(e["athlete"], 0), e["args"]["count"]
@@ -108,8 +112,8 @@ def test_archive_search_and_timeline_click(page, station, played):
         marker.click()
     body = req.value.post_data_json
     assert body["path"] == recording["path"]
-    expected = max(0.0, _epoch(point["received_at"]) - start - 2.0)
-    assert body["start"] == pytest.approx(expected, abs=0.11)
+    moment = max(0.0, _epoch(point["received_at"]) - start - 2.0)
+    assert body["start"] == pytest.approx(moment, abs=0.11)
     page.set_viewport_size(NARROW)
     page.wait_for_timeout(200)
     shoot(page, "archive-480x1000")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -143,9 +144,9 @@ def test_protocol_view_check_save_upload_reset(setup):
 
 def test_station_apply_hook(tmp_path: Path):
     config = tmp_path / "restrike.toml"
-    seen: list[dict] = []
+    seen: list[Mapping[str, object]] = []
 
-    def apply(changed: dict) -> list[str]:
+    def apply(changed: Mapping[str, object]) -> list[str]:
         seen.append(changed)
         return ["review.quota"]
 

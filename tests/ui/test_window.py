@@ -19,14 +19,8 @@ from restrike.cli import run as run_cli
 from restrike.config import load_settings
 from restrike.console import window as win
 from restrike.errors import ConfigError
+from tests.helpers import wait_until_sync
 from tests.station.fixtures import free_port
-
-
-def _wait(check: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met"
-        time.sleep(0.01)
 
 
 class _Window:
@@ -86,7 +80,12 @@ def test_run_window_without_pywebview_exits_2(runner: CliRunner, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "webview", None)
     started: list[bool] = []
-    monkeypatch.setattr(run_cli, "serve", lambda *a, **k: started.append(True) or 0)
+
+    def serve(*_: Any, **__: Any) -> int:
+        started.append(True)
+        return 0
+
+    monkeypatch.setattr(run_cli, "serve", serve)
     result = runner.invoke(app, ["run", "--window", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "pip install 'restrike[window]'" in result.output
@@ -96,9 +95,17 @@ def test_run_window_without_pywebview_exits_2(runner: CliRunner, tmp_path: Path,
 def test_window_flags_and_settings(runner: CliRunner, tmp_path: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
-    monkeypatch.setattr(run_cli, "serve_with_window",
-                        lambda settings, options: seen.append((settings, options)) or 0)
-    monkeypatch.setattr(run_cli, "serve", lambda *a, **k: seen.append("browser") or 0)
+
+    def serve_with_window(settings: Any, options: Any) -> int:
+        seen.append((settings, options))
+        return 0
+
+    def serve(*_: Any, **__: Any) -> int:
+        seen.append("browser")
+        return 0
+
+    monkeypatch.setattr(run_cli, "serve_with_window", serve_with_window)
+    monkeypatch.setattr(run_cli, "serve", serve)
     args = ["run", "--data-dir", str(tmp_path)]
     assert runner.invoke(app, [*args, "--window", "--window-side", "left",
                                "--window-on-top"]).exit_code == 0
@@ -163,9 +170,9 @@ def test_follower_hides_while_mpv_plays_a_review_and_shows_after() -> None:
         time.sleep(0.05)
         assert window.calls == []  # the clip is not on screen yet
         _play_a_review(bus)
-        _wait(lambda: window.calls == ["hide"])
+        wait_until_sync(lambda: window.calls == ["hide"])
         _end_the_review(bus)
-        _wait(lambda: window.calls == ["hide", "show"])
+        wait_until_sync(lambda: window.calls == ["hide", "show"])
         assert window.on_top is True
     finally:
         detach()
@@ -198,9 +205,9 @@ def test_run_with_window_docks_follows_the_bus_and_stops_the_station() -> None:
 
     def script(fake: _FakeWebview) -> None:  # the window is open: a review plays
         _play_a_review(bus)
-        _wait(lambda: fake.window.calls == ["hide"])
+        wait_until_sync(lambda: fake.window.calls == ["hide"])
         _end_the_review(bus)
-        _wait(lambda: fake.window.calls == ["hide", "show"])
+        wait_until_sync(lambda: fake.window.calls == ["hide", "show"])
 
     fake = _FakeWebview(script)
     opts = win.WindowOptions(side="left", width=500, on_top=True)
@@ -220,7 +227,7 @@ def test_window_closes_when_the_station_ends_by_itself() -> None:
         time.sleep(0.2)  # then the station stops (a signal, a failure)
 
     def script(fake: _FakeWebview) -> None:
-        _wait(lambda: "destroy" in fake.window.calls)
+        wait_until_sync(lambda: "destroy" in fake.window.calls)
         closed.set()
 
     fake = _FakeWebview(script)
