@@ -17,6 +17,8 @@ callers only ever catch these:
     ├── SimulatorError       a simulator action or option is not possible
     ├── LicenseError         a licence cannot be activated, read or validated (says
     │                        what to do)
+    ├── FeatureLocked        a licensed feature is refused now by the station's gates
+    │                        (the reason says why; the API's 403)
     ├── BackupError          a backup or capture file is damaged or foreign, or cannot be
     │                        written or restored there (names the file)
     ├── PluginError          a plugin cannot be imported, built or used (names the plugin)
@@ -37,6 +39,7 @@ __all__ = [
     "AnalysisError",
     "BackupError",
     "ConfigError",
+    "FeatureLocked",
     "HubError",
     "LicenseError",
     "ObsAuthError",
@@ -153,6 +156,11 @@ class LicenseError(RestrikeError):
     def __init__(self, message: str, *, kind: str = "licence") -> None:
         self.kind = kind
         super().__init__(message)
+
+
+class FeatureLocked(RestrikeError):
+    """A licensed feature (instant replay, recording, overlays) is refused now by the
+    station's feature gates (`restrike.kernel.gates`); the message is the gate's reason."""
 
 
 class RequestBodyTooLarge(BaseException):
