@@ -37,6 +37,7 @@ def _root(
 
 # Command modules register themselves on `app` / `bench_app` when imported.
 from restrike.cli import backup as _backup  # noqa: E402,F401
+from restrike.cli import capture as _capture  # noqa: E402,F401
 from restrike.cli import config as _config  # noqa: E402,F401
 from restrike.cli import decode as _decode  # noqa: E402,F401
 from restrike.cli import ingest as _ingest  # noqa: E402,F401
