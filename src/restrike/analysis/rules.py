@@ -290,7 +290,7 @@ class Tagger:
         m = self._match
         live = [s for s in m.steps if s.beneficiary == athlete and not s.dropped]
         exact = [s for s in live if s.gain == points]
-        taken = (exact or live or [None])[-1]
+        taken = (exact or live)[-1] if live else None
         out: list[Change] = []
         if taken is not None:
             taken.dropped = True

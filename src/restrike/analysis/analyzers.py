@@ -1,0 +1,164 @@
+"""Video analyzers: code that looks at a clip's frames and returns time-stamped findings.
+
+An analyzer is any object with a ``name`` and ``analyze(frames) -> list[Finding]``
+(the `Analyzer` Protocol). It receives the clip's frames in order as small grey
+images (`Frame`: time in the clip, width, height, one byte per pixel), decoded by
+ffmpeg at `FrameFormat` (25 frames/s, 64 x 36 by default: enough for motion, cheap to
+read in pure Python). Third parties add analyzers as entry points of the group
+``restrike.analyzers`` (``name = "module:factory"``), turned on by the setting
+``analysis.analyzers``. Analyzers run on a worker thread, never on the station's loop.
+
+`MotionPeak` ships here: the frame-difference energy (mean absolute change of the grey
+levels between consecutive frames), smoothed over a few frames; its peak is the
+moment of the impact in a review clip, used to suggest where a replay should start.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from restrike.analysis.ffmpeg import Tools
+from restrike.errors import AnalysisError
+
+__all__ = ["ANALYZER_GROUP", "Analyzer", "Finding", "Frame", "FrameFormat", "MotionPeak",
+           "load_analyzers", "read_frames", "suggest_start"]
+
+log = logging.getLogger(__name__)
+
+ANALYZER_GROUP = "restrike.analyzers"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    t: float  # seconds from the clip's first frame
+    width: int
+    height: int
+    gray: bytes  # width * height bytes, row by row
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    at: float  # seconds into the clip
+    score: float  # 0..1, how sure or how strong
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class FrameFormat:
+    fps: int = 25
+    width: int = 64
+    height: int = 36
+
+
+@runtime_checkable
+class Analyzer(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def analyze(self, frames: Iterable[Frame]) -> list[Finding]: ...
+
+
+def read_frames(tools: Tools, path: Path, fmt: FrameFormat | None = None, *,
+                timeout: float = 120.0) -> Iterator[Frame]:
+    """The frames of ``path`` as `Frame`s (ffmpeg decodes and scales; nothing is kept)."""
+    fmt = fmt or FrameFormat()
+    if not path.is_file():
+        raise AnalysisError(f"cannot analyse {path}: no such file")
+    size = fmt.width * fmt.height
+    args = [tools.ffmpeg, "-v", "error", "-i", str(path), "-map", "0:v:0", "-vf",
+            f"fps={fmt.fps},scale={fmt.width}:{fmt.height},format=gray", "-f", "rawvideo",
+            "-"]
+    try:
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as err:
+        raise AnalysisError(f"cannot run {tools.ffmpeg}: {err}") from err
+    try:
+        assert process.stdout is not None
+        index = 0
+        while chunk := process.stdout.read(size):
+            if len(chunk) < size:
+                break
+            yield Frame(index / fmt.fps, fmt.width, fmt.height, chunk)
+            index += 1
+        _stdout, stderr = process.communicate(timeout=timeout)
+        if process.returncode != 0:
+            tail = stderr.decode("utf-8", "replace").strip().splitlines()[-2:]
+            raise AnalysisError(f"cannot analyse {path}: {' / '.join(tail)}")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+class MotionPeak:
+    """The moment of most motion: the peak of the smoothed frame-difference energy."""
+
+    name = "motion_peak"
+
+    def __init__(self, smooth: int = 3) -> None:
+        self.smooth = max(1, smooth)
+
+    @staticmethod
+    def energy(previous: bytes, current: bytes) -> float:
+        """Mean absolute grey-level change between two frames, 0..255."""
+        return sum(abs(a - b) for a, b in zip(previous, current, strict=True)) / len(current)
+
+    def analyze(self, frames: Iterable[Frame]) -> list[Finding]:
+        times: list[float] = []
+        energies: list[float] = []
+        previous: Frame | None = None
+        for frame in frames:
+            if previous is not None:
+                times.append(frame.t)
+                energies.append(self.energy(previous.gray, frame.gray))
+            previous = frame
+        if not energies:
+            return []
+        half = self.smooth // 2
+        smoothed = [sum(energies[max(0, i - half):i + half + 1])
+                    / len(energies[max(0, i - half):i + half + 1])
+                    for i in range(len(energies))]
+        peak = max(range(len(smoothed)), key=smoothed.__getitem__)
+        if smoothed[peak] <= 0:
+            return []
+        mean = sum(smoothed) / len(smoothed)
+        contrast = 1 - mean / smoothed[peak]  # 0: motion everywhere, 1: one burst
+        return [Finding(times[peak], round(contrast, 3), "motion peak")]
+
+
+def suggest_start(findings: Iterable[Finding], lead: float = 1.0) -> float | None:
+    """Where a replay should start: ``lead`` s before the strongest finding (not below 0)."""
+    best = max(findings, key=lambda f: f.score, default=None)
+    return None if best is None else max(0.0, best.at - lead)
+
+
+def load_analyzers(names: Iterable[str]) -> list[Analyzer]:
+    """The built-in analyzers and the installed ones (``restrike.analyzers``) by name;
+    one that cannot be loaded is logged and left out."""
+    found = {ep.name: ep for ep in entry_points(group=ANALYZER_GROUP)}
+    out: list[Analyzer] = []
+    for name in names:
+        if name == MotionPeak.name:
+            out.append(MotionPeak())
+            continue
+        point = found.get(name)
+        if point is None:
+            log.warning("analyzer %s is not installed (entry points %s: %s)", name,
+                        ANALYZER_GROUP, ", ".join(sorted(found)) or "none")
+            continue
+        try:
+            analyzer = point.load()()
+        except Exception:  # a third party's code: anything it raises leaves it out
+            log.exception("analyzer %s (%s) cannot be loaded", name, point.value)
+            continue
+        if isinstance(analyzer, Analyzer):
+            out.append(analyzer)
+        else:
+            log.warning("analyzer %s (%s) has no name and analyze(frames)", name, point.value)
+    return out
