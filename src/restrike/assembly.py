@@ -119,7 +119,7 @@ def assemble(settings: Settings, *, extra: Iterable[Component] = (),
     replay = None
     if review:
         replay = Review(options, store=store, obs=obs, player=player,
-                        hotkey=make_hotkey(options.hotkey))
+                        hotkey=make_hotkey(options.hotkey), gates=station.gates)
         station.add(replay)
     for component in extra:
         station.add(component)
@@ -128,7 +128,7 @@ def assemble(settings: Settings, *, extra: Iterable[Component] = (),
     view = StationView(kernel=station, feed=ingest, store=store,
                        stats=station_stats(ingest, store), effective=settings.describe(),
                        live_settings=_live_settings(station.components, replay),
-                       protocol_file=settings.station.protocol_file)
+                       protocol_file=settings.station.protocol_file, gates=station.gates)
     api = None
     if serve_http:
         api = ApiComponent(settings.http.host, settings.http.port, access, view=view)

@@ -86,7 +86,8 @@ def create_app(view: StationView) -> FastAPI:
         app.include_router(console_router(settings=view.effective,
                                           protocol_file=view.protocol_file,
                                           data_dir=view.data_dir, apply=live.apply,
-                                          live=live.live, reload_protocol=live.reload_protocol))
+                                          live=live.live, reload_protocol=live.reload_protocol,
+                                          gates=view.gates))
     return app
 
 

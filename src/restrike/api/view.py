@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar
 
 from restrike.bus import Bus
-from restrike.kernel import Address, LiveState, StationHealth
+from restrike.kernel import Address, FeatureGates, Gates, LiveState, StationHealth
 from restrike.protocol import Schema
 from restrike.store import Store, StoreStats
 
@@ -115,7 +115,8 @@ class StationView:
     ``effective``: the effective settings as ``Settings.describe()`` gives them (the
     console's "running" column and diagnostics), kept current by the live settings;
     ``live_settings``: the names the station's parts apply while running;
-    ``protocol_file``: the definition file the station started with.
+    ``protocol_file``: the definition file the station started with; ``gates``: the
+    station's feature gates (the console refuses the overlays while they are locked).
     """
 
     kernel: Kernel
@@ -125,6 +126,7 @@ class StationView:
     effective: dict[str, Any]
     live_settings: frozenset[str]
     protocol_file: Path | None = None
+    gates: FeatureGates = field(default_factory=Gates)
 
     @property
     def bus(self) -> Bus:

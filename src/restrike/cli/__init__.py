@@ -6,6 +6,7 @@ import typer
 
 from restrike import __version__
 from restrike.cli.plugin_commands import PluginBenches, PluginCommands
+from restrike.license_server.cli import app as license_server_app
 
 app = typer.Typer(
     name="restrike",
@@ -20,6 +21,8 @@ bench_app = typer.Typer(
     help="Benchmarks: each prints its figures next to its targets.",
 )
 app.add_typer(bench_app, name="bench")
+# The licence server is the organisation's program, not a court's: a command of its own.
+app.add_typer(license_server_app, name="license-server")
 
 
 def _version(value: bool) -> None:

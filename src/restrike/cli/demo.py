@@ -3,7 +3,8 @@
 The simulator is a peer of the station, like a real court: it only talks UDP and
 imports no part of the station. This wrapper lives in the CLI so that stays true: it
 starts the simulator after the intake (it plays to the port the station bound) and
-stops it first (it says ``bye;`` like tkStrike).
+stops it first (it says ``bye;`` like tkStrike). A demo always runs fully: it opens
+the station's feature gates whatever the licence says, and the overlays show "DEMO".
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class SimulatorComponent:
         self.thread: SimulatorThread | None = None
 
     async def start(self, ctx: Context) -> None:
+        ctx.gates.demo("DEMO")
         udp = ctx.bound.get("udp")  # the port the ingest bound (it starts first)
         target = (self.target[0], udp["port"] if udp else self.target[1])
         self.thread = await asyncio.to_thread(

@@ -11,7 +11,7 @@ import logging
 import mimetypes
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, RedirectResponse
@@ -20,6 +20,8 @@ from restrike.console.interfaces import ipv4_interfaces
 from restrike.console.protocol_api import ProtocolFiles, make_protocol_router
 from restrike.console.settings_api import SettingsService, make_settings_router
 from restrike.http.errors import responses
+from restrike.kernel.gates import OVERLAYS as OVERLAYS_FEATURE
+from restrike.kernel.gates import FeatureGates, Gates
 
 if TYPE_CHECKING:
     from restrike.protocol import Schema
@@ -86,6 +88,7 @@ def make_router(
     live: Iterable[str] = (),
     reload_protocol: Callable[[Schema], bool] | None = None,
     web_root: Path | None = None,
+    gates: FeatureGates | None = None,
 ) -> APIRouter:
     """The console's routes.
 
@@ -95,8 +98,11 @@ def make_router(
     as the station resolved them); ``apply(changed)`` applies changed settings live
     and returns the names it applied (``live`` lists the names it can apply, for the
     page's labels); ``reload_protocol(schema)`` swaps the parser's
-    definition live (returns True if it did).
+    definition live (returns True if it did); ``gates``: the station's feature gates —
+    the overlays answer 403 with the reason while ``overlays`` is refused (the licence),
+    and ``GET /api/v1/gates`` tells the pages what is refused and the demo mark.
     """
+    gates = gates if gates is not None else Gates()
     named = settings.get("config_file") if settings is not None else None
     if config_file is None and isinstance(named, str | Path) and named:
         config_file = Path(named)
@@ -125,6 +131,8 @@ def make_router(
 
     @router.get("/overlays/{rel:path}", include_in_schema=False)
     def overlay_file(rel: str) -> FileResponse:
+        if (reason := gates.reason(OVERLAYS_FEATURE)) is not None:
+            raise HTTPException(403, reason)
         if rel and "." not in rel.rsplit("/", 1)[-1]:
             rel += ".html"
         return static_file(overlays_root, rel)
@@ -133,6 +141,12 @@ def make_router(
     def list_overlays() -> dict[str, object]:
         """The overlay pages for OBS browser sources (1920×1080, transparent)."""
         return {"width": 1920, "height": 1080, "overlays": list(OVERLAYS)}
+
+    @router.get("/api/v1/gates")
+    def feature_gates() -> dict[str, Any]:
+        """The licensed features refused now (``denied``: feature -> reason) and the mark
+        the overlays show (``"DEMO"`` in ``restrike demo``, else null)."""
+        return gates.as_json()
 
     @router.get("/api/v1/interfaces")
     def interfaces() -> list[dict[str, object]]:

@@ -35,10 +35,10 @@ from restrike.kernel.station import (
 
 __all__ = [
     "LICENSED_FEATURES",
+    "OPTIONAL_START_TIMEOUT",
     "OVERLAYS",
     "RECORDING",
     "REPLAY",
-    "OPTIONAL_START_TIMEOUT",
     "STAGE_TIMEOUTS",
     "SWITCH_INTERVAL",
     "Address",

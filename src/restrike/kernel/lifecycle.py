@@ -107,13 +107,14 @@ class Context(Protocol):
     """What a component's ``start`` may use of the station (the `Station` is one).
 
     ``bus``: subscribe to and publish events; ``live``: the live scoreboard (read it,
-    never update it — the ingest owns it); ``settings``: the effective settings;
-    ``gates``: which licensed features may run (`restrike.kernel.gates`: a part asks,
-    the licence plugin restricts); ``data_dir``: the station's data folder; ``bound``: the addresses the station
-    listens on (``{"udp": {"host", "port"}, "http": {...}}``; the part that binds one
-    records it); ``store``: the station's database (`StoreAccess`); ``add_router``:
-    mount an API router (during ``start``: the API starts last); ``create_task``: a
-    named background task the station cancels and awaits when it stops.
+    never update it — the ingest owns it); ``gates``: which licensed features may run
+    (`restrike.kernel.gates`: a part asks, the licence plugin restricts);
+    ``settings``: the effective settings; ``data_dir``: the station's data folder;
+    ``bound``: the addresses the station listens on (``{"udp": {"host", "port"},
+    "http": {...}}``; the part that binds one records it); ``store``: the station's
+    database (`StoreAccess`); ``add_router``: mount an API router (during ``start``:
+    the API starts last); ``create_task``: a named background task the station
+    cancels and awaits when it stops.
     """
 
     @property

@@ -4,7 +4,8 @@
 ``{"error", "detail"}`` (docs/api.md): 409 a replay step is not possible now (a review
 is open, none is open, mpv refused), 503 OBS, mpv or the database failed, 404 no such
 file or nothing for that day, 403 a path outside the recordings folder or not a video
-(the player's own rule, `restrike.playback.api.video_file`), 422 bad parameters. Any
+(the player's own rule, `restrike.playback.api.video_file`), or instant replay
+locked by the station's gates (the licence), 422 bad parameters. Any
 other exception is a bug: it is not mapped here and reaches the app's (logged) 500.
 """
 
@@ -18,6 +19,7 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from restrike.errors import (
+    FeatureLocked,
     ObsError,
     PlayerCommandError,
     PlayerError,
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["make_router"]
 
+#: Starting a replay: 403 while the station's gates refuse instant replay (licence).
+_LOCKED = responses((403, "Instant replay is locked (the licence); the detail says why."))
 #: A replay step: 409 not possible now (or mpv refused), 503 a peer failed.
 _STEP = responses((409, "Not possible now: a review is open, none is open, or mpv or OBS "
                         "refused."),
@@ -83,13 +87,15 @@ def _unavailable(err: ReviewError | ObsError | PlayerError | StoreError) -> HTTP
 def make_router(review: Review) -> APIRouter:
     router = APIRouter(tags=["review"])
 
-    @router.post("/api/v1/replay", responses=_STEP)
+    @router.post("/api/v1/replay", responses={**_STEP, **_LOCKED})
     async def replay(body: ReplayBody | None = None) -> dict[str, Any]:
         """Start a review now (the console's Replay button, manual mode)."""
         body = body or ReplayBody(seconds=None, requested_by="operator")
         try:
             return await review.request_replay(requested_by=body.requested_by, source="http",
                                                seconds=body.seconds)
+        except FeatureLocked as err:
+            raise HTTPException(403, str(err)) from err
         except ReviewError as err:
             raise HTTPException(409, str(err)) from err
 

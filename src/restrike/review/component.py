@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from restrike.bus import Broadcast, Bus, MessagesParsed, SettingsChanged, StateChanged
-from restrike.errors import ConfigError, ReviewError
+from restrike.errors import ConfigError, FeatureLocked, ReviewError
+from restrike.kernel.gates import RECORDING, REPLAY, FeatureGates, Gates
 from restrike.playback.player import PlaybackClosed, PlayerEvent, PlayerRestarted
 from restrike.protocol import MatchState
 from restrike.review.api import make_router
@@ -53,8 +54,11 @@ from restrike.review.workflow import (
     Notice,
     Overlay,
     PlaybackEnded,
+    PrepareRecording,
+    ReplayFailed,
     Resolved,
     ReviewRecord,
+    SaveReplay,
     StoreReview,
     WorkflowState,
 )
@@ -72,16 +76,19 @@ class Review:
     ``await review.start(ctx)`` (the station: its bus, ``add_router``, ``create_task``
     and ``live``) and ``await review.stop(stage)``. Without ``store`` reviews are not
     archived; without ``obs`` or ``player`` each step that needs them fails with a
-    clear error.
+    clear error. ``gates`` (the station's feature gates): while ``replay`` is refused
+    no replay is saved or shown (the API answers 403), while ``recording`` is refused
+    the matches are not recorded; the rest of the workflow goes on.
     """
 
     name = "review"
 
     def __init__(self, options: ReviewOptions, *, store: Store | StoreSource | None = None,
                  obs: ObsPoolView | None = None, player: ReviewPlayer | None = None,
-                 hotkey: Hotkey | None = None, clock: Callable[[], float] = time.time
-                 ) -> None:
+                 hotkey: Hotkey | None = None, clock: Callable[[], float] = time.time,
+                 gates: FeatureGates | None = None) -> None:
         self.options = options
+        self.gates: FeatureGates = gates if gates is not None else Gates()
         self.obs = obs
         self.player = player
         self.hotkey = hotkey
@@ -183,6 +190,9 @@ class Review:
     def hotkey_pressed(self) -> None:
         """The key starts a replay, or closes the open review (one key for the table)."""
         if self.runner.state.active is None:
+            if (reason := self.gates.reason(REPLAY)) is not None:
+                self._report(reason)
+                return
             self.runner.feed(ChallengeRequested(self.clock(), "hotkey", "hotkey"))
         else:
             self.runner.feed(Resolved(self.clock(), "closed", "hotkey", "hotkey"))
@@ -289,6 +299,10 @@ class Review:
                 self.executor.emit_overlay(cmd.event, self._publish(cmd.event))
             case StoreReview():
                 self._archive(cmd.review, cmd.link)
+            case SaveReplay() if (reason := self.gates.reason(REPLAY)) is not None:
+                self.runner.feed(ReplayFailed(cmd.review_id, reason, self.clock()))
+            case PrepareRecording() if (reason := self.gates.reason(RECORDING)) is not None:
+                self._report(f"match not recorded: {reason}")
             case Notice(level="warning", text=text):
                 self._report(text)
             case Notice(text=text):
@@ -342,8 +356,11 @@ class Review:
         """Start a manual review (console button, API, hotkey): the new review's JSON.
 
         ReviewError if a review is open when the workflow gets to this request (two
-        concurrent requests: the second is refused, it never gets the first's review).
+        concurrent requests: the second is refused, it never gets the first's review);
+        FeatureLocked while the station's gates refuse instant replay.
         """
+        if (reason := self.gates.reason(REPLAY)) is not None:
+            raise FeatureLocked(reason)
         if seconds is not None and not 0 < seconds <= self.options.clip_seconds:
             raise ReviewError(f"seconds must be in 0..{self.options.clip_seconds} (the clip "
                               f"length), not {seconds}")

@@ -8,6 +8,7 @@ export const params = new URLSearchParams(location.search);
 export function startOverlay(render, { onObsEvent = null } = {}) {
   const client = new LiveClient({ render: (m, dirty) => render(m, dirty), maxEvents: 20 });
   client.start();
+  showMark();
   window.restrike = { client };
   // Inside OBS: window.obsstudio exists and DOM events report scene and output changes.
   if (window.obsstudio) {
@@ -31,6 +32,19 @@ export function startOverlay(render, { onObsEvent = null } = {}) {
     });
   }
   return client;
+}
+
+/** The station's mark ("DEMO" in `restrike demo`, GET /api/v1/gates) across the page. */
+async function showMark() {
+  try {
+    const answer = await fetch("/api/v1/gates", { headers: { Accept: "application/json" } });
+    const { mark } = answer.ok ? await answer.json() : {};
+    if (!mark) return;
+    const node = document.createElement("div");
+    node.className = "station-mark";
+    node.textContent = mark;
+    document.body.append(node);
+  } catch { /* no mark when the station does not answer */ }
 }
 
 export function setVars(node, side) {
