@@ -1,4 +1,4 @@
-"""`restrike config show` / `restrike config check FILE`; also `restrike bench store`."""
+"""`restrike config show|check|obs-password`; also `restrike bench store`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from restrike.cli import app, bench_app
-from restrike.config import load_settings
+from restrike.config import check_settings, load_settings
 from restrike.errors import ConfigError
 
 config_app = typer.Typer(help="Show or check the station's settings (TOML, RESTRIKE_* env).")
@@ -31,13 +31,35 @@ def show(
 
 @config_app.command("check")
 def check(file: Path = typer.Argument(..., help="Settings file (TOML) to check.")) -> None:
-    """Check a settings file (with the RESTRIKE_* environment applied); exit 2 if wrong."""
+    """Check a settings file (with the RESTRIKE_* environment applied); every error is
+    listed; exit 2 if there is any."""
+    errors = check_settings(file)
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    if len(errors) > 1:
+        print(f"{file}: {len(errors)} errors", file=sys.stderr)
+    if errors:
+        raise typer.Exit(2)
+    print(f"ok: {file}")
+
+
+@config_app.command("obs-password")
+def obs_password(
+    name: str = typer.Argument(..., help="The [[obs]] entry's name."),
+    delete: bool = typer.Option(False, "--delete", help="Remove it from the keyring."),
+) -> None:
+    """Keep an OBS password in the OS keyring instead of the settings file (asked for,
+    not echoed). Needs `pip install 'restrike[keyring]'`."""
+    from restrike.config.passwords import set_keyring_password
+
+    password = "" if delete else typer.prompt(f"obs-websocket password of {name}",
+                                              hide_input=True)
     try:
-        load_settings(file)
+        set_keyring_password(name, password)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         raise typer.Exit(2) from err
-    print(f"ok: {file}")
+    print(f"OBS {name}: password {'removed from' if delete else 'kept in'} the OS keyring")
 
 
 @bench_app.command("store")

@@ -32,7 +32,7 @@ from restrike.errors import ConfigError
 from restrike.secrets import mask_url
 
 __all__ = ["DEFAULT", "Source", "coerce", "cut", "fail", "obs_entries", "resolve_host",
-           "resolve_path", "shown", "suggest"]
+           "resolve_path", "shown", "suggest", "windows_path_hint"]
 
 _OBS_FIELDS = {s.key: s for s in SETTINGS if s.name.startswith("obs[].")}
 
@@ -102,6 +102,9 @@ def coerce(row: Setting, value: Any, source: Source) -> Any:
         if not isinstance(value, bool):
             raise fail(row, source, "true or false", value)
         return value
+    if isinstance(value, str) and kind in ("path", "str") and _CONTROL.search(value):
+        raise ConfigError(f"{row.name} ({source}): {cut(value)} holds a control character; "
+                          f"{_WINDOWS_HINT}")
     if kind == "path":
         if isinstance(value, Path):
             value = str(value)
@@ -131,6 +134,24 @@ def coerce(row: Setting, value: Any, source: Source) -> Any:
                         value)
         return value.strip()
     return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_WINDOWS_HINT = ("a Windows path in a double-quoted TOML string? There \\ starts an escape "
+                 "(\"C:\\reStrike\" holds \\r, a carriage return): write it in single quotes, "
+                 "'C:\\reStrike', or with forward slashes, \"C:/reStrike\"")
+#: A double-quoted TOML string with a backslash in it (the escape that broke the file).
+_QUOTED_BACKSLASH = re.compile(r'=\s*"[^"\n]*\\')
+
+
+def windows_path_hint(path: Path) -> str:
+    """For a TOML error: the hint when the file has a double-quoted value with ``\\``
+    (``"C:\\Users"`` is an invalid escape), else nothing."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return f" ({_WINDOWS_HINT})" if _QUOTED_BACKSLASH.search(text) else ""
 
 
 def _number(row: Setting, value: Any, source: Source, text: bool) -> int | float:

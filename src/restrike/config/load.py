@@ -29,7 +29,9 @@ from restrike.config.coerce import (
     resolve_host,
     shown,
     suggest,
+    windows_path_hint,
 )
+from restrike.config.passwords import with_passwords
 from restrike.config.table import (
     SECTIONS,
     SETTINGS,
@@ -50,7 +52,8 @@ from restrike.config.table import (
 )
 from restrike.errors import ConfigError
 
-__all__ = ["CONFIG_ENV", "PLUGIN_GROUP", "Settings", "Source", "default_data_dir",
+__all__ = ["CONFIG_ENV", "PLUGIN_GROUP", "Settings", "Source", "check_settings",
+           "default_data_dir",
            "installed_plugins", "load_settings", "resolve_host"]
 
 log = logging.getLogger(__name__)
@@ -165,14 +168,16 @@ def installed_plugins() -> frozenset[str]:
 def load_settings(config_file: Path | str | None = None,
                   cli: Mapping[str, Any] | None = None, *,
                   env: Mapping[str, str] | None = None,
-                  plugin_sections: Collection[str] | None = None) -> Settings:
+                  plugin_sections: Collection[str] | None = None,
+                  errors: list[str] | None = None) -> Settings:
     """Build the settings; ConfigError naming the setting and its source when one is wrong.
 
     `config_file` None: the file named by RESTRIKE_CONFIG if set, else none. `env`
     defaults to `os.environ`; `cli` maps dotted names to values (None = not given).
     `plugin_sections`: the plugin names whose sections are accepted (kept as given for
     `Settings.with_section`); None: the installed plugins', looked up only when a
-    section or variable is not the table's.
+    section or variable is not the table's. ``errors``: a list that collects every wrong
+    setting (then ConfigError names the first); see `check_settings`.
     """
     env = os.environ if env is None else env
     if config_file is None and env.get(CONFIG_ENV):
@@ -182,10 +187,26 @@ def load_settings(config_file: Path | str | None = None,
                else lambda: frozenset(plugin_sections))
     layers: dict[str, tuple[Any, Source]] = {}
     if path is not None:
-        layers.update(_read_file(path, plugins))
+        layers.update(_read_file(path, plugins, errors))
     layers.update(_read_env(env, plugins))
     layers.update(_read_cli(cli or {}, plugins))
-    return _build(layers, path)
+    built = _build(layers, path, env, errors)
+    if errors:
+        raise ConfigError(errors[0])
+    return built
+
+
+def check_settings(config_file: Path | str, *, env: Mapping[str, str] | None = None,
+                   plugin_sections: Collection[str] | None = None) -> list[str]:
+    """Every error of a settings file (with the environment applied), not just the first:
+    `restrike config check`. An empty list: the file loads."""
+    errors: list[str] = []
+    try:
+        load_settings(config_file, env=env, plugin_sections=plugin_sections, errors=errors)
+    except ConfigError as err:
+        if not errors:  # one that stops reading (no file, not TOML, a bad [[obs]])
+            errors.append(str(err))
+    return errors
 
 
 # -- layers -------------------------------------------------------------------------------
@@ -193,7 +214,15 @@ def load_settings(config_file: Path | str | None = None,
 Plugins = Callable[[], frozenset[str]]
 
 
-def _read_file(path: Path, plugins: Plugins) -> dict[str, tuple[Any, Source]]:
+def _report(errors: list[str] | None, error: ConfigError) -> None:
+    """Raise ``error``, or note it and go on when collecting every error."""
+    if errors is None:
+        raise error
+    errors.append(str(error))
+
+
+def _read_file(path: Path, plugins: Plugins, errors: list[str] | None = None
+               ) -> dict[str, tuple[Any, Source]]:
     try:
         with path.open("rb") as stream:
             data = tomllib.load(stream)
@@ -206,7 +235,8 @@ def _read_file(path: Path, plugins: Plugins) -> dict[str, tuple[Any, Source]]:
                           f"0x{err.object[err.start]:02x} at offset {err.start}): save it as "
                           "UTF-8 TOML") from err
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
+        raise ConfigError(f"config file {path} is not valid TOML: {err}"
+                          f"{windows_path_hint(path)}") from err
     except RecursionError as err:  # tomllib parses nested arrays by recursion
         raise ConfigError(f"config file {path} is not valid TOML: nested too deeply") from err
     source = Source("file", str(path))
@@ -218,15 +248,19 @@ def _read_file(path: Path, plugins: Plugins) -> dict[str, tuple[Any, Source]]:
             continue
         plugin = section not in SECTIONS and section in plugins()
         if section not in SECTIONS and not plugin:
-            raise ConfigError(f"{path}: unknown section [{shown(section)}]"
-                              f"{suggest(section, [*SECTIONS, *plugins()])}")
+            _report(errors, ConfigError(f"{path}: unknown section [{shown(section)}]"
+                                        f"{suggest(section, [*SECTIONS, *plugins()])}"))
+            continue
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [{section}] must be a table, not {cut(table)}")
+            _report(errors, ConfigError(f"{path}: [{section}] must be a table, not "
+                                        f"{cut(table)}"))
+            continue
         for key, value in table.items():
             name = f"{section}.{key}"
             if not plugin and name not in _TABLE:
-                raise ConfigError(f"{path}: unknown setting {shown(name)}"
-                                  f"{suggest(name, names)}")
+                _report(errors, ConfigError(f"{path}: unknown setting {shown(name)}"
+                                            f"{suggest(name, names)}"))
+                continue
             out[name] = (value, source)
     return out
 
@@ -270,13 +304,18 @@ def _read_cli(cli: Mapping[str, Any], plugins: Plugins) -> dict[str, tuple[Any, 
 # -- building -------------------------------------------------------------------------------
 
 
-def _build(layers: dict[str, tuple[Any, Source]], path: Path | None) -> Settings:
+def _build(layers: dict[str, tuple[Any, Source]], path: Path | None,
+           env: Mapping[str, str], errors: list[str] | None = None) -> Settings:
     sources: dict[str, str] = {}
     sections: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
     for name, row in _TABLE.items():
         if name in layers:
             raw, source = layers[name]
-            value = coerce(row, raw, source)
+            try:
+                value = coerce(row, raw, source)
+            except ConfigError as err:
+                _report(errors, err)
+                value, source = row.default, DEFAULT
         else:
             value, source = row.default, DEFAULT
         sections[row.section][row.key] = value
@@ -288,7 +327,10 @@ def _build(layers: dict[str, tuple[Any, Source]], path: Path | None) -> Settings
             plugin_values.setdefault(section, {})[key] = given
     obs: tuple[ObsConnectionSettings, ...] = ()
     if "obs" in layers:
-        obs = obs_entries(*layers["obs"])
+        try:
+            obs = with_passwords(obs_entries(*layers["obs"]), env, sources)
+        except ConfigError as err:
+            _report(errors, err)
     sources["obs"] = str(layers["obs"][1]) if "obs" in layers else str(DEFAULT)
     built = {name: cls(**sections[name]) for name, cls in SECTIONS.items()}
     station: StationSettings = built["station"]

@@ -97,7 +97,9 @@ def to_toml(settings: Settings, *, with_sources: bool = False) -> str:
         lines.append("\n# no [[obs]] connections" + (f" ({source})" if with_sources else ""))
     for entry in _obs_dicts(settings):
         lines.append("\n[[obs]]" + (f"  # {source}" if with_sources else ""))
-        lines.extend(f"{key} = {toml_value(value)}" for key, value in entry.items())
+        for key, value in entry.items():
+            where = settings.sources.get(f"obs.{entry['name']}.{key}") if with_sources else None
+            lines.append(f"{key} = {toml_value(value)}" + (f"  # {where}" if where else ""))
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
