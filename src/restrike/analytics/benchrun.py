@@ -1,0 +1,209 @@
+"""One benchmark run: the real station on a data set, the court feed, timed requests.
+
+Runs in a process of its own (`restrike.analytics.bench`), so the resident memory it
+samples is the station's and not the data set builder's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import sqlite3
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from restrike.analytics import queries
+from restrike.analytics.plugin import Analytics, AnalyticsSettings
+from restrike.protocol import parse
+from restrike.simulator import encode_items, iter_matches
+
+__all__ = ["measure"]
+
+_WARM_UP = 5
+
+
+def _free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def measure(path: Path, count: int, rate: int) -> dict[str, Any]:
+    """Figures of one run over the data set at ``path`` (its folder is the data folder)."""
+    from restrike.assembly import assemble
+    from restrike.config import load_settings
+
+    udp, http = _free_port(socket.SOCK_DGRAM), _free_port(socket.SOCK_STREAM)
+    settings = load_settings(None, env={}, cli={
+        "station.data_dir": str(path.parent), "udp.host": "127.0.0.1", "udp.port": udp,
+        "http.host": "127.0.0.1", "http.port": http, "playback.enabled": False,
+        "review.hotkey": "", "log.level": "WARNING"})
+    settings = settings.with_section("analytics", AnalyticsSettings)
+    parts = assemble(settings, review=False, plugins=False, optional=[Analytics()])
+    return asyncio.run(_run(parts.station, path, udp, f"http://127.0.0.1:{http}", count, rate))
+
+
+async def _run(station: Any, path: Path, udp: int, url: str, count: int, rate: int
+               ) -> dict[str, Any]:
+    await station.start()
+    try:
+        await asyncio.to_thread(_wait_folded, url)
+        return await asyncio.to_thread(_timed, path, udp, url, count, rate)
+    finally:
+        await station.stop()
+
+
+def _wait_folded(url: str) -> None:
+    deadline = time.monotonic() + 1800
+    while time.monotonic() < deadline:
+        health = httpx.get(url + "/api/health", timeout=10).json()["components"]["analytics"]
+        if health["state"] == "running":
+            return
+        time.sleep(0.2)
+    raise TimeoutError("the analytics did not finish folding the stored matches")
+
+
+class _Sampler(threading.Thread):
+    """The largest RSS of this process and of its children, every 0.1 s."""
+
+    def __init__(self) -> None:
+        super().__init__(name="bench-rss", daemon=True)
+        self.stop = threading.Event()
+        self.rss = self.child_rss = 0
+
+    def run(self) -> None:
+        me = psutil.Process()
+        while not self.stop.wait(0.1):
+            self.rss = max(self.rss, me.memory_info().rss)
+            for child in me.children(recursive=True):
+                try:
+                    self.child_rss = max(self.child_rss, child.memory_info().rss)
+                except psutil.Error:
+                    continue
+
+
+class _Feeder(threading.Thread):
+    """Championship matches over UDP at ``rate`` messages a second."""
+
+    def __init__(self, port: int, rate: int) -> None:
+        super().__init__(name="bench-feed", daemon=True)
+        self.port, self.rate = port, rate
+        self.stop = threading.Event()
+        self.sent = 0
+        self.started = self.ended = 0.0
+        self.datagrams = [(data, len(parse(data))) for steps, _s in
+                          iter_matches("championship", seed=5, count=4)
+                          for step in steps for data in encode_items(step.items)]
+
+    def run(self) -> None:
+        self.started = time.perf_counter()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            index = 0
+            while not self.stop.is_set():
+                data, messages = self.datagrams[index % len(self.datagrams)]
+                s.sendto(data, ("127.0.0.1", self.port))
+                self.sent += messages
+                index += 1
+                ahead = self.sent / self.rate - (time.perf_counter() - self.started)
+                if ahead > 0:
+                    time.sleep(ahead)
+        self.ended = time.perf_counter()
+
+
+def _cases(path: Path, count: int) -> dict[str, list[tuple[str, Callable[[Any], Any]]]]:
+    """Per endpoint: (URL path, the same query on a connection) for random ids."""
+    rng = random.Random(13)
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        matches = [r[0] for r in conn.execute("SELECT match_id FROM analytics_match "
+                                              "WHERE finished = 1")]
+        athletes = [r[0] for r in conn.execute("SELECT id FROM athletes")]
+        tournaments = [r[0] for r in conn.execute("SELECT id FROM tournaments")]
+        days = [r[0] for r in conn.execute("SELECT DISTINCT date FROM days")]
+        names = [r[0] for r in conn.execute("SELECT long_name FROM athletes LIMIT 500")]
+    words = [w.lower() for n in names for w in n.split() if not w.isdigit()]
+
+    def pick(values: list[Any]) -> Any:
+        return rng.choice(values)
+
+    out: dict[str, list[tuple[str, Callable[[Any], Any]]]] = {
+        "match": [], "athlete": [], "athletes search": [], "tournament": [], "day": []}
+    for _ in range(count + _WARM_UP):
+        m, a, t, d, w = (pick(matches), pick(athletes), pick(tournaments), pick(days),
+                         pick(words)[:4])
+        out["match"].append((f"/matches/{m}", lambda c, m=m: queries.match_body(c, m)))
+        out["athlete"].append((f"/athletes/{a}", lambda c, a=a: queries.athlete_body(
+            c, a, indexed=True)))
+        out["athletes search"].append((f"/athletes?search={w}",
+                                       lambda c, w=w: queries.search_athletes(c, w, 50)))
+        out["tournament"].append((f"/tournaments/{t}",
+                                  lambda c, t=t: queries.tournament_body(c, t)))
+        out["day"].append((f"/days/{d}", lambda c, d=d: queries.day_body(
+            c, date.fromisoformat(d))))
+    return out
+
+
+def _percentiles(times: list[float]) -> tuple[float, float]:
+    ordered = sorted(times)
+    return (statistics.median(ordered) * 1000,
+            ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000)
+
+
+def _timed(path: Path, udp: int, url: str, count: int, rate: int) -> dict[str, Any]:
+    cases = _cases(path, count)
+    sampler = _Sampler()
+    sampler.start()
+    feeder = _Feeder(udp, rate) if rate else None
+    client = httpx.Client(base_url=url + "/api/v1/analytics", timeout=30)
+    folded_before = _health(url)["matches_folded"]
+    parsed_before = httpx.get(url + "/api/v1/stats", timeout=10).json()["messages"]
+    started = time.perf_counter()
+    if feeder is not None:
+        feeder.start()
+    endpoints = {}
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            for name, calls in cases.items():
+                http, direct = [], []
+                for index, (route, query) in enumerate(calls):
+                    t0 = time.perf_counter()
+                    answer = client.get(route)
+                    t1 = time.perf_counter()
+                    query(conn)
+                    t2 = time.perf_counter()
+                    if answer.status_code != 200:
+                        raise RuntimeError(f"{route}: {answer.status_code} {answer.text}")
+                    if index >= _WARM_UP:
+                        http.append(t1 - t0)
+                        direct.append(t2 - t1)
+                (h50, h99), (q50, q99) = _percentiles(http), _percentiles(direct)
+                endpoints[name] = {"http_p50": h50, "http_p99": h99, "query_p50": q50,
+                                   "query_p99": q99}
+    finally:
+        elapsed = time.perf_counter() - started
+        if feeder is not None:
+            feeder.stop.set()
+            feeder.join()
+        client.close()
+        sampler.stop.set()
+        sampler.join()
+    parsed = httpx.get(url + "/api/v1/stats", timeout=10).json()["messages"] - parsed_before
+    sent_for = (feeder.ended - feeder.started) if feeder else elapsed
+    return {"endpoints": endpoints, "rss_mb": sampler.rss / 2**20,
+            "child_rss_mb": sampler.child_rss / 2**20,
+            "feed_rate": (feeder.sent / sent_for) if feeder else 0.0,
+            "parsed_rate": parsed / elapsed,
+            "live_updates": _health(url)["matches_folded"] - folded_before}
+
+
+def _health(url: str) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(url + "/api/health", timeout=10).json()
+    return dict(body["components"]["analytics"])
