@@ -29,6 +29,9 @@ class Message:
     raw: str = field(default="", compare=False)
     # The datagram was cut short by the sender (see the protocol notes); kept as it came.
     truncated: bool = field(default=False, compare=False)
+    # The field the cut may have ended inside (its value is a prefix of what was sent);
+    # None when the cut fell on a field boundary (or the message is whole).
+    partial: str | None = field(default=None, compare=False)
 
     error: ClassVar[None] = None
 

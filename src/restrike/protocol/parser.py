@@ -8,11 +8,11 @@ short after non-ASCII names, UTF-8 with a Windows-1252 fallback.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from restrike.protocol.messages import Invalid, Message, Parsed, Unknown, Value
-from restrike.protocol.schema import MessageSpec, Schema, default_schema
+from restrike.protocol.schema import ArgSpec, MessageSpec, Schema, default_schema
 
 __all__ = ["decode_text", "parse"]
 
@@ -183,12 +183,24 @@ def _parse_message(spec: MessageSpec, rest: list[str], line: str | None, schema:
                                f"too many arguments (at most {nargs}): unexpected {extra[:60]!r}",
                                spec.athlete))
             return
+    # Without a final ';' (or with half a character) the last value that arrived may be
+    # only the start of what was sent.
+    partial = (_last_value(args[:k], values) if truncated and cut.surely and not rest
+               else None)
     while k < nargs:
         if args[k].literal is None:
             values[args[k].name] = None
         k += 1
     out.append(Message(spec.code, spec.kind, spec.athlete, values, _raw(taken, rest, line),
-                       truncated))
+                       truncated, partial))
+
+
+def _last_value(args: Sequence[ArgSpec], values: Mapping[str, Value]) -> str | None:
+    """The name of the last argument that got a value."""
+    for arg in reversed(args):
+        if arg.literal is None and values.get(arg.name) not in (None, ""):
+            return arg.name
+    return None
 
 
 def _raw(taken: list[str], rest: list[str], line: str | None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from itertools import islice
 
+from restrike.protocol._cut import merge_country, merge_name
 from restrike.protocol.messages import Message, Parsed
 from restrike.protocol.state import (
     CHALLENGE_HISTORY,
@@ -233,9 +234,14 @@ def _athlete(state: MatchState, msg: Message, now: float) -> MatchState:
     f = msg.fields
     index = msg.athlete - 1
     old = state.athletes[index]
-    new = old._replace(short_name=_str(f.get("short_name")) or old.short_name,
-                       long_name=_str(f.get("long_name")) or old.long_name,
-                       country=_str(f.get("country")) or old.country)
+    cut, partial = msg.truncated, msg.partial
+    short, short_cut = merge_name(old.short_name, old.truncated, _str(f.get("short_name")),
+                                  partial=partial == "short_name", cut=cut)
+    long, long_cut = merge_name(old.long_name, old.truncated, _str(f.get("long_name")),
+                                partial=partial == "long_name", cut=cut)
+    new = old._replace(short_name=short, long_name=long, truncated=short_cut or long_cut,
+                       country=merge_country(old.country, _str(f.get("country")),
+                                             partial == "country"))
     pair = (new, state.athletes[1]) if index == 0 else (state.athletes[0], new)
     return state._replace(athletes=pair)
 
@@ -256,9 +262,20 @@ def _match_config(state: MatchState, msg: Message, now: float) -> MatchState:
     return state._replace(match=info, athletes=(blue, red))
 
 
+def _official(old: Official | None, msg: Message) -> Official:
+    """A referee or judge from ``msg``, a cut name flagged and a cut country dropped."""
+    name, cut = merge_name(old.name if old else "", old.truncated if old else False,
+                           _str(msg.fields.get("name")), partial=msg.partial == "name",
+                           cut=msg.truncated)
+    country = _str(msg.fields.get("country"))
+    if msg.truncated:  # else the message names the official whole (no country: none)
+        country = merge_country((old.country or "") if old else "", country,
+                                msg.partial == "country") or None
+    return Official(name, country, cut)
+
+
 def _referee(state: MatchState, msg: Message, now: float) -> MatchState:
-    name = _str(msg.fields.get("name")) or ""
-    return state._replace(referee=Official(name, _str(msg.fields.get("country"))))
+    return state._replace(referee=_official(state.referee, msg))
 
 
 def _judge(state: MatchState, msg: Message, now: float) -> MatchState:
@@ -267,8 +284,7 @@ def _judge(state: MatchState, msg: Message, now: float) -> MatchState:
         return state
     judges = list(state.judges)
     judges.extend([None] * (seat - len(judges)))
-    judges[seat - 1] = Official(_str(msg.fields.get("name")) or "",
-                                _str(msg.fields.get("country")))
+    judges[seat - 1] = _official(judges[seat - 1], msg)
     return state._replace(judges=tuple(judges))
 
 

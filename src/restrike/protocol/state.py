@@ -51,14 +51,16 @@ def side_name(athlete: int | None) -> str | None:
 class Athlete(NamedTuple):
     short_name: str = ""
     long_name: str = ""
-    country: str = ""
+    country: str = ""  # three letters, or "" (unknown)
     background: str | None = None
     foreground: str | None = None
+    truncated: bool = False  # a name may be cut short (the sender cut the datagram)
 
 
 class Official(NamedTuple):
     name: str
     country: str | None = None
+    truncated: bool = False  # the name may be cut short
 
 
 class MatchInfo(NamedTuple):
@@ -180,7 +182,8 @@ def _challenge_json(ch: Challenge) -> dict[str, Any]:
 
 
 def _official_json(official: Official | None) -> dict[str, Any] | None:
-    return None if official is None else {"name": official.name, "country": official.country}
+    return None if official is None else {"name": official.name, "country": official.country,
+                                          "truncated": official.truncated}
 
 
 def state_to_json(state: MatchState) -> dict[str, Any]:
