@@ -25,6 +25,7 @@ FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*[a-z0-9]")
 #: Flags docs/settings.md names that are not `restrike run`'s, and why.
 NOT_RUN_FLAGS = {
     "--sources": "an option of `restrike config show`",
+    "--delete": "an option of `restrike config obs-password`",
     "--volume": "mpv's own options, quoted as playback.extra_args examples",
     "--mute": "mpv's own options, quoted as playback.extra_args examples",
 }

@@ -258,12 +258,15 @@ def demo(
     overrides: dict[str, Any],
 ) -> None:
     """Start the station and a simulated court together on free ports; open the console."""
+    import dataclasses
     import socket
 
     from restrike.cli.demo import SimulatorComponent
+    from restrike.console.settings_api import DEMO_SOURCE
 
     udp_port = _free_port(socket.SOCK_DGRAM)
     sim_port = _free_port(socket.SOCK_DGRAM)
+    given = {name for name, value in overrides.items() if value is not None}
     overrides = {
         "station.data_dir": str(default_data_dir() / "demo"),
         **overrides,
@@ -272,13 +275,16 @@ def demo(
         # No OBS in the demo, so no clips to play: no idle mpv window either.
         "playback.enabled": False,
     }
-    if "http.port" not in overrides:
+    if "http.port" not in given:
         overrides["http.port"] = _free_port(socket.SOCK_STREAM)
     try:
         settings = load_settings(None, env={}, cli=overrides)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         raise typer.Exit(2) from err
+    # What the demo chose itself came from no flag (the settings page says so).
+    settings = dataclasses.replace(settings, sources={
+        **settings.sources, **{name: DEMO_SOURCE for name in overrides if name not in given}})
     simulator = SimulatorComponent(("127.0.0.1", udp_port), ("127.0.0.1", sim_port),
                                    scenario=scenario, seed=seed, speed=speed, matches=matches)
 

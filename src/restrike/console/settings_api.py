@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 
 _ROWS = {s.name: s for s in SETTINGS if not s.name.startswith("obs")}
 _OBS_KEYS = [s.name.split(".", 1)[1] for s in SETTINGS if s.name.startswith("obs[].")]
+#: The source `restrike demo` gives the values it sets itself (it has no flag for them).
+DEMO_SOURCE = "set by restrike demo"
+#: Sources whose value wins over the file's (the page says the file's value waits).
+_OVERRIDING = ("environment", "command-line", DEMO_SOURCE)
 #: Changes the console applies itself, without the station's help.
 LIVE_HERE = frozenset({"log.level", "log.levels"})
 #: Settings the HTTP API may not change (restrike.config.table: http_writable=False).
@@ -159,7 +163,8 @@ class SettingsService:
                 "in_file": in_file,
                 "running": None if row.secret else mask_value(plain_value(running)),
                 "source": source,
-                "overridden": source.startswith(("environment", "command-line")),
+                "overridden": source.startswith(_OVERRIDING),
+                "flag": row.flag_spec,
                 "help": row.help, "choices": list(row.choices) if row.choices else None,
                 "min": row.min, "max": row.max, "optional": row.optional, "secret": row.secret,
                 "live": name in LIVE_HERE or name in self.live_names(),
@@ -170,6 +175,11 @@ class SettingsService:
                 "obs": self._obs_public(data.get("obs") or [])}
 
     def _note(self) -> str | None:
+        if self.config_file is not None and any(
+                str(v).startswith(DEMO_SOURCE) for v in self._sources().values()):
+            return (f"restrike demo reads no settings file and keeps its own feed, HTTP and "
+                    f"player settings: changes are saved to {self.config_file}, which "
+                    f"`restrike run --config {self.config_file}` uses.")
         if self.station_file is None and self.config_file is not None:
             return (f"The station was started without a settings file: changes go to "
                     f"{self.config_file}; start it with --config {self.config_file} "
@@ -287,8 +297,7 @@ class SettingsService:
             raise _unwritable(target.parent, err) from err
         log.info("settings saved to %s: %s", target, ", ".join(changed))
         applied = self._apply(changed)
-        overridden = [n for n in changed if self._sources().get(n, "").startswith(
-            ("environment", "command-line"))]
+        overridden = [n for n in changed if self._sources().get(n, "").startswith(_OVERRIDING)]
         return {"saved": list(changed), "applied": applied,
                 "restart": [n for n in changed if n not in applied],
                 "overridden": overridden, "file": str(target), "note": self._note(),

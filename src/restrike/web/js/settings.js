@@ -113,7 +113,9 @@ export class SettingsView {
       s.help ? el("div", { class: "help" }, s.help) : null,
       readOnly ? el("div", { class: "readonly" }, "read-only here: set it in the settings file or on the command line")
         : s.live ? el("div", { class: "live" }, "applies at once") : el("div", { class: "restart" }, "applies after a restart"),
-      s.overridden ? el("div", { class: "restart" }, `running value ${JSON.stringify(s.running)} comes from the ${s.source}, which wins over the file`) : null,
+      s.overridden ? el("div", { class: "restart" }, `running value ${JSON.stringify(s.running)} comes from the ${s.source}, which wins over the file`)
+        : differs(s.running, value) ? el("div", { class: "running" }, `running now: ${JSON.stringify(s.running)}`) : null,
+      s.flag ? el("div", { class: "flag" }, `restrike run option: ${s.flag}`) : null,
       el("div", { class: "err", role: "alert", id: `${id}-err` }));
   }
 
@@ -312,4 +314,9 @@ export class SettingsView {
       document.getElementById("protocol-upload").value = "";
     }
   }
+}
+
+/** The running value differs from the one shown (null: secret or unknown). */
+function differs(running, shown) {
+  return running != null && JSON.stringify(running) !== JSON.stringify(shown ?? null);
 }
