@@ -138,6 +138,7 @@ async def test_every_action_has_a_route(tmp_path: Path) -> None:
             "speed": {"value": 1},
             "seek": {"seconds": 1},
             "fullscreen": {"on": True},
+            "angle": {"angle": 1},
         }
         for action in ACTIONS:
             r = await api.post(f"/api/v1/playback/{action}", json=bodies.get(action))

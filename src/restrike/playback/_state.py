@@ -14,6 +14,7 @@ from typing import Any
 
 from restrike.errors import PlayerCommandError, PlayerError
 from restrike.playback import codec
+from restrike.playback.grid import AngleTrack
 from restrike.playback.player import CloseReason, PlaybackClosed, PlayerStatus
 
 __all__ = ["MpvState", "Outcome"]
@@ -38,6 +39,8 @@ class MpvState:
     loads_in_flight: int = 0
     stop_requested: bool = False
     file_open: str | None = None  # set by file-loaded, cleared by end-file
+    angles: tuple[AngleTrack, ...] = ()  # the angles of the latest open_angles
+    angle_shown: int | None = None  # the angle alone on screen (0-based), None: grid
     _last_published: PlayerStatus | None = None
 
     def reset(self) -> None:
@@ -47,6 +50,8 @@ class MpvState:
         self.loads_in_flight = 0
         self.stop_requested = False
         self.file_open = None
+        self.angles = ()
+        self.angle_shown = None
 
     # -- our own commands ----------------------------------------------------------------
 
@@ -143,6 +148,10 @@ class MpvState:
             loop_a=_number(p.get("ab-loop-a")),
             loop_b=_number(p.get("ab-loop-b")),
             error=error,
+            angles=(0 if file is None else
+                    len(self.angles) if self.angles and self.angle_shown is None else 1),
+            angle=None if file is None or not self.angles or self.angle_shown is None
+            else self.angle_shown + 1,
         )
 
     def changed_status(self, alive: bool, error: str | None = None) -> PlayerStatus | None:

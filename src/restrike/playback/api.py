@@ -55,6 +55,7 @@ ACTIONS = (
     "loop_b",
     "loop_clear",
     "fullscreen",
+    "angle",
     "stop",
 )
 
@@ -86,6 +87,11 @@ class LoopBody(_Body):
 class FullscreenBody(_Body):
     on: bool
     screen: int | None = Field(None, ge=0, le=63, description="Screen number (mpv's --screen).")
+
+
+class AngleBody(_Body):
+    angle: int | None = Field(ge=1, le=64, description="Angle shown alone (1 = the first); "
+                                                       "null: every angle in the grid.")
 
 
 def _status(player: Player) -> dict[str, object]:
@@ -192,6 +198,11 @@ def make_router(
     @router.post("/fullscreen", responses=_PLAYER)
     async def fullscreen(body: FullscreenBody) -> dict[str, object]:
         return await _run(player, player.set_fullscreen(body.on, screen=body.screen))
+
+    @router.post("/angle", responses=_PLAYER)
+    async def angle(body: AngleBody) -> dict[str, object]:
+        """A multi-angle clip: one angle alone, full size, or the grid (null)."""
+        return await _run(player, player.show_angle(body.angle))
 
     @router.post("/{action}", responses=responses((404, "No such playback action.")))
     async def unknown(action: str) -> None:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,9 @@ from restrike.callbacks import Subscribers
 from restrike.errors import PlayerCommandError, PlayerError, PlayerUnavailable
 from restrike.playback import codec
 from restrike.playback._state import MpvState
+from restrike.playback._waiters import Predicate, Waiters
 from restrike.playback.client import MpvIpcClient
+from restrike.playback.grid import AngleTrack, angles_graph, angles_options, common_offsets
 from restrike.playback.player import (
     PlaybackClosed,
     PlayerDied,
@@ -38,11 +40,13 @@ __all__ = ["MpvPlayer"]
 
 log = logging.getLogger(__name__)
 
+#: mpv's keys 1..9 show that angle alone, 0 the grid (a ``script-message`` to us).
+ANGLE_KEYS = {**{str(n): str(n) for n in range(1, 10)}, "0": "grid"}
+_ANGLE_MESSAGE = "restrike-angle"
+
 #: A process that lived this long is restarted at once; quicker deaths back off.
 _STABLE_AFTER = 5.0
 _FIRST_BACKOFF = 0.2
-
-Predicate = Callable[[], bool]
 
 
 class MpvPlayer:
@@ -60,11 +64,12 @@ class MpvPlayer:
         self._closing = False
         self._subscribers: Subscribers[PlayerEvent] = Subscribers(log, "player subscriber")
         self._state = MpvState()
-        self._waiters: list[tuple[Predicate, asyncio.Future[None]]] = []
+        self._waiters = Waiters()
         self.restarts = 0
         self.supervisor_failures = 0  # consecutive crashes of the supervisor task
         self._error: str | None = None  # set while the supervisor is down (unhealthy)
         self._supervisor_started = 0.0
+        self._key_tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -135,11 +140,14 @@ class MpvPlayer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
             self._supervisor = None
+        for task in tuple(self._key_tasks):
+            task.cancel()
+        await asyncio.gather(*self._key_tasks, return_exceptions=True)
         mpv, self._mpv = self._mpv, None
         if mpv is not None:
             await mpv.close()
         self._state.reset()
-        self._fail_waiters(PlayerUnavailable("the player was closed"))
+        self._waiters.fail(PlayerUnavailable("the player was closed"))
         self._publish_status()
 
     @property
@@ -170,6 +178,10 @@ class MpvPlayer:
         for name in ("pause", "speed", "fullscreen", "idle-active"):
             with contextlib.suppress(PlayerCommandError):
                 self._state.props.setdefault(name, await mpv.client.get_property(name))
+        for key, angle in ANGLE_KEYS.items():  # an mpv without keybind keeps its keys
+            with contextlib.suppress(PlayerCommandError):
+                await mpv.client.command("keybind", key, f"script-message {_ANGLE_MESSAGE} "
+                                                         f"{angle}")
 
     async def _supervise(self) -> None:
         """Wait for mpv to die; report it and start a new one, backing off on quick deaths."""
@@ -187,9 +199,9 @@ class MpvPlayer:
             lived = time.monotonic() - started
             log.warning("mpv %s exited (code %s) after %.1f s", mpv.pid, returncode, lived)
             before = self._state.status(alive=True)
-            file = self._state.file_open
+            file, angles = self._state.file_open, self._state.angles
             self._state.reset()
-            self._fail_waiters(PlayerUnavailable(f"mpv exited (code {returncode})"))
+            self._waiters.fail(PlayerUnavailable(f"mpv exited (code {returncode})"))
             self._publish(PlayerDied(returncode, mpv.output))
             if file is not None:
                 self._publish(PlaybackClosed(file, "quit" if returncode == 0 else "crashed"))
@@ -200,7 +212,7 @@ class MpvPlayer:
             backoff = min(backoff, self.settings.restart_backoff_max)
             await self._relaunch(backoff)
             if returncode != 0 and file is not None and self.settings.reopen_after_crash:
-                await self._reopen(before)
+                await self._reopen(before, angles)
 
     async def _relaunch(self, backoff: float) -> None:
         while not self._closing:
@@ -217,12 +229,16 @@ class MpvPlayer:
             self._publish_status()
             return
 
-    async def _reopen(self, before: PlayerStatus) -> None:
+    async def _reopen(self, before: PlayerStatus, angles: tuple[AngleTrack, ...]) -> None:
         """After a crash, put the clip back where it was (paused state and speed too)."""
         if before.file is None:
             return
         try:
-            await self.open(before.file, before.position or 0.0, paused=before.paused)
+            if angles and angles[0].path == before.file:
+                await self.open_angles([(a.path, a.offset) for a in angles],
+                                       before.position or 0.0, paused=before.paused)
+            else:
+                await self.open(before.file, before.position or 0.0, paused=before.paused)
             if before.speed != 1.0:
                 await self.set_speed(before.speed)
         except PlayerError as err:
@@ -250,14 +266,34 @@ class MpvPlayer:
             self._publish(StatusChanged(status))
 
     def _on_message(self, message: codec.Event | codec.PropertyChange) -> None:
+        if isinstance(message, codec.Event) and message.name == "client-message":
+            self._on_client_message(message.fields.get("args"))
         outcome = self._state.apply(message)
         if outcome.failure is not None:
-            self._fail_waiters(outcome.failure)
+            self._waiters.fail(outcome.failure)
         if outcome.closed is not None:
             self._publish(outcome.closed)
-        self._check_waiters()
+        self._waiters.check()
         if outcome.status_may_change:
             self._publish_status()
+
+    def _on_client_message(self, args: Any) -> None:
+        """A key of :data:`ANGLE_KEYS` pressed in mpv's window: switch the angle."""
+        if not isinstance(args, list) or len(args) != 2 or args[0] != _ANGLE_MESSAGE:
+            return
+        angle = None if args[1] == "grid" else int(args[1]) if str(args[1]).isdigit() else 0
+        if not self._state.angles or angle == 0:
+            return
+        task = asyncio.get_running_loop().create_task(self._key_angle(angle),
+                                                      name="mpv-angle-key")
+        self._key_tasks.add(task)
+        task.add_done_callback(self._key_tasks.discard)
+
+    async def _key_angle(self, angle: int | None) -> None:
+        try:
+            await self.show_angle(angle)
+        except PlayerError as err:
+            log.info("angle key %s: %s", angle or "grid", err)
 
     # -- waiting -------------------------------------------------------------------------
 
@@ -278,28 +314,7 @@ class MpvPlayer:
 
     async def _wait_for(self, predicate: Predicate, within: float, what: str) -> None:
         self._require_client()
-        if predicate():
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        waiter = (predicate, future)
-        self._waiters.append(waiter)
-        try:
-            await asyncio.wait_for(future, within)
-        except TimeoutError as err:
-            raise PlayerError(f"mpv did not reach {what} within {within:g} s") from err
-        finally:
-            with contextlib.suppress(ValueError):
-                self._waiters.remove(waiter)
-
-    def _check_waiters(self) -> None:
-        for predicate, future in tuple(self._waiters):
-            if not future.done() and predicate():
-                future.set_result(None)
-
-    def _fail_waiters(self, error: PlayerError) -> None:
-        for _, future in tuple(self._waiters):
-            if not future.done():
-                future.set_exception(error)
+        await self._waiters.wait_for(predicate, within, what)
 
     # -- commands ------------------------------------------------------------------------
 
@@ -320,25 +335,62 @@ class MpvPlayer:
         self, path: str | os.PathLike[str], start: float | None = None, *, paused: bool = False
     ) -> None:
         """Show ``path`` from ``start`` s (default: playback.start_offset), clearing A-B loops."""
-        target = os.fspath(path)
+        start = self._start(start)
+        target = await _existing(path)
+        await self._load(target, {"start": f"{start:.3f}"}, paused, ())
+        log.info("opened %s at %.3f s", target, start)
+
+    async def open_angles(
+        self, angles: Sequence[tuple[str | os.PathLike[str], float]], start: float | None = None,
+        *, paused: bool = False
+    ) -> None:
+        """Every angle together in a grid, in sync, from the common second ``start``
+        (``restrike.playback.grid``: the time line of the angle that starts last); the
+        first angle's file is the one mpv opens."""
+        start = self._start(start)
+        if not angles:
+            raise PlayerError("open_angles needs at least one angle")
+        tracks = tuple([AngleTrack(await _existing(path), float(offset))
+                        for path, offset in angles])
+        if not all(codec.is_finite_number(t.offset) for t in tracks):
+            raise PlayerError("angle offsets must be numbers of seconds")
+        await self._load(tracks[0].path, angles_options(tracks, start), paused, tracks)
+        log.info("opened %s angles (%s) at %.3f s", len(tracks), tracks[0].path, start)
+
+    async def show_angle(self, angle: int | None) -> None:
+        """Angle ``angle`` (1-based) alone, full size, or the grid (None); same position."""
+        client = self._require_file("angle")
+        tracks = self._state.angles
+        if not tracks:
+            raise PlayerCommandError("angle", "the open clip has no angles")
+        if angle is not None and not 1 <= angle <= len(tracks):
+            raise PlayerCommandError("angle", f"angle {angle} is not open (1..{len(tracks)})")
+        shown = None if angle is None else angle - 1
+        await client.set_property("lavfi-complex", angles_graph(
+            common_offsets([t.offset for t in tracks]), shown))
+        self._state.angle_shown = shown
+        self._publish_status()
+
+    def _start(self, start: float | None) -> float:
         start = self.settings.start_offset if start is None else start
         if not codec.is_finite_number(start) or start < 0:
             raise PlayerError(f"start must be a number of seconds >= 0, not {start!r}")
-        if "://" not in target and not await asyncio.to_thread(os.path.isfile, target):
-            raise PlayerError(f"cannot open {target}: no such file")
+        return float(start)
+
+    async def _load(self, target: str, options: dict[str, str], paused: bool,
+                    angles: tuple[AngleTrack, ...]) -> None:
         client = self._require_client()
         await client.set_property("pause", paused)
         await client.set_property("ab-loop-a", "no")
         await client.set_property("ab-loop-b", "no")
         self._state.load_started()
+        self._state.angles, self._state.angle_shown = angles, None
         reply = None
         try:
-            reply = await client.command_named(
-                "loadfile", url=target, flags="replace", options={"start": f"{start:.3f}"}
-            )
+            reply = await client.command_named("loadfile", url=target, flags="replace",
+                                               options=options)
         finally:
             self._state.load_finished(reply)
-        log.info("opened %s at %.3f s", target, start)
 
     async def play(self) -> None:
         await self._require_client().set_property("pause", False)
@@ -409,6 +461,14 @@ class MpvPlayer:
         client = self._require_client()
         self._state.stop_started()
         await client.command("stop")
+
+
+async def _existing(path: str | os.PathLike[str]) -> str:
+    """``path`` as text; PlayerError if it is a local file that is not there."""
+    target = os.fspath(path)
+    if "://" not in target and not await asyncio.to_thread(os.path.isfile, target):
+        raise PlayerError(f"cannot open {target}: no such file")
+    return target
 
 
 def _number(value: Any) -> float | None:

@@ -7,7 +7,7 @@ VLC...) only has to provide the same methods, status and events.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -48,6 +48,8 @@ class PlayerStatus:
     loop_a: float | None = None
     loop_b: float | None = None
     error: str | None = None  # why the player is unhealthy (e.g. its supervisor failed)
+    angles: int = 0  # camera angles on screen: N in the grid, 1 for one clip or angle
+    angle: int | None = None  # the angle shown alone (1-based) of a multi-angle clip
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,6 +108,16 @@ class Player(Protocol):
         self, path: str | os.PathLike[str], start: float | None = None, *, paused: bool = False
     ) -> None:
         """Show ``path`` from second ``start`` (None: the configured start offset)."""
+
+    async def open_angles(
+        self, angles: Sequence[tuple[str | os.PathLike[str], float]], start: float | None = None,
+        *, paused: bool = False
+    ) -> None:
+        """Show several angles of one moment together, in sync: each ``(path, offset)``,
+        offset the seconds its file starts after the first's on the common time line."""
+
+    async def show_angle(self, angle: int | None) -> None:
+        """Angle ``angle`` (1-based) alone, full size; None: every angle in the grid."""
 
     async def wait_position(
         self, at_least: float, *, within: float = 5.0, file: str | None = None
