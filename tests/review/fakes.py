@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,11 +92,17 @@ class FakeControl:
 
     async def save_replay_buffer(self, *, timeout_s: float = 15.0) -> str:
         self.calls.append(("save_replay_buffer",))
-        await asyncio.sleep(self.save_delay)
+        pool = self.conn.pool
+        pool.saving += 1
+        pool.max_saving = max(pool.max_saving, pool.saving)
+        try:
+            await asyncio.sleep(self.save_delay)
+        finally:
+            pool.saving -= 1
         if self.fail_save is not None:
             raise self.fail_save
         self.saved += 1
-        path = self.record_folder / f"Replay {self.saved}.mkv"
+        path = self.record_folder / f"Replay {self.conn.name} {self.saved}.mkv"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"clip")
         return str(path)
@@ -123,6 +129,8 @@ class FakePool:
         roles = roles or {"rec": "recording", "live": "streaming"}
         self.conns = {n: FakeConn(self, n, r, folder) for n, r in roles.items()}
         self.subscribers: list[Callable[[Any], None]] = []
+        self.saving = 0  # saves under way now, and the most at once
+        self.max_saving = 0
 
     def __contains__(self, name: object) -> bool:
         return name in self.conns
@@ -131,7 +139,8 @@ class FakePool:
         return self.conns[name]
 
     def for_role(self, role: str) -> list[FakeConn]:
-        return [c for c in self.conns.values() if c.role in (role, "both")]
+        return [c for c in self.conns.values()
+                if c.role == role or (c.role == "both" and role != "angle")]
 
     def statuses(self) -> list[ObsStatus]:
         return [c.status for c in self.conns.values()]
@@ -156,6 +165,7 @@ class FakePool:
 class FakePlayer:
     def __init__(self) -> None:
         self.opened: list[tuple[str, float | None]] = []
+        self.opened_angles: list[list[tuple[str, float]]] = []
         self.stopped = 0
         self.subscribers: list[Callable[[Any], None]] = []
         self.fail: Exception | None = None
@@ -172,6 +182,13 @@ class FakePlayer:
         if self.fail is not None:
             raise self.fail
         self.opened.append((str(path), start))
+
+    async def open_angles(self, angles: Sequence[tuple[str | os.PathLike[str], float]],
+                          start: float | None = None, *, paused: bool = False) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.opened.append((str(angles[0][0]), start))
+        self.opened_angles.append([(str(path), offset) for path, offset in angles])
 
     async def stop(self) -> None:
         self.stopped += 1

@@ -46,7 +46,7 @@ async def test_challenge_end_to_end(rig: dict[str, Any]) -> None:
     court.send(b"ch1", t0 + 12)
     await settle(review)
     clip, start = player.opened[-1]
-    assert start == 10.0 and clip.endswith("Replay 1.mkv")
+    assert start == 10.0 and clip.endswith("Replay rec 1.mkv")
     assert Path(clip).parent.name == "IVR recordings" and "_review1_blue_" in clip
     assert ("switch_scene", "IVR_SCENE") in calls(rig, "live")
     current = review.review_json(now=t0 + 20)

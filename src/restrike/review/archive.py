@@ -16,11 +16,12 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from restrike.errors import ReviewError, StoreError
+from restrike.review.angles import ClipAngle
 from restrike.review.chapters import Chapter, build_chapters, format_chapters
 from restrike.review.streams import StreamTimeline
 from restrike.review.workflow import ReviewRecord
@@ -208,6 +209,18 @@ class Archive:
              review.decided_by, review.decided_at, review.decision_ms, review.problem),
         ).fetchone()[0]))
 
+    def save_angles(self, clip_id: int, angles: Sequence[ClipAngle]) -> None:
+        """The clip's camera angles (``clip_angles``, migration 003), saved or missing."""
+        rows = [(clip_id, i, a.name, a.obs_name, a.path, a.offset, a.clip_start, a.clip_end,
+                 a.error) for i, a in enumerate(angles)]
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                'INSERT OR REPLACE INTO clip_angles (clip_id, position, name, obs_name, path, '
+                '"offset", clip_start, clip_end, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+
+        self._job(job)
+
     def link_events(self, clip_id: int, *, start: float, end: float, clip_start: float,
                     recording_start: float | None, timeline: StreamTimeline | None) -> int:
         """Link the store's events received in [start, end] to the clip; returns how many.
@@ -255,6 +268,12 @@ class Archive:
                 "decision_ms", "error", "day", "clip_start")
         out = [dict(zip(keys, r, strict=True)) for r in rows]
         for clip in out:
+            angles = self._all('SELECT name, path, "offset", error FROM clip_angles '
+                               "WHERE clip_id = ? ORDER BY position", (clip["id"],))
+            clip["angles"] = [{"name": a[0], "path": a[1], "offset": a[2]}
+                              for a in angles if a[1] is not None]
+            clip["missing_angles"] = [{"name": a[0], "error": a[3]}
+                                      for a in angles if a[1] is None]
             clip["events"] = [
                 {"id": e[0], "received_at": e[1], "in_clip": e[2], "in_recording": e[3],
                  "in_stream": e[4]}

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from restrike.errors import ObsError, PlayerError, RestrikeError, ReviewError
+from restrike.playback.probe import media_duration
+from restrike.review.angles import AngleSave, ClipAngle, align, common_start
+from restrike.review.cameras import Cameras
 from restrike.review.naming import IVR_FOLDER, safe_component
 from restrike.review.options import ReviewOptions
 from restrike.review.ports import ObsLink, ObsPoolView, ReviewPlayer
@@ -72,6 +75,7 @@ class CommandExecutor:
         self._spawn = spawn
         self._report = report
         self._tail_reviews: set[int] = set()
+        self.cameras = Cameras(obs, clock=clock, report=report)
         self._prepare_lock = asyncio.Lock()
         self._replay_applied: tuple[str, int] | None = None  # replay folder and length set
 
@@ -83,7 +87,7 @@ class CommandExecutor:
             case SaveReplay():
                 self.save_replay(cmd.review_id, cmd.requested_by)
             case PlayClip():
-                await self.play_clip(cmd.review_id, cmd.path, cmd.start)
+                await self.play_clip(cmd.review_id, cmd.path, cmd.start, cmd.angles)
             case StopPlayback():
                 await self.stop_playback(cmd.review_id)
             case SwitchScene():
@@ -100,15 +104,17 @@ class CommandExecutor:
         self.timings.setdefault(review_id, {})["requested"] = self._clock()
         self._spawn(self._save(review_id, requested_by), f"review-save-{review_id}")
 
-    async def play_clip(self, review_id: int, path: str, start: float) -> None:
+    async def play_clip(self, review_id: int, path: str, start: float,
+                        angles: tuple[ClipAngle, ...] = ()) -> None:
         """Show the saved clip (not when tail mode already shows the live recording)."""
         if review_id not in self._tail_reviews:
-            await self._play(review_id, path, start)
+            await self._play(review_id, path, start, angles)
 
     def reopen(self, review: ReviewRecord) -> None:
         """The player restarted without the clip: show the review's (saved) clip again."""
         if review.clip is not None:
-            self._spawn(self._play(review.id, review.clip, review.start), "review-reopen")
+            self._spawn(self._play(review.id, review.clip, review.start, review.angles),
+                        "review-reopen")
 
     async def stop_playback(self, review_id: int) -> None:
         self._tail_reviews.discard(review_id)
@@ -125,7 +131,7 @@ class CommandExecutor:
             self._spawn(self._emit_browser(self.obs, body), f"review-overlay-{event}")
 
     def ensure_replay_buffer(self) -> None:
-        self._spawn(self._ensure_replay_buffer(), "review-ensure-replay-buffer")
+        self._spawn(self._ensure_all_buffers(), "review-ensure-replay-buffer")
 
     def prepare_recording(self, cmd: PrepareRecording) -> None:
         self._spawn(self._prepare(cmd), "review-prepare-recording")
@@ -178,25 +184,53 @@ class CommandExecutor:
         return conns[0]  # .control raises ObsUnavailable with the reason
 
     async def _save(self, review_id: int, requested_by: str) -> None:
+        """Every angle's replay buffer at once (the recording OBS first); the review goes
+        on with the angles saved, the others are named as missing."""
         options = self._options()
-        sent = self._clock()
+        times = self.timings.setdefault(review_id, {})
         try:
             conn = self._recording_obs()
-            control = conn.control
-            if options.mode == "tail":
+            if options.mode == "tail" and conn.status.connected:
                 self._spawn(self._play_tail(review_id, conn), f"review-tail-{review_id}")
-            self.timings.setdefault(review_id, {})["save_sent"] = sent
-            path = await control.save_replay_buffer(timeout_s=options.save_timeout)
         except RestrikeError as err:  # the workflow reports it (ReplayFailed → Notice)
             self._feed(ReplayFailed(review_id, f"replay not saved: {err}", self._clock()))
             return
-        times = self.timings.setdefault(review_id, {})
+        links = [conn, *self.cameras.links()]
+        times["save_sent"] = self._clock()
+        results = await self.cameras.save_all(links, timeout_s=options.save_timeout)
         times["saved"] = self._clock()
-        times["clip_start"] = self.clip_start(sent)
-        path = await self._file_clip(review_id, path, requested_by)
-        self._feed(ReplaySaved(review_id, path, sent))
+        saves = await asyncio.gather(*(
+            self._filed(review_id, requested_by, link, result, multi=len(links) > 1)
+            for link, result in zip(links, results, strict=True)))
+        for link, (_, _, took, _) in zip(links, results, strict=True):
+            times[f"save:{link.name}"] = took
+        first = next((save for save in saves if save.path is not None), None)
+        if first is None:
+            errors = "; ".join(f"{s.name}: {s.error}" for s in saves) if len(saves) > 1 \
+                else saves[0].error
+            self._feed(ReplayFailed(review_id, f"replay not saved: {errors}", self._clock()))
+            return
+        start = common_start(saves) if len(saves) > 1 else first.clip_start
+        times["clip_start"] = start if start is not None else self.clip_start(first.clip_end)
+        angles = align(saves) if len(saves) > 1 else ()
+        assert first.path is not None
+        self._feed(ReplaySaved(review_id, first.path, first.clip_end, angles))
 
-    async def _file_clip(self, review_id: int, path: str, requested_by: str) -> str:
+    async def _filed(self, review_id: int, requested_by: str, link: ObsLink,
+                     result: tuple[str | None, float, float, str | None], *, multi: bool
+                     ) -> AngleSave:
+        """One angle's save, moved into the IVR folder, with its first frame's time."""
+        path, sent, _, error = result
+        if path is None:
+            return AngleSave(link.name, link.name, None, sent, error=error)
+        path = await self._file_clip(review_id, path, requested_by,
+                                     angle=link.name if multi else None)
+        length = await asyncio.to_thread(media_duration, path) if multi else None
+        start = sent - length if length is not None else self.clip_start(sent)
+        return AngleSave(link.name, link.name, path, sent, start)
+
+    async def _file_clip(self, review_id: int, path: str, requested_by: str,
+                         angle: str | None = None) -> str:
         """Move a saved replay into the match's ``IVR recordings`` folder, named after it.
 
         OBS 29 saves replays next to the recordings; a rename on the same disk costs well
@@ -208,7 +242,8 @@ class CommandExecutor:
             Path(self._options().recordings_root) / IVR_FOLDER)
         stem = prepared.stem if prepared else "replay"
         source = Path(path)
-        target = folder / f"{stem}_review{review_id}_{safe_component(requested_by)}_{source.name}"
+        who = safe_component(requested_by) + (f"_{safe_component(angle)}" if angle else "")
+        target = folder / f"{stem}_review{review_id}_{who}_{source.name}"
         try:
             await asyncio.to_thread(_move, source, target)
         except OSError as err:
@@ -234,12 +269,17 @@ class CommandExecutor:
             log.warning("review %s: tail playback failed (%s); waiting for the clip",
                         review_id, err)
 
-    async def _play(self, review_id: int, path: str, start: float) -> None:
+    async def _play(self, review_id: int, path: str, start: float,
+                    angles: tuple[ClipAngle, ...] = ()) -> None:
         if self.player is None:
             self._feed(ReplayFailed(review_id, "no player configured", self._clock()))
             return
+        shown = [(a.path, a.offset) for a in angles if a.path is not None]
         try:
-            await self.player.open(path, start)
+            if len(shown) > 1:
+                await self.player.open_angles(shown, start)
+            else:
+                await self.player.open(path, start)
             self.timings.setdefault(review_id, {})["opened"] = self._clock()
         except PlayerError as err:
             self._tail_reviews.discard(review_id)
@@ -283,11 +323,15 @@ class CommandExecutor:
         except RestrikeError as err:
             self._report(f"replay buffer: {err}")
 
+    async def _ensure_all_buffers(self) -> None:
+        await asyncio.gather(self._ensure_replay_buffer(), self.cameras.ensure())
+
     async def _prepare(self, cmd: PrepareRecording) -> None:
         """Folder, name and replay length on the recording OBS; (re)start both outputs."""
         async with self._prepare_lock:  # match loads in a row must not interleave
             self._outputs.recording_prepared(cmd)
-            await self._prepare_locked(cmd)
+            await asyncio.gather(self._prepare_locked(cmd),
+                                 self.cameras.prepare(cmd.folder, cmd.replay_seconds))
 
     async def _prepare_locked(self, cmd: PrepareRecording) -> None:
         try:

@@ -186,6 +186,8 @@ class ArchiveWriter:
             clip_id = archive.save_clip(review, day=day, marker_at=marker_at,
                                         recording_id=rec[0] if rec else None,
                                         clip_start=clip_start, clip_end=review.saved_at)
+            if review.angles:
+                archive.save_angles(clip_id, review.angles)
             if link is not None and clip_start is not None:
                 archive.link_events(clip_id, start=link[0], end=link[1], clip_start=clip_start,
                                     recording_start=rec[1] if rec else None, timeline=timeline)

@@ -94,8 +94,8 @@ class OutputTracker:
         was = self._connected.get(item.name, False)
         self._connected[item.name] = item.connected
         serves = item.role in ("recording", "both")
-        if serves and item.connected and not was:
-            self._feed(ObsReconnected(now))
+        if item.connected and not was and (serves or item.role == "angle"):
+            self._feed(ObsReconnected(now))  # an angle too: its replay buffer must run
         elif serves and was and not item.connected:
             reason = f"OBS connection lost: {item.error or ''}".strip(": ")
             for (name, _output), (session, _) in self._recording.items():

@@ -35,7 +35,7 @@ def review_body(flow: WorkflowState, match: MatchState, options: ReviewOptions, 
         "clip": None, "start": None, "decision": None, "decided_by": None,
         "decision_ms": None, "match": None,
         "error": last_error if active is None else None, "mode": options.mode,
-        "quota_exhausted": False,
+        "quota_exhausted": False, "angles": [], "missing_angles": [],
     }
     if review is None:
         return out
@@ -48,5 +48,8 @@ def review_body(flow: WorkflowState, match: MatchState, options: ReviewOptions, 
         marker_in_clip=None if clip_start is None else max(0.0, mark - clip_start),
         clip=review.clip, start=review.start, decision=review.decision,
         decided_by=review.decided_by, decision_ms=review.decision_ms, match=review.match,
-        error=review.problem or out["error"], quota_exhausted=review.quota_exhausted)
+        error=review.problem or out["error"], quota_exhausted=review.quota_exhausted,
+        angles=[a.as_dict() for a in review.angles if a.saved],
+        missing_angles=[{"name": a.name, "error": a.error} for a in review.angles
+                        if not a.saved])
     return out

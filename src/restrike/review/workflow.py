@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
+from restrike.review.angles import ClipAngle, missing_text
 from restrike.review.naming import (
     MatchIdentity,
     match_folder,
@@ -84,8 +85,9 @@ class ChallengeRequested:
 @dataclass(frozen=True, slots=True)
 class ReplaySaved:
     review_id: int
-    path: str
+    path: str  # the first saved angle's file
     at: float
+    angles: tuple[ClipAngle, ...] = ()  # every angle asked for, saved or missing
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,7 @@ class ReviewRecord:
     decided_by: str | None = None
     decided_at: float | None = None
     error: str | None = None  # a failed step (no OBS, save timed out, player...)
+    angles: tuple[ClipAngle, ...] = ()  # multi-angle review: every angle, saved or not
     closed: bool = False
     quota_exhausted: bool = False
 
@@ -170,6 +173,7 @@ class ReviewRecord:
             "decided_by": self.decided_by, "decided_at": self.decided_at,
             "decision_ms": self.decision_ms, "error": self.problem, "closed": self.closed,
             "quota_exhausted": self.quota_exhausted,
+            "angles": [a.as_dict() for a in self.angles if a.saved],
         }
 
 
@@ -211,6 +215,7 @@ class PlayClip:
     review_id: int
     path: str
     start: float
+    angles: tuple[ClipAngle, ...] = ()  # more than one saved: shown together
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,12 +375,18 @@ def _saved(state: WorkflowState, event: ReplaySaved) -> tuple[WorkflowState, lis
     review = _find(state, event.review_id)
     if review is None:
         return state, []
-    review = replace(review, clip=event.path, saved_at=event.at, error=None)
+    missing = missing_text(event.angles)
+    review = replace(review, clip=event.path, saved_at=event.at, error=missing,
+                     angles=event.angles)
     state = _with(state, review)
     if review.closed:  # decided before the clip was ready: archive it, do not show it
         return state, [StoreReview(review, link=True)]
-    return state, [PlayClip(review.id, event.path, review.start), StoreReview(review, link=True),
-                   Overlay("review_updated", review)]
+    commands: list[Command] = [
+        PlayClip(review.id, event.path, review.start, event.angles),
+        StoreReview(review, link=True), Overlay("review_updated", review)]
+    if missing is not None:  # the review goes on with the angles there are
+        commands.append(Notice("warning", f"review {review.id}: {missing}"))
+    return state, commands
 
 
 def _resolved(config: WorkflowConfig, state: WorkflowState, event: Resolved,

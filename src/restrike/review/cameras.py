@@ -1,0 +1,93 @@
+"""The cameras of multi-angle review: every OBS with ``role = "angle"`` beside the recording one.
+
+Each angle OBS keeps its own replay buffer. For a match it is given the match folder
+(so its saved clips land on the same disk as the recording OBS's and are moved into
+``IVR recordings`` by a rename) and the same replay length; on a challenge all of them
+save at once (:meth:`Cameras.save_all`: one ``asyncio.gather``, an angle that fails
+or is away is reported as missing, the others go on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import PurePath
+
+from restrike.errors import RestrikeError
+from restrike.review.ports import ObsLink, ObsPoolView
+
+__all__ = ["Cameras", "SaveResult"]
+
+log = logging.getLogger(__name__)
+
+#: (path or None, wall time the save was sent, seconds it took, error or None)
+SaveResult = tuple[str | None, float, float, str | None]
+
+
+class Cameras:
+    """The angle OBS connections of the pool, prepared and saved together."""
+
+    def __init__(self, obs: ObsPoolView | None, *, clock: Callable[[], float],
+                 report: Callable[[str], None]) -> None:
+        self._obs = obs
+        self._clock = clock
+        self._report = report
+        self._applied: dict[str, tuple[str, int]] = {}  # replay folder and length set
+        self.replay_started: dict[str, float] = {}  # angle name → its buffer's start
+
+    def links(self) -> list[ObsLink]:
+        """The angle connections in configuration order (the recording OBS is not one)."""
+        return list(self._obs.for_role("angle")) if self._obs is not None else []
+
+    async def save_all(self, links: Sequence[ObsLink], *, timeout_s: float
+                       ) -> list[SaveResult]:
+        """Save every link's replay buffer at once; one result per link, in order."""
+        async def save(link: ObsLink) -> SaveResult:
+            sent = self._clock()
+            try:
+                control = link.control  # ObsUnavailable while that OBS is away
+                path = await control.save_replay_buffer(timeout_s=timeout_s)
+            except RestrikeError as err:
+                return None, sent, self._clock() - sent, str(err)
+            return path, sent, self._clock() - sent, None
+
+        return list(await asyncio.gather(*(save(link) for link in links)))
+
+    async def prepare(self, folder: PurePath, seconds: int) -> None:
+        """Every angle's replay buffer running into ``folder`` with ``seconds`` kept."""
+        await self._each(lambda link: self._prepare_one(link, folder, seconds))
+
+    async def ensure(self) -> None:
+        """Every angle's replay buffer running (after a review, after a reconnect)."""
+        await self._each(self._ensure_one)
+
+    async def _each(self, step: Callable[[ObsLink], Awaitable[None]]) -> None:
+        links = self.links()
+        results = await asyncio.gather(*(step(link) for link in links), return_exceptions=True)
+        for link, result in zip(links, results, strict=True):
+            if isinstance(result, RestrikeError):
+                self._report(f"angle {link.name!r}: {result}")
+            elif isinstance(result, BaseException):
+                raise result
+
+    async def _prepare_one(self, link: ObsLink, folder: PurePath, seconds: int) -> None:
+        control = link.control
+        wanted = (str(folder), seconds)
+        status = await control.replay_buffer_status()
+        if status.active and self._applied.get(link.name) == wanted:
+            return
+        if status.active:
+            await control.stop_replay_buffer()
+        await control.set_record_folder(folder)
+        await control.set_replay_buffer_seconds(seconds)
+        await control.start_replay_buffer()
+        self.replay_started[link.name] = self._clock()
+        self._applied[link.name] = wanted
+        log.info("angle %s: replay buffer of %s s into %s", link.name, seconds, folder)
+
+    async def _ensure_one(self, link: ObsLink) -> None:
+        control = link.control
+        if not (await control.replay_buffer_status()).active:
+            await control.start_replay_buffer()
+            self.replay_started[link.name] = self._clock()
