@@ -63,3 +63,22 @@ def start_obs(xvfb_display: str, tmp_path_factory: pytest.TempPathFactory
     yield start
     for obs in started:
         obs.stop()
+
+
+@pytest.fixture(scope="module")
+def obs_angles(xvfb_display: str, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[list[HeadlessObs]]:
+    """Three OBS instances (auth off, 320x180 at 30 fps, a keyframe a second, replay
+    buffer on) for multi-angle review: the cameras of one court, shared by a module."""
+    _require_obs()
+    started: list[HeadlessObs] = []
+    try:
+        for index in range(3):
+            started.append(_start(
+                xvfb_display, tmp_path_factory.mktemp(f"obs-angle{index}"), password=None,
+                width=320, height=180, replay_seconds=12,
+                extra_profile={"SimpleOutput": {"x264Settings": "keyint=30"}}))
+        yield started
+    finally:
+        for obs in started:
+            obs.stop()
