@@ -36,7 +36,8 @@ def test_rotation_levels_and_tail(tmp_path: Path, restore_logging: None) -> None
     text = path.read_text()
     assert "info from b" not in text
     rotated = sorted(p.name for p in tmp_path.iterdir())
-    assert rotated == ["restrike.log", "restrike.log.1", "restrike.log.2"]  # retention
+    # retention: two rotated files as they are, the older ones in the monthly archive
+    assert rotated == ["archive", "restrike.log", "restrike.log.1", "restrike.log.2"]
     tail = ring_buffer().tail(logging.DEBUG, 5)
     assert tail[0]["message"].startswith("line 199")
     debug = ring_buffer().tail(logging.DEBUG, 1000)

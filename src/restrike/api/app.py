@@ -70,6 +70,9 @@ def create_app(view: StationView) -> FastAPI:
         app.include_router(flags_router(view.data_dir / "flags"))
     except ImportError:  # pragma: no cover - flags ship with the package
         log.warning("flags routes unavailable")
+    from restrike.logs.api import make_router as logs_router
+
+    app.include_router(logs_router(view.data_dir / "logs"))
     for router in view.kernel.routers:
         app.include_router(router)
     try:

@@ -46,7 +46,9 @@ def _setup_logs(settings: Settings, data_dir: Path) -> Path | None:
 
     levels = {"uvicorn.access": "WARNING", **dict(settings.log.levels)}
     return setup_logging(level=settings.log.level, levels=levels, log_dir=data_dir / "logs",
-                         max_bytes=settings.log.max_bytes, backups=settings.log.backups)
+                         max_bytes=settings.log.max_bytes, backups=settings.log.backups,
+                         archive_days=settings.log.archive_days,
+                         archive_mb=settings.log.archive_mb)
 
 
 def http_access(settings: Settings, data_dir: Path) -> tuple[HttpAccess, OperatorToken | None]:

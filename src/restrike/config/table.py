@@ -153,7 +153,13 @@ class LogSettings:
         {}, "Level per component, e.g. `{\"restrike.obs\" = \"DEBUG\"}`.", kind="levels")
     max_bytes: int = _s(10 * 1024 * 1024, "Size at which a log file is rotated.", kind="int",
                         min=1024)
-    backups: int = _s(10, "Rotated log files kept.", kind="int", min=0, max=1000)
+    backups: int = _s(3, "Rotated log files kept as they are; older ones go into the monthly "
+                      "archives (`logs/archive/restrike-YYYY-MM.zip`).", kind="int", min=0,
+                      max=1000)
+    archive_days: int = _s(90, "Monthly log archives are deleted once their month ended this "
+                           "many days ago.", kind="int", min=1, max=36_500)
+    archive_mb: int = _s(500, "...and the oldest ones while all of them together take more "
+                         "than this many megabytes.", kind="int", min=1, max=1_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,8 +260,10 @@ class ObsConnectionSettings:
         "both", "What this OBS does: `angle` is one more camera of multi-angle review "
         "(its replay buffer is saved with the recording OBS's).", kind="str",
         choices=("recording", "streaming", "both", "angle"))
-    protocol: Literal["v5", "v4"] = _s("v5", "obs-websocket protocol version.", kind="str",
-                                       choices=("v5", "v4"))
+    protocol: Literal["auto", "v5", "v4"] = _s(
+        "auto", "obs-websocket protocol version; `auto`: v5 is tried first (its server "
+        "greets at once), then v4, and what answered is kept for the reconnects.",
+        kind="str", choices=("auto", "v5", "v4"))
 
     def __repr__(self) -> str:  # never show the password
         return (f"ObsConnectionSettings(name={self.name!r}, url={mask_url(self.url)!r}, "

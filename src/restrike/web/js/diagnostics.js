@@ -1,4 +1,5 @@
-// Diagnostics: live log tail (GET /api/v1/logs), stats, versions, effective configuration.
+// Diagnostics: live log tail (GET /api/v1/logs), log search (GET /api/v1/logs/search: files
+// and monthly archives), stats, versions, effective configuration.
 
 import { el, getJSON } from "./api.js";
 import { timeOf } from "./format.js";
@@ -10,6 +11,29 @@ export class DiagnosticsView {
     this.lastId = 0;
     this.log = document.getElementById("log");
     document.getElementById("log-level").addEventListener("change", () => { this.lastId = 0; this.log.replaceChildren(); this.pollLogs(); });
+    document.getElementById("log-search-form").addEventListener("submit", (e) => { e.preventDefault(); this.search(); });
+  }
+
+  /** Search the log files and the monthly archives; an empty search goes back to the live tail. */
+  async search() {
+    const q = document.getElementById("log-search").value.trim();
+    const status = document.getElementById("log-search-status");
+    this.lastId = 0;
+    this.log.replaceChildren();
+    this.searching = Boolean(q);
+    if (!q) { status.textContent = ""; this.pollLogs(); return; }
+    const level = document.getElementById("log-level").value;
+    status.textContent = "searching…";
+    let data;
+    try {
+      data = await getJSON(`/api/v1/logs/search?q=${encodeURIComponent(q)}&level=${level}&limit=500`);
+    } catch (err) {
+      status.textContent = `Search failed: ${err.message}`;
+      return;
+    }
+    status.textContent = `${data.count} found in ${data.files_read} files (newest first); clear the search for the live log`;
+    this.log.replaceChildren(...data.records.map((r) => el("li", { class: r.level, title: r.file },
+      `${r.time} ${String(r.level).padEnd(7)} ${r.logger}: ${r.message}`)));
   }
 
   show() {
@@ -25,6 +49,7 @@ export class DiagnosticsView {
   hide() { this.active = false; }
 
   async pollLogs() {
+    if (this.searching) return;  // the search results stay until the search is cleared
     const level = document.getElementById("log-level").value;
     let data;
     try {

@@ -1,6 +1,8 @@
 """Logging for the station: rotating file, console, per-component levels, a live tail.
 
-``setup_logging`` is called once by ``restrike run``. Components only ever do
+``setup_logging`` is called once by ``restrike run``. Rotated files go into monthly
+archives (`restrike.logs.archive`), which ``GET /api/v1/logs/search`` reads too
+(`restrike.logs.search`). Components only ever do
 ``logging.getLogger(__name__)``; the level of a component is set by logger-name
 prefix (``{"restrike.ingest": "DEBUG", "uvicorn.access": "WARNING"}``). The
 `RingBufferHandler` keeps the last records in memory for ``GET /api/v1/logs``.
@@ -14,13 +16,13 @@ from __future__ import annotations
 
 import collections
 import logging
-import logging.handlers
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from restrike.logs.archive import ARCHIVE_DIR, ArchivingFileHandler, LogArchive
 from restrike.secrets import mask_url
 
 __all__ = ["LOG_FILE", "RingBufferHandler", "level_number", "ring_buffer", "setup_logging"]
@@ -100,8 +102,12 @@ def ring_buffer() -> RingBufferHandler:
 
 def setup_logging(*, level: str | int = "INFO", levels: Mapping[str, str | int] | None = None,
                   log_dir: Path | None = None, max_bytes: int = 5_000_000, backups: int = 5,
+                  archive_days: int = 90, archive_mb: int = 500,
                   console: bool = True) -> Path | None:
     """Install the handlers on the root logger; returns the log file path (if any).
+
+    Rotated files beyond ``backups`` go into monthly archives in ``<log_dir>/archive``
+    (`restrike.logs.archive`), kept ``archive_days`` and ``archive_mb`` at most.
 
     Idempotent: handlers this function installed before are replaced. If ``log_dir``
     cannot be written, returns None and logs to stderr (even with ``console`` off).
@@ -120,8 +126,10 @@ def setup_logging(*, level: str | int = "INFO", levels: Mapping[str, str | int] 
     if log_dir is not None:
         try:
             log_dir.mkdir(parents=True, exist_ok=True)
-            handlers.append(logging.handlers.RotatingFileHandler(
-                log_dir / LOG_FILE, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"))
+            archive = LogArchive(log_dir / ARCHIVE_DIR, max_days=archive_days,
+                                 max_bytes=archive_mb << 20)
+            handlers.append(ArchivingFileHandler(log_dir / LOG_FILE, max_bytes=max_bytes,
+                                                 backups=backups, archive=archive))
             path = log_dir / LOG_FILE
         except OSError as err:
             problem = f"cannot write the log file in {log_dir}: {err.strerror or err}"
