@@ -21,7 +21,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from restrike.analytics import group_report
+from restrike.analytics import group_partial, group_report
+from restrike.analytics.days import day_partials
 from restrike.analytics.fold import fold_match
 from restrike.analytics.queries import match_body, tournament_body
 from restrike.analytics.tables import STEPS, match_events, match_refs
@@ -56,6 +57,7 @@ async def _feed_in_slices(path: Path, feed: Feed, cuts: list[float], restarts: l
             last_event = max([last_event, *(r[1] for r in rows)])
             updater.mark({r[0] for r in rows})
             await updater.update()
+            await updater.refresh_days()
             if index < len(restarts) and restarts[index]:  # as after a restart
                 updater.close()
                 updater = Updater(access, interval=0, backfill=False,
@@ -88,6 +90,11 @@ def _check_stored_equals_recomputed(conn: sqlite3.Connection) -> None:
         assert sides == [(n, int(fold.winner is not None), int(fold.winner == n),
                           s[n]["score"], s[3 - n]["score"], athletes[n - 1]) for n in (1, 2)]
     refs = match_refs(conn, "1", ())
+    for day_id, partial in conn.execute("SELECT day_id, partial FROM analytics_day"):
+        day = [(ref, fresh[ref.id]) for ref, _s, _c in refs if ref.day_id == day_id]
+        assert json.loads(partial) == json.loads(json.dumps(group_partial(day)))
+    stored = day_partials(conn, sorted({ref.day_id or 0 for ref, _s, _c in refs}))
+    assert not any(made for _d, _sig, _p, made in stored)  # the stored partials are current
     body = tournament_body(conn, refs[0][0].tournament_id or 0)
     assert body is not None
     expected = group_report([(ref, fresh[ref.id]) for ref, _s, _c in refs])

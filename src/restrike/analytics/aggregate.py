@@ -1,4 +1,4 @@
-"""Athlete, day and tournament figures: matches' summaries added up. Pure.
+"""Athlete figures: the summaries of an athlete's matches added up. Pure.
 
 The input is plain values — `MatchRef`s with the summaries `MatchFold.summary()` made —
 so the station (SQLite) and the tournament hub (PostgreSQL) share these functions.
@@ -9,19 +9,17 @@ with a ``win``); the others are listed apart.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from restrike.analytics.model import AthleteRef, MatchRef
-from restrike.analytics.report import duration, intensity, rate, side_figures
+from restrike.analytics.report import intensity, rate, side_figures
 
-__all__ = ["TOP", "Row", "athlete_report", "effective", "group_report", "sum_sides"]
+__all__ = ["Row", "athlete_report", "effective", "empty_side", "finished", "headline",
+           "sum_sides"]
 
 #: A match's reference and its summary (None: not folded yet — counted as loaded).
 Row = tuple[MatchRef, Mapping[str, Any] | None]
-#: Athletes and countries in the tops.
-TOP = 10
 _LISTS = ("techniques", "hit_hist", "by_state")
 _NUMBERS = ("score", "gam_jeoms", "gam_jeom_points", "injuries", "injury_seconds", "last30",
             "conceded", "answered")
@@ -65,12 +63,12 @@ def effective(rows: Iterable[Row]) -> list[Row]:
     for row in sorted(rows, key=lambda r: r[0].id):
         key = row[0].key
         kept = chosen.get(key)
-        if kept is None or _finished(row[1]) or not _finished(kept[1]):
+        if kept is None or finished(row[1]) or not finished(kept[1]):
             chosen[key] = row
     return sorted(chosen.values(), key=lambda r: r[0].id)
 
 
-def _finished(summary: Mapping[str, Any] | None) -> bool:
+def finished(summary: Mapping[str, Any] | None) -> bool:
     return summary is not None and summary["winner"] is not None
 
 
@@ -96,7 +94,7 @@ def athlete_report(athlete: AthleteRef, rows: Iterable[Row]) -> dict[str, Any]:
     against = 0
     for ref, summary in effective(rows):
         side = 1 if ref.blue is not None and ref.blue.id == athlete.id else 2
-        if summary is None or not _finished(summary):
+        if summary is None or not finished(summary):
             unfinished.append({"match": ref.id, "number": ref.number, "phase": ref.phase,
                                "tournament": ref.tournament, "day": ref.day,
                                "score": _score(summary, side)})
@@ -136,74 +134,3 @@ def headline(athlete: AthleteRef, finished: Iterable[tuple[bool, int, int]]) -> 
             "losses": len(lines) - wins, "win_rate": rate(wins, len(lines)),
             "points_for": sum(f for _w, f, _a in lines),
             "points_against": sum(a for _w, _f, a in lines)}
-
-
-def group_report(rows: Iterable[Row]) -> dict[str, Any]:
-    """A day's or a tournament's figures from its loaded matches (zeros when none)."""
-    loaded = list(rows)
-    matches = effective(loaded)
-    done = [(ref, s) for ref, s in matches if s is not None and _finished(s)]
-    kinds: Counter[str] = Counter()
-    hours: dict[int, list[int]] = {}
-    for _ref, summary in loaded:  # every event the court sent counts here
-        if summary is None:
-            continue
-        kinds.update(summary["kinds"])
-        for hour, (events, points) in summary["hours"].items():
-            row = hours.setdefault(int(hour), [0, 0, 0, 0])
-            row[0] += events
-            row[1] += points
-    decisions: Counter[str] = Counter(s["decision"] or "unknown" for _r, s in done)
-    every_side = sum_sides(side for _r, s in done for side in s["sides"])
-    for hour, (made, won) in every_side["challenge_hours"].items():
-        row = hours.setdefault(int(hour), [0, 0, 0, 0])
-        row[2] += made
-        row[3] += won
-    hourly = [{"hour": h, "events": r[0], "points": r[1], "challenges": r[2],
-               "challenges_won": r[3]} for h, r in sorted(hours.items())]
-    peak = max(hourly, key=lambda h: (h["events"], -h["hour"]), default=None)
-    fights = [duration(s) for _r, s in done]
-    return {
-        "matches_planned": len(matches), "matches_completed": len(done),
-        "completion_rate": rate(len(done), len(matches)),
-        "average_fight_seconds": rate(sum(f["fight_seconds"] for f in fights), len(fights), 1),
-        "average_wall_seconds": rate(sum(f["wall_seconds"] for f in fights), len(fights), 1),
-        "average_intensity": rate(sum(intensity(s) for _r, s in done), len(done), 2),
-        "top_athletes": _top_athletes(done), "top_countries": _top_countries(done),
-        "decisions": dict(decisions.most_common()),
-        "events": {"total": sum(kinds.values()), "by_kind": dict(sorted(kinds.items()))},
-        "hourly": hourly, "peak_hour": peak["hour"] if peak else None,
-        "challenges": side_figures(every_side)["challenges"],
-        "scoring": side_figures(every_side)["scoring"],
-    }
-
-
-def _top_athletes(done: list[tuple[MatchRef, Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    table: dict[tuple[str, str], list[Any]] = {}  # key -> [athlete, points, wins, matches]
-    for ref, summary in done:
-        for side in (1, 2):
-            athlete = ref.athlete(side)
-            if athlete is None:
-                continue
-            row = table.setdefault((athlete.long_name, athlete.country), [athlete, 0, 0, 0])
-            row[1] += summary["sides"][side]["score"]
-            row[2] += summary["winner"] == side
-            row[3] += 1
-    ranked = sorted(table.values(), key=lambda r: (-r[1], -r[2], r[0].long_name))[:TOP]
-    return [{"athlete": a.as_dict(), "points": p, "wins": w, "matches": m,
-             "win_rate": rate(w, m)} for a, p, w, m in ranked]
-
-
-def _top_countries(done: list[tuple[MatchRef, Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    table: dict[str, list[int]] = {}  # country -> [wins, points, matches]
-    for ref, summary in done:
-        for side in (1, 2):
-            athlete = ref.athlete(side)
-            if athlete is None or not athlete.country:
-                continue
-            row = table.setdefault(athlete.country, [0, 0, 0])
-            row[0] += summary["winner"] == side
-            row[1] += summary["sides"][side]["score"]
-            row[2] += 1
-    ranked = sorted(table.items(), key=lambda i: (-i[1][0], -i[1][1], i[0]))[:TOP]
-    return [{"country": c, "wins": w, "points": p, "matches": m} for c, (w, p, m) in ranked]

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from restrike.analytics.days import day_partials, save_days_job
 from restrike.analytics.tables import STEPS, fold_from, save_job
 from restrike.protocol import parse
 from restrike.simulator import encode_items, iter_matches
@@ -36,7 +37,7 @@ TEMPLATES = 24
 MATCHES_PER_DAY = 80
 DAYS_PER_TOURNAMENT = 3
 MATCHES_PER_ATHLETE = 16
-_VERSION = "1"
+_VERSION = "2"
 _FIRST = ("Ji-ho", "Andrés", "Björn", "Minh", "Kemal", "Lukáš", "Zoë", "Aïcha", "Chloé",
           "Mateo", "Wei", "Fatima", "Jürgen", "Noémie", "Tomasz", "Yuto", "Ana", "Omar")
 _LAST = ("PARK", "PEÑA", "LINDQVIST", "NGUYỄN", "ÖZTÜRK", "NOVÁK", "MÜLLER", "DIALLO",
@@ -196,6 +197,12 @@ def _fold_all(conn: sqlite3.Connection, progress: Callable[[str], None]) -> None
         conn.execute("COMMIT")
         if start % 2000 == 1800:
             progress(f"  {start + 200:,} of {len(ids):,} matches folded")
+    days = [r[0] for r in conn.execute("SELECT id FROM days ORDER BY id")]
+    made = [(d, sig, partial) for d, sig, partial, _now in day_partials(conn, days)
+            if sig is not None]
+    conn.execute("BEGIN")
+    save_days_job(made)(conn)
+    conn.execute("COMMIT")
 
 
 def _describe(path: Path, seconds: float) -> DataSet:

@@ -143,7 +143,8 @@ def _cases(path: Path, count: int) -> dict[str, list[tuple[str, Callable[[Any], 
         out["athlete"].append((f"/athletes/{a}", lambda c, a=a: queries.athlete_body(
             c, a, indexed=True)))
         out["athletes search"].append((f"/athletes?search={w}",
-                                       lambda c, w=w: queries.search_athletes(c, w, 50)))
+                                       lambda c, w=w: queries.search_athletes(
+                                           c, w, 50, indexed=True)))
         out["tournament"].append((f"/tournaments/{t}",
                                   lambda c, t=t: queries.tournament_body(c, t)))
         out["day"].append((f"/days/{d}", lambda c, d=d: queries.day_body(

@@ -36,7 +36,7 @@ __all__ = ["ANSWER_SECONDS", "LAST_SECONDS", "SUMMARY_VERSION", "TIMELINE_LIMIT"
 
 #: Bumped whenever a rule or the summary's shape changes: stored summaries of another
 #: version are computed again.
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 #: Entries of the scoring timeline kept (a real match has a few dozen).
 TIMELINE_LIMIT = 1000
 #: "Answer after conceding": the athlete scores within this many seconds.

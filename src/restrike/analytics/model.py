@@ -7,11 +7,12 @@ is computed by the same code whatever the engine.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["SIDES", "TECHNIQUES", "AthleteRef", "Event", "MatchRef"]
+__all__ = ["SIDES", "TECHNIQUES", "AthleteRef", "Event", "MatchRef", "unaccent"]
 
 #: Slot 1 is blue, slot 2 red (the protocol's athletes 1 and 2).
 SIDES = ("blue", "red")
@@ -95,3 +96,9 @@ def athlete_from(values: Mapping[str, Any] | None) -> AthleteRef | None:
         return None
     return AthleteRef(values.get("id"), str(values.get("short_name") or ""),
                       str(values.get("long_name") or ""), str(values.get("country") or ""))
+
+
+def unaccent(text: str) -> str:
+    """Case- and accent-free text, for searching: ``"Peña"`` and ``"PENA"`` are ``"pena"``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -10,25 +10,26 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import unicodedata
 from collections.abc import Mapping
 from datetime import date, tzinfo
 from typing import Any
 
-from restrike.analytics.aggregate import Row, athlete_report, effective, group_report, headline
+from restrike.analytics.aggregate import Row, athlete_report, effective, headline
+from restrike.analytics.days import day_partials
 from restrike.analytics.fold import SUMMARY_VERSION
-from restrike.analytics.model import AthleteRef, MatchRef
+from restrike.analytics.groups import group_body
+from restrike.analytics.model import AthleteRef, MatchRef, unaccent
 from restrike.analytics.report import match_report
-from restrike.analytics.tables import REF_COLUMNS, REF_FROM, fold_from, match_refs, ref_of
+from restrike.analytics.tables import (
+    NAME_TEXT,
+    REF_COLUMNS,
+    REF_FROM,
+    fold_from,
+    match_refs,
+    ref_of,
+)
 
-__all__ = ["athlete_body", "day_body", "match_body", "search_athletes", "tournament_body",
-           "unaccent"]
-
-
-def unaccent(text: str) -> str:
-    """Case- and accent-free text: ``"Peña"`` and ``"PENA"`` are both ``"pena"``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+__all__ = ["athlete_body", "day_body", "match_body", "search_athletes", "tournament_body"]
 
 
 def _summaries(conn: sqlite3.Connection, refs: list[tuple[MatchRef, Mapping[str, Any] | None,
@@ -58,15 +59,23 @@ def match_body(conn: sqlite3.Connection, match_id: int, tz: tzinfo | None = None
     return match_report(ref, fold.summary(), fold.timeline())
 
 
-def search_athletes(conn: sqlite3.Connection, search: str, limit: int) -> list[dict[str, Any]]:
+def search_athletes(conn: sqlite3.Connection, search: str, limit: int, *,
+                    indexed: bool = False) -> list[dict[str, Any]]:
     """Athletes whose names or country contain ``search`` (case and accents ignored),
-    by long name, each with the headline figures of its finished matches."""
-    conn.create_function("restrike_unaccent", 1, unaccent, deterministic=True)
+    by long name, each with the headline figures of its finished matches. ``indexed``:
+    every match is folded, so the analytics' table of unaccented names has them all."""
     needle = unaccent(search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    found = conn.execute(
-        "SELECT id, short_name, long_name, country FROM athletes WHERE restrike_unaccent("
-        "short_name || ' ' || long_name || ' ' || country) LIKE ? ESCAPE '\\' "
-        "ORDER BY long_name, country, id LIMIT ?", (f"%{needle}%", limit)).fetchall()
+    if indexed:
+        found = conn.execute(
+            "SELECT a.id, a.short_name, a.long_name, a.country FROM analytics_name n JOIN "
+            "athletes a ON a.id = n.athlete_id WHERE n.folded LIKE ? ESCAPE '\\' "
+            "ORDER BY a.long_name, a.country, a.id LIMIT ?", (f"%{needle}%", limit)).fetchall()
+    else:
+        conn.create_function("restrike_unaccent", 1, unaccent, deterministic=True)
+        found = conn.execute(
+            f"SELECT id, short_name, long_name, country FROM athletes WHERE restrike_unaccent("
+            f"{NAME_TEXT}) LIKE ? ESCAPE '\\' ORDER BY long_name, country, id LIMIT ?",
+            (f"%{needle}%", limit)).fetchall()
     athletes = [AthleteRef(*row) for row in found]
     if not athletes:
         return []
@@ -117,9 +126,9 @@ def tournament_body(conn: sqlite3.Connection, tournament_id: int, tz: tzinfo | N
         return None
     days = [{"id": d, "date": day, "name": name} for d, day, name in conn.execute(
         "SELECT id, date, name FROM days WHERE tournament_id = ? ORDER BY date", (row[0],))]
-    refs = match_refs(conn, "d.tournament_id = ?", (tournament_id,))
+    partials = day_partials(conn, [d["id"] for d in days], tz)
     return {"tournament": {"id": row[0], "name": row[1]}, "days": days,
-            **group_report(_summaries(conn, refs, tz))}
+            **group_body(p for _d, _s, p, _m in partials)}
 
 
 def day_body(conn: sqlite3.Connection, day: date, tz: tzinfo | None = None) -> dict[str, Any]:
@@ -129,5 +138,5 @@ def day_body(conn: sqlite3.Connection, day: date, tz: tzinfo | None = None) -> d
             for d, t, name, label in conn.execute(
                 "SELECT d.id, t.id, t.name, d.name FROM days d JOIN tournaments t "
                 "ON t.id = d.tournament_id WHERE d.date = ? ORDER BY d.id", (text,))]
-    refs = match_refs(conn, "d.date = ?", (text,))
-    return {"day": text, "days": days, **group_report(_summaries(conn, refs, tz))}
+    partials = day_partials(conn, [d["id"] for d in days], tz)
+    return {"day": text, "days": days, **group_body(p for _d, _s, p, _m in partials)}

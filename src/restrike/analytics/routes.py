@@ -92,7 +92,8 @@ def make_router(pool: ReaderPool, complete: Callable[[], bool]) -> APIRouter:
             AfterValidator(printable)] = "",
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> Any:
-        return answer(lambda c: {"athletes": queries.search_athletes(c, search, limit)}, "")
+        return answer(lambda c: {"athletes": queries.search_athletes(
+            c, search, limit, indexed=complete())}, "")
 
     @router.get("/athletes/{athlete_id}", summary="An athlete's analytics over every match",
                 responses=responses((404, "No athlete with that id."), 422, _UNREADABLE))

@@ -17,10 +17,10 @@ from datetime import tzinfo
 from typing import Any
 
 from restrike.analytics.fold import SUMMARY_VERSION, MatchFold
-from restrike.analytics.model import AthleteRef, Event, MatchRef
+from restrike.analytics.model import AthleteRef, Event, MatchRef, unaccent
 
-__all__ = ["STEPS", "Folded", "fold_from", "match_events", "match_refs", "save_job",
-           "stale_matches"]
+__all__ = ["NAME_TEXT", "STEPS", "Folded", "fold_from", "match_events", "match_refs",
+           "save_job", "stale_matches"]
 
 #: The owned tables, one statement a step; append steps, never edit one.
 STEPS = (
@@ -32,12 +32,17 @@ STEPS = (
     "points_for INTEGER NOT NULL, points_against INTEGER NOT NULL, "
     "PRIMARY KEY (match_id, side))",
     "CREATE INDEX analytics_side_athlete ON analytics_side (athlete_id, match_id)",
+    "CREATE TABLE analytics_day (day_id INTEGER PRIMARY KEY, signature TEXT NOT NULL, "
+    "partial TEXT NOT NULL, updated_at REAL NOT NULL)",
+    "CREATE TABLE analytics_name (athlete_id INTEGER PRIMARY KEY, folded TEXT NOT NULL)",
 )
 
 #: A match folded: its id, summary and timeline.
 Folded = tuple[int, Mapping[str, Any], Sequence[Mapping[str, Any]]]
 
 _EMPTY: Mapping[str, Any] = {}
+#: ``athletes`` columns the search looks in (``analytics_name.folded`` keeps them unaccented).
+NAME_TEXT = "short_name || ' ' || long_name || ' ' || country"
 REF_COLUMNS = (
     "m.id, m.number, m.match_id, m.phase, m.category, m.division, t.name, t.id, d.date, "
     "d.id, b.id, b.short_name, b.long_name, b.country, r.id, r.short_name, r.long_name, "
@@ -133,6 +138,13 @@ def save_job(folded: Sequence[Folded]) -> Callable[[sqlite3.Connection], int]:
     def job(conn: sqlite3.Connection) -> int:
         conn.executemany(_UPSERT, rows)
         conn.executemany(_SIDES, sides)
+        marks = ",".join("?" * len(rows))
+        names = conn.execute(
+            f"SELECT id, {NAME_TEXT} FROM athletes WHERE id IN (SELECT athlete_id FROM "
+            f"analytics_side WHERE match_id IN ({marks}))",
+            [r[0] for r in rows]).fetchall()
+        conn.executemany("INSERT OR REPLACE INTO analytics_name (athlete_id, folded) "
+                         "VALUES (?, ?)", [(i, unaccent(text)) for i, text in names])
         return len(rows)
 
     return job

@@ -11,12 +11,15 @@ a database written without the analytics, or by an older version of the rules.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
+from restrike.analytics.days import day_partials, save_days_job
 from restrike.analytics.fold import MatchFold
 from restrike.analytics.report import match_report
 from restrike.analytics.tables import (
@@ -32,12 +35,15 @@ from restrike.analytics.tables import (
 from restrike.errors import RestrikeError, StoreError
 from restrike.kernel import StoreAccess, StoreReader
 
-__all__ = ["BACKFILL_BATCH", "Updater"]
+__all__ = ["BACKFILL_BATCH", "DAY_REFRESH", "Updater"]
 
 log = logging.getLogger(__name__)
 
 #: Matches folded per backfill step (about half a second of work on a court laptop).
 BACKFILL_BATCH = 20
+#: Seconds between two refreshes of the stored day partials (a day or tournament asked
+#: meanwhile makes its changed days' partials on the spot).
+DAY_REFRESH = 2.0
 _KEPT_FOLDS = 4  # the live match and the few before it (a match loaded twice)
 _RETRY_SECONDS = 2.0
 
@@ -58,6 +64,8 @@ class Updater:
         self.error: str | None = None
         self._folds: OrderedDict[int, MatchFold] = OrderedDict()
         self._dirty: set[int] = set()
+        self._days: set[int] = set()  # days whose stored partial is behind
+        self._days_at = 0.0  # monotonic time of the next refresh of the days
         self._wake = asyncio.Event()
         self._reader: StoreReader | None = None
 
@@ -79,18 +87,38 @@ class Updater:
         pending_backfill = self.backfill
         while True:
             if not self._dirty and not pending_backfill:
-                await self._wake.wait()
+                await self._idle()
             self._wake.clear()
-            await asyncio.sleep(self.interval)  # commits meanwhile join this update
+            if self._dirty or pending_backfill:
+                await asyncio.sleep(self.interval)  # commits meanwhile join this update
             try:
                 if self._dirty:
                     await self.update()
                 elif pending_backfill:
                     pending_backfill = await self._backfill_step()
+                if self._days and time.monotonic() >= self._days_at:
+                    await self.refresh_days()
                 self.error = None
             except RestrikeError as err:
                 self._failed(err)
                 await asyncio.sleep(_RETRY_SECONDS)
+
+    async def _idle(self) -> None:
+        """Until something is marked (or the days' refresh is due)."""
+        if not self._days:
+            await self._wake.wait()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), max(0.0, self._days_at - time.monotonic()))
+
+    async def refresh_days(self) -> None:
+        """Store fresh partials of the days folded since the last refresh."""
+        days, self._days = sorted(self._days), set()
+        self._days_at = time.monotonic() + DAY_REFRESH
+        made = await asyncio.to_thread(self._call, lambda c: day_partials(c, days, self.tz))
+        fresh = [(d, sig, partial) for d, sig, partial, now in made if now and sig is not None]
+        if fresh:
+            await asyncio.wrap_future(self.store.call(save_days_job(fresh)))
 
     async def update(self) -> None:
         """Fold and store the marked matches now; publish the newest one's analytics."""
@@ -129,6 +157,9 @@ class Updater:
                 while len(self._folds) > _KEPT_FOLDS:
                     self._folds.popitem(last=False)
             out.append((match_id, fold.summary(), fold.timeline()))
+        marks = ",".join("?" * len(ids))
+        self._days |= {r[0] for r in self._call(lambda c: c.execute(
+            f"SELECT DISTINCT day_id FROM matches WHERE id IN ({marks})", ids).fetchall())}
         if keep and ids:
             newest = ids[-1]
             row = self._call(lambda c: c.execute(
@@ -151,10 +182,12 @@ class Updater:
     async def flush(self) -> None:
         """What is marked, stored before the station closes the store (the caller bounds
         the time; what is not stored is folded again at the next start)."""
-        if not self.ready or not self._dirty:
+        if not self.ready:
             return
         try:
             await self.update()
+            if self._days:
+                await self.refresh_days()
         except RestrikeError as err:
             log.warning("analytics: the last update was not stored (%s); it is folded again "
                         "at the next start", err)
