@@ -41,7 +41,7 @@ def recording(tools: Tools, media: Path) -> Path:
 def mpeg4_recording(tools: Tools, media: Path, recording: Path) -> Path:
     """The same recording in a codec an MP4 reel cannot copy (every part re-encoded)."""
     path = media / "match-102.mkv"
-    tools.run([tools.ffmpeg, "-v", "error", "-i", str(recording), "-t", "20", "-c:v", "mpeg4",
+    tools.run([tools.ffmpeg, "-v", "error", "-i", str(recording), "-t", "8", "-c:v", "mpeg4",
                "-c:a", "copy", "-y", str(path)], what="test recording")
     return path
 

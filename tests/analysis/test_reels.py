@@ -4,6 +4,7 @@ through the command a user runs (``restrike analysis highlights``)."""
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -45,7 +46,7 @@ def test_windows_are_merged_ordered_and_inside_the_recording(
     segments = [s for p in parts for s in p.segments]
     inside = [o for o in offsets if o <= length and min(length, o + after) > max(0, o - before)]
     assert sum(len(s.labels) for s in segments) == len(inside)
-    for first, second in zip(segments, segments[1:], strict=False):
+    for first, second in pairwise(segments):
         assert second.start > first.end + JOIN_GAP  # merged when closer
     for segment in segments:
         assert 0 <= segment.start < segment.end <= length

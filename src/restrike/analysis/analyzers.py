@@ -9,15 +9,16 @@ read in pure Python). Third parties add analyzers as entry points of the group
 ``analysis.analyzers``. Analyzers run on a worker thread, never on the station's loop.
 
 `MotionPeak` ships here: the frame-difference energy (mean absolute change of the grey
-levels between consecutive frames), smoothed over a few frames; its peak is the
-moment of the impact in a review clip, used to suggest where a replay should start.
+levels between consecutive frames), smoothed over a few frames; the burst around its
+peak (the frames above half of it), at its energy-weighted centre, is the moment of
+the impact in a review clip, used to suggest where a replay should start.
 """
 
 from __future__ import annotations
 
 import logging
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -65,7 +66,7 @@ class Analyzer(Protocol):
 
 
 def read_frames(tools: Tools, path: Path, fmt: FrameFormat | None = None, *,
-                timeout: float = 120.0) -> Iterator[Frame]:
+                timeout: float = 120.0) -> Generator[Frame, None, None]:
     """The frames of ``path`` as `Frame`s (ffmpeg decodes and scales; nothing is kept)."""
     fmt = fmt or FrameFormat()
     if not path.is_file():
@@ -125,11 +126,19 @@ class MotionPeak:
                     / len(energies[max(0, i - half):i + half + 1])
                     for i in range(len(energies))]
         peak = max(range(len(smoothed)), key=smoothed.__getitem__)
-        if smoothed[peak] <= 0:
+        top = smoothed[peak]
+        if top <= 0:
             return []
-        mean = sum(smoothed) / len(smoothed)
-        contrast = 1 - mean / smoothed[peak]  # 0: motion everywhere, 1: one burst
-        return [Finding(times[peak], round(contrast, 3), "motion peak")]
+        low = high = peak  # the burst: the frames around the peak above half of it
+        while low > 0 and smoothed[low - 1] >= top / 2:
+            low -= 1
+        while high < len(smoothed) - 1 and smoothed[high + 1] >= top / 2:
+            high += 1
+        burst = range(low, high + 1)
+        centre = sum(times[i] * energies[i] for i in burst) / max(
+            1e-9, sum(energies[i] for i in burst))
+        contrast = 1 - sum(smoothed) / len(smoothed) / top  # 0: motion all along, 1: a burst
+        return [Finding(round(centre, 3), round(contrast, 3), "motion peak")]
 
 
 def suggest_start(findings: Iterable[Finding], lead: float = 1.0) -> float | None:

@@ -1,0 +1,87 @@
+"""The motion-peak analyzer on generated clips with a known motion burst."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from restrike.analysis.analyzers import (
+    Analyzer,
+    Finding,
+    Frame,
+    MotionPeak,
+    load_analyzers,
+    read_frames,
+    suggest_start,
+)
+from restrike.analysis.cli import cli
+from restrike.analysis.ffmpeg import Tools
+from restrike.errors import AnalysisError
+
+
+def _clip(tools: Tools, path: Path, burst: float) -> Path:
+    """8 s of a still picture whose view sweeps sideways for 0.3 s from ``burst`` (a
+    camera following a kick), then stands still again."""
+    sweep = f"if(between(t,{burst},{burst + 0.3}),(t-{burst})*800,0)"
+    tools.run([tools.ffmpeg, "-v", "error", "-f", "lavfi", "-i",
+               "testsrc=size=640x180:rate=30,trim=end_frame=1,loop=loop=-1:size=1",
+               "-vf", f"crop=w=320:h=180:x='{sweep}':y=0", "-t", "8", "-c:v", "libx264",
+               "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-y", str(path)],
+              what="test clip")
+    return path
+
+
+@pytest.mark.parametrize("burst", [2.4, 5.7])
+def test_the_motion_peak_is_found_within_0_2_s(tools: Tools, tmp_path: Path,
+                                               burst: float) -> None:
+    clip = _clip(tools, tmp_path / "clip.mp4", burst)
+    findings = MotionPeak().analyze(read_frames(tools, clip))
+    assert len(findings) == 1
+    assert abs(findings[0].at - burst) <= 0.2, findings
+    assert findings[0].score > 0.5  # one burst in a still clip
+    assert suggest_start(findings, lead=1.0) == pytest.approx(findings[0].at - 1.0)
+
+
+def test_frames_are_small_grey_images_in_order(tools: Tools, recording: Path) -> None:
+    frames = read_frames(tools, recording)
+    first = [next(frames) for _ in range(3)]
+    frames.close()  # the ffmpeg behind it is stopped
+    assert [f.t for f in first] == [0.0, 0.04, 0.08]
+    assert all(len(f.gray) == f.width * f.height == 64 * 36 for f in first)
+
+
+def test_analyzers_are_a_protocol_and_unknown_ones_are_left_out(
+        caplog: pytest.LogCaptureFixture) -> None:
+    class Still:
+        name = "still"
+
+        def analyze(self, frames: object) -> list[Finding]:
+            return []
+
+    assert isinstance(Still(), Analyzer) and isinstance(MotionPeak(), Analyzer)
+    loaded = load_analyzers(["motion_peak", "nope"])
+    assert [a.name for a in loaded] == ["motion_peak"]
+    assert "analyzer nope is not installed" in caplog.text
+    assert MotionPeak().analyze([Frame(0, 1, 1, b"\0")]) == []
+    assert suggest_start([]) is None
+
+
+def test_a_clip_that_is_not_there_or_not_a_video(tools: Tools, tmp_path: Path) -> None:
+    with pytest.raises(AnalysisError, match="no such file"):
+        list(read_frames(tools, tmp_path / "missing.mp4"))
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video")
+    with pytest.raises(AnalysisError, match="cannot analyse"):
+        list(read_frames(tools, junk))
+
+
+def test_the_command(tools: Tools, tmp_path: Path) -> None:
+    clip = _clip(tools, tmp_path / "clip.mp4", 3.0)
+    done = CliRunner().invoke(cli, ["analyze", str(clip)])
+    assert done.exit_code == 0, done.stdout + done.stderr
+    found = re.search(r"motion_peak: motion peak at (\d+\.\d+) s", done.stdout)
+    assert found and abs(float(found[1]) - 3.0) <= 0.2, done.stdout
+    assert "suggested replay start:" in done.stdout
