@@ -43,6 +43,8 @@ class TournamentIn(BaseModel):
 class DayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     day: Day = Field(description="Tournament day YYYY-MM-DD")
+    name: Label | None = Field(None, description="The day's name, e.g. 'Day 2 – Finals' (the "
+                                                 "recording folder uses it); none: kept")
 
 
 class Health(BaseModel):
@@ -201,8 +203,14 @@ def make_router(view: StationView) -> APIRouter:
                  responses=_STORE)
     async def set_day(body: Annotated[DayIn, Body()]) -> dict[str, object]:
         text = body.day.isoformat()
-        result = await _write(view, "set_day", text)
-        return {"day": text, "result": _plain(result)}
+        name = (body.name or "").strip()
+        result = await _write(view, "set_day", text, name)
+        return {"day": text, "name": name, "result": _plain(result)}
+
+    @router.get("/api/v1/current", tags=["store"], summary="The current tournament and day",
+                responses=_STORE)
+    async def current() -> dict[str, object]:
+        return dict(await read(lambda r: r.current_names()))
 
     @router.post("/api/v1/resync", tags=["live"],
                  summary="Send tkStrike's pull requests to rebuild the scoreboard",

@@ -77,20 +77,22 @@ class Archive:
 
     # -- where are we ------------------------------------------------------------------
 
-    def current_names(self, now: float) -> tuple[str | None, str]:
-        """(tournament name, day) the store has as current; the local date if none."""
+    def current_names(self, now: float) -> tuple[str | None, str, str]:
+        """(tournament name, day, day's name) the store has as current; the local date and
+        no name if none."""
         rows = dict(self._all("SELECT key, value FROM settings WHERE key IN "
                               "('current.tournament', 'current.day')"))
         name = None
-        day = local_day(now)
+        day, day_name = local_day(now), ""
         if rows.get("current.tournament"):
             found = self._all("SELECT name FROM tournaments WHERE id = ?",
                               (int(rows["current.tournament"]),))
             name = found[0][0] if found else None
         if rows.get("current.day"):
-            found = self._all("SELECT date FROM days WHERE id = ?", (int(rows["current.day"]),))
-            day = found[0][0] if found else day
-        return name, day
+            found = self._all("SELECT date, name FROM days WHERE id = ?",
+                              (int(rows["current.day"]),))
+            day, day_name = (found[0][0], found[0][1] or "") if found else (day, day_name)
+        return name, day, day_name
 
     # -- recording sessions ------------------------------------------------------------
 

@@ -112,6 +112,12 @@ def match_folder(root: PurePath, tournament: str, day: str) -> PurePath:
         day, fallback="day")
 
 
+def day_label(day: str, name: str = "") -> str:
+    """The day's folder name: its date, then its name when it has one
+    (``2026-05-29 Day 2 – Finals``), so folders sort by date and say what the day was."""
+    return f"{day} {name.strip()}" if name.strip() else day
+
+
 def replay_folder(folder: PurePath) -> PurePath:
     """Where saved replays of a match folder go."""
     return folder / IVR_FOLDER

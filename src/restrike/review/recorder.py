@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from restrike.errors import RestrikeError, ReviewError
 from restrike.review.archive import Archive, chapters_text, local_day
+from restrike.review.naming import day_label
 from restrike.review.streams import StreamTimeline
 from restrike.review.workflow import ReviewRecord
 from restrike.store import Store
@@ -237,15 +238,16 @@ class ArchiveWriter:
     # -- reads ------------------------------------------------------------------------------
 
     async def current_names(self, at: float) -> tuple[str | None, str]:
-        """(tournament, day) the store has as current — the local date without a store or
-        when it cannot be read; the day becomes the one rows are filed under."""
-        names: tuple[str | None, str] = (None, local_day(at))
+        """(tournament, day's folder name) the store has as current — the local date
+        without a store or when it cannot be read; the date becomes the day rows are filed
+        under, the folder adds the day's name (`day_label`)."""
+        names: tuple[str | None, str, str] = (None, local_day(at), "")
         try:
             names = await self._read(lambda archive: archive.current_names(at), names)
         except RestrikeError as err:  # the folder falls back to the local date
             log.warning("no current tournament/day from the store: %s", err)
         self.day = names[1]
-        return names
+        return names[0], day_label(names[1], names[2])
 
     async def clips(self, limit: int, day: str | None) -> list[dict[str, Any]]:
         return await self._read(lambda archive: archive.clips(day=day, limit=limit), [])

@@ -194,6 +194,20 @@ class Reader:
         return {"tournament": num("current.tournament"), "day": num("current.day"),
                 "match": num("current.match")}
 
+    def current_names(self) -> dict[str, Any]:
+        """The current tournament (`{"id", "name"}`) and day (`{"id", "date", "name"}`),
+        None where none is set yet (the first match opens them)."""
+        ids = self.current()
+        tournament = day = None
+        if ids["tournament"] is not None:
+            rows = self.query("SELECT id, name FROM tournaments WHERE id = ?",
+                              (ids["tournament"],))
+            tournament = {"id": rows[0][0], "name": rows[0][1]} if rows else None
+        if ids["day"] is not None:
+            rows = self.query("SELECT id, date, name FROM days WHERE id = ?", (ids["day"],))
+            day = {"id": rows[0][0], "date": rows[0][1], "name": rows[0][2]} if rows else None
+        return {"tournament": tournament, "day": day}
+
     # -- capture and live-state rebuild ------------------------------------------------------
 
     def export_capture(self, day: str) -> Iterator[str]:

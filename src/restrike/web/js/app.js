@@ -7,6 +7,7 @@ import { LiveClient } from "./live.js";
 import { LiveView } from "./liveview.js";
 import { renderOverlayList } from "./overlaylist.js";
 import { SettingsView } from "./settings.js";
+import { TournamentPanel } from "./tournament.js";
 
 const VIEWS = ["live", "archive", "settings", "diagnostics", "overlays"];
 const pluginViews = []; // "plugin-<name>": a running plugin's console panel
@@ -26,6 +27,7 @@ const client = new LiveClient({
 });
 liveView = new LiveView(client);
 const archive = new ArchiveView();
+const tournament = new TournamentPanel();
 const settings = new SettingsView();
 const diagnostics = new DiagnosticsView(client);
 window.restrike = { client }; // for support and for the UI tests
@@ -41,7 +43,7 @@ function route() {
     if (v === view) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
   }
   document.title = `reStrike VTA — ${view}`;
-  if (view === "archive") archive.show();
+  if (view === "archive") { archive.show(); tournament.show(); }
   if (view === "settings") settings.show();
   if (view === "diagnostics") diagnostics.show(); else diagnostics.hide();
   if (view === "overlays") renderOverlayList();
