@@ -59,6 +59,14 @@ def chapters(
         print(f"{len(text.splitlines())} chapters written to {output}")
 
 
+def _size(value: str) -> str:
+    width, _, height = value.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and 16 <= int(width) <= 3840
+            and 16 <= int(height) <= 2160):
+        raise typer.BadParameter(f"expected WxH such as 640x360, not {value!r}")
+    return value
+
+
 @bench_app.command("replay")
 def bench_replay(
     runs: int = typer.Option(10, "--runs", "-n", min=1, help="reviews per mode"),
@@ -68,6 +76,12 @@ def bench_replay(
     keyframe_seconds: int = typer.Option(
         1, "--keyframe-seconds", min=0,
         help="keyframe interval of the OBS started here (0: OBS's default)"),
+    angles: int = typer.Option(
+        1, "--angles", min=1, max=9,
+        help="OBS started here: the recording one plus N-1 cameras (role angle), saved "
+             "together and played as one grid"),
+    size: str = typer.Option("640x360", "--size", help="canvas of the OBS started here (WxH)",
+                             callback=_size),
 ) -> None:
     """Challenge datagram → mpv at the clip's 10th second, against OBS's own save time."""
     from restrike.bench.replay import report, run
@@ -75,7 +89,8 @@ def bench_replay(
     # SIGTERM unwinds like Ctrl-C, so the OBS, Xvfb and mpv started here are stopped.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        result = run(url, password, runs=runs, tail=tail, keyframe_seconds=keyframe_seconds)
+        result = run(url, password, runs=runs, tail=tail, keyframe_seconds=keyframe_seconds,
+                     angles=angles, size=size)
     except RestrikeError as err:
         print(f"error: {err}", file=sys.stderr)
         raise typer.Exit(2) from err

@@ -2,7 +2,9 @@
 
 Each angle OBS keeps its own replay buffer. For a match it is given the match folder
 (so its saved clips land on the same disk as the recording OBS's and are moved into
-``IVR recordings`` by a rename) and the same replay length; on a challenge all of them
+``IVR recordings`` by a rename), a file name with the match and its own name (two
+cameras saving in the same second must not write one file) and the same replay length;
+on a challenge all of them
 save at once (:meth:`Cameras.save_all`: one ``asyncio.gather``, an angle that fails
 or is away is reported as missing, the others go on).
 """
@@ -15,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import PurePath
 
 from restrike.errors import RestrikeError
+from restrike.review.naming import obs_filename_pattern, safe_component
 from restrike.review.ports import ObsLink, ObsPoolView
 
 __all__ = ["Cameras", "SaveResult"]
@@ -33,7 +36,7 @@ class Cameras:
         self._obs = obs
         self._clock = clock
         self._report = report
-        self._applied: dict[str, tuple[str, int]] = {}  # replay folder and length set
+        self._applied: dict[str, tuple[str, str, int]] = {}  # folder, names, length set
         self.replay_started: dict[str, float] = {}  # angle name → its buffer's start
 
     def links(self) -> list[ObsLink]:
@@ -54,9 +57,10 @@ class Cameras:
 
         return list(await asyncio.gather(*(save(link) for link in links)))
 
-    async def prepare(self, folder: PurePath, seconds: int) -> None:
-        """Every angle's replay buffer running into ``folder`` with ``seconds`` kept."""
-        await self._each(lambda link: self._prepare_one(link, folder, seconds))
+    async def prepare(self, folder: PurePath, stem: str, seconds: int) -> None:
+        """Every angle's replay buffer running into ``folder`` with ``seconds`` kept, its
+        files named after the match (``stem``) and the angle."""
+        await self._each(lambda link: self._prepare_one(link, folder, stem, seconds))
 
     async def ensure(self) -> None:
         """Every angle's replay buffer running (after a review, after a reconnect)."""
@@ -71,15 +75,18 @@ class Cameras:
             elif isinstance(result, BaseException):
                 raise result
 
-    async def _prepare_one(self, link: ObsLink, folder: PurePath, seconds: int) -> None:
+    async def _prepare_one(self, link: ObsLink, folder: PurePath, stem: str, seconds: int
+                           ) -> None:
         control = link.control
-        wanted = (str(folder), seconds)
+        pattern = obs_filename_pattern(f"{stem}_{safe_component(link.name)}")
+        wanted = (str(folder), pattern, seconds)
         status = await control.replay_buffer_status()
         if status.active and self._applied.get(link.name) == wanted:
             return
         if status.active:
             await control.stop_replay_buffer()
         await control.set_record_folder(folder)
+        await control.set_filename_pattern(pattern)
         await control.set_replay_buffer_seconds(seconds)
         await control.start_replay_buffer()
         self.replay_started[link.name] = self._clock()

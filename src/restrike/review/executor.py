@@ -331,7 +331,7 @@ class CommandExecutor:
         async with self._prepare_lock:  # match loads in a row must not interleave
             self._outputs.recording_prepared(cmd)
             await asyncio.gather(self._prepare_locked(cmd),
-                                 self.cameras.prepare(cmd.folder, cmd.replay_seconds))
+                                 self.cameras.prepare(cmd.folder, cmd.stem, cmd.replay_seconds))
 
     async def _prepare_locked(self, cmd: PrepareRecording) -> None:
         try:
