@@ -116,6 +116,10 @@ class WorkflowRunner:
             finally:
                 self._busy = False
                 queue.task_done()
+            if not queue.empty():
+                # get() does not yield while items wait: a storm of 20,000 challenge
+                # requests held the loop (HTTP, /ws/live) for seconds without this.
+                await asyncio.sleep(0)
 
     async def _process(self, item: _Item) -> None:
         done = item.done
