@@ -1,0 +1,200 @@
+"""The hub's web app: uploads from the stations, the read API, /ws/live, the control room.
+
+Reads are open (the control room is for the LAN; TLS and any login belong to a
+reverse proxy, docs/hub.md); uploads need the court's token when the hub has a
+tokens file. Every error is ``{"error", "detail"}`` like the station's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from restrike.errors import HubError
+from restrike.http.errors import error_response
+from restrike.hub.server import queries
+from restrike.hub.server.ingest import store_upload
+from restrike.hub.server.pool import Pool
+from restrike.hub.server.schema import STEPS
+from restrike.hub.server.tokens import Tokens
+from restrike.hub.wire import FORMAT, Upload
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+PAGE = Path(__file__).parent / "page"
+MAX_BODY = 64 * 1024 * 1024
+LIVE_INTERVAL = 0.25
+Limit = Annotated[int, Query(ge=1, le=10_000)]
+Text = Annotated[str | None, Query(max_length=256)]
+
+
+def create_app(pool: Pool, tokens: Tokens) -> FastAPI:
+    """The hub's app over ``pool`` (the schema is already migrated)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(title="reStrike tournament hub", lifespan=lifespan)
+    _errors(app)
+    stats = {"uploads": 0, "stored": 0, "refused": 0}
+
+    @app.post("/api/v1/hub/upload", summary="A station's batch of rows (docs/hub.md)")
+    async def upload(request: Request) -> dict[str, Any]:
+        body = await _json_body(request)
+        fmt = body.get("format") if isinstance(body, dict) else None
+        if fmt != FORMAT:
+            stats["refused"] += 1
+            raise HubError(f"this hub reads upload format {FORMAT}, the station sent "
+                           f"{fmt!r}: " + ("upgrade the hub" if isinstance(fmt, int)
+                                           and fmt > FORMAT else "upgrade the station"),
+                           status=426)
+        try:
+            data = Upload.model_validate(body)
+        except ValidationError as err:
+            raise RequestValidationError(err.errors()) from err
+        try:
+            tokens.check(data.court, request.headers.get("authorization"))
+        except HubError:
+            stats["refused"] += 1
+            raise
+        async with pool.connection() as conn:
+            reply = await store_upload(conn, data)
+        stats["uploads"] += 1
+        stats["stored"] += reply.stored
+        return reply.model_dump()
+
+    @app.get("/api/v1/hub/info", summary="Format, schema and whether uploads need tokens")
+    async def info() -> dict[str, Any]:
+        return {"format": FORMAT, "schema": len(STEPS), "tokens": not tokens.open, **stats}
+
+    @app.get("/api/health", summary="The hub and its database")
+    async def health() -> JSONResponse:
+        try:
+            async with pool.connection() as conn:
+                await conn.execute("SELECT 1")
+        except HubError as err:
+            return JSONResponse({"ok": False, "database": str(err)}, status_code=503)
+        return JSONResponse({"ok": True, "tokens": not tokens.open})
+
+    @app.get("/api/v1/courts", summary="Every court: connection, lag, live state, review, OBS")
+    async def courts() -> dict[str, Any]:
+        async with pool.connection() as conn:
+            return {"courts": await queries.courts(conn, time.time()),
+                    "tokens": not tokens.open}
+
+    @app.get("/api/v1/tournaments", summary="Tournaments by name over every court")
+    async def tournaments() -> dict[str, Any]:
+        async with pool.connection() as conn:
+            return {"tournaments": await queries.tournaments(conn)}
+
+    @app.get("/api/v1/matches", summary="Matches of every court, newest first")
+    async def matches(tournament: Text = None, court: Text = None,
+                      day: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+                      finished: bool | None = None, limit: Limit = 200) -> dict[str, Any]:
+        async with pool.connection() as conn:
+            return {"matches": await queries.matches(
+                conn, tournament=tournament, court=court, day=day, finished=finished,
+                limit=limit)}
+
+    @app.get("/api/v1/events", summary="Events of every court, newest first")
+    async def events(court: Text = None,
+                     match: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+                     kind: Text = None, limit: Limit = 100) -> dict[str, Any]:
+        if match is not None and court is None:
+            raise HubError("match needs court: match ids are per court", status=422)
+        async with pool.connection() as conn:
+            return {"events": await queries.events(conn, court=court, match=match, kind=kind,
+                                                   limit=limit)}
+
+    @app.get("/api/v1/analytics/tournaments/{name}",
+             summary="A tournament's figures over every court")
+    async def tournament_analytics(name: str) -> dict[str, Any]:
+        async with pool.connection() as conn:
+            report = await queries.tournament_report(conn, name)
+        if report is None:
+            raise HubError(f"no court has a tournament named {name!r}", status=404)
+        return report
+
+    @app.websocket("/ws/live")
+    async def live(ws: WebSocket) -> None:
+        await ws.accept()
+        last = ""
+        try:
+            while True:
+                async with pool.connection() as conn:
+                    body = {"type": "courts", "courts": await queries.courts(conn, time.time()),
+                            "tokens": not tokens.open}
+                data = json.dumps(body, separators=(",", ":"))
+                if data != last:
+                    await ws.send_text(data)
+                    last = data
+                await asyncio.sleep(LIVE_INTERVAL)
+        except (WebSocketDisconnect, HubError):
+            return
+
+    @app.get("/", include_in_schema=False)
+    async def control_room() -> FileResponse:
+        return FileResponse(PAGE / "index.html")
+
+    app.mount("/page", StaticFiles(directory=PAGE), name="page")
+    return app
+
+
+async def _json_body(request: Request) -> Any:
+    size = request.headers.get("content-length")
+    if size is not None and size.isdigit() and int(size) > MAX_BODY:
+        raise HubError(f"the upload is larger than {MAX_BODY} bytes", status=413)
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise HubError(f"the upload is larger than {MAX_BODY} bytes", status=413)
+    try:
+        return json.loads(raw)
+    except ValueError as err:
+        raise HubError(f"the body is not JSON: {err}", status=400) from err
+
+
+def _errors(app: FastAPI) -> None:
+    async def hub_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HubError)
+        if exc.status is None:
+            log.warning("hub: %s", exc)
+        return error_response(exc.status or 503, str(exc), error="HubError")
+
+    async def invalid(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        fields = [{"field": ".".join(str(p) for p in e.get("loc", ())) or "body",
+                   "message": str(e.get("msg", ""))} for e in exc.errors()[:20]]
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:3])
+        return error_response(422, detail or "invalid request", fields=fields)
+
+    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return error_response(exc.status_code, exc.detail)
+
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("hub: unexpected error", exc_info=exc)
+        return error_response(500, f"{type(exc).__name__}: {exc}")
+
+    app.add_exception_handler(HubError, hub_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

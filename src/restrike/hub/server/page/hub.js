@@ -1,0 +1,125 @@
+// The control room: every court from /ws/live, results and analytics from the read API.
+const $ = (id) => document.getElementById(id);
+
+function text(tag, content, cls) {
+  const el = document.createElement(tag);
+  if (cls) el.className = cls;
+  el.textContent = content ?? "";
+  return el;
+}
+
+function pill(label, ok) {
+  return text("span", label, "pill " + (ok ? "ok" : "bad"));
+}
+
+function side(state, index, color) {
+  const box = text("div", "", "side " + color);
+  const who = (state.athletes || [])[index] || {};
+  box.append(text("div", (state.scores || [0, 0])[index], "score"));
+  box.append(text("div", `${who.long_name || who.short_name || "—"} ${who.country || ""}`, "name"));
+  return box;
+}
+
+function courtCard(court) {
+  const card = text("article", "", "court" + (court.connected ? "" : " offline"));
+  card.dataset.court = court.court;
+  const title = text("h3", court.court);
+  title.append(pill(court.connected ? "connected" : "offline", court.connected));
+  card.append(title);
+  const state = court.state || {};
+  const match = state.match || {};
+  card.append(text("div", [match.number, match.category, match.phase].filter(Boolean).join(" · ") || "no match"));
+  const board = text("div", "", "board");
+  const clock = state.clock || {};
+  board.append(side(state, 0, "blue"), text("div", `${clock.time ?? "–:––"}${state.round ? " R" + state.round : ""}`, "clock"), side(state, 1, "red"));
+  card.append(board);
+  const review = court.review;
+  if (review && review.active) {
+    const left = review.remaining ?? review.seconds_left ?? "";
+    card.append(text("div", `Review: ${review.requested_by || review.athlete || ""} ${left !== "" ? left + " s" : ""}`, "review"));
+  }
+  const health = text("div", "", "health");
+  const feed = court.feed || {};
+  health.append(pill("feed", feed.receiving !== false));
+  for (const obs of court.obs || []) {
+    health.append(pill(`OBS ${obs.name || ""}${obs.recording ? " ●REC" : ""}${obs.streaming ? " ●LIVE" : ""}`, !!obs.connected));
+  }
+  health.append(pill(`lag ${court.lag_seconds.toFixed(1)} s / ${court.lag_rows} rows`, court.lag_seconds < 2));
+  health.append(text("span", `${court.datagrams} datagrams`));
+  card.append(health);
+  return card;
+}
+
+function showCourts(body) {
+  $("open-warning").hidden = !!body.tokens;
+  $("grid").replaceChildren(...body.courts.map(courtCard));
+}
+
+function connect() {
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/live`);
+  ws.onopen = () => { $("link").textContent = "live"; $("link").className = "pill ok"; };
+  ws.onmessage = (msg) => {
+    const body = JSON.parse(msg.data);
+    if (body.type === "courts") showCourts(body);
+  };
+  ws.onclose = () => {
+    $("link").textContent = "reconnecting…"; $("link").className = "pill bad";
+    setTimeout(connect, 1000);
+  };
+}
+
+async function getJson(path) {
+  const answer = await fetch(path);
+  if (!answer.ok) throw new Error(`${path}: ${answer.status}`);
+  return answer.json();
+}
+
+function athleteName(a) { return a ? `${a.long_name} (${a.country})` : "—"; }
+
+async function showResults() {
+  const { matches } = await getJson("/api/v1/matches?finished=true&limit=100");
+  $("results-body").replaceChildren(...matches.map((m) => {
+    const row = document.createElement("tr");
+    const result = m.result || {};
+    const score = result.blue_points != null ? `${result.blue_points}-${result.red_points}` : "";
+    for (const cell of [m.court, m.tournament, m.number, m.category, athleteName(m.blue),
+      athleteName(m.red), `${m.winner || ""} ${score} ${m.decision || ""}`, m.ended_at]) {
+      row.append(text("td", cell));
+    }
+    return row;
+  }));
+}
+
+async function showTournaments() {
+  const { tournaments } = await getJson("/api/v1/tournaments");
+  const select = $("tournament");
+  const chosen = select.value;
+  select.replaceChildren(...tournaments.map((t) => {
+    const option = text("option", `${t.name} (${t.courts.length} courts, ${t.matches} matches)`);
+    option.value = t.name;
+    return option;
+  }));
+  if (chosen) select.value = chosen;
+  if (select.value) await showReport(select.value);
+}
+
+async function showReport(name) {
+  const report = await getJson(`/api/v1/analytics/tournaments/${encodeURIComponent(name)}`);
+  const list = document.createElement("dl");
+  const rows = [
+    ["Courts", report.courts.join(", ")],
+    ["Matches completed", `${report.matches_completed} of ${report.matches_planned}`],
+    ["Average fight", `${report.average_fight_seconds} s`],
+    ["Decisions", Object.entries(report.decisions).map(([k, v]) => `${k} ${v}`).join(", ")],
+    ["Events", report.events.total],
+    ["Top athletes", report.top_athletes.map((a) => `${athleteName(a.athlete)} ${a.points} pts`).join("; ")],
+  ];
+  for (const [k, v] of rows) list.append(text("dt", k), text("dd", v));
+  $("report").replaceChildren(list);
+}
+
+$("tournament").addEventListener("change", (e) => showReport(e.target.value));
+connect();
+const refresh = () => Promise.all([showResults(), showTournaments()]).catch((e) => console.warn(e));
+refresh();
+setInterval(refresh, 5000);

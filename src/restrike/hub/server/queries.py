@@ -1,0 +1,198 @@
+"""What the hub's pages read: courts, tournaments, matches, events and analytics.
+
+The shapes are the station's (docs/api.md, docs/store.md) plus ``court``; what is
+one thing across courts is named as the station names it — a tournament by its name,
+an athlete by long name and country — so the same tournament or athlete seen on
+several courts is one. A match or an event is addressed by its court and its id on
+that court's station.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import psycopg
+
+from restrike.analytics import AthleteRef, Event, MatchRef, fold_match, group_report
+from restrike.hub.server.ingest import CLAIM_SECONDS
+
+__all__ = ["CONNECTED_SECONDS", "courts", "events", "matches", "tournament_report",
+           "tournaments"]
+
+#: A court is shown connected while its station uploaded within this many seconds.
+CONNECTED_SECONDS = 6.0
+#: Match ids and day ids of different stations made distinct for the analytics core.
+_SPAN = 1 << 40
+
+
+def iso(t: float | None) -> str | None:
+    """Epoch seconds → ISO 8601 UTC with milliseconds, like the station's."""
+    if t is None:
+        return None
+    whole = int(t // 1)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + \
+        f".{min(int((t - whole) * 1000), 999):03d}Z"
+
+
+async def courts(conn: psycopg.AsyncConnection, now: float) -> list[dict[str, Any]]:
+    """Every court, from its newest station, with the rows all its stations sent."""
+    rows = await (await conn.execute(
+        "SELECT DISTINCT ON (court) court, station, host, last_seen, live, "
+        "sum(held) OVER (PARTITION BY court), last_id FROM stations "
+        "ORDER BY court, last_seen DESC")).fetchall()
+    out = []
+    for court, station, host, last_seen, live, held, last_id in rows:
+        live = live or {}
+        connected = now - last_seen <= CONNECTED_SECONDS
+        lag = float(live.get("lag_seconds") or 0.0)
+        out.append({
+            "court": court, "connected": connected, "last_seen": iso(last_seen),
+            "lag_seconds": round(lag if connected else max(lag, now - last_seen), 3),
+            "lag_rows": int(live.get("lag_rows") or 0), "datagrams": int(held),
+            "cursor": last_id, "station": station, "host": host,
+            "state": live.get("state") or {}, "review": live.get("review"),
+            "obs": live.get("obs") or [], "feed": live.get("feed") or {},
+            "claimed": now - last_seen <= CLAIM_SECONDS})
+    return out
+
+
+async def tournaments(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
+    """Tournaments by name over every court, newest first."""
+    rows = await (await conn.execute(
+        "SELECT t.name, min(t.created_at), array_agg(DISTINCT s.court ORDER BY s.court), "
+        "count(DISTINCT d.date), count(m.id) FROM tournaments t "
+        "JOIN stations s ON s.sid = t.sid "
+        "LEFT JOIN days d ON d.sid = t.sid AND d.tournament_id = t.id "
+        "LEFT JOIN matches m ON m.sid = d.sid AND m.day_id = d.id "
+        "GROUP BY t.name ORDER BY min(t.created_at) DESC")).fetchall()
+    return [{"name": r[0], "created_at": iso(r[1]), "courts": list(r[2]), "days": r[3],
+             "matches": r[4]} for r in rows]
+
+
+_MATCHES = (
+    "SELECT s.court, m.id, m.number, m.match_id, m.phase, m.category, m.division, d.date, "
+    "d.name, t.name, b.short_name, b.long_name, b.country, r.short_name, r.long_name, "
+    "r.country, m.loaded_at, m.started_at, m.ended_at, m.winner, m.decision, m.result, "
+    "m.sid, d.id, b.id, r.id "
+    "FROM matches m JOIN stations s ON s.sid = m.sid "
+    "JOIN days d ON d.sid = m.sid AND d.id = m.day_id "
+    "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id "
+    "LEFT JOIN athletes b ON b.sid = m.sid AND b.id = m.blue_athlete_id "
+    "LEFT JOIN athletes r ON r.sid = m.sid AND r.id = m.red_athlete_id ")
+
+
+def _athlete(short: str | None, long: str | None, country: str | None) -> dict[str, Any] | None:
+    if long is None:
+        return None
+    return {"short_name": short, "long_name": long, "country": country}
+
+
+def _match(r: tuple[Any, ...]) -> dict[str, Any]:
+    return {"court": r[0], "id": r[1], "number": r[2], "match_id": r[3], "phase": r[4],
+            "category": r[5], "division": r[6], "day": r[7], "day_name": r[8],
+            "tournament": r[9], "blue": _athlete(r[10], r[11], r[12]),
+            "red": _athlete(r[13], r[14], r[15]), "loaded_at": iso(r[16]),
+            "started_at": iso(r[17]), "ended_at": iso(r[18]), "winner": r[19],
+            "decision": r[20], "result": r[21] or {}}
+
+
+async def matches(conn: psycopg.AsyncConnection, *, tournament: str | None = None,
+                  court: str | None = None, day: str | None = None,
+                  finished: bool | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Matches newest first (by load time), filtered."""
+    where, params = _filters(tournament=tournament, court=court, day=day, finished=finished)
+    rows = await (await conn.execute(
+        _MATCHES + where + " ORDER BY m.loaded_at DESC, m.sid, m.id DESC LIMIT %s",
+        (*params, limit))).fetchall()
+    return [_match(r) for r in rows]
+
+
+def _filters(**values: Any) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    for key, column in (("tournament", "t.name"), ("court", "s.court"), ("day", "d.date")):
+        if values.get(key) is not None:
+            clauses.append(f"{column} = %s")
+            params.append(values[key])
+    if values.get("finished") is not None:
+        clauses.append("m.ended_at IS NOT NULL" if values["finished"]
+                       else "m.ended_at IS NULL")
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+async def events(conn: psycopg.AsyncConnection, *, court: str | None = None,
+                 match: int | None = None, kind: str | None = None, limit: int = 100,
+                 ) -> list[dict[str, Any]]:
+    """Events newest first (a match needs its court: ids are per station)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if court is not None:
+        clauses.append("s.court = %s")
+        params.append(court)
+    if match is not None:
+        clauses.append("e.match_id = %s")
+        params.append(match)
+    if kind is not None:
+        clauses.append("e.kind = %s")
+        params.append(kind)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    rows = await (await conn.execute(
+        "SELECT s.court, e.id, e.received_at, d.source, e.code, e.kind, e.athlete, e.args, "
+        "e.raw, e.error, e.match_id, e.truncated FROM events e "
+        "JOIN stations s ON s.sid = e.sid "
+        "JOIN datagrams d ON d.sid = e.sid AND d.id = e.datagram_id" + where +
+        " ORDER BY e.received_at DESC, e.id DESC LIMIT %s", (*params, limit))).fetchall()
+    out = []
+    for r in rows:
+        event = {"court": r[0], "id": r[1], "received_at": iso(r[2]), "source": r[3],
+                 "code": r[4], "kind": r[5], "athlete": r[6], "args": r[7] or {},
+                 "raw": r[8], "error": r[9], "match": r[10]}
+        if r[11]:
+            event["truncated"] = True
+        out.append(event)
+    return out
+
+
+async def tournament_report(conn: psycopg.AsyncConnection, name: str
+                            ) -> dict[str, Any] | None:
+    """A tournament's figures over every court (the analytics core's ``group_report``);
+    None when no court has a tournament of that name."""
+    refs = await (await conn.execute(_MATCHES + " WHERE t.name = %s", (name,))).fetchall()
+    if not refs:
+        known = await (await conn.execute("SELECT 1 FROM tournaments WHERE name = %s LIMIT 1",
+                                          (name,))).fetchone()
+        return None if known is None else {**group_report([]), "tournament": name,
+                                           "courts": []}
+    rows = []
+    for r in refs:
+        sid, match_id = r[22], r[1]
+        events_of = await (await conn.execute(
+            "SELECT id, received_at, kind, athlete, args FROM events "
+            "WHERE sid = %s AND match_id = %s ORDER BY id", (sid, match_id))).fetchall()
+        folded = fold_match(Event(e[0], e[1], e[2], e[3], _args(e[4])) for e in events_of)
+        ref = MatchRef(id=sid * _SPAN + match_id, number=r[2], match_id=r[3], phase=r[4],
+                       category=r[5], division=r[6], tournament=name, day=r[7],
+                       day_id=sid * _SPAN + r[23],
+                       blue=_ref(r[10], r[11], r[12]), red=_ref(r[13], r[14], r[15]))
+        rows.append((ref, folded.summary()))
+    return {**group_report(rows), "tournament": name,
+            "courts": sorted({r[0] for r in refs})}
+
+
+def _ref(short: str | None, long: str | None, country: str | None) -> AthleteRef | None:
+    if long is None:
+        return None
+    return AthleteRef(None, short or "", long, country or "")
+
+
+def _args(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}

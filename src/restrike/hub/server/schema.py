@@ -1,0 +1,91 @@
+"""The hub's PostgreSQL schema, as numbered steps applied once each, in order.
+
+Every row keeps the station's own id next to the station's number here (``sid``):
+the primary key (sid, id) is what makes an upload idempotent. Times are epoch
+seconds (double precision) like the station's, so the same values compare on both
+sides. The version applied is in ``hub_schema``; a database a newer hub migrated is
+refused with a message saying so. Append steps, never edit one.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from restrike.errors import HubError
+
+__all__ = ["STEPS", "migrate"]
+
+STEPS: tuple[str, ...] = (
+    """CREATE TABLE stations (
+        sid        serial PRIMARY KEY,
+        station    text NOT NULL UNIQUE,          -- the station database's id (UUID hex)
+        court      text NOT NULL,
+        host       text NOT NULL DEFAULT '',
+        last_id    bigint NOT NULL DEFAULT 0,     -- newest datagram id held: the cursor
+        held       bigint NOT NULL DEFAULT 0,     -- datagrams held
+        first_seen double precision NOT NULL,
+        last_seen  double precision NOT NULL,
+        live       jsonb NOT NULL DEFAULT '{}'
+    )""",
+    """CREATE TABLE tournaments (
+        sid int NOT NULL, id bigint NOT NULL, name text NOT NULL,
+        created_at double precision NOT NULL, PRIMARY KEY (sid, id))""",
+    """CREATE TABLE days (
+        sid int NOT NULL, id bigint NOT NULL, tournament_id bigint NOT NULL,
+        date text NOT NULL, name text NOT NULL DEFAULT '', PRIMARY KEY (sid, id))""",
+    """CREATE TABLE athletes (
+        sid int NOT NULL, id bigint NOT NULL, short_name text NOT NULL,
+        long_name text NOT NULL, country text NOT NULL, PRIMARY KEY (sid, id))""",
+    """CREATE TABLE matches (
+        sid int NOT NULL, id bigint NOT NULL, day_id bigint NOT NULL, number text,
+        match_id text, phase text, category text, division text,
+        blue_athlete_id bigint, red_athlete_id bigint, loaded_at double precision NOT NULL,
+        started_at double precision, ended_at double precision, winner text,
+        decision text, result jsonb NOT NULL DEFAULT '{}', PRIMARY KEY (sid, id))""",
+    """CREATE TABLE datagrams (
+        sid int NOT NULL, id bigint NOT NULL, received_at double precision NOT NULL,
+        source text NOT NULL, data bytea NOT NULL, match_id bigint, seq bigint,
+        held_at double precision NOT NULL,        -- when the hub committed it
+        PRIMARY KEY (sid, id))""",
+    """CREATE TABLE events (
+        sid int NOT NULL, id bigint NOT NULL, datagram_id bigint NOT NULL,
+        match_id bigint, seq int NOT NULL, received_at double precision NOT NULL,
+        code text, kind text NOT NULL, athlete int, args jsonb NOT NULL DEFAULT '{}',
+        raw text NOT NULL, error text, truncated boolean NOT NULL DEFAULT false,
+        PRIMARY KEY (sid, id))""",
+    """CREATE TABLE clips (
+        sid int NOT NULL, id bigint NOT NULL, run text NOT NULL, review int NOT NULL,
+        day text NOT NULL, match text, requested_by text NOT NULL, source text NOT NULL,
+        athlete int, requested_at double precision NOT NULL, path text, decision text,
+        decided_by text, decided_at double precision, error text, PRIMARY KEY (sid, id))""",
+    "CREATE INDEX events_match ON events (sid, match_id, id)",
+    "CREATE INDEX events_kind ON events (kind, sid, match_id)",
+    "CREATE INDEX events_received ON events (received_at)",
+    "CREATE INDEX matches_ended ON matches (ended_at DESC NULLS LAST)",
+    "CREATE INDEX athletes_person ON athletes (long_name, country)",
+    "CREATE INDEX tournaments_name ON tournaments (name)",
+    "CREATE INDEX datagrams_held ON datagrams (held_at)",
+)
+
+
+def migrate(conn: psycopg.Connection) -> int:
+    """Bring the database to ``len(STEPS)``; the version. HubError for a newer one."""
+    try:
+        with conn.transaction():
+            conn.execute("CREATE TABLE IF NOT EXISTS hub_schema (version int NOT NULL)")
+            conn.execute("LOCK TABLE hub_schema IN EXCLUSIVE MODE")
+            row = conn.execute("SELECT version FROM hub_schema").fetchone()
+            version = int(row[0]) if row else 0
+            if version > len(STEPS):
+                raise HubError(f"the hub database is at schema {version}, this hub knows "
+                               f"{len(STEPS)}: a newer reStrike hub made it — run that "
+                               "version (or upgrade this one)")
+            for sql in STEPS[version:]:
+                conn.execute(sql)
+            if row is None:
+                conn.execute("INSERT INTO hub_schema (version) VALUES (%s)", (len(STEPS),))
+            else:
+                conn.execute("UPDATE hub_schema SET version = %s", (len(STEPS),))
+    except psycopg.Error as err:
+        raise HubError(f"cannot migrate the hub database: {err}") from err
+    return len(STEPS)

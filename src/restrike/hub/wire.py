@@ -1,0 +1,105 @@
+"""The upload format between a station's hub link and the hub: one JSON body per batch.
+
+Rows travel as arrays in the order of the station's columns (no key per value: a
+catch-up sends hundreds of thousands of them). Every row is identified by the sending
+station's database (``station``, a UUID made once per database) and its id there, so
+an upload the hub already holds changes nothing: exactly once on (station, id), in
+the station's commit order. ``FORMAT`` is raised when the shape changes; a hub that
+reads an older format answers so, and the station says it in its health.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "FORMAT",
+    "MAX_ROWS",
+    "Clip",
+    "Datagram",
+    "Day",
+    "Event",
+    "Live",
+    "Match",
+    "Person",
+    "Reply",
+    "Tournament",
+    "Upload",
+]
+
+#: The upload format this code sends and reads.
+FORMAT = 1
+#: Rows of one table in one upload, at most (the body limit follows from it).
+MAX_ROWS = 20_000
+
+Id = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Time = Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False)]
+Text = Annotated[str, StringConstraints(max_length=4096)]
+Short = Annotated[str, StringConstraints(max_length=256)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                        pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+# (id, received_at, source, data as base64, match_id, seq)
+Datagram = tuple[Id, Time, Short, Annotated[str, StringConstraints(max_length=88_000)],
+                 Id | None, Id | None]
+# (id, datagram_id, match_id, seq, received_at, code, kind, athlete, args JSON, raw,
+#  error, truncated)
+Event = tuple[Id, Id, Id | None, Id, Time, Short | None, Short, int | None, Text, Text,
+              Text | None, bool]
+# (id, name, created_at)
+Tournament = tuple[Id, Text, Time]
+# (id, tournament_id, date YYYY-MM-DD, name)
+Day = tuple[Id, Id, Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")], Text]
+# (id, short_name, long_name, country)
+Person = tuple[Id, Text, Text, Short]
+# (id, day_id, number, match_id, phase, category, division, blue, red, loaded_at,
+#  started_at, ended_at, winner, decision, result JSON)
+Match = tuple[Id, Id, Text | None, Text | None, Text | None, Text | None, Text | None,
+              Id | None, Id | None, Time, Time | None, Time | None, Short | None,
+              Short | None, Text]
+# (id, run, review, day, match, requested_by, source, athlete, requested_at, path,
+#  decision, decided_by, decided_at, error)
+Clip = tuple[Id, Short, int, Short, Text | None, Short, Short, int | None, Time,
+             Text | None, Short | None, Short | None, Time | None, Text | None]
+
+
+class Live(BaseModel):
+    """What the court shows now: replaced at the hub by each upload, never stored as rows."""
+
+    model_config = ConfigDict(extra="ignore")
+    state: dict[str, Any] = Field(default_factory=dict)
+    review: dict[str, Any] | None = None
+    obs: list[Any] = Field(default_factory=list, max_length=16)
+    feed: dict[str, Any] = Field(default_factory=dict)
+    lag_rows: Id = 0
+    lag_seconds: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    sent_at: Time = 0.0
+
+
+class Upload(BaseModel):
+    """``POST /api/v1/hub/upload``: one batch of one station's rows, oldest first."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: int
+    court: Name
+    station: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+    host: Short = ""
+    datagrams: list[Datagram] = Field(default_factory=list, max_length=MAX_ROWS)
+    events: list[Event] = Field(default_factory=list, max_length=4 * MAX_ROWS)
+    tournaments: list[Tournament] = Field(default_factory=list, max_length=MAX_ROWS)
+    days: list[Day] = Field(default_factory=list, max_length=MAX_ROWS)
+    athletes: list[Person] = Field(default_factory=list, max_length=MAX_ROWS)
+    matches: list[Match] = Field(default_factory=list, max_length=MAX_ROWS)
+    clips: list[Clip] = Field(default_factory=list, max_length=MAX_ROWS)
+    live: Live | None = None
+
+
+class Reply(BaseModel):
+    """The hub's answer: the newest datagram id it holds of this station (the cursor)."""
+
+    format: int
+    court: str
+    last_id: int
+    stored: int = 0

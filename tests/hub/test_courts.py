@@ -1,0 +1,164 @@
+"""Three real stations stream to one real hub on a real PostgreSQL: the hub killed
+mid-tournament and restarted, a station killed with kill -9 while sending — afterwards
+every court's rows at the hub are the station's, exactly once, and the tournament's
+analytics at the hub equal a recomputation from the stations' own stores."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from restrike.analytics import AthleteRef, Event, MatchRef, fold_match, group_report
+from tests.hub.conftest import HubProcess, hub_station
+from tests.station.fixtures import StationProcess, match_datagrams, send_udp
+
+pytestmark = [pytest.mark.peers, pytest.mark.slow, pytest.mark.timeout(600)]
+
+COURTS = ("Court 1", "Court 2", "Court 3")
+#: A station is up when /api/health answers (503 too: another plugin may have failed;
+#: the hub link's own health is checked where it matters).
+READY = (200, 503)
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def database(station: StationProcess) -> Path:
+    """The station's SQLite file."""
+    found = [p for p in station.data_dir.glob("restrike.*")
+             if p.suffix in (".db", ".sqlite3")]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def station_ids(station: StationProcess) -> tuple[list[int], int]:
+    """The station's datagram ids and event count, read from its SQLite file."""
+    path = database(station)
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM datagrams ORDER BY id")]
+        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    conn.close()
+    return ids, events
+
+
+def hub_ids(dsn: str, court: str) -> tuple[list[int], int]:
+    with psycopg.connect(dsn) as conn:
+        ids = [r[0] for r in conn.execute(
+            "SELECT d.id FROM datagrams d JOIN stations s USING (sid) WHERE s.court = %s "
+            "ORDER BY d.id", (court,))]
+        events = conn.execute("SELECT count(*) FROM events e JOIN stations s USING (sid) "
+                              "WHERE s.court = %s", (court,)).fetchone()[0]
+    return ids, events
+
+
+def in_step(dsn: str, stations: dict[str, StationProcess]) -> bool:
+    return all(hub_ids(dsn, court) == station_ids(station)
+               for court, station in stations.items())
+
+
+def recomputed(stations: list[StationProcess], tournament: str) -> dict[str, Any]:
+    """The tournament's figures from the stations' own SQLite stores."""
+    rows = []
+    for number, station in enumerate(stations, start=1):
+        path = database(station)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            for m in conn.execute(
+                    "SELECT m.id, m.number, m.match_id, d.id, d.date, b.long_name, b.country, "
+                    "r.long_name, r.country, b.short_name, r.short_name FROM matches m "
+                    "JOIN days d ON d.id = m.day_id "
+                    "JOIN tournaments t ON t.id = d.tournament_id "
+                    "LEFT JOIN athletes b ON b.id = m.blue_athlete_id "
+                    "LEFT JOIN athletes r ON r.id = m.red_athlete_id WHERE t.name = ?",
+                    (tournament,)).fetchall():
+                events = conn.execute("SELECT id, received_at, kind, athlete, args FROM events "
+                                      "WHERE match_id = ? ORDER BY id", (m[0],)).fetchall()
+                folded = fold_match(Event(e[0], e[1], e[2], e[3], json.loads(e[4]))
+                                    for e in events)
+                ref = MatchRef(id=number * 10**9 + m[0], number=m[1], match_id=m[2],
+                               tournament=tournament, day=m[4], day_id=number * 10**9 + m[3],
+                               blue=AthleteRef(None, m[9], m[5], m[6]) if m[5] else None,
+                               red=AthleteRef(None, m[10], m[7], m[8]) if m[7] else None)
+                rows.append((ref, folded.summary()))
+        finally:
+            conn.close()
+    return group_report(rows)
+
+
+def test_three_courts_through_a_hub_outage_and_a_station_kill(
+        tmp_path: Path, hub_database: str) -> None:
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("# court = token\n" + "".join(
+        f"{court} = secret-{n}\n" for n, court in enumerate(COURTS)), encoding="utf-8")
+    hub = HubProcess(hub_database, tokens=tokens).start()
+    stations = {court: hub_station(tmp_path / f"s{n}", court, hub.url, f"secret-{n}")
+                for n, court in enumerate(COURTS)}
+    try:
+        for station in stations.values():
+            station.start(90, ready=READY)
+        match = match_datagrams()
+        for station in stations.values():
+            send_udp(station.udp_port, match)
+        wait_for(lambda: in_step(hub_database, stations) and
+                 all(len(station_ids(s)[0]) == len(match) for s in stations.values()),
+                 "the first match at the hub")
+        courts = {c["court"]: c for c in hub.get("/api/v1/courts")["courts"]}
+        assert set(courts) == set(COURTS)
+        assert all(c["connected"] and c["datagrams"] == len(match) for c in courts.values())
+        assert courts["Court 1"]["state"]["scores"] == [3, 1]
+
+        hub.kill()  # mid-tournament: the stations keep storing
+        for station in stations.values():
+            send_udp(station.udp_port, match)
+        wait_for(lambda: all(len(station_ids(s)[0]) == 2 * len(match)
+                             for s in stations.values()), "the stations to store")
+        health = stations["Court 2"].get("/api/health").json()["components"]["hub"]
+        assert health["state"] == "unreachable" and health["ok"]
+        hub.start()
+        wait_for(lambda: in_step(hub_database, stations), "the catch-up after the outage")
+
+        victim = stations["Court 2"]
+        sender = threading.Thread(target=send_udp, args=(victim.udp_port, match * 20),
+                                  kwargs={"pause": 0.002}, name="test-sender")
+        sender.start()
+        wait_for(lambda: len(station_ids(victim)[0]) > 2 * len(match) + 40, "more rows")
+        victim.kill()
+        sender.join()
+        victim.start(90, ready=READY)
+        send_udp(victim.udp_port, match)
+        wait_for(lambda: in_step(hub_database, stations), "the catch-up after kill -9")
+        for court, station in stations.items():
+            ids, events = hub_ids(hub_database, court)
+            assert len(ids) == len(set(ids)) and ids == station_ids(station)[0]
+            assert events == station_ids(station)[1]
+
+        report = hub.get("/api/v1/analytics/tournaments/Hub Open")
+        expected = recomputed(list(stations.values()), "Hub Open")
+        for key in ("matches_planned", "matches_completed", "decisions", "events",
+                    "top_athletes", "top_countries", "scoring"):
+            assert report[key] == expected[key], key
+        assert report["courts"] == list(COURTS)
+        tournaments = hub.get("/api/v1/tournaments")["tournaments"]
+        assert [(t["name"], t["courts"]) for t in tournaments] == [("Hub Open", list(COURTS))]
+        finished = hub.get("/api/v1/matches", finished="true")["matches"]
+        assert {m["court"] for m in finished} == set(COURTS)
+        assert all(m["winner"] == "BLUE" and m["blue"]["long_name"] == "KIM Minsu"
+                   for m in finished)
+    finally:
+        for station in stations.values():
+            station.stop()
+        hub.stop()

@@ -1,0 +1,93 @@
+"""What the hub refuses, and what a station shows when refused: a wrong token (401),
+a court name another station holds (409, both named), an upload format the hub does not
+read (426), a body that is not an upload (422/400) — never a 500."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from restrike.hub.wire import FORMAT
+from tests.hub.conftest import HubProcess, hub_station
+from tests.peers.postgres import PostgresCluster
+
+pytestmark = [pytest.mark.peers, pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="module")
+def guarded(postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[HubProcess]:
+    tokens = tmp_path_factory.mktemp("tokens") / "tokens.txt"
+    tokens.write_text("Mat A = good-token\nMat B = other\n", encoding="utf-8")
+    hub = HubProcess(postgres.create_database(), tokens=tokens).start()
+    yield hub
+    hub.stop()
+
+
+def upload(hub: HubProcess, court: str, token: str = "good-token",
+           station: str | None = None, **body: Any) -> httpx.Response:
+    payload = {"format": FORMAT, "court": court, "station": station or uuid.uuid4().hex,
+               "host": "test", **body}
+    return httpx.post(hub.url + "/api/v1/hub/upload", json=payload,
+                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def test_a_wrong_token_is_401_and_the_station_says_so(guarded: HubProcess,
+                                                      tmp_path: Path) -> None:
+    answer = upload(guarded, "Mat A", token="bad")
+    assert answer.status_code == 401
+    assert "wrong or missing token for court 'Mat A'" in answer.json()["detail"]
+    assert upload(guarded, "Mat C").status_code == 401  # a court without a token
+    station = hub_station(tmp_path, "Mat A", guarded.url, token="bad").start(
+        90, ready=(200, 503))
+    try:
+        deadline = time.monotonic() + 60
+        hub = {}
+        while time.monotonic() < deadline:
+            hub = station.get("/api/health").json()["components"]["hub"]
+            if hub["state"] == "refused":
+                break
+            time.sleep(0.1)
+        assert hub["state"] == "refused" and not hub["ok"]
+        assert "401" in hub["error"] and "token" in hub["error"]
+        assert station.get("/api/v1/hub").json()["state"] == "refused"
+    finally:
+        station.stop()
+
+
+def test_a_court_name_is_one_stations_at_a_time(guarded: HubProcess) -> None:
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    assert upload(guarded, "Mat B", "other", first).json()["last_id"] == 0
+    answer = upload(guarded, "Mat B", "other", second)
+    assert answer.status_code == 409
+    detail = answer.json()["detail"]
+    assert first[:8] in detail and second[:8] in detail and "Mat B" in detail
+
+
+def test_an_upload_format_the_hub_does_not_read(guarded: HubProcess) -> None:
+    answer = upload(guarded, "Mat A", format=FORMAT + 1)
+    assert answer.status_code == 426 and "upgrade the hub" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("body", [
+    {"datagrams": [[1, 1.0, "x", "!!notbase64", None, 1]]},
+    {"datagrams": [["one", 1.0, "x", "", None, 1]]},
+    {"events": [[1, 1, None, 0, 1.0, "pt1", "point", 1, "{not json", "pt1;3", None, False]]},
+    {"unknown": 1},
+])
+def test_a_bad_upload_is_a_clear_4xx(guarded: HubProcess, body: dict[str, Any]) -> None:
+    answer = upload(guarded, "Mat A", **body)
+    assert answer.status_code in (400, 422), answer.text
+    assert set(answer.json()) >= {"error", "detail"}
+
+
+def test_not_json_is_400(guarded: HubProcess) -> None:
+    answer = httpx.post(guarded.url + "/api/v1/hub/upload", content=b"{",
+                        headers={"Content-Type": "application/json"}, timeout=10)
+    assert answer.status_code == 400
