@@ -1,18 +1,18 @@
 """``restrike bench analytics``: the analytics' answer times over 1M and 10M stored
 events while the court feed runs, and the station's memory, next to issue 13's targets.
 
-For each size the data set is built (or taken from the cache: `benchdata`) in a child
-process, then a fresh child process runs the real station on it (store, ingest, API
-and the analytics; no OBS, mpv or other plugins), feeds it championship matches over
-UDP at ``--rate`` messages a second, and asks each endpoint ``--queries`` times over
-HTTP (the ``http`` columns). The ``query`` columns time the same query functions on a
-read-only connection of their own, without HTTP: what the analytics themselves cost.
-RSS is the station process's resident memory, sampled every 0.1 s (its largest).
+For each size the data set is built (or taken from the cache: `benchdata`), then the
+real station (``restrike run``, a process of its own: store, ingest, API and the
+analytics; no mpv and no other plugin) runs on it; this process feeds it championship
+matches over UDP at ``--rate`` messages a second and asks each endpoint ``--queries``
+times over HTTP (the ``http`` columns). The ``query`` columns time the same query
+functions here, on a read-only connection of their own, without HTTP: what the
+analytics themselves cost. RSS is the station process's resident memory, sampled
+every 0.1 s (its largest).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,36 +44,20 @@ def run(
     ] = None,
 ) -> None:
     """Build (or reuse) each data set, run the station on it, time every endpoint."""
-    spawn = multiprocessing.get_context("spawn")
+    from dataclasses import asdict
+
+    from restrike.analytics.benchdata import build
+    from restrike.analytics.benchrun import measure
+
     for size in events or [1_000_000, 10_000_000]:
         typer.echo(f"data set of {size:,} events ...")
-        with spawn.Pool(1) as pool:
-            dataset = pool.apply(_build, (size, cache_dir))
+        dataset = asdict(build(size, typer.echo, cache_dir))
         how = (f"built in {dataset['built_seconds']:.0f} s" if dataset["built_seconds"]
                else "from the cache")
         typer.echo(f"  {dataset['events']:,} events, {dataset['matches']:,} matches, "
                    f"{dataset['athletes']:,} athletes, {dataset['days']} days, "
                    f"{dataset['tournaments']} tournaments ({how}: {dataset['path']})")
-        with spawn.Pool(1) as pool:
-            figures = pool.apply(_measure, (dataset["path"], queries, rate))
-        _print(figures, queries, rate)
-
-
-def _build(size: int, cache_dir: Path | None) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    from restrike.analytics.benchdata import build
-
-    def progress(text: str) -> None:
-        print(text, flush=True)  # noqa: T201 - the benchmark's own output
-
-    return asdict(build(size, progress, cache_dir))
-
-
-def _measure(path: Path, queries: int, rate: int) -> dict[str, Any]:
-    from restrike.analytics.benchrun import measure
-
-    return measure(path, queries, rate)
+        _print(measure(dataset["path"], queries, rate), queries, rate)
 
 
 def _print(figures: dict[str, Any], queries: int, rate: int) -> None:

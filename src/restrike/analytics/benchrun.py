@@ -1,16 +1,20 @@
-"""One benchmark run: the real station on a data set, the court feed, timed requests.
+"""One benchmark run: the real station (``restrike run``) on a data set, the court
+feed over UDP, timed requests from this process.
 
-Runs in a process of its own (`restrike.analytics.bench`), so the resident memory it
-samples is the station's and not the data set builder's.
+The station is a process of its own, so its memory is its own and the requests and
+the feed do not share its interpreter; the other built-in plugins are kept off.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
+import os
 import random
 import socket
 import sqlite3
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +26,7 @@ import httpx
 import psutil
 
 from restrike.analytics import queries
-from restrike.analytics.plugin import Analytics, AnalyticsSettings
+from restrike.errors import RestrikeError
 from restrike.protocol import parse
 from restrike.simulator import encode_items, iter_matches
 
@@ -39,49 +43,59 @@ def _free_port(kind: int) -> int:
 
 def measure(path: Path, count: int, rate: int) -> dict[str, Any]:
     """Figures of one run over the data set at ``path`` (its folder is the data folder)."""
-    from restrike.assembly import assemble
-    from restrike.config import load_settings
+    from restrike.plugins import discover
 
     udp, http = _free_port(socket.SOCK_DGRAM), _free_port(socket.SOCK_STREAM)
-    settings = load_settings(None, env={}, cli={
-        "station.data_dir": str(path.parent), "udp.host": "127.0.0.1", "udp.port": udp,
-        "http.host": "127.0.0.1", "http.port": http, "playback.enabled": False,
-        "review.hotkey": "", "log.level": "WARNING"})
-    settings = settings.with_section("analytics", AnalyticsSettings)
-    parts = assemble(settings, review=False, plugins=False, optional=[Analytics()])
-    return asyncio.run(_run(parts.station, path, udp, f"http://127.0.0.1:{http}", count, rate))
-
-
-async def _run(station: Any, path: Path, udp: int, url: str, count: int, rate: int
-               ) -> dict[str, Any]:
-    await station.start()
+    others = sorted(s.name for s in discover() if s.name != "analytics")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
+    env.update(RESTRIKE_PLAYBACK_ENABLED="false", RESTRIKE_PLUGINS_DISABLED=json.dumps(others),
+               RESTRIKE_REVIEW_HOTKEY="")
+    log = path.parent / "bench-station.log"
+    with log.open("wb") as output:
+        station = subprocess.Popen(
+            [sys.executable, "-m", "restrike", "run", "--no-browser", "--data-dir",
+             str(path.parent), "--udp-host", "127.0.0.1", "--udp-port", str(udp),
+             "--http-host", "127.0.0.1", "--http-port", str(http), "--log-level", "WARNING"],
+            env=env, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{http}"
     try:
-        await asyncio.to_thread(_wait_folded, url)
-        return await asyncio.to_thread(_timed, path, udp, url, count, rate)
+        _wait_folded(url, station, log)
+        return _timed(path, udp, url, count, rate, station.pid)
     finally:
-        await station.stop()
+        station.terminate()
+        try:
+            station.wait(60)
+        except subprocess.TimeoutExpired:
+            station.kill()
+            station.wait()
 
 
-def _wait_folded(url: str) -> None:
+def _wait_folded(url: str, station: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 1800
     while time.monotonic() < deadline:
-        health = httpx.get(url + "/api/health", timeout=10).json()["components"]["analytics"]
-        if health["state"] == "running":
+        if station.poll() is not None:
+            raise RestrikeError(f"the station exited with {station.returncode}: see {log}")
+        try:
+            health = httpx.get(url + "/api/health", timeout=10).json()["components"]
+        except httpx.HTTPError:
+            health = {}
+        if health.get("analytics", {}).get("state") == "running":
             return
         time.sleep(0.2)
     raise TimeoutError("the analytics did not finish folding the stored matches")
 
 
 class _Sampler(threading.Thread):
-    """The largest RSS of this process and of its children, every 0.1 s."""
+    """The largest RSS of the station process and of its children, every 0.1 s."""
 
-    def __init__(self) -> None:
+    def __init__(self, pid: int) -> None:
         super().__init__(name="bench-rss", daemon=True)
+        self.pid = pid
         self.stop = threading.Event()
         self.rss = self.child_rss = 0
 
     def run(self) -> None:
-        me = psutil.Process()
+        me = psutil.Process(self.pid)
         while not self.stop.wait(0.1):
             self.rss = max(self.rss, me.memory_info().rss)
             for child in me.children(recursive=True):
@@ -158,9 +172,10 @@ def _percentiles(times: list[float]) -> tuple[float, float]:
             ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000)
 
 
-def _timed(path: Path, udp: int, url: str, count: int, rate: int) -> dict[str, Any]:
+def _timed(path: Path, udp: int, url: str, count: int, rate: int, pid: int
+           ) -> dict[str, Any]:
     cases = _cases(path, count)
-    sampler = _Sampler()
+    sampler = _Sampler(pid)
     sampler.start()
     feeder = _Feeder(udp, rate) if rate else None
     client = httpx.Client(base_url=url + "/api/v1/analytics", timeout=30)
@@ -181,7 +196,7 @@ def _timed(path: Path, udp: int, url: str, count: int, rate: int) -> dict[str, A
                     query(conn)
                     t2 = time.perf_counter()
                     if answer.status_code != 200:
-                        raise RuntimeError(f"{route}: {answer.status_code} {answer.text}")
+                        raise RestrikeError(f"{route}: {answer.status_code} {answer.text}")
                     if index >= _WARM_UP:
                         http.append(t1 - t0)
                         direct.append(t2 - t1)
