@@ -144,6 +144,15 @@ async def test_one_angle_alone_then_the_grid_by_api_and_by_key(
     await client.command("keypress", "0")
     await until(mpv_player, lambda s: s.angle is None and s.angles == 3)
     assert (await mpv_player.wait_position(10.2)) >= 10.2  # still playing through it
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://station") as http:
+        r = await http.post("/api/v1/playback/open_angles", json={
+            "angles": [{"path": "/etc/passwd.mkv", "offset": 0}], "start": 10})
+        assert r.status_code == 403  # the same rule as open: only the recordings folder
+        r = await http.post("/api/v1/playback/open_angles", json={
+            "angles": [{"path": str(p), "offset": o} for p, o in angles[:2]], "start": 10})
+        assert r.status_code == 200
+        await until(mpv_player, lambda s: s.angles == 2 and s.file == str(angles[0][0]))
 
 
 async def test_a_single_clip_after_the_angles_plays_alone(

@@ -44,6 +44,7 @@ VIDEO_SUFFIXES = frozenset(VIDEO_TYPES)
 #: Every ``POST /api/v1/playback/{action}``, in the order the docs list them.
 ACTIONS = (
     "open",
+    "open_angles",
     "play",
     "pause",
     "toggle",
@@ -68,6 +69,19 @@ class OpenBody(_Body):
     path: LocalPath = Field(description="Absolute path of the clip or recording.")
     start: float | None = Field(None, ge=0, le=MAX_SECONDS,
                                 description="Second to start at (default setting).")
+
+
+class AngleFile(_Body):
+    path: LocalPath = Field(description="Absolute path of this angle's clip.")
+    offset: float = Field(0.0, ge=-3600, le=3600, allow_inf_nan=False,
+                          description="Where its second 0 lies on the common time line.")
+
+
+class OpenAnglesBody(_Body):
+    angles: list[AngleFile] = Field(min_length=1, max_length=16,
+                                    description="The angles of one clip (GET /api/v1/clips).")
+    start: float | None = Field(None, ge=0, le=MAX_SECONDS,
+                                description="Common second to start at (default setting).")
 
 
 class SpeedBody(_Body):
@@ -162,6 +176,15 @@ def make_router(
     async def open_(body: OpenBody) -> dict[str, object]:
         path = await asyncio.to_thread(video_file, body.path, roots)
         return await _run(player, player.open(str(path), body.start))
+
+    @router.post("/open_angles", responses={
+        **_PLAYER, **responses((403, "Outside the allowed folders, or not a video file."),
+                               (404, "No such file."))})
+    async def open_angles(body: OpenAnglesBody) -> dict[str, object]:
+        """Every angle of a multi-angle clip together, in sync (a grid)."""
+        paths = [await asyncio.to_thread(video_file, a.path, roots) for a in body.angles]
+        tracks = [(str(path), a.offset) for path, a in zip(paths, body.angles, strict=True)]
+        return await _run(player, player.open_angles(tracks, body.start))
 
     def simple(action: str, method: Callable[[], Awaitable[None]]) -> None:
         async def endpoint() -> dict[str, object]:

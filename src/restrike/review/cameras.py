@@ -4,16 +4,16 @@ Each angle OBS keeps its own replay buffer. For a match it is given the match fo
 (so its saved clips land on the same disk as the recording OBS's and are moved into
 ``IVR recordings`` by a rename), a file name with the match and its own name (two
 cameras saving in the same second must not write one file) and the same replay length;
-on a challenge all of them
-save at once (:meth:`Cameras.save_all`: one ``asyncio.gather``, an angle that fails
-or is away is reported as missing, the others go on).
+on a challenge the review saves all of them at once (one ``asyncio.gather`` of
+:meth:`Cameras.save`: an angle that fails or is away is reported as missing, the
+others go on).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import PurePath
 
 from restrike.errors import RestrikeError
@@ -43,19 +43,16 @@ class Cameras:
         """The angle connections in configuration order (the recording OBS is not one)."""
         return list(self._obs.for_role("angle")) if self._obs is not None else []
 
-    async def save_all(self, links: Sequence[ObsLink], *, timeout_s: float
-                       ) -> list[SaveResult]:
-        """Save every link's replay buffer at once; one result per link, in order."""
-        async def save(link: ObsLink) -> SaveResult:
-            sent = self._clock()
-            try:
-                control = link.control  # ObsUnavailable while that OBS is away
-                path = await control.save_replay_buffer(timeout_s=timeout_s)
-            except RestrikeError as err:
-                return None, sent, self._clock() - sent, str(err)
-            return path, sent, self._clock() - sent, None
-
-        return list(await asyncio.gather(*(save(link) for link in links)))
+    async def save(self, link: ObsLink, *, timeout_s: float) -> SaveResult:
+        """Save one link's replay buffer; a failure is the result's error, never raised
+        (the caller gathers every angle's save at once)."""
+        sent = self._clock()
+        try:
+            control = link.control  # ObsUnavailable while that OBS is away
+            path = await control.save_replay_buffer(timeout_s=timeout_s)
+        except RestrikeError as err:
+            return None, sent, self._clock() - sent, str(err)
+        return path, sent, self._clock() - sent, None
 
     async def prepare(self, folder: PurePath, stem: str, seconds: int) -> None:
         """Every angle's replay buffer running into ``folder`` with ``seconds`` kept, its

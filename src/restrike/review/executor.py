@@ -197,13 +197,9 @@ class CommandExecutor:
             return
         links = [conn, *self.cameras.links()]
         times["save_sent"] = self._clock()
-        results = await self.cameras.save_all(links, timeout_s=options.save_timeout)
-        times["saved"] = self._clock()
         saves = await asyncio.gather(*(
-            self._filed(review_id, requested_by, link, result, multi=len(links) > 1)
-            for link, result in zip(links, results, strict=True)))
-        for link, (_, _, took, _) in zip(links, results, strict=True):
-            times[f"save:{link.name}"] = took
+            self._save_one(review_id, requested_by, link, multi=len(links) > 1)
+            for link in links))
         first = next((save for save in saves if save.path is not None), None)
         if first is None:
             errors = "; ".join(f"{s.name}: {s.error}" for s in saves) if len(saves) > 1 \
@@ -216,11 +212,15 @@ class CommandExecutor:
         assert first.path is not None
         self._feed(ReplaySaved(review_id, first.path, first.clip_end, angles))
 
-    async def _filed(self, review_id: int, requested_by: str, link: ObsLink,
-                     result: tuple[str | None, float, float, str | None], *, multi: bool
-                     ) -> AngleSave:
-        """One angle's save, moved into the IVR folder, with its first frame's time."""
-        path, sent, _, error = result
+    async def _save_one(self, review_id: int, requested_by: str, link: ObsLink, *,
+                        multi: bool) -> AngleSave:
+        """One angle saved, moved into the IVR folder (while slower angles still save),
+        with its first frame's time."""
+        path, sent, took, error = await self.cameras.save(
+            link, timeout_s=self._options().save_timeout)
+        times = self.timings.setdefault(review_id, {})
+        times[f"save:{link.name}"] = took
+        times["saved"] = max(times.get("saved", 0.0), sent + took)  # the last one saved
         if path is None:
             return AngleSave(link.name, link.name, None, sent, error=error)
         path = await self._file_clip(review_id, path, requested_by,
