@@ -308,9 +308,31 @@ export class ArchiveView {
     clipBody.replaceChildren(...(clips.length ? clips.map((c) => el("tr", {},
       el("td", {}, timeOf(c.requested_at)), el("td", {}, c.requested_by || ""),
       el("td", {}, el("b", {}, typeof c.decision === "object" && c.decision ? c.decision.decision || JSON.stringify(c.decision) : c.decision || "open")),
-      el("td", { class: "path" }, c.path || ""),
+      el("td", { class: "path" }, c.path || "", ...this.angleLinks(c)),
       el("td", {}, c.path ? el("button", { class: "small", onclick: () => this.openFile(c.path) }, "Play") : ""))) :
       [el("tr", {}, el("td", { class: "muted" }, "No clip for this match"))]));
+  }
+
+  /** A multi-angle clip: every angle together, each angle alone (a download link too),
+   *  and the angles that are missing. */
+  angleLinks(c) {
+    const angles = c.angles || [];
+    if (angles.length < 2 && !(c.missing_angles || []).length) return [];
+    const all = el("button", { class: "small", onclick: () => this.openAngles(angles) }, "All angles");
+    const each = angles.map((a) => el("span", {}, " · ",
+      el("a", { href: `/api/v1/files?path=${encodeURIComponent(a.path)}`, title: a.path }, a.name), " ",
+      el("button", { class: "small", onclick: () => this.openFile(a.path) }, "Play")));
+    const gone = (c.missing_angles || []).map((m) => el("span", { class: "muted", title: m.error || "" }, ` · ${m.name} missing`));
+    return [el("div", {}, angles.length > 1 ? all : "", ...each, ...gone)];
+  }
+
+  async openAngles(angles) {
+    try {
+      await postJSON("/api/v1/playback/open_angles", { angles: angles.map((a) => ({ path: a.path, offset: a.offset })) });
+      toast("Opened every angle in the player", "ok");
+    } catch (err) {
+      toast(`Playback failed: ${err.message}`, "error", 8000);
+    }
   }
 
   async openFile(path, start) {

@@ -234,6 +234,23 @@ export class LiveView {
     });
     this.renderRounds(b);
     this.renderBanners(b, review);
+    this.renderAngles(review);
+  }
+
+  /** Multi-angle review: "All" (the grid) and one button per saved angle, missing ones
+   *  greyed with their reason; the player shows the chosen angle alone (keys 1-9, 0 in mpv). */
+  renderAngles(review) {
+    const angles = (review && review.angles) || [];
+    const missing = (review && review.missing_angles) || [];
+    const key = JSON.stringify([review && review.id, angles.map((a) => a.name), missing]);
+    if (key === this.anglesKey) return;
+    this.anglesKey = key;
+    const row = document.getElementById("angle-buttons");
+    row.hidden = angles.length < 2 && !missing.length;
+    const pick = (angle, label) => el("button", { onclick: () => this.player("angle", { angle }) }, label);
+    row.replaceChildren(el("span", { class: "muted" }, "Angles:"), pick(null, "All"),
+      ...angles.map((a, i) => pick(i + 1, `${i + 1} ${a.name}`)),
+      ...missing.map((m) => el("button", { disabled: "", title: m.error || "not saved" }, `${m.name} (missing)`)));
   }
 
   renderRounds(b) {
