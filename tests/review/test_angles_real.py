@@ -42,7 +42,7 @@ WHITE, BLACK = 0xFFFFFFFF, 0xFF000000
 async def rig(obs_angles: list[HeadlessObs], tmp_path: Path,  # noqa: F811
               store: Store) -> AsyncIterator[dict[str, Any]]:
     require_mpv()
-    live = [(name, obs) for name, obs in zip(NAMES, obs_angles, strict=True) if obs.running]
+    live = [(name, obs) for name, obs in zip(NAMES, obs_angles, strict=True) if obs.running()]
     pool = ObsPool([ObsConnectionSettings(name, obs.url, role="recording" if name == "rec"
                                           else "angle", protocol="v5", connect_timeout=2.0)
                     for name, obs in zip(NAMES, obs_angles, strict=True)], poll_interval=0.5)
@@ -52,8 +52,6 @@ async def rig(obs_angles: list[HeadlessObs], tmp_path: Path,  # noqa: F811
     player = MpvPlayer(headless_settings())
     await player.start()
     bus = Bus(asyncio.get_running_loop())
-    clock = Clock()
-    clock.t = 0  # unused: the review runs on real time
     review = Review(ReviewOptions(recordings_root=tmp_path / "rec", tournament="Open",
                                   clip_seconds=12), store=store, obs=pool, player=player)
     await review.start(Context(bus))
@@ -105,7 +103,7 @@ def flash_second(path: str) -> float:
 async def test_every_angle_saved_together_played_in_sync(rig: dict[str, Any]) -> None:
     pool, player, review = rig["pool"], rig["player"], rig["review"]
     for name in NAMES:
-        await pool.get(name).control.request(  # type: ignore[attr-defined]
+        await pool.get(name).control.request(
             "SetInputSettings", {"inputName": COLOR_SOURCE, "inputSettings": {"color": BLACK}})
     await buffers_running(rig)
     await asyncio.sleep(11.5)  # the buffers hold more than the 10 s a review starts at
