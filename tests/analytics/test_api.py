@@ -38,7 +38,7 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[httpx.A
                                      base_url="http://station") as client:
             async def folded() -> bool:
                 health = (await client.get("/api/health")).json()["components"]["analytics"]
-                return health["state"] == "running" and health["matches_folded"] >= 5
+                return bool(health["state"] == "running" and health["matches_folded"] >= 5)
 
             await wait_until(folded, 30, "the stored matches folded")
             yield client

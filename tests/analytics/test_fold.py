@@ -15,7 +15,7 @@ T0 = 1_780_000_000.0
 
 def events(*lines: tuple[float, str]) -> list[Event]:
     """Events as the store keeps them, from (seconds after T0, datagram text)."""
-    out = []
+    out: list[Event] = []
     for t, text in lines:
         for message in parse(text.encode()):
             d = message_to_dict(message)
@@ -25,7 +25,8 @@ def events(*lines: tuple[float, str]) -> list[Event]:
 
 
 def side(fold: MatchFold, n: int) -> dict[str, Any]:
-    return fold.summary()["sides"][n]
+    sides: list[dict[str, Any]] = fold.summary()["sides"]
+    return sides[n]
 
 
 def test_a_score_change_is_a_technique_a_gam_jeom_or_a_correction() -> None:

@@ -163,7 +163,7 @@ def _fill(conn: sqlite3.Connection, templates: list[dict[str, Any]], events: int
              category, division, blue, red, base, base + template["started"],
              base + template["ended"], winner, decision, result))
         ids = {}
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for old, offset, source, data, seq in template["datagrams"]:
             datagram_id += 1
             ids[old] = datagram_id

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -153,16 +154,15 @@ def _cases(path: Path, count: int) -> dict[str, list[tuple[str, Callable[[Any], 
     for _ in range(count + _WARM_UP):
         m, a, t, d, w = (pick(matches), pick(athletes), pick(tournaments), pick(days),
                          pick(words)[:4])
-        out["match"].append((f"/matches/{m}", lambda c, m=m: queries.match_body(c, m)))
-        out["athlete"].append((f"/athletes/{a}", lambda c, a=a: queries.athlete_body(
-            c, a, indexed=True)))
-        out["athletes search"].append((f"/athletes?search={w}",
-                                       lambda c, w=w: queries.search_athletes(
-                                           c, w, 50, indexed=True)))
+        out["match"].append((f"/matches/{m}", partial(queries.match_body, match_id=m)))
+        out["athlete"].append((f"/athletes/{a}", partial(queries.athlete_body, athlete_id=a,
+                                                         indexed=True)))
+        out["athletes search"].append((f"/athletes?search={w}", partial(
+            queries.search_athletes, search=w, limit=50, indexed=True)))
         out["tournament"].append((f"/tournaments/{t}",
-                                  lambda c, t=t: queries.tournament_body(c, t)))
-        out["day"].append((f"/days/{d}", lambda c, d=d: queries.day_body(
-            c, date.fromisoformat(d))))
+                                  partial(queries.tournament_body, tournament_id=t)))
+        out["day"].append((f"/days/{d}", partial(queries.day_body,
+                                                 day=date.fromisoformat(d))))
     return out
 
 

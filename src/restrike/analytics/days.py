@@ -58,7 +58,7 @@ def _made(conn: sqlite3.Connection, day_id: int, tz: tzinfo | None) -> dict[str,
 def day_partials(conn: sqlite3.Connection, day_ids: Sequence[int], tz: tzinfo | None = None
                  ) -> list[tuple[int, str | None, Mapping[str, Any], bool]]:
     """Each day's (id, signature, partial, made now): stored when current, else made."""
-    out = []
+    out: list[tuple[int, str | None, Mapping[str, Any], bool]] = []
     with snapshot(conn):
         stored = {}
         if day_ids:

@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import tzinfo
+from functools import partial
 from typing import Any
 
 from restrike.analytics.days import day_partials, save_days_job
@@ -151,7 +152,7 @@ class Updater:
         live = None
         for match_id in ids:
             fold = self._folds.pop(match_id, None) if keep else None
-            fold = self._call(lambda c, m=match_id, f=fold: fold_from(c, m, self.tz, f))
+            fold = self._call(partial(fold_from, match_id=match_id, tz=self.tz, fold=fold))
             if keep:
                 self._folds[match_id] = fold
                 while len(self._folds) > _KEPT_FOLDS:
