@@ -219,3 +219,37 @@ def test_scheduled_backups_prune_to_keep(station_dir: Path, tmp_path: Path) -> N
     assert sorted(p.name for p in plugin.folder.iterdir()) == sorted([made[-1].name,
                                                                      newest.name])
     assert plugin.health()["ok"] is True and plugin.health()["last"] == str(newest)
+
+
+async def test_the_station_backs_up_on_schedule_while_the_feed_runs(tmp_path: Path) -> None:
+    from restrike.assembly import assemble
+    from tests.helpers import wait_until
+    from tests.station.fixtures import station_settings
+
+    others = ["analysis", "analytics", "hub", "license"]  # only the backups plugin here
+    settings = station_settings(tmp_path / "data", **{
+        "plugins.disabled": others, "backups.every_hours": 0.0003, "backups.keep": 2})
+    parts = assemble(settings, serve_http=False, review=False)
+    await parts.station.start()
+    try:
+        store = parts.store.store
+        assert store is not None
+        for seq in range(50):
+            store.submit(Received(seq, time.time(), "10.0.0.5:6000", POINT, parse(POINT)))
+        folder = tmp_path / "data" / "backups"
+
+        def three_made() -> dict[str, object] | None:
+            health: dict[str, object] = dict(parts.station.health()["components"]["backups"])
+            made = list(folder.glob("restrike-backup-*.zip")) if folder.exists() else []
+            made_count = health.get("made")
+            return health if isinstance(made_count, int) and made_count >= 3 \
+                and len(made) == 2 else None
+
+        health = await wait_until(three_made, timeout=60)
+    finally:
+        await parts.station.stop()
+    assert health["ok"] is True and health["error"] is None
+    newest = Path(str(health["last"]))
+    restored = tmp_path / "restored"
+    assert run_cli("restore", newest, "--data-dir", restored).exit_code == 0
+    assert rows(restored / DB_FILE, "SELECT count(*) FROM datagrams") == [(50,)]

@@ -68,6 +68,7 @@ class ScheduledBackups:
         self.last_at: float | None = None
         self.error: str | None = None
         self.next_at: float | None = None
+        self.made = 0
 
     async def start(self, ctx: Context) -> None:
         self.options = ctx.settings.section(self.name)
@@ -83,6 +84,7 @@ class ScheduledBackups:
     def health(self) -> Health:
         return {"ok": self.error is None, "state": "running" if self.next_at else "off",
                 "folder": str(self.folder) if self.folder else None, "last": self.last,
+                "made": self.made,
                 "error": self.error, "next_in_s": None if self.next_at is None
                 else max(0.0, round(self.next_at - time.monotonic(), 1))}
 
@@ -104,6 +106,7 @@ class ScheduledBackups:
             log.error("automatic backup failed: %s", err)
             return None
         self.last, self.last_at, self.error = str(target), now, None
+        self.made += 1
         for name in to_prune([p.name for p in self.folder.iterdir()], self.options.keep):
             try:
                 (self.folder / name).unlink()
