@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.exceptions import ConnectionClosed
 
 from restrike.bus import Broadcast, EventsCommitted, HealthChanged, StateChanged, StatusChanged
+from restrike.protocol.activity import feed_activity
 
 if TYPE_CHECKING:
     from restrike.api.view import StationView
@@ -35,7 +36,6 @@ MAX_EVENT_BATCHES = 512
 MAX_EVENT_BYTES = 4 * 1024 * 1024
 STATE_INTERVAL = 0.05
 STATS_INTERVAL = 1.0
-FEED_IDLE_AFTER = 5.0
 
 
 #: The same failing tick is logged at most this often (seconds).
@@ -258,8 +258,11 @@ class LiveHub:
 
     def _feed_status(self) -> dict[str, object]:
         last = self.view.feed.counters()["last_datagram_at"]
+        activity = feed_activity(self.view.live.state, last, time.time())
         return {
-            "receiving": last is not None and time.time() - last < FEED_IDLE_AFTER,
+            "receiving": activity.connected,
+            "activity": activity.activity,
+            "reason": activity.reason,
             "last_datagram_at": last,
             "source": self.view.feed.last_source(),
             "udp": self.view.kernel.bound.get("udp"),
@@ -290,7 +293,7 @@ class LiveHub:
 
     def _tick(self) -> None:
         feed = self._feed_status()
-        if feed.get("receiving") != self.status.get("feed", {}).get("receiving"):
+        if feed.get("activity") != self.status.get("feed", {}).get("activity"):
             self.view.bus.publish(StatusChanged("feed", feed))
         else:
             self.status["feed"] = feed

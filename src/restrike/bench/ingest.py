@@ -11,7 +11,10 @@ for its latency. Loss = sent − stored (after the station drained). RSS and CPU
 
 Targets (issue 3, 2-core machine): zero loss at 50,000 msg/s for 10 s; p99
 send→committed ≤ 5 ms at 1,000 msg/s; RSS ≤ 80 MB idle with one console client;
-``GET /api/v1/state`` p99 ≤ 2 ms under 1,000 msg/s.
+``GET /api/v1/state`` p99 ≤ 2 ms under 1,000 msg/s. Issue 15: peak RSS (station +
+receiver process, sampled every 50 ms during the send and the drain) ≤ 150 MB at
+50,000 msg/s for 10 s; the sustained end-to-end rate (stored / first send → last
+commit) raised from ≈19,500 msg/s.
 """
 
 from __future__ import annotations
@@ -32,18 +35,29 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from restrike.bench._peak import PeakRss, tree_rss
+
 __all__ = ["Result", "run_rate", "run_scenarios"]
 
 TARGET_LOSS_RATE = 50_000
 TARGET_COMMIT_P99_MS = 5.0
 TARGET_RSS_MB = 80.0
 TARGET_STATE_P99_MS = 2.0
+TARGET_PEAK_RSS_MB = 150.0
+#: The sustained end-to-end rate before issue 15 (the store alone: 96,000 datagrams/s).
+BEFORE_SUSTAINED_RATE = 19_500
 
 
 def _free_port(kind: int) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _intake_ok(health: dict[str, Any]) -> bool:
+    """The parts the bench measures run (a failing plugin does not stop the bench)."""
+    parts = health.get("components", {})
+    return all(parts.get(name, {}).get("ok") for name in ("store", "ingest", "api"))
 
 
 def _percentile(values: list[float], p: float) -> float | None:
@@ -124,7 +138,7 @@ class StationUnderTest:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError, ValueError):
-                if self.get("/api/health").get("ok"):
+                if _intake_ok(self.get("/api/health")):
                     return
             if self.proc.poll() is not None:
                 raise RuntimeError(f"station exited with {self.proc.returncode}")
@@ -140,6 +154,12 @@ class StationUnderTest:
             return json.loads(conn.getresponse().read())
         finally:
             conn.close()
+
+    def rss_now(self) -> float:
+        """Bytes the station and its receiver process hold now."""
+        if self.proc is not None:
+            return tree_rss(self.proc.pid)
+        return float(self.get("/api/v1/diagnostics")["process"]["total_rss_mb"]) * 1_048_576
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -171,6 +191,8 @@ class Result:
     cpu_percent: float | None = None
     drain_seconds: float = 0.0
     resyncs: int = 0
+    peak_rss_mb: float | None = None
+    sustained_rate: float | None = None  # stored / (first send → everything stored)
 
     @property
     def lost(self) -> int:
@@ -308,6 +330,8 @@ async def _run_async(sut: StationUnderTest, rate: float, seconds: float,
     start_at = time.time() + 1.5
     sender = ctx.Process(target=_sender, args=(sut.udp, rate, seconds, probe_every,
                                                sent_value, start_at), name="bench-sender")
+    peak = PeakRss(sut.rss_now)
+    peak.start()
     sender.start()
     poller = None
     polled = ctx.Queue()
@@ -335,6 +359,11 @@ async def _run_async(sut: StationUnderTest, rate: float, seconds: float,
             break
         await asyncio.sleep(0.1)
     result.drain_seconds = time.monotonic() - sent_done
+    peak.stop()
+    result.peak_rss_mb = peak.peak_mb
+    elapsed = time.time() - start_at
+    if elapsed > 0:
+        result.sustained_rate = (stats["stored"] - before["stored"]) / elapsed
     await asyncio.sleep(0.3)
     stop.set()
     if listener is not None:
@@ -384,8 +413,12 @@ def print_result(result: Result) -> None:
         print(f"  GET /api/v1/state p50 {_ms(statistics.median(result.state_ms))}  "
               f"p99 {_ms(_percentile(result.state_ms, 99))}  ({len(result.state_ms)} requests, "
               f"{result.state_client} client)")
-    print(f"  station RSS {result.rss_mb} MB (with its receiver process)  CPU "
+    print(f"  station RSS {result.rss_mb} MB after the drain, peak {result.peak_rss_mb} MB "
+          f"(target <= {TARGET_PEAK_RSS_MB:g} MB; with its receiver process)  CPU "
           f"{result.cpu_percent}% of one core during the send (main process)")
+    if result.sustained_rate is not None:
+        print(f"  sustained end-to-end {result.sustained_rate:,.0f} msg/s (first send → "
+              f"last stored; before issue 15 ≈{BEFORE_SUSTAINED_RATE:,})")
 
 
 def run_scenarios(sut: StationUnderTest, seconds: float = 10.0,
@@ -410,6 +443,12 @@ def run_scenarios(sut: StationUnderTest, seconds: float = 10.0,
     print_result(fast)
     rows.append((f"lost @{TARGET_LOSS_RATE:,} msg/s for {seconds:g} s",
                  f"{fast.lost:,} of {fast.sent:,}", "0", fast.lost == 0 and fast.sent > 0))
+    rows.append((f"peak RSS @{TARGET_LOSS_RATE:,} msg/s", f"{fast.peak_rss_mb} MB",
+                 f"<= {TARGET_PEAK_RSS_MB:g} MB", fast.peak_rss_mb is not None
+                 and fast.peak_rss_mb <= TARGET_PEAK_RSS_MB))
+    sustained = fast.sustained_rate or 0.0
+    rows.append(("sustained end-to-end rate", f"{sustained:,.0f} msg/s",
+                 f"> {BEFORE_SUSTAINED_RATE:,}", sustained > BEFORE_SUSTAINED_RATE))
     print()
     print(f"{'target':40} {'measured':>18}  {'wanted':>10}  ok")
     for name, value, wanted, ok in rows:

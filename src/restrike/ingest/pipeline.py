@@ -37,7 +37,8 @@ Item = tuple[int, float, str, bytes, Sequence[Parsed]]
 InboxItem = Datagram | bytes | None
 Deliver = Callable[[list[Item], MatchState, int], None]
 
-_MAX_BATCH = 4096
+#: Datagrams per batch: one loop callback each, short enough not to stall the loop.
+_MAX_BATCH = 512
 
 
 class Submitter(Protocol):
@@ -67,8 +68,12 @@ class Pipeline:
     """
 
     def __init__(self, inbox: Inbox, schema: Schema, submit: Submitter, deliver: Deliver,
-                 *, state: MatchState | None = None, last_seq: int = 0) -> None:
+                 *, state: MatchState | None = None, last_seq: int = 0,
+                 wait_room: Callable[[], object] | None = None,
+                 on_cut: Callable[[set[str]], None] | None = None) -> None:
         self.inbox = inbox
+        self._on_cut = on_cut  # codes of the batch's messages the sender cut short
+        self._wait_room = wait_room  # blocks while the store is full (`restrike.ingest.flow`)
         self.schema = schema
         self._submit = submit
         self._deliver = deliver
@@ -114,6 +119,8 @@ class Pipeline:
             if not self._held:
                 self._take()
             if self._held:
+                if self._wait_room is not None:
+                    self._wait_room()
                 self._process()
 
     def _take(self) -> None:
@@ -154,6 +161,7 @@ class Pipeline:
         seq = self.seq
         submit = self._submit
         items: list[Item] = []
+        cut: set[str] = set()
         try:
             for received_at, data, addr in held:
                 source = f"{addr[0]}:{addr[1]}"
@@ -171,6 +179,8 @@ class Pipeline:
                         self.invalid += 1
                     elif isinstance(msg, Unknown):
                         self.unknown += 1
+                    elif msg.truncated:
+                        cut.add(msg.code)
                     try:
                         state = reduce(state, msg, received_at)
                     except Exception:
@@ -185,6 +195,8 @@ class Pipeline:
             if items:
                 self.batches += 1
                 self._deliver(items, state, seq)
+            if cut and self._on_cut is not None:
+                self._on_cut(cut)
             self.busy_seconds += time.perf_counter() - started
 
     def stop(self, timeout: float = 5.0) -> bool:

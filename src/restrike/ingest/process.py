@@ -34,7 +34,7 @@ from typing import IO, TYPE_CHECKING, Any
 from restrike.errors import RestrikeError
 from restrike.ingest._spool import waiting_bytes
 from restrike.ingest._wire import HEADER, read_message
-from restrike.ingest.receiver import open_udp_socket
+from restrike.ingest.receiver import listen_udp
 
 if TYPE_CHECKING:
     from restrike.ingest.pipeline import Inbox
@@ -133,12 +133,8 @@ class ProcessReceiver:
 
     def start(self) -> None:
         """Bind the socket, start the child; RestrikeError if either fails."""
-        try:
-            self._sock, self.effective_buffer = open_udp_socket(
-                self.host, self.port, self.receive_buffer)
-        except OSError as err:
-            raise RestrikeError(f"cannot listen on UDP {self.host}:{self.port}: "
-                                f"{err.strerror or err}") from err
+        self._sock, self.effective_buffer = listen_udp(self.host, self.port,
+                                                       self.receive_buffer)
         self.port = int(self._sock.getsockname()[1])
         try:
             self._spawn()

@@ -14,6 +14,7 @@ the socket is lost at shutdown.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import platform
 import secrets
@@ -25,12 +26,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from restrike.errors import RestrikeError
 from restrike.ingest._wire import MAX_DATAGRAM, Datagram
 
 if TYPE_CHECKING:
     from restrike.ingest.pipeline import Inbox
 
-__all__ = ["Datagram", "UdpReceiver", "kernel_drops", "open_udp_socket"]
+__all__ = ["Datagram", "UdpReceiver", "kernel_drops", "listen_udp", "open_udp_socket"]
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +59,20 @@ def _rcvbufforce() -> int | None:
     return option if isinstance(option, int) else None
 
 
+def _exclusive(sock: socket.socket) -> None:
+    """No other socket may share the port: a second station would otherwise bind too and
+    take the feed (Linux delivers unicast datagrams to one of them) while this one looks
+    healthy. POSIX shares a UDP port only when every socket asks for SO_REUSEADDR, so
+    this one asks for nothing; Windows lets a later SO_REUSEADDR socket take the port
+    unless the first holds it with SO_EXCLUSIVEADDRUSE."""
+    exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)
+    if exclusive is not None:
+        sock.setsockopt(socket.SOL_SOCKET, exclusive, 1)
+
+
 def open_udp_socket(host: str, port: int, receive_buffer: int) -> tuple[socket.socket, int]:
-    """A bound IPv4 UDP socket accepting broadcasts; returns it and its effective buffer.
+    """A bound IPv4 UDP socket accepting broadcasts, the port held exclusively; returns
+    it and its effective buffer (OSError EADDRINUSE when another socket has the port).
 
     Asks for ``receive_buffer`` bytes; on Linux with CAP_NET_ADMIN (root, usually)
     ``SO_RCVBUFFORCE`` lifts the system cap (``net.core.rmem_max``), otherwise the
@@ -67,7 +81,7 @@ def open_udp_socket(host: str, port: int, receive_buffer: int) -> tuple[socket.s
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        _exclusive(sock)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         if receive_buffer > 0:
             forced = False
@@ -86,6 +100,21 @@ def open_udp_socket(host: str, port: int, receive_buffer: int) -> tuple[socket.s
         sock.close()
         raise
     return sock, sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+
+
+def listen_udp(host: str, port: int, receive_buffer: int) -> tuple[socket.socket, int]:
+    """`open_udp_socket`, its failure as a RestrikeError naming the port (and, when the
+    port is taken, what to do: the station then exits with 1)."""
+    try:
+        return open_udp_socket(host, port, receive_buffer)
+    except OSError as err:
+        detail = err.strerror or str(err)
+        # Windows answers EACCES (WSAEACCES) when another socket holds it exclusively.
+        if err.errno == errno.EADDRINUSE or (sys.platform == "win32"
+                                             and err.errno == errno.EACCES):
+            detail += (f": another program (another station?) already listens on UDP port "
+                       f"{port}; stop it or choose another port (--udp-port, udp.port)")
+        raise RestrikeError(f"cannot listen on UDP {host}:{port}: {detail}") from err
 
 
 def kernel_drops(port: int) -> int | None:

@@ -9,7 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["pull_requests", "send_pull_requests"]
+__all__ = ["PULL_AGAIN_AFTER", "PullLimiter", "pull_requests", "requests_for",
+           "send_pull_requests"]
+
+#: A cut datagram asks for its kind again at most this often (seconds): tkStrike cuts
+#: its answer the same way when the names are the same, so asking must not loop.
+PULL_AGAIN_AFTER = 10.0
 
 log = logging.getLogger(__name__)
 
@@ -33,3 +38,28 @@ def send_pull_requests(sendto: Callable[[bytes, tuple[str, int]], None],
         sent.append(text)
     log.info("sent %d pull requests to %s:%d", len(sent), target[0], target[1])
     return sent
+
+
+def requests_for(codes: Iterable[str], requests: Mapping[str, Iterable[str]]) -> list[str]:
+    """The pull requests whose answer carries any of ``codes`` (file order)."""
+    wanted = set(codes)
+    return [text for text, answered in requests.items() if wanted.intersection(answered)]
+
+
+class PullLimiter:
+    """Which asks are due: each request at most once per ``every`` seconds (pure: the
+    time comes in)."""
+
+    def __init__(self, every: float = PULL_AGAIN_AFTER) -> None:
+        self.every = every
+        self._last: dict[str, float] = {}
+
+    def due(self, texts: Iterable[str], now: float) -> list[str]:
+        """The requests of ``texts`` that may be sent now (counted as sent)."""
+        out = []
+        for text in texts:
+            last = self._last.get(text)
+            if last is None or now - last >= self.every:
+                self._last[text] = now
+                out.append(text)
+        return out

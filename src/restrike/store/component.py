@@ -122,6 +122,11 @@ class StoreComponent:
             raise RuntimeError("the store component has not started")
         self._store.submit(Received(seq, received_at, source, data, list(messages)))
 
+    def backlog(self) -> int:
+        """Datagrams waiting for a working database (`Store.writing_backlog`)."""
+        store = self._store
+        return store.writing_backlog if store is not None else 0
+
     def rebuild(self, schema: Schema) -> tuple[MatchState, int]:
         """The live state of the current match, replayed from stored datagrams (an empty
         scoreboard while the database cannot be opened)."""

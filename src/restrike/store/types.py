@@ -79,10 +79,13 @@ class StoreStats:
 
 class StoreSink(Protocol):
     """What the ingest needs of the store (`restrike.store.component.StoreComponent`):
-    every datagram handed over before anything that could fail, and the current
-    match replayed at start."""
+    every datagram handed over before anything that could fail, its backlog while the
+    database is written normally (the ingest waits on it), and the current match
+    replayed at start."""
 
     def submit(self, seq: int, received_at: float, source: str, data: bytes,
                messages: Sequence[Parsed]) -> None: ...
+
+    def backlog(self) -> int: ...
 
     def rebuild(self, schema: Schema) -> tuple[MatchState, int]: ...

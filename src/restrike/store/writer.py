@@ -157,6 +157,13 @@ class Store:
         """False while a ``retry_open`` store waits for its database."""
         return self._conn is not None
 
+    @property
+    def writing_backlog(self) -> int:
+        """Items queued while the database is written normally (0 while it cannot be:
+        then the store holds and spills them itself). The ingest waits on it, so a
+        flood stays on disk in the receiver's spool instead of in this queue."""
+        return len(self._queue) if self._conn is not None and self._failure is None else 0
+
     # -- life cycle -------------------------------------------------------------------
 
     def start(self) -> None:

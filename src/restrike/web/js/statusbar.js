@@ -31,11 +31,15 @@ export class StatusBar {
     }
     const age = feedAge(feed);
     const rate = pick(feed, "rate", "datagrams_per_second") ?? this.datagramRate(stats0);
-    const connected = feed.connected ?? feed.receiving ?? (age != null && age < 5);
-    let text = `Feed: ${connected ? "connected" : "no datagrams"}`;
+    // The station says whether datagrams are due (a running clock ticks every second):
+    // live, quiet (connected; no clock runs: stopped, break, review), silent, disconnected.
+    const activity = feed.activity ?? ((feed.receiving ?? (age != null && age < 5)) ? "live" : "silent");
+    const words = { live: "live", quiet: "connected, quiet", silent: "silent", disconnected: "disconnected" };
+    let text = `Feed: ${words[activity] ?? activity}`;
+    if (feed.reason && activity !== "live") text += ` (${feed.reason})`;
     if (age != null) text += ` · last ${age < 1 ? "<1" : Math.round(age)} s ago`;
     if (rate != null) text += ` · ${Number(rate).toFixed(1)}/s`;
-    pill("st-feed", connected ? (age != null && age > 5 ? "warn" : "ok") : "bad", text);
+    pill("st-feed", activity === "live" || activity === "quiet" ? "ok" : "bad", text);
     this.renderObs(st.obs);
     const p = st.player || {};
     const alive = p.alive ?? p.running ?? (p.file !== undefined);
