@@ -21,6 +21,7 @@ Publishing is loop-bound; other threads use ``publish_threadsafe``.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import enum
 import logging
@@ -38,6 +39,7 @@ __all__ = [
     "CommittedRows",
     "EventsCommitted",
     "HealthChanged",
+    "InjectRequested",
     "MessagesParsed",
     "Overflow",
     "Policy",
@@ -45,6 +47,7 @@ __all__ = [
     "SchemaChanged",
     "SettingsChanged",
     "StateChanged",
+    "StateEditRequested",
     "StatusChanged",
     "Subscription",
 ]
@@ -150,6 +153,31 @@ class SchemaChanged:
 class ResyncRequested:
     """Ask the ingest to send the pull requests to the scoring software again (the
     demo's simulator does once it listens)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InjectRequested:
+    """A datagram the station writes itself (a manual entry, docs/manual-scoring.md):
+    the ingest puts it in its pipeline like one from the court, in order, so it is
+    parsed, stored with ``source`` ``host:port`` and folded into the live state."""
+
+    data: bytes
+    host: str  # e.g. "manual"
+    port: int  # e.g. the entry's id
+    at: float  # its arrival time (wall clock)
+
+
+@dataclass(frozen=True, slots=True)
+class StateEditRequested:
+    """Replace the live state with ``state`` if nothing was folded after datagram
+    ``expected_seq`` (compare-and-set, in the pipeline thread between batches); ``done``
+    gets True when it was replaced, False when later datagrams came first (fold again
+    and retry). A manual undo uses it (docs/manual-scoring.md)."""
+
+    state: MatchState
+    expected_seq: int
+    done: concurrent.futures.Future[bool] = field(
+        default_factory=concurrent.futures.Future, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ callers only ever catch these:
     ├── BackupError          a backup or capture file is damaged or foreign, or cannot be
     │                        written or restored there (names the file)
     ├── PluginError          a plugin cannot be imported, built or used (names the plugin)
+    ├── ManualError          a manual scoring entry the scoreboard cannot take, or an
+    │                        undo that is not possible now (says why)
     ├── AnalysisError        a highlight reel or a video analysis cannot be made (no
     │                        recording, no ffmpeg, a file ffmpeg cannot read: says why)
     └── HubError             the tournament hub refused, could not be reached, or its
@@ -42,6 +44,7 @@ __all__ = [
     "FeatureLocked",
     "HubError",
     "LicenseError",
+    "ManualError",
     "ObsAuthError",
     "ObsError",
     "ObsUnavailable",
@@ -127,6 +130,11 @@ class SimulatorError(RestrikeError):
 class PluginError(RestrikeError):
     """A plugin cannot be imported, built or used; the message names the plugin and why
     (the plugin's own exception is the ``__cause__``, its traceback logged)."""
+
+
+class ManualError(RestrikeError):
+    """A manual scoring entry or undo refused: the scoreboard cannot take it (a score
+    beyond 999, no gam-jeom to take back), or nothing to undo (docs/manual-scoring.md)."""
 
 
 class AnalysisError(RestrikeError):
