@@ -23,23 +23,24 @@ from typing import TypedDict
 from restrike.bus import (
     Bus,
     HealthChanged,
-    MessagesParsed,
     InjectRequested,
+    MessagesParsed,
     ResyncRequested,
     SchemaChanged,
     StateChanged,
     StateEditRequested,
 )
 from restrike.config import UdpSettings, resolve_host
-from restrike.errors import RestrikeError
+from restrike.ingest.flow import LoopGate, wait_for_room
 from restrike.ingest.inject import EditingInbox
 from restrike.ingest.pipeline import InboxItem, Item, Pipeline
 from restrike.ingest.process import ProcessReceiver
-from restrike.ingest.receiver import UdpReceiver, kernel_drops, open_udp_socket
-from restrike.ingest.resync import send_pull_requests
+from restrike.ingest.receiver import UdpReceiver, kernel_drops, listen_udp
+from restrike.ingest.resync import PullLimiter, requests_for, send_pull_requests
 from restrike.ingest.supervisor import Part, Supervisor
 from restrike.kernel import STAGE_TIMEOUTS, Context, Health, LiveState, Stage
 from restrike.protocol import MatchState, Schema
+from restrike.protocol.activity import feed_activity
 from restrike.store.types import StoreSink
 
 __all__ = ["INBOX_BATCHES", "IngestComponent", "IngestConfig", "IngestCounters"]
@@ -109,9 +110,12 @@ class IngestComponent:
         self._closing = asyncio.Event()
         self._supervising: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
+        self.loop_gate = LoopGate()
         self.receive_buffer: int | None = None
         self.rebuilt_from = 0
         self.resyncs = 0
+        self._pulls = PullLimiter()
+        self.cut_pulls = 0  # pull requests sent because a datagram came cut
         self.stopped = False
 
     async def start(self, ctx: Context) -> None:
@@ -123,9 +127,12 @@ class IngestComponent:
         self.live.update(state, 0, time.time())
         receiver = await self._open_receiver()
         bus = ctx.bus
+        store = self.store
         editing = EditingInbox(self.inbox, self._publish_edit(bus))  # manual scoring
-        pipeline = Pipeline(editing, self.schema, self.store.submit,
-                            self._deliver_to(bus), state=state)
+        pipeline = Pipeline(editing, self.schema, store.submit,
+                            self._deliver_to(bus), state=state,
+                            wait_room=lambda: wait_for_room(store.backlog),
+                            on_cut=self._ask_again)
         editing.holder = pipeline
         pipeline.start()
         self.pipeline = pipeline
@@ -163,11 +170,7 @@ class IngestComponent:
             await asyncio.to_thread(receiver.start)
             effective = receiver.effective_buffer
         else:
-            try:
-                sock, effective = open_udp_socket(cfg.host, cfg.port, cfg.receive_buffer)
-            except OSError as err:
-                raise RestrikeError(f"cannot listen on UDP {cfg.host}:{cfg.port}: "
-                                    f"{err.strerror or err}") from err
+            sock, effective = listen_udp(cfg.host, cfg.port, cfg.receive_buffer)
             receiver = UdpReceiver(sock, self.inbox)
         self.receive_buffer = effective
         log.info("UDP receiver (%s): receive buffer asked %d bytes, kernel gives %s",
@@ -175,19 +178,29 @@ class IngestComponent:
         return receiver
 
     def _deliver_to(self, bus: Bus) -> Callable[[list[Item], MatchState, int], None]:
-        """The pipeline's hand-off: one loop callback per batch publishes it."""
+        """The pipeline's hand-off: one loop callback per batch publishes it, at most
+        `LOOP_BATCHES` on their way (the pipeline waits for the loop: `LoopGate`)."""
         loop = asyncio.get_running_loop()
         live = self.live
+        gate = self.loop_gate
 
-        def on_loop(items: list[Item], new_state: MatchState, seq: int) -> None:
-            now = time.time()
-            bus.publish(MessagesParsed(items))
-            if live.update(new_state, seq, now):
-                bus.publish(StateChanged(new_state, seq, now))
+        def on_loop(items: list[Item], new_state: MatchState, seq: int, slot: bool) -> None:
+            try:
+                now = time.time()
+                bus.publish(MessagesParsed(items))
+                if live.update(new_state, seq, now):
+                    bus.publish(StateChanged(new_state, seq, now))
+            finally:
+                if slot:
+                    gate.leave()
 
         def deliver(items: list[Item], new_state: MatchState, seq: int) -> None:
-            with contextlib.suppress(RuntimeError):  # loop closed at shutdown
-                loop.call_soon_threadsafe(on_loop, items, new_state, seq)
+            slot = gate.enter(loop.is_closed)
+            try:
+                loop.call_soon_threadsafe(on_loop, items, new_state, seq, slot)
+            except RuntimeError:  # loop closed at shutdown
+                if slot:
+                    gate.leave()
 
         return deliver
 
@@ -235,6 +248,21 @@ class IngestComponent:
             return []
         self.resyncs += 1
         return send_pull_requests(self.receiver.sendto, self.schema.requests, target)
+
+    def _ask_again(self, codes: set[str]) -> None:
+        """A datagram came cut short (pipeline thread): ask the scoring software for that
+        kind again, when a pull address is set (each kind at most once per
+        `PULL_AGAIN_AFTER` seconds: a cut answer must not make a loop)."""
+        target, receiver = self.config.pss, self.receiver
+        if target is None or receiver is None:
+            return
+        requests = self.schema.requests
+        texts = self._pulls.due(requests_for(codes, requests), time.monotonic())
+        if texts:
+            log.info("datagram cut short by the sender (%s): asking again: %s",
+                     ", ".join(sorted(codes)), ", ".join(texts))
+            self.cut_pulls += len(texts)
+            send_pull_requests(receiver.sendto, {t: requests[t] for t in texts}, target)
 
     async def stop(self, stage: Stage) -> None:
         if stage is Stage.INTAKE:
@@ -284,6 +312,7 @@ class IngestComponent:
         if self.stopped:
             return {"ok": True, "state": "stopped"}
         down = supervisor.down()
+        activity = feed_activity(self.live.state, r.last_at, time.time())
         health: Health = {
             "ok": not down, "state": "restarting" if down else "running",
             "receiver": r.running, "receiver_kind": self.config.receiver,
@@ -293,6 +322,8 @@ class IngestComponent:
             "corrupt_batches": p.corrupt_batches,
             "restarts": supervisor.restarts(), "last_failure": supervisor.last_failure,
             "rebuilt_from": self.rebuilt_from, "resyncs": self.resyncs,
+            "cut_pulls": self.cut_pulls,
+            "feed_activity": activity.activity, "feed_reason": activity.reason,
         }
         if down:
             health["reason"] = "; ".join(f"{name}: {why}" for name, why in down.items())
