@@ -28,9 +28,10 @@ STEPS = (
 
 _DATAGRAMS = ("SELECT id, received_at, source, data, match_id, seq FROM datagrams "
               "WHERE id > ? ORDER BY id LIMIT ?")
+# Events follow their datagrams in id order: read on from the event cursor (the primary
+# key) and stop at the first event of a later datagram (datagram_id has no index).
 _EVENTS = ("SELECT id, datagram_id, match_id, seq, received_at, code, kind, athlete, args, "
-           "raw, error, truncated FROM events WHERE datagram_id > ? AND datagram_id <= ? "
-           "ORDER BY id")
+           "raw, error, truncated FROM events WHERE id > ? ORDER BY id")
 _MATCH_COLUMNS = ("id, day_id, number, match_id, phase, category, division, "
                   "blue_athlete_id, red_athlete_id, loaded_at, started_at, ended_at, winner, "
                   "decision, result")
@@ -44,6 +45,7 @@ class Batch:
     """One upload's rows (the wire's arrays) and where the cursors go once it is held."""
 
     last_id: int  # the newest datagram id in it (the cursor after it), or the old cursor
+    last_event: int  # the newest event id in it, or the old event cursor
     clips_from: int  # where clips start next time
     datagrams: list[list[Any]] = field(default_factory=list)
     events: list[list[Any]] = field(default_factory=list)
@@ -70,17 +72,23 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
                         (name,)).fetchone() is not None
 
 
-def read_batch(conn: sqlite3.Connection, after: int, clips_from: int,
+def read_batch(conn: sqlite3.Connection, after: int, event_after: int, clips_from: int,
                limit: int) -> Batch:
-    """The next ``limit`` datagrams after id ``after`` with everything they refer to."""
+    """The next ``limit`` datagrams after id ``after`` (and their events, after event id
+    ``event_after``) with everything they refer to."""
     datagrams = conn.execute(_DATAGRAMS, (after, limit)).fetchall()
     last = datagrams[-1][0] if datagrams else after
-    batch = Batch(last_id=last, clips_from=clips_from,
+    batch = Batch(last_id=last, last_event=event_after, clips_from=clips_from,
                   oldest_at=datagrams[0][1] if datagrams else None)
     batch.datagrams = [[d[0], d[1], d[2], base64.b64encode(d[3]).decode("ascii"), d[4], d[5]]
                        for d in datagrams]
     if datagrams:
-        batch.events = [[*e[:11], bool(e[11])] for e in conn.execute(_EVENTS, (after, last))]
+        for e in conn.execute(_EVENTS, (event_after,)):
+            if e[1] > last:
+                break
+            batch.events.append([*e[:11], bool(e[11])])
+        if batch.events:
+            batch.last_event = batch.events[-1][0]
     match_ids = sorted({d[4] for d in datagrams if d[4] is not None})
     if match_ids:
         _add_matches(conn, batch, match_ids)

@@ -37,6 +37,7 @@ class Uploader:
         self.station = station
         self.batch_rows = batch_rows
         self.cursor = cursor
+        self.event_cursor = 0  # the newest event id the hub holds (from its replies)
         self.clips_from = clips_from
         self.known = False  # the cursor came from the hub in this run
         self.host = socket.gethostname()
@@ -46,8 +47,8 @@ class Uploader:
         if not self.known:
             self.cursor = self._checked(self.client.post(self._body(None, live)))
             self.known = True
-        cursor, clips_from = self.cursor, self.clips_from
-        batch: Batch = self.read(lambda conn: read_batch(conn, cursor, clips_from,
+        cursor, events, clips_from = self.cursor, self.event_cursor, self.clips_from
+        batch: Batch = self.read(lambda conn: read_batch(conn, cursor, events, clips_from,
                                                          self.batch_rows))
         held = self._checked(self.client.post(self._body(batch.body(), live)))
         moved = held != self.cursor or batch.clips_from != self.clips_from
@@ -66,10 +67,11 @@ class Uploader:
                            f"station sends {FORMAT}: "
                            + ("upgrade the hub" if isinstance(fmt, int) and fmt < FORMAT
                               else "upgrade the station"), status=426)
-        last = reply.get("last_id")
-        if not isinstance(last, int) or last < 0:
+        last, event = reply.get("last_id"), reply.get("last_event")
+        if not isinstance(last, int) or last < 0 or not isinstance(event, int) or event < 0:
             self.known = False
             raise HubError(f"the hub at {self.client.url} answered no cursor", status=426)
+        self.event_cursor = event
         return last
 
     def _body(self, tables: dict[str, Any] | None, live: dict[str, Any] | None

@@ -97,9 +97,11 @@ class Upload(BaseModel):
 
 
 class Reply(BaseModel):
-    """The hub's answer: the newest datagram id it holds of this station (the cursor)."""
+    """The hub's answer: the newest datagram and event ids it holds of this station (the
+    cursors the station goes on from)."""
 
     format: int
     court: str
     last_id: int
+    last_event: int
     stored: int = 0

@@ -113,8 +113,10 @@ async def store_upload(conn: psycopg.AsyncConnection, upload: Upload) -> Reply:
             "UPDATE stations SET last_id = GREATEST(last_id, %s), held = held + %s, "
             "last_seen = %s, live = COALESCE(%s, live) WHERE sid = %s RETURNING last_id",
             (last, stored, now, Jsonb(live) if live is not None else None, sid))).fetchone()
+        event = await (await conn.execute(  # the primary key's last entry: at once
+            "SELECT max(id) FROM events WHERE sid = %s", (sid,))).fetchone()
     return Reply(format=FORMAT, court=upload.court, last_id=int(row[0]) if row else last,
-                 stored=stored)
+                 last_event=int(event[0] or 0) if event else 0, stored=stored)
 
 
 def _json(text: str) -> Any:
