@@ -103,7 +103,7 @@ def assemble(settings: Settings, *, extra: Iterable[Component] = (),
     options = ReviewOptions.from_settings(settings.review, settings.playback,
                                           data_dir=data_dir)
     obs_component = None
-    if obs is None and settings.obs:
+    if obs is None:  # even without [[obs]]: connections added in the console start at once
         obs_component = ObsComponent(
             ObsPool([ObsConnectionSettings.from_settings(e) for e in settings.obs]))
         station.add(obs_component)

@@ -10,6 +10,7 @@ callers only ever catch these:
     ├── ObsError             an obs-websocket request failed (carries the status code)
     │   ├── ObsAuthError     wrong or missing password
     │   └── ObsUnavailable   OBS is not connected / went away / timed out
+    │       └── ObsProtocolError  the server speaks the other obs-websocket version
     ├── PlayerError          mpv could not be started or controlled
     │   ├── PlayerUnavailable   mpv is not running / restarting / did not answer
     │   └── PlayerCommandError  mpv answered but refused the command
@@ -47,6 +48,7 @@ __all__ = [
     "ManualError",
     "ObsAuthError",
     "ObsError",
+    "ObsProtocolError",
     "ObsUnavailable",
     "PlayerCommandError",
     "PlayerError",
@@ -96,6 +98,11 @@ class ObsAuthError(ObsError):
 
 class ObsUnavailable(ObsError):
     """OBS is not connected, closed the connection, or did not answer in time."""
+
+
+class ObsProtocolError(ObsUnavailable):
+    """The server speaks the other obs-websocket protocol (v4 and v5 differ from the
+    first message on): with ``protocol = "auto"`` the station tries the other one."""
 
 
 class PlayerError(RestrikeError):

@@ -121,7 +121,7 @@ def test_the_openapi_document_says_what_the_routes_check(client: TestClient) -> 
     doc = client.get("/openapi.json").json()
     body = doc["components"]["schemas"]["ObsTestBody"]["properties"]
     assert body["url"]["pattern"] == "^wss?://"
-    assert body["protocol"]["enum"] == ["v5", "v4"]
+    assert body["protocol"]["enum"] == ["auto", "v5", "v4"]
     put = doc["paths"]["/api/v1/settings"]["put"]["responses"]
     assert {"403", "409", "422", "503"} <= set(put)
     assert put["503"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")

@@ -35,7 +35,7 @@ from restrike.config import (
 )
 from restrike.config.table import SECTIONS
 from restrike.console.protocol_api import atomic_write
-from restrike.errors import ObsAuthError, ObsError
+from restrike.errors import ObsAuthError, ObsError, ObsProtocolError
 from restrike.http.errors import responses
 from restrike.secrets import mask_url, mask_value, restore_url, restore_value
 
@@ -95,7 +95,7 @@ class ObsTestBody(BaseModel):
                      description="obs-websocket address, ws:// or wss:// (credentials shown "
                                  "masked are taken from the saved connection `name`).")
     password: str | None = None
-    protocol: Literal["v5", "v4"] = "v5"
+    protocol: Literal["auto", "v5", "v4"] = "auto"
 
 
 class SettingsService:
@@ -397,12 +397,21 @@ async def _test_obs(body: ObsTestBody, service: SettingsService) -> dict[str, An
     if problem:
         raise HTTPException(422, {"message": f"url: {problem}", "errors": [
             {"name": "url", "message": problem}]})
-    cls = ObsClientV4 if body.protocol == "v4" else ObsClient
+    # auto: v5 first (its server greets at once), then v4
+    classes: list[type[ObsClient] | type[ObsClientV4]] = (
+        [ObsClient] if body.protocol == "v5" else [ObsClientV4] if body.protocol == "v4"
+        else [ObsClient, ObsClientV4])
     try:
-        async with asyncio.timeout(8):
-            async with cls(url, password or None, request_timeout=3.0,
-                           connect_timeout=3.0) as obs:
-                version = await obs.get_version()
+        for index, cls in enumerate(classes):
+            try:
+                async with asyncio.timeout(8):
+                    async with cls(url, password or None, request_timeout=3.0,
+                                   connect_timeout=3.0) as obs:
+                        version = await obs.get_version()
+                break
+            except ObsProtocolError:
+                if index == len(classes) - 1:
+                    raise
     except ObsAuthError as err:
         return {"ok": False, "reason": "password",
                 "detail": mask_url(f"OBS refused the password: {err}")}
@@ -412,7 +421,8 @@ async def _test_obs(body: ObsTestBody, service: SettingsService) -> dict[str, An
             reason = f"cannot reach OBS at {url}: {reason}"
         return {"ok": False, "reason": "unreachable", "detail": mask_url(reason)}
     return {"ok": True, "obs_version": version.obs_version,
-            "websocket_version": version.websocket_version}
+            "websocket_version": version.websocket_version,
+            "protocol": "v4" if cls is ObsClientV4 else "v5"}
 
 
 def _websocket_url_problem(url: str) -> str | None:

@@ -17,7 +17,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from restrike.callbacks import Subscribers
-from restrike.errors import ConfigError, ObsAuthError, ObsError, ObsUnavailable
+from restrike.errors import (
+    ConfigError,
+    ObsAuthError,
+    ObsError,
+    ObsProtocolError,
+    ObsUnavailable,
+)
 from restrike.obs.control import ConnectionState, ObsControl, ObsSession, Unsubscribe
 from restrike.obs.events import (
     CurrentProgramSceneChanged,
@@ -28,7 +34,13 @@ from restrike.obs.events import (
     ReplayBufferStateChanged,
     StreamStateChanged,
 )
-from restrike.obs.settings import ConnectionEvent, ObsConnectionSettings, ObsRole, ObsStatus
+from restrike.obs.settings import (
+    ConnectionEvent,
+    ObsConnectionSettings,
+    ObsProtocol,
+    ObsRole,
+    ObsStatus,
+)
 from restrike.obs.v4 import ObsClientV4
 from restrike.obs.v5 import ObsClient
 from restrike.obs.wire_v5 import CloseCode
@@ -51,8 +63,8 @@ ClientFactory = Callable[[ObsConnectionSettings], ObsSession]
 
 
 def default_client_factory(settings: ObsConnectionSettings) -> ObsSession:
-    """v5 → :class:`ObsClient`, v4 → :class:`ObsClientV4`."""
-    cls = ObsClient if settings.protocol == "v5" else ObsClientV4
+    """v4 → :class:`ObsClientV4`, else (v5, auto's first try) :class:`ObsClient`."""
+    cls = ObsClientV4 if settings.protocol == "v4" else ObsClient
     return cls(
         settings.url,
         settings.password,
@@ -99,7 +111,26 @@ class ObsConnection:
         self._client: ObsSession | None = None
         self._stopping = asyncio.Event()
         self._connected = asyncio.Event()
+        self._switched = False
         self._status = ObsStatus(settings.name, settings.role)
+        self.detected: ObsProtocol | None = None  # with protocol auto: what answered
+
+    def _client_settings(self) -> ObsConnectionSettings:
+        """The next client's settings: with ``auto``, the version detected (v5 first)."""
+        if self.settings.protocol != "auto":
+            return self.settings
+        return dataclasses.replace(self.settings, protocol=self.detected or "v5")
+
+    def _other_protocol(self, err: ObsError) -> bool:
+        """With ``auto``, a server of the other version: switch; True to retry at once
+        (once per failing spell, so two refusals wait for the backoff)."""
+        if self.settings.protocol != "auto" or not isinstance(err, ObsProtocolError):
+            return False
+        tried = self._client_settings().protocol
+        self.detected = "v4" if tried == "v5" else "v5"
+        log.info("OBS %r: %s; trying obs-websocket %s", self.name, err, self.detected)
+        retry, self._switched = not self._switched, True
+        return retry
 
     @property
     def name(self) -> str:
@@ -177,12 +208,15 @@ class ObsConnection:
         """Connect and stay connected until :meth:`stop` (or OBS sends 4011)."""
         delays = self._backoff.delays()
         while not self._stopping.is_set():
-            client = self._factory(self.settings)
+            client = self._factory(self._client_settings())
             self._client = client
             self._update(state=ConnectionState.CONNECTING)
             try:
                 await client.connect()
             except ObsError as err:
+                if self._other_protocol(err):
+                    await client.close()
+                    continue
                 level = logging.WARNING if isinstance(err, ObsAuthError) else logging.INFO
                 log.log(level, "OBS %r: %s", self.name, mask_url(str(err)))
                 self._update(state=ConnectionState.DISCONNECTED, error=str(err))
@@ -191,6 +225,7 @@ class ObsConnection:
                 self._update(state=ConnectionState.DISCONNECTED, error=repr(err))
             else:
                 delays = self._backoff.delays()
+                self._switched = False
                 if self._stopping.is_set():  # stop() came while we were connecting
                     await client.close()
                     break
@@ -250,6 +285,13 @@ class ObsConnection:
             await self._client.close()
 
 
+def _check_unique(settings: Sequence[ObsConnectionSettings]) -> None:
+    names = [s.name for s in settings]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"[[obs]] names must be unique; repeated: {', '.join(dupes)}")
+
+
 class ObsPool:
     """All configured OBS connections; ``async with ObsPool(settings) as pool``."""
 
@@ -262,24 +304,21 @@ class ObsPool:
         poll_interval: float = 2.0,
         stop_timeout: float = 10.0,
     ) -> None:
-        names = [s.name for s in settings]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ConfigError(f"[[obs]] names must be unique; repeated: {', '.join(dupes)}")
+        _check_unique(settings)
         self._subscribers: Subscribers[ObsStatus | ConnectionEvent] = Subscribers(
             log, "OBS pool subscriber")
         self._stop_timeout = stop_timeout
+        self._factory = client_factory
+        self._backoff = backoff or Backoff()
+        self._poll_interval = poll_interval
+        self._started = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._connections = {
-            s.name: ObsConnection(
-                s,
-                factory=client_factory,
-                publish=self._publish,
-                backoff=backoff or Backoff(),
-                poll_interval=poll_interval,
-            )
-            for s in settings
-        }
+        self._task_of: dict[str, asyncio.Task[None]] = {}
+        self._connections = {s.name: self._connection(s) for s in settings}
+
+    def _connection(self, settings: ObsConnectionSettings) -> ObsConnection:
+        return ObsConnection(settings, factory=self._factory, publish=self._publish,
+                             backoff=self._backoff, poll_interval=self._poll_interval)
 
     def __contains__(self, name: object) -> bool:
         return name in self._connections
@@ -310,10 +349,59 @@ class ObsPool:
         self._subscribers.publish(item)
 
     async def start(self) -> None:
-        if self._tasks:
+        if self._started:
             raise ObsError("OBS pool already started")
+        self._started = True
         for conn in self._connections.values():
-            self._tasks.append(asyncio.create_task(conn.run(), name=f"obs-connection {conn.name}"))
+            self._run(conn)
+
+    def _run(self, conn: ObsConnection) -> None:
+        task = asyncio.create_task(conn.run(), name=f"obs-connection {conn.name}")
+        self._tasks.append(task)
+        self._task_of[conn.name] = task
+
+    async def apply(self, settings: Sequence[ObsConnectionSettings]) -> dict[str, list[str]]:
+        """Take a new ``[[obs]]`` list while running: a removed connection is closed, an
+        added one started, a changed one (any key) closed and started again; the others
+        keep their session. Returns the names ``{"added", "changed", "removed"}``;
+        ConfigError (nothing changes) for a repeated name."""
+        _check_unique(settings)
+        wanted = {s.name: s for s in settings}
+        old = self._connections
+        removed = [n for n in old if n not in wanted]
+        changed = [n for n in old if n in wanted and old[n].settings != wanted[n]]
+        added = [n for n in wanted if n not in old]
+        for name in (*removed, *changed):
+            await self._close(old[name])
+        connections = {}
+        for name, entry in wanted.items():
+            conn = old[name] if name in old and name not in changed else self._connection(entry)
+            connections[name] = conn
+            if self._started and (name in added or name in changed):
+                self._run(conn)
+        self._connections = connections
+        for name in removed:  # its last status said CLOSED; subscribers see it gone
+            self._publish(ObsStatus(name, old[name].role, state=ConnectionState.CLOSED,
+                                    error="removed from the settings"))
+        if removed or changed or added:
+            log.info("OBS connections applied: added %s, changed %s, removed %s",
+                     added or "none", changed or "none", removed or "none")
+        return {"added": added, "changed": changed, "removed": removed}
+
+    async def _close(self, conn: ObsConnection) -> None:
+        """Stop one connection and await its task (cancelled after the stop timeout)."""
+        await conn.stop()
+        task = self._task_of.pop(conn.name, None)
+        if task is None:
+            return
+        done, _ = await asyncio.wait([task], timeout=self._stop_timeout)
+        if not done:
+            log.warning("task %s did not stop in %s s, cancelling", task.get_name(),
+                        self._stop_timeout)
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        self._tasks.remove(task)
 
     async def stop(self) -> None:
         """Close every connection, then await (or after a timeout cancel) their tasks."""
@@ -331,6 +419,8 @@ class ObsPool:
             if isinstance(result, Exception):
                 log.error("task %s failed: %r", task.get_name(), result)
         self._tasks.clear()
+        self._task_of.clear()
+        self._started = False
 
     async def __aenter__(self) -> Self:
         await self.start()

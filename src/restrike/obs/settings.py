@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 ObsRole = Literal["recording", "streaming", "both", "angle"]
-ObsProtocol = Literal["v5", "v4"]
+ObsProtocol = Literal["auto", "v5", "v4"]
 #: The fields that are keys of an ``[[obs]]`` entry.
 SETTING_FIELDS = ("name", "url", "password", "role", "protocol")
 
@@ -40,7 +40,7 @@ class ObsConnectionSettings:
     url: str = "ws://127.0.0.1:4455"
     password: str = ""  # empty: none
     role: ObsRole = "both"
-    protocol: ObsProtocol = "v5"
+    protocol: ObsProtocol = "auto"  # v5 tried first, then v4 (remembered per connection)
     request_timeout: float = 5.0
     connect_timeout: float = 5.0
 
@@ -54,7 +54,8 @@ class ObsConnectionSettings:
             raise ConfigError(f"{where}: role must be recording, streaming, both or angle, "
                               f"not {self.role!r}")
         if self.protocol not in get_args(ObsProtocol):
-            raise ConfigError(f"{where}: protocol must be v5 or v4, not {self.protocol!r}")
+            raise ConfigError(f"{where}: protocol must be auto, v5 or v4, not "
+                              f"{self.protocol!r}")
         if not self.url.startswith(("ws://", "wss://")):
             raise ConfigError(f"{where}: url must start with ws:// or wss://, not "
                               f"{mask_url(repr(self.url))}")

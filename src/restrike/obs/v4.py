@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import Any
 
-from restrike.errors import ObsAuthError, ObsError, ObsUnavailable
+from restrike.errors import ObsAuthError, ObsError, ObsProtocolError, ObsUnavailable
 from restrike.obs import wire_v4 as wire
+from restrike.obs import wire_v5
 from restrike.obs._session import BaseClient
 from restrike.obs.control import ensure_local_folder, replay_buffer_disabled
 from restrike.obs.events import ObsEvent, ObsVersion, OutputState, OutputStatus, RecordStateChanged
@@ -91,8 +92,12 @@ class ObsClientV4(BaseClient):
             msg = wire.decode(frame)
             if isinstance(msg, wire.Response) and msg.message_id == mid:
                 if request_type == "GetAuthRequired" and not msg.ok:
-                    raise ObsUnavailable(f"{self.url} is not obs-websocket 4.x: {msg.error}")
+                    raise ObsProtocolError(f"{self.url} is not obs-websocket 4.x: "
+                                              f"{msg.error}")
                 return msg
+            if isinstance(wire_v5.decode(frame), wire_v5.Hello):
+                raise ObsProtocolError(f"{self.url} speaks obs-websocket v5 (it sent "
+                                          "Hello), not 4.x")
 
     def _handle(self, text: str) -> None:
         msg = wire.decode(text)

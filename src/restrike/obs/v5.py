@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from restrike.errors import ObsAuthError, ObsError, ObsUnavailable
+from restrike.errors import ObsAuthError, ObsError, ObsProtocolError, ObsUnavailable
 from restrike.obs import wire_v5 as wire
 from restrike.obs._session import BaseClient
 from restrike.obs.control import ensure_local_folder, replay_buffer_disabled
@@ -26,6 +27,9 @@ from restrike.obs.transport import Transport, TransportClosed, TransportFactory
 __all__ = ["ObsClient"]
 
 log = logging.getLogger(__name__)
+
+#: A v5 server sends Hello as soon as the WebSocket opens; waiting longer means v4.
+HELLO_TIMEOUT = 2.0
 
 _FRIENDLY: dict[int, str] = {
     wire.RequestStatus.OUTPUT_RUNNING: "already running",
@@ -69,9 +73,17 @@ class ObsClient(BaseClient):
     # -- protocol -----------------------------------------------------------------
 
     async def _handshake(self, transport: Transport) -> None:
-        hello = wire.decode(await self._recv_text(transport, "Hello"))
+        # A v5 server greets at once; a v4 server waits for a request, so no Hello in
+        # HELLO_TIMEOUT seconds (or another first message) is the other protocol.
+        try:
+            first = await asyncio.wait_for(self._recv_text(transport, "Hello"),
+                                           min(HELLO_TIMEOUT, self.connect_timeout))
+        except TimeoutError as err:
+            raise ObsProtocolError(f"{self.url} sent no Hello within {HELLO_TIMEOUT:g} s: "
+                                      "not obs-websocket v5 (v4?)") from err
+        hello = wire.decode(first)
         if not isinstance(hello, wire.Hello):
-            raise ObsUnavailable(f"{self.url} is not obs-websocket v5 (no Hello): {hello}")
+            raise ObsProtocolError(f"{self.url} is not obs-websocket v5 (no Hello): {hello}")
         await transport.send(wire.encode_identify(hello, self.password, self.event_subscriptions))
         reply = await transport.recv()
         if isinstance(reply, TransportClosed):
