@@ -11,7 +11,6 @@ from pathlib import Path
 from restrike.protocol.capture import read_capture
 from restrike.store import Store
 from restrike.store.component import DB_FILE
-from restrike.store.writer import Store as Writer
 from tests.ops.conftest import fill, run_cli
 from tests.store.conftest import MATCH_1, datagrams, feed
 
@@ -97,7 +96,7 @@ def test_import_keeps_the_station_current_and_takes_a_tournament(tmp_path: Path)
                                 "ORDER BY m.id") == [("301", "Live Open"),
                                                      ("101", "Paris Open 2026")]
     # the live station goes on with its own match
-    store = Writer(live / DB_FILE)
+    store = Store(live / DB_FILE)
     store.start()
     feed(store, datagrams("clk;2:00;start;"), start=1_790_000_100.0)
     store.close()
