@@ -64,8 +64,12 @@ class ConsoleStation(StationProcess):
                                 text=True, env=env)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium through sync Playwright, opened for one test module at a time. While the
+    sync API is open it marks its own asyncio loop as running on this thread (between
+    calls too), so an async test run meanwhile fails with "Cannot run the event loop
+    while another loop is running"; closed after the module, the thread is free again."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
