@@ -50,7 +50,8 @@ def post(station: StationProcess, path: str, body: Any = None, **kw: Any) -> htt
 
 
 def state(station: StationProcess) -> dict[str, Any]:
-    return station.get("/api/v1/state").json()
+    body: dict[str, Any] = station.get("/api/v1/state").json()
+    return body
 
 
 def stored(station: StationProcess, sql: str, *params: Any) -> list[tuple[Any, ...]]:
