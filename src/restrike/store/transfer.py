@@ -6,8 +6,9 @@ Import stores a capture as past matches **with the original arrival times**: the
 messages go through the same derivation as the live feed (`restrike.store._batch`), but
 with a "current" of their own, so the station's current tournament, day and match are
 left as they were. A datagram already stored (same bytes, same arrival time to the
-microsecond of the capture format) is skipped, so importing a file twice adds nothing;
-a skipped datagram's match becomes the one the following datagrams continue.
+microsecond of the capture format; looked up once per chunk) is skipped, so importing a
+file twice adds nothing; a skipped datagram's match becomes the one the following
+datagrams continue.
 
 Import runs in transactions of its own through a write connection, which SQLite
 serialises with a running station's writer (ids are taken inside each transaction).
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from restrike.errors import StoreError
 from restrike.protocol import Schema, parse
-from restrike.protocol.capture import CaptureError, format_capture_line, read_capture
+from restrike.protocol.capture import CaptureError, Datagram, format_capture_line, read_capture
 from restrike.store import _current as cur
 from restrike.store._batch import Batch
 from restrike.store._connect import connect
@@ -93,10 +94,10 @@ def import_capture(db: Path, lines: Iterable[bytes], *, tournament: str | None =
     `Tournament <date>` of each datagram's local date, as the station does on its own.
     """
     result = ImportResult()
-    pending: list[Received] = []
+    pending: list[Datagram] = []
     conn = connect(db)
     try:
-        state = _Importer(conn, tournament)
+        state = _Importer(conn, tournament, schema)
         for item in read_capture(lines):
             if isinstance(item, CaptureError):
                 result.errors.append(f"line {item.line}: {item.reason}")
@@ -104,8 +105,7 @@ def import_capture(db: Path, lines: Iterable[bytes], *, tournament: str | None =
                 result.errors.append(f"line {item.line}: no arrival time (a plain-text "
                                      "line; only JSON lines with \"t\" can be imported)")
             else:
-                pending.append(Received(item.line, item.t, IMPORT_SOURCE, item.data,
-                                        parse(item.data, schema)))
+                pending.append(item)
                 if len(pending) >= _CHUNK:
                     state.write(pending, result)
                     pending = []
@@ -121,12 +121,14 @@ def import_capture(db: Path, lines: Iterable[bytes], *, tournament: str | None =
 class _Importer:
     """The import's own "current" carried from one transaction to the next."""
 
-    def __init__(self, conn: sqlite3.Connection, tournament: str | None) -> None:
+    def __init__(self, conn: sqlite3.Connection, tournament: str | None,
+                 schema: Schema | None) -> None:
         self.conn = conn
         self.tournament = tournament
+        self.schema = schema
         self.current = cur.Current()
 
-    def write(self, items: list[Received], result: ImportResult) -> None:
+    def write(self, items: list[Datagram], result: ImportResult) -> None:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -134,18 +136,22 @@ class _Importer:
             current = self.current
             if self.tournament is not None and current.tournament_id is None:
                 current = replace(cur.set_tournament(conn, current, self.tournament,
-                                                     items[0].received_at), day_id=None)
+                                                     _time(items[0])), day_id=None)
             matches_before = _count(conn, "matches")
+            stored = _stored(conn, items)
             batch = Batch(conn, current, want_rows=False)
             for item in items:
-                existing = _stored_match(conn, item)
-                if existing is None:
-                    batch.add(item)
+                t = _time(item)
+                key = (round(t, 6), item.data)
+                if key not in stored:
+                    batch.add(Received(item.line, t, IMPORT_SOURCE, item.data,
+                                       parse(item.data, self.schema)))
                     result.added += 1
-                else:
+                    continue
+                result.skipped += 1
+                if stored[key] != batch.current.match_id or not batch.current.view.open:
                     batch.flush()
-                    batch.current = _resume(conn, batch.current, existing[0])
-                    result.skipped += 1
+                    batch.current = _resume(conn, batch.current, stored[key])
             batch.flush()
             cur.save_current(conn, station)  # the station's own "now" stays as it was
             result.matches += _count(conn, "matches") - matches_before
@@ -157,17 +163,24 @@ class _Importer:
         self.current = batch.current
 
 
+def _time(item: Datagram) -> float:
+    assert item.t is not None  # lines without a time were refused before
+    return item.t
+
+
+def _stored(conn: sqlite3.Connection, items: list[Datagram]
+            ) -> dict[tuple[float, bytes], int | None]:
+    """The datagrams of ``items``' time span stored already: (time to the microsecond,
+    bytes) → their match id. One range query per chunk (the index on received_at)."""
+    times = [_time(i) for i in items]
+    rows = conn.execute("SELECT received_at, data, match_id FROM datagrams "
+                        "WHERE received_at BETWEEN ? AND ?",
+                        (min(times) - _SAME_TIME, max(times) + _SAME_TIME)).fetchall()
+    return {(round(r[0], 6), bytes(r[1])): r[2] for r in rows}
+
+
 def _count(conn: sqlite3.Connection, table: str) -> int:
     return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-
-
-def _stored_match(conn: sqlite3.Connection, item: Received) -> tuple[int | None] | None:
-    """(its match id,) when this datagram is stored already, else None."""
-    row = conn.execute("SELECT match_id FROM datagrams WHERE received_at BETWEEN ? AND ? "
-                       "AND data = ? LIMIT 1", (item.received_at - _SAME_TIME,
-                                                item.received_at + _SAME_TIME, item.data)
-                       ).fetchone()
-    return None if row is None else (row[0],)
 
 
 def _resume(conn: sqlite3.Connection, current: cur.Current, match_id: int | None
