@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from restrike.bus import Bus
+from restrike.errors import ObsError
 from restrike.obs.headless import COLOR_SOURCE, HeadlessObs
 from restrike.obs.pool import ObsPool
 from restrike.obs.settings import ConnectionEvent, ObsConnectionSettings, ObsStatus
@@ -68,6 +69,17 @@ async def rig(obs_angles: list[HeadlessObs], tmp_path: Path,  # noqa: F811
                 await conn.control.stop_replay_buffer()
                 if name == "rec":
                     await conn.control.stop_recording()
+        # The next test's match starts from stopped outputs (not ones still stopping).
+        async def stopped() -> bool:
+            for name, _ in live:
+                conn = pool.get(name)
+                if conn.status.connected and (
+                        (await conn.control.replay_buffer_status()).active
+                        or (await conn.control.recording_status()).active):
+                    return False
+            return True
+
+        await until(stopped, 30, "outputs stopped", ignore=(ObsError,))
         await pool.stop()
 
 
@@ -75,9 +87,19 @@ async def buffers_running(rig: dict[str, Any]) -> None:
     """The match loads: the review starts every live angle's replay buffer."""
     for line in MATCH:
         rig["court"].send(line)
-    pool = rig["pool"]
-    await until(lambda: all(pool.get(n).status.replay_buffer for n in rig["live"]), 30,
-                "every replay buffer running")
+    pool, review = rig["pool"], rig["review"]
+
+    async def running() -> bool:  # asked of OBS itself: the pool's flags follow events
+        states = [await pool.get(n).control.replay_buffer_status() for n in rig["live"]]
+        return all(state.active for state in states)
+
+    try:
+        await until(running, 60, "every replay buffer running", ignore=(ObsError,))
+    except AssertionError as err:
+        actual = [(n, await pool.get(n).control.replay_buffer_status()) for n in rig["live"]]
+        raise AssertionError(f"{err}; review: {review.last_error}; OBS: "
+                             f"{[s.as_dict() for s in pool.statuses()]}; asked: {actual}"
+                             ) from err
 
 
 async def flash(pool: ObsPool, names: list[str]) -> None:
@@ -155,7 +177,7 @@ async def test_an_angle_gone_the_review_goes_on(rig: dict[str, Any],
     await review.request_replay(requested_by="referee")
     await until(lambda: review.flow.active and review.flow.active.clip, 30, "the clip saved")
     current = review.review_json()
-    assert [a["name"] for a in current["angles"]] == ["rec", "cam2"]
+    assert [a["name"] for a in current["angles"]] == ["rec", "cam2"], current
     assert [m["name"] for m in current["missing_angles"]] == ["cam3"]
     assert "angle missing: cam3" in current["error"]
     await until(lambda: player.status().angles == 2, 10, "two angles in mpv")

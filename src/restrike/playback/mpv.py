@@ -178,10 +178,11 @@ class MpvPlayer:
         for name in ("pause", "speed", "fullscreen", "idle-active"):
             with contextlib.suppress(PlayerCommandError):
                 self._state.props.setdefault(name, await mpv.client.get_property(name))
-        for key, angle in ANGLE_KEYS.items():  # an mpv without keybind keeps its keys
-            with contextlib.suppress(PlayerCommandError):
-                await mpv.client.command("keybind", key, f"script-message {_ANGLE_MESSAGE} "
-                                                         f"{angle}")
+        client = mpv.client
+        # Sent together (one round trip); an mpv without keybind keeps its own keys.
+        await asyncio.gather(*(client.command("keybind", key, f"script-message "
+                                                              f"{_ANGLE_MESSAGE} {angle}")
+                               for key, angle in ANGLE_KEYS.items()), return_exceptions=True)
 
     async def _supervise(self) -> None:
         """Wait for mpv to die; report it and start a new one, backing off on quick deaths."""
