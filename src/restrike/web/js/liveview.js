@@ -308,6 +308,9 @@ export class LiveView {
     if (b.winner && b.winner.name) {
       out.push(["winner", `Winner: ${b.winner.name}`, b.winner.decision || ""]);
     }
+    // The system monitor's warnings (GET /api/v1/system, live as status.system).
+    const system = (this.client.model.status || {}).system;
+    for (const text of (system && system.warnings) || []) out.push(["system", `System: ${text}`, ""]);
     const key = JSON.stringify(out);
     if (key === this.bannerKey) return;
     this.bannerKey = key;
