@@ -19,6 +19,7 @@ from typer.testing import CliRunner, Result
 from restrike.analytics.cli import cli
 from restrike.simulator import generate
 from tests.station.fixtures import StationProcess
+from tests.ui.conftest import browser as browser  # the session's Chromium
 
 pytestmark = pytest.mark.slow
 
@@ -148,3 +149,42 @@ def test_the_command_reads_the_store_while_the_station_runs(
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr
     nothing = runner.invoke(cli, ["tournament", "1", "--data-dir", str(proc.data_dir / "no")])
     assert nothing.exit_code == 2 and "no database" in nothing.stderr
+
+
+@pytest.mark.peers
+def test_the_console_panel_draws_sorts_and_prints(
+        played: tuple[StationProcess, list[dict[str, Any]]], browser: Any) -> None:
+    """The Analytics tab in Debian's Chromium: the live match's page with its charts
+    (uPlot canvases), a table that sorts and filters, and a one-page printed report."""
+    proc, _pushed = played
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(proc.url + "/plugins/analytics/")
+        page.wait_for_selector("#match .side.blue h3")
+        assert page.locator("#match .chart canvas").count() >= 2  # running score, hit levels
+        timeline = page.locator(".table", has=page.locator("h3", has_text="Scoring timeline"))
+        rows = timeline.locator("tbody tr")
+        total = rows.count()
+        assert total >= 2
+        timeline.locator("th", has_text="points").click()
+        timeline.locator("th", has_text="points").click()  # descending
+        first = int(rows.nth(0).locator("td").nth(4).inner_text())
+        assert first == max(int(rows.nth(i).locator("td").nth(4).inner_text())
+                            for i in range(total))
+        timeline.locator("input[type=search]").fill("red")
+        assert 0 < rows.count() < total
+        with page.expect_download() as download:
+            timeline.locator("button", has_text="CSV").click()
+        assert download.value.suggested_filename.endswith(".csv")
+        page.locator("[data-page=tournament]").click()
+        page.wait_for_selector("#tournament h2")
+        assert "Top athletes" in page.locator("#tournament").inner_text()
+        page.locator("[data-page=match]").click()
+        pdf = page.pdf(format="A4", print_background=True)
+        assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1  # one page
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the panel: {errors}"

@@ -5,7 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const statusLine = $("status");
 const TECHNIQUES = ["punch", "body", "head", "technical_body", "technical_head"];
-const charts = [];
+const charts = {}; // uPlot instances by page, destroyed when the page redraws
 
 async function api(path) {
   try {
@@ -49,8 +49,8 @@ function csv(rows, columns) {
 }
 
 // A table that sorts (click a heading), filters (any cell contains the text) and downloads.
-function table(title, file, rows, columns, onRow) {
-  const box = el("div", { class: "table" });
+function table(title, file, rows, columns, onRow, { print = true } = {}) {
+  const box = el("div", { class: print ? "table" : "table no-print" });
   const filter = el("input", { type: "search", placeholder: "filter", "aria-label": `filter ${title}` });
   const csvButton = el("button", { type: "button" }, "CSV");
   const jsonButton = el("button", { type: "button" }, "JSON");
@@ -93,8 +93,13 @@ function table(title, file, rows, columns, onRow) {
 const col = (label, value) => ({ label, value: typeof value === "function" ? value : (r) => r[value] });
 
 // A uPlot chart in `box`; `series`: [{label, stroke, values}] over the x values `xs`.
-function chart(title, xs, series, { bars = false, xLabel = "", time = false } = {}) {
-  const box = el("div", { class: "chart" }, el("h3", {}, title));
+function clearCharts(page) {
+  (charts[page] || []).forEach((c) => c.destroy());
+  charts[page] = [];
+}
+
+function chart(page, title, xs, series, { bars = false, xLabel = "", time = false, print = true } = {}) {
+  const box = el("div", { class: print ? "chart" : "chart no-print" }, el("h3", {}, title));
   if (!window.uPlot || !xs.length) {
     box.append(el("p", { class: "empty" }, xs.length ? "charts unavailable" : "no data yet"));
     return box;
@@ -107,7 +112,7 @@ function chart(title, xs, series, { bars = false, xLabel = "", time = false } = 
     series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2,
       fill: bars ? s.stroke + "99" : undefined, paths }))],
   }, [xs, ...series.map((s) => s.values)], box);
-  charts.push(plot);
+  (charts[page] ||= []).push(plot);
   return box;
 }
 
@@ -130,7 +135,7 @@ function sideBox(a) {
 }
 
 function showMatch(m) {
-  charts.splice(0).forEach((c) => c.destroy());
+  clearCharts("match");
   const [blue, red] = m.athletes;
   const times = m.timeline.map((e) => Date.parse(e.time) / 1000);
   const info = m.match;
@@ -141,17 +146,17 @@ function showMatch(m) {
       ["wall time (s)", Math.round(m.duration.wall_seconds)], ["intensity (actions/min)", num(m.intensity)],
       ["events", m.events.total], ["round winners", m.round_winners.map((w) => w ?? "–").join(" / ")]]),
     el("div", { class: "sides" }, sideBox(blue), sideBox(red)),
-    chart("Running score", times, [
+    chart("match", "Running score", times, [
       { label: "blue", stroke: "#4f7dff", values: m.timeline.map((e) => e.score.blue) },
       { label: "red", stroke: "#ff4f4f", values: m.timeline.map((e) => e.score.red) }], { time: true }),
-    chart("Hit levels", blue.hit_levels.histogram.map((h) => h.from), [
+    chart("match", "Hit levels", blue.hit_levels.histogram.map((h) => h.from), [
       { label: "blue", stroke: "#4f7dff", values: blue.hit_levels.histogram.map((h) => h.count) },
-      { label: "red", stroke: "#ff4f4f", values: red.hit_levels.histogram.map((h) => h.count) }], { bars: true, xLabel: "level from" }),
+      { label: "red", stroke: "#ff4f4f", values: red.hit_levels.histogram.map((h) => h.count) }], { bars: true, xLabel: "level from", print: false }),
     table("Scoring timeline", `timeline-${info.id}`, m.timeline, [col("time", (e) => e.time.slice(11, 19)),
       col("round", "round"), col("clock", "clock"), col("athlete", "athlete"), col("points", "points"),
       col("blue", (e) => e.score.blue), col("red", (e) => e.score.red), col("cause", "cause"), col("technique", "technique")]),
     table("Events by kind", `events-${info.id}`, Object.entries(m.events.by_kind).map(([kind, count]) => ({ kind, count })),
-      [col("kind", "kind"), col("count", "count")]));
+      [col("kind", "kind"), col("count", "count")], null, { print: false }));
 }
 
 async function loadMatches() {
@@ -181,9 +186,9 @@ async function searchAthletes() {
 }
 
 async function openAthlete(id) {
-  charts.splice(0).forEach((c) => c.destroy());
   const a = await api(`/api/v1/analytics/athletes/${id}`);
   if (!a) return;
+  clearCharts("athlete");
   const trend = a.trend;
   $("athlete").replaceChildren(
     el("h2", {}, name(a.athlete)),
@@ -192,7 +197,7 @@ async function openAthlete(id) {
       ["gam-jeoms", a.gam_jeoms], ["challenge success", pct(a.challenges.success_rate)],
       ["injuries", a.injuries.count], ["head share", pct(a.scoring.head_share)],
       ["answer rate (5 s)", pct(a.scoring.answer_rate)]]),
-    chart("Points per match", trend.map((_, i) => i + 1), [
+    chart("athlete", "Points per match", trend.map((_, i) => i + 1), [
       { label: "for", stroke: "#4fd17d", values: trend.map((t) => t.points_for) },
       { label: "against", stroke: "#ff9b4f", values: trend.map((t) => t.points_against) }], { xLabel: "match" }),
     table("Techniques", `athlete-${id}-techniques`, TECHNIQUES.map((t) => ({ technique: t, ...a.techniques[t] })),
@@ -208,14 +213,14 @@ async function openAthlete(id) {
 // --- tournament and day ----------------------------------------------------------------
 
 function showGroup(box, title, g, file) {
-  charts.splice(0).forEach((c) => c.destroy());
+  clearCharts(box.id);
   box.replaceChildren(
     el("h2", {}, title),
     figures([["matches planned", g.matches_planned], ["completed", g.matches_completed],
       ["completion", pct(g.completion_rate)], ["average fight (s)", num(g.average_fight_seconds)],
       ["average intensity", num(g.average_intensity)], ["events", g.events.total], ["peak hour", g.peak_hour ?? "–"],
       ["challenges won / made", `${g.challenges.won} / ${g.challenges.made}`], ["head share", pct(g.scoring.head_share)]]),
-    chart("Activity per hour", g.hourly.map((h) => h.hour), [
+    chart(box.id, "Activity per hour", g.hourly.map((h) => h.hour), [
       { label: "events / 10", stroke: "#4f7dff", values: g.hourly.map((h) => h.events / 10) },
       { label: "points", stroke: "#4fd17d", values: g.hourly.map((h) => h.points) },
       { label: "challenges", stroke: "#ffb84f", values: g.hourly.map((h) => h.challenges) }], { bars: true, xLabel: "local hour" }),
