@@ -48,6 +48,7 @@ def run(
 
     from restrike.analytics.benchdata import build
     from restrike.analytics.benchrun import measure
+    from restrike.errors import RestrikeError
 
     for size in events or [1_000_000, 10_000_000]:
         typer.echo(f"data set of {size:,} events ...")
@@ -57,7 +58,12 @@ def run(
         typer.echo(f"  {dataset['events']:,} events, {dataset['matches']:,} matches, "
                    f"{dataset['athletes']:,} athletes, {dataset['days']} days, "
                    f"{dataset['tournaments']} tournaments ({how}: {dataset['path']})")
-        _print(measure(dataset["path"], queries, rate), queries, rate)
+        try:
+            figures = measure(dataset["path"], queries, rate)
+        except RestrikeError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(1) from err
+        _print(figures, queries, rate)
 
 
 def _print(figures: dict[str, Any], queries: int, rate: int) -> None:

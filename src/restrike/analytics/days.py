@@ -19,7 +19,7 @@ from typing import Any
 
 from restrike.analytics.fold import SUMMARY_VERSION
 from restrike.analytics.groups import PARTIAL_VERSION, group_partial
-from restrike.analytics.tables import fold_from, match_refs
+from restrike.analytics.tables import match_refs, summaries
 
 __all__ = ["day_partials", "save_days_job", "signature"]
 
@@ -50,9 +50,7 @@ def signature(conn: sqlite3.Connection, day_id: int) -> str | None:
 
 
 def _made(conn: sqlite3.Connection, day_id: int, tz: tzinfo | None) -> dict[str, Any]:
-    rows = [(ref, summary if current else fold_from(conn, ref.id, tz).summary())
-            for ref, summary, current in match_refs(conn, "m.day_id = ?", (day_id,))]
-    return group_partial(rows)
+    return group_partial(summaries(conn, match_refs(conn, "m.day_id = ?", (day_id,)), tz))
 
 
 def day_partials(conn: sqlite3.Connection, day_ids: Sequence[int], tz: tzinfo | None = None

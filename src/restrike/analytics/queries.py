@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
 from datetime import date, tzinfo
 from typing import Any
 
@@ -27,19 +26,10 @@ from restrike.analytics.tables import (
     fold_from,
     match_refs,
     ref_of,
+    summaries,
 )
 
 __all__ = ["athlete_body", "day_body", "match_body", "search_athletes", "tournament_body"]
-
-
-def _summaries(conn: sqlite3.Connection, refs: list[tuple[MatchRef, Mapping[str, Any] | None,
-                                                          bool]], tz: tzinfo | None
-               ) -> list[Row]:
-    """Each match with its summary: stored when current, else folded now."""
-    out: list[Row] = []
-    for ref, summary, current in refs:
-        out.append((ref, summary if current else fold_from(conn, ref.id, tz).summary()))
-    return out
 
 
 def match_body(conn: sqlite3.Connection, match_id: int, tz: tzinfo | None = None
@@ -106,7 +96,7 @@ def athlete_body(conn: sqlite3.Connection, athlete_id: int, tz: tzinfo | None = 
         conn, athlete_id) else match_refs(
         conn, "m.id IN (SELECT match_id FROM analytics_side WHERE athlete_id = ?)",
         (athlete_id,))
-    return athlete_report(AthleteRef(*row), _summaries(conn, refs, tz))
+    return athlete_report(AthleteRef(*row), summaries(conn, refs, tz))
 
 
 def _unindexed(conn: sqlite3.Connection, athlete_id: int) -> bool:

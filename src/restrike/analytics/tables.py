@@ -20,7 +20,7 @@ from restrike.analytics.fold import SUMMARY_VERSION, MatchFold
 from restrike.analytics.model import AthleteRef, Event, MatchRef, unaccent
 
 __all__ = ["NAME_TEXT", "STEPS", "Folded", "fold_from", "match_events", "match_refs",
-           "save_job", "stale_matches"]
+           "save_job", "stale_matches", "summaries"]
 
 #: The owned tables, one statement a step; append steps, never edit one.
 STEPS = (
@@ -93,6 +93,14 @@ def match_refs(conn: sqlite3.Connection, where: str, params: Sequence[Any]
         current = version == SUMMARY_VERSION and last_id == (newest or 0)
         out.append((ref_of(row), json.loads(summary) if current else None, current))
     return out
+
+
+def summaries(conn: sqlite3.Connection,
+              refs: Sequence[tuple[MatchRef, Mapping[str, Any] | None, bool]],
+              tz: tzinfo | None = None) -> list[tuple[MatchRef, Mapping[str, Any]]]:
+    """`match_refs` rows with a summary each: the stored one when current, else folded now."""
+    return [(ref, summary if current and summary is not None
+             else fold_from(conn, ref.id, tz).summary()) for ref, summary, current in refs]
 
 
 def match_events(conn: sqlite3.Connection, match_id: int, after: int = 0) -> Iterator[Event]:
