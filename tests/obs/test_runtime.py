@@ -9,7 +9,7 @@ import pytest
 
 from restrike.assembly import assemble
 from restrike.bus import SettingsChanged
-from restrike.config import load_settings
+from restrike.config import MASK, load_settings
 from restrike.obs import Backoff, ObsConnectionSettings, ObsPool
 from restrike.obs.headless import HeadlessObs, free_port
 from tests.helpers import wait_until
@@ -86,3 +86,24 @@ async def test_connections_apply_without_restart(tmp_path: Path, obs_open: Headl
         assert component.health()["connections"] == 0
     finally:
         await station.stop()
+
+
+async def test_the_consoles_save_applies_obs_live(tmp_path: Path, fake_v4: FakeObsV4) -> None:
+    """The path of the console's settings page: `LiveSettings.apply_now` with ``obs``."""
+    from restrike.api.live_settings import LiveSettings
+
+    parts = assemble(station_settings(tmp_path / "data"), serve_http=False, review=False)
+    await parts.station.start()
+    try:
+        live = LiveSettings(parts.view)
+        assert live.apply_now({"obs": [{"name": "old", "url": fake_v4.url,
+                                        "password": "x", "role": "recording"}]}) == ["obs"]
+        assert parts.obs is not None
+        pool = parts.obs.pool
+        await wait_until(lambda: "old" in pool and pool.get("old").status.connected, 20,
+                         "the v4 fake connected")
+        shown = parts.view.effective["settings"]["obs"]
+        assert shown == [{"name": "old", "url": fake_v4.url, "password": MASK,
+                          "role": "recording", "protocol": "auto"}]
+    finally:
+        await parts.station.stop()

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from restrike.bus import SchemaChanged, SettingsChanged
 from restrike.config import load_settings, plain_value, setting
+from restrike.config.render import obs_dicts
 from restrike.errors import ConfigError, ProtocolError
 from restrike.protocol import Schema, load_schema
 
@@ -101,6 +102,9 @@ class LiveSettings:
         """Keep the effective settings (diagnostics, the page's "running") current."""
         values = self.view.effective.get("settings")
         if isinstance(values, dict):
+            if name == "obs":  # the whole list of connections, shown masked
+                values[name] = obs_dicts(value if isinstance(value, tuple) else ())
+                return
             section, key = name.split(".", 1)
             values.setdefault(section, {})[key] = plain_value(value)
 

@@ -17,7 +17,8 @@ from restrike.secrets import mask_url, mask_value
 if TYPE_CHECKING:
     from restrike.config.load import Settings
 
-__all__ = ["MASK", "describe", "plain_value", "settings_markdown", "to_toml", "toml_value"]
+__all__ = ["MASK", "describe", "obs_dicts", "plain_value", "settings_markdown", "to_toml",
+           "toml_value"]
 
 MASK = "********"
 
@@ -34,8 +35,13 @@ def plain_value(value: Any) -> Any:
 
 
 def _obs_dicts(settings: Settings) -> list[dict[str, Any]]:
+    return obs_dicts(settings.obs)
+
+
+def obs_dicts(entries: Iterable[Any]) -> list[dict[str, Any]]:
+    """``[[obs]]`` entries as shown (URL credentials and the password masked)."""
     return [{"name": o.name, "url": mask_url(o.url), "password": MASK if o.password else "",
-             "role": o.role, "protocol": o.protocol} for o in settings.obs]
+             "role": o.role, "protocol": o.protocol} for o in entries]
 
 
 def _rows(settings: Settings) -> Iterator[Setting]:
