@@ -9,6 +9,7 @@ deletes the oldest of those files beyond ``keep``. Loaded like any plugin (entry
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ __all__ = ["BackupSettings", "ScheduledBackups", "backup_name", "to_prune"]
 log = logging.getLogger(__name__)
 
 PREFIX = "restrike-backup-"
+DRAIN_SECONDS = 14.0  # within the DRAIN stage's 15 s
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class ScheduledBackups:
         self.error: str | None = None
         self.next_at: float | None = None
         self.made = 0
+        self._running: asyncio.Future[Path | None] | None = None  # the backup being written
 
     async def start(self, ctx: Context) -> None:
         self.options = ctx.settings.section(self.name)
@@ -79,7 +82,12 @@ class ScheduledBackups:
             ctx.create_task(self._run(self.options.every_hours * 3600), name="backup-schedule")
 
     async def stop(self, stage: Stage) -> None:
-        """Nothing to flush: the timer task is cancelled by the station."""
+        """A backup being written is let finish (DRAIN); the timer task is cancelled by
+        the station."""
+        running = self._running
+        if stage is Stage.DRAIN and running is not None and not running.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(running), DRAIN_SECONDS)
 
     def health(self) -> Health:
         return {"ok": self.error is None, "state": "running" if self.next_at else "off",
@@ -92,7 +100,9 @@ class ScheduledBackups:
         while True:
             self.next_at = time.monotonic() + interval
             await asyncio.sleep(interval)
-            await asyncio.to_thread(self.backup_now)
+            # shielded: a station stopping meanwhile lets it finish in DRAIN
+            self._running = asyncio.get_running_loop().run_in_executor(None, self.backup_now)
+            await asyncio.shield(self._running)
 
     def backup_now(self) -> Path | None:
         """One backup and the pruning after it (on a worker thread); None if it failed."""
