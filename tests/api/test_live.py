@@ -12,6 +12,7 @@ from restrike.assembly import Assembly
 from restrike.bus import Broadcast, EventsCommitted, StateChanged, StatusChanged
 from restrike.kernel import Station
 from restrike.protocol import MatchState
+from tests.helpers import wait_until
 
 
 class StuckSocket:
@@ -88,10 +89,8 @@ async def test_a_failing_tick_is_logged_once_and_stats_keep_coming(
     with caplog.at_level(logging.ERROR, logger="restrike.api.live"):
         await hub.start()
         try:
-            for _ in range(200):
-                if calls["n"] > 6 and client.stats is not None:
-                    break
-                await asyncio.sleep(0.01)
+            await wait_until(lambda: calls["n"] > 6 and client.stats is not None, 5,
+                             "a stats tick after the failing ones")
         finally:
             await hub.stop()
     assert client.stats is not None and json.loads(client.stats)["type"] == "stats"

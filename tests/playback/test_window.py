@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pytest
 
 from restrike.obs.headless import XvfbDisplay
 from restrike.playback import MpvPlayer
+from tests.helpers import wait_until
 from tests.peers.mpv import headless_settings, require_mpv
 
 pytestmark = pytest.mark.peers
@@ -39,9 +38,6 @@ async def test_window_plays_and_goes_fullscreen_on_screen_0(display: str, clip: 
         await player.open(clip, start=10)
         assert await player.wait_position(10, within=10) >= 10
         await player.set_fullscreen(True, screen=0)
-        deadline = time.monotonic() + 5
-        while not player.status().fullscreen:
-            assert time.monotonic() < deadline, player.status()
-            await asyncio.sleep(0.02)
+        await wait_until(lambda: player.status().fullscreen, 5, "mpv fullscreen")
         await player.set_fullscreen(False)
         await player.stop()

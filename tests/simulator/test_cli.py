@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from restrike.cli import app
 from restrike.protocol.capture import format_capture_line
+from tests.helpers import wait_until_sync
 
 
 class ThreadReceiver:
@@ -96,10 +97,8 @@ def test_sigterm_stops_with_bye(court_port: ThreadReceiver) -> None:
                             stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 20
-        while b"rdy;FightReady\r\n" not in court_port.datagrams:
-            assert time.monotonic() < deadline, court_port.datagrams
-            time.sleep(0.05)
+        wait_until_sync(lambda: b"rdy;FightReady\r\n" in court_port.datagrams, 20,
+                        "the simulator's FightReady")
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=10)
     finally:

@@ -14,6 +14,7 @@ from typing import Any
 from restrike.ingest._spool import Outbox, Spool
 from restrike.ingest._wire import MESSAGE, decode_batch
 from restrike.ingest.process import ProcessReceiver
+from tests.helpers import wait_until_sync
 from tests.station.fixtures import send_udp
 
 
@@ -178,10 +179,8 @@ def test_the_receiver_spools_to_the_temp_folder_when_the_data_folder_is_broken(
             with contextlib.suppress(queue.Empty):
                 got += [d[1] for d in decode_batch(inbox.get(timeout=0.1))[0]]
         assert got == sent
-        deadline = time.monotonic() + 5
-        while receiver.spooled < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)  # the stats note comes every 0.5 s
-        assert receiver.spooled >= 1
+        # the stats note comes every 0.5 s
+        wait_until_sync(lambda: receiver.spooled >= 1, 5, "the child's spool note")
         path = Path(receiver.child["spool_path"])
         assert path.parent == Path(tempfile.gettempdir()) and receiver.child["spool_error"] is None
     finally:

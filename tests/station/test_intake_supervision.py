@@ -27,7 +27,7 @@ from restrike.ingest.pipeline import Pipeline
 from restrike.ingest.supervisor import RESTART_MAX, restart_delay
 from restrike.kernel import Station
 from restrike.protocol import Parsed, default_schema
-from tests.helpers import wait_until
+from tests.helpers import wait_until, wait_until_sync
 from tests.station.fixtures import send_udp, station_settings
 
 
@@ -268,10 +268,8 @@ def test_a_pipeline_that_died_before_the_stop_still_stores_what_it_held(
     for i in range(5):
         inbox.put((1000.0 + i, b"clk;1:%02d;" % i, ("127.0.0.1", 1)))
     pipeline.start()
-    deadline = time.monotonic() + 5
-    while pipeline.running and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not pipeline.running and "injected store failure" in str(pipeline.failure)
+    wait_until_sync(lambda: not pipeline.running, 5, "the pipeline to stop on the failure")
+    assert "injected store failure" in str(pipeline.failure)
     assert stored == [1, 2]
     assert pipeline.stop(5.0)
     assert stored == [1, 2, 3, 4, 5] and pipeline.seq == 5

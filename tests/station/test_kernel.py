@@ -31,7 +31,7 @@ from restrike.ingest.receiver import UdpReceiver, open_udp_socket
 from restrike.ingest.resync import pull_requests
 from restrike.kernel import Context, Stage, Station
 from restrike.protocol import default_schema
-from tests.helpers import wait_until
+from tests.helpers import wait_until, wait_until_sync
 from tests.station.fixtures import match_datagrams, send_udp, station_settings
 
 KERNEL = Path(kernel_station.__file__).parent
@@ -363,10 +363,10 @@ def test_a_failing_socket_is_logged_once_and_retried_with_backoff(
     receiver._stopping = stopping = WaitsEvent()
     with caplog.at_level(logging.INFO, logger="restrike.ingest.receiver"):
         receiver.start()
-        deadline = time.monotonic() + 30  # a busy machine may starve the thread a while
-        while out.empty() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        stopping.set()
+        try:  # a busy machine may starve the thread a while
+            wait_until_sync(lambda: not out.empty(), 30, "the datagram after the failures")
+        finally:
+            stopping.set()
         assert receiver._thread is not None
         receiver._thread.join(5)
     assert out.get_nowait()[1] == b"hello"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from restrike.errors import StoreError
 from restrike.protocol.capture import Datagram, read_capture
 from restrike.store import Store
 from restrike.store._connect import connect
+from tests.helpers import wait_until_sync
 from tests.store.conftest import datagrams, received
 
 UNLIMITED = 1_073_741_823
@@ -43,14 +43,6 @@ class Disk:
         self.conn.execute(f"PRAGMA max_page_count = {UNLIMITED}")
 
 
-def wait_for(check: Callable[[], object], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.01)
-
-
 def stored(path: Path) -> list[bytes]:
     conn = sqlite3.connect(path)
     try:
@@ -71,13 +63,13 @@ def test_disk_full_is_reported_at_once_bounded_spilled_and_recovered(
     store.start()
     try:
         store.submit(received(1, payload(1), t=1_000.0))
-        wait_for(lambda: store.stats().stored_datagrams == 1)
+        wait_until_sync(lambda: store.stats().stored_datagrams == 1)
         assert store.stats().error is None
         disk.fill()
         with caplog.at_level(logging.ERROR, logger="restrike.store"):
             for n in range(2, 202):
                 store.submit(received(n, payload(n), t=1_000.0 + n))
-            wait_for(lambda: store.stats().error is not None)
+            wait_until_sync(lambda: store.stats().error is not None)
         stats = store.stats()
         assert stats.error is not None
         assert stats.error.startswith("database write failing: database or disk is full — "
@@ -96,8 +88,8 @@ def test_disk_full_is_reported_at_once_bounded_spilled_and_recovered(
         assert store.stats().errors - errors_then < 10  # backing off, not spinning
 
         disk.free()
-        wait_for(lambda: store.stats().error is None)
-        wait_for(lambda: store.stats().queue_depth == 0)
+        wait_until_sync(lambda: store.stats().error is None)
+        wait_until_sync(lambda: store.stats().queue_depth == 0)
     finally:
         store.close()
     # Nothing lost: the database has the rest, the spill file round-trips as a capture.
@@ -120,7 +112,7 @@ def test_closing_while_the_disk_is_full_spills_what_is_held(db: Path) -> None:
     for n in range(1, 301):  # more than the free space left in the tables' pages
         store.submit(received(n, payload(n), t=2_000.0 + n))
     job = store.call(lambda conn: 1)
-    wait_for(lambda: store.stats().error is not None)
+    wait_until_sync(lambda: store.stats().error is not None)
     store.close(timeout=5)
     with pytest.raises(StoreError, match="database write failing at close"):
         job.result(0)
@@ -142,7 +134,7 @@ def test_a_bad_batch_is_logged_with_its_traceback(
     with caplog.at_level(logging.ERROR, logger="restrike.store"):
         store.submit(bad)
         store.submit(received(2, payload(2)))
-        wait_for(lambda: store.stats().stored_datagrams == 1)
+        wait_until_sync(lambda: store.stats().stored_datagrams == 1)
     store.close()
     (record,) = [r for r in caplog.records if "writing one by one" in r.getMessage()]
     assert record.exc_info is not None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import httpx
 import pytest
 
 from tests.api.test_guard import LanStation
+from tests.helpers import wait_until_sync
 from tests.station.fixtures import free_port
 from tests.ui.conftest import ConsoleStation, running_station
 
@@ -65,15 +65,8 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                httpx.get(url + "/", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        wait_until_sync(lambda: httpx.get(url + "/", timeout=0.5), 10, "the foreign site",
+                        ignore=(httpx.HTTPError,))
         yield port
     finally:
         server.terminate()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from restrike.obs.headless import HeadlessObs, HeadlessObsConfig, free_port
+from tests.helpers import wait_until_sync
 from tests.peers.xvfb import xvfb_display  # noqa: F401 - fixture
 from tests.ui.conftest import ConsoleStation, running_station, shoot
 
@@ -37,12 +37,8 @@ def obs_station(obs_open: HeadlessObs, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[ConsoleStation]:
     settings = f'[[obs]]\nname = "court"\nurl = "{obs_open.url}"\nrole = "both"\n'
     with running_station(tmp_path_factory, "ui-obs-station", settings) as proc:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            conns = proc.get("/api/v1/obs").json()
-            if conns and conns[0]["connected"]:
-                break
-            time.sleep(0.1)
+        wait_until_sync(lambda: (conns := proc.get("/api/v1/obs").json()) and conns[0]["connected"],
+                        20, "the station connected to OBS")
         yield proc
 
 

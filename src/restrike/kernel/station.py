@@ -264,8 +264,10 @@ class Station:
         if self._stopping:
             return
         self._stopping = True
-        await self._stop_entries(list(reversed(self._started)))
-        await self._cancel_tasks()
+        try:
+            await self._stop_entries(list(reversed(self._started)))
+        finally:  # a stop that is cancelled still leaves no task of the station behind
+            await self._cancel_tasks()
         log.info("station stopped")
 
     async def _stop_entries(self, entries: Iterable[_Entry]) -> None:
