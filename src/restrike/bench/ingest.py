@@ -148,7 +148,7 @@ class StationUnderTest:
     def get(self, path: str) -> Any:
         parts = urlsplit(self.url)
         conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80,
-                                          timeout=10)
+                                          timeout=120)  # late under a flood: a figure
         try:
             conn.request("GET", path)
             return json.loads(conn.getresponse().read())

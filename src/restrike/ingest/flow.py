@@ -20,7 +20,7 @@ __all__ = ["LOOP_BATCHES", "STORE_ROOM", "LoopGate", "wait_for_room"]
 #: Datagrams the store may hold queued (about 1 KB each with their messages).
 STORE_ROOM = 8192
 #: Batches handed to the event loop and not yet published.
-LOOP_BATCHES = 2
+LOOP_BATCHES = 1
 _POLL = 0.001
 _GATE_POLL = 0.2
 

@@ -38,7 +38,7 @@ InboxItem = Datagram | bytes | None
 Deliver = Callable[[list[Item], MatchState, int], None]
 
 #: Datagrams per batch: one loop callback each, short enough not to stall the loop.
-_MAX_BATCH = 512
+_MAX_BATCH = 256
 
 
 class Submitter(Protocol):
