@@ -24,7 +24,10 @@ callers only ever catch these:
     │                        written or restored there (names the file)
     ├── PluginError          a plugin cannot be imported, built or used (names the plugin)
     ├── ManualError          a manual scoring entry the scoreboard cannot take, or an
-    │                        undo that is not possible now (says why)
+    │   │                    undo that is not possible now (says why)
+    │   ├── FeedLiveError    the court feed is live and the request did not say force
+    │   ├── NothingToUndoError  the current match has no manual entry left to undo
+    │   └── ManualUnavailable   the store is not open, or the ingest did not take it
     ├── AnalysisError        a highlight reel or a video analysis cannot be made (no
     │                        recording, no ffmpeg, a file ffmpeg cannot read: says why)
     └── HubError             the tournament hub refused, could not be reached, or its
@@ -43,9 +46,12 @@ __all__ = [
     "BackupError",
     "ConfigError",
     "FeatureLocked",
+    "FeedLiveError",
     "HubError",
     "LicenseError",
     "ManualError",
+    "ManualUnavailable",
+    "NothingToUndoError",
     "ObsAuthError",
     "ObsError",
     "ObsProtocolError",
@@ -142,6 +148,18 @@ class PluginError(RestrikeError):
 class ManualError(RestrikeError):
     """A manual scoring entry or undo refused: the scoreboard cannot take it (a score
     beyond 999, no gam-jeom to take back), or nothing to undo (docs/manual-scoring.md)."""
+
+
+class FeedLiveError(ManualError):
+    """The court feed is live and the request did not say ``force`` (the API's 409)."""
+
+
+class NothingToUndoError(ManualError):
+    """The current match has no manual entry left to undo (the API's 409)."""
+
+
+class ManualUnavailable(ManualError):
+    """The store is not open, or the ingest did not take the entry in time (503)."""
 
 
 class AnalysisError(RestrikeError):

@@ -14,9 +14,14 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from restrike.errors import ManualError, StoreError
+from restrike.errors import (
+    FeedLiveError,
+    ManualError,
+    ManualUnavailable,
+    NothingToUndoError,
+    StoreError,
+)
 from restrike.http.errors import error_response, responses
-from restrike.manual.refusals import status_of
 from restrike.manual.translate import DECISIONS, Entry
 
 if TYPE_CHECKING:
@@ -52,7 +57,10 @@ class UndoBody(BaseModel):
 
 
 def _refused(err: ManualError) -> JSONResponse:
-    status = status_of(err)
+    """409 for a live feed or nothing to undo, 503 for a store or ingest that cannot take
+    it, 422 for an entry the scoreboard cannot take."""
+    status = (409 if isinstance(err, FeedLiveError | NothingToUndoError)
+              else 503 if isinstance(err, ManualUnavailable) else 422)
     return error_response(status, str(err), error="ManualError" if status == 422 else None)
 
 

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from restrike.manual.refusals import NothingToUndo
+from restrike.errors import NothingToUndoError
 from restrike.manual.translate import Entry
 from restrike.protocol import MatchState, Schema, parse, reduce
 
@@ -109,7 +109,7 @@ def undo_last(conn: sqlite3.Connection, at: float) -> dict[str, Any]:
                        "WHERE match_id IS ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
                        (match,)).fetchone()
     if row is None:
-        raise NothingToUndo("no manual entry of this match to undo")
+        raise NothingToUndoError("no manual entry of this match to undo")
     conn.execute("UPDATE manual_entries SET undone_at = ? WHERE id = ?", (at, row[0]))
     before = json.loads(row[-1]) if row[-1] else None
     if before is not None and match is not None:

@@ -25,12 +25,11 @@ from restrike.bus import (
     SchemaChanged,
     StateEditRequested,
 )
-from restrike.errors import StoreError
+from restrike.errors import FeedLiveError, ManualUnavailable, StoreError
 from restrike.kernel import Context, Health, Stage
 from restrike.manual import entries
 from restrike.manual.api import make_router
 from restrike.manual.merge import differences
-from restrike.manual.refusals import FeedLive, Unavailable
 from restrike.manual.translate import Entry, datagram_for, messages_for
 from restrike.plugins import ConsolePanel
 from restrike.protocol import MatchState, Schema, load_schema, state_to_json
@@ -103,7 +102,7 @@ class Manual:
 
     def _ctx(self) -> Context:
         if self.ctx is None:
-            raise Unavailable("the manual scoring part has not started")
+            raise ManualUnavailable("the manual scoring part has not started")
         return self.ctx
 
     # -- the feed -----------------------------------------------------------------------
@@ -134,10 +133,10 @@ class Manual:
     def _check(self, force: bool) -> None:
         ctx = self._ctx()
         if not self.ready or not ctx.store.is_open:
-            raise Unavailable("the store is not open: manual entries cannot be kept")
+            raise ManualUnavailable("the store is not open: manual entries cannot be kept")
         feed = self.feed()
         if feed["live"] and not force:
-            raise FeedLive(f"the court feed is live ({feed['reason']}): enter with force "
+            raise FeedLiveError(f"the court feed is live ({feed['reason']}): enter with force "
                            "to override it")
 
     # -- entries ------------------------------------------------------------------------
@@ -178,7 +177,7 @@ class Manual:
                 self._waiters.pop(source, None)
                 await asyncio.wrap_future(ctx.store.call(
                     lambda conn: entries.undo_last(conn, at)))
-                raise Unavailable("the court feed's pipeline did not take the entry in "
+                raise ManualUnavailable("the court feed's pipeline did not take the entry in "
                                   f"{TAKE_TIMEOUT:.0f} s (is the ingest running?)") from None
             await asyncio.wrap_future(ctx.store.call(
                 lambda conn: entries.set_seq(conn, entry_id, seq)))
@@ -220,8 +219,8 @@ class Manual:
                 if await asyncio.wait_for(asyncio.wrap_future(edit.done), TAKE_TIMEOUT):
                     return
             except TimeoutError:
-                raise Unavailable("the court feed's pipeline did not apply the undo in "
+                raise ManualUnavailable("the court feed's pipeline did not apply the undo in "
                                   f"{TAKE_TIMEOUT:.0f} s (is the ingest running?)") from None
             await asyncio.sleep(0.02)  # the loop has not published the newest batch yet
-        raise Unavailable("the court feed kept moving: the undo is recorded, the state "
+        raise ManualUnavailable("the court feed kept moving: the undo is recorded, the state "
                           "follows at the next undo or restart")
