@@ -188,21 +188,24 @@ def _timed(path: Path, udp: int, url: str, count: int, rate: int, pid: int
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
             for name, calls in cases.items():
-                http, direct = [], []
+                http, direct, cpu = [], [], []
                 for index, (route, query) in enumerate(calls):
                     t0 = time.perf_counter()
                     answer = client.get(route)
                     t1 = time.perf_counter()
+                    c1 = time.thread_time()
                     query(conn)
+                    c2 = time.thread_time()
                     t2 = time.perf_counter()
                     if answer.status_code != 200:
                         raise RestrikeError(f"{route}: {answer.status_code} {answer.text}")
                     if index >= _WARM_UP:
                         http.append(t1 - t0)
                         direct.append(t2 - t1)
+                        cpu.append(c2 - c1)
                 (h50, h99), (q50, q99) = _percentiles(http), _percentiles(direct)
                 endpoints[name] = {"http_p50": h50, "http_p99": h99, "query_p50": q50,
-                                   "query_p99": q99}
+                                   "query_p99": q99, "cpu_p99": _percentiles(cpu)[1]}
     finally:
         elapsed = time.perf_counter() - started
         if feeder is not None:
@@ -214,6 +217,7 @@ def _timed(path: Path, udp: int, url: str, count: int, rate: int, pid: int
     parsed = httpx.get(url + "/api/v1/stats", timeout=10).json()["messages"] - parsed_before
     sent_for = (feeder.ended - feeder.started) if feeder else elapsed
     return {"endpoints": endpoints, "rss_mb": sampler.rss / 2**20,
+            "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
             "child_rss_mb": sampler.child_rss / 2**20,
             "feed_rate": (feeder.sent / sent_for) if feeder else 0.0,
             "parsed_rate": parsed / elapsed,
