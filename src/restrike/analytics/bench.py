@@ -8,8 +8,8 @@ matches over UDP at ``--rate`` messages a second and asks each endpoint ``--quer
 times over HTTP (the ``http`` columns). The ``query`` columns time the same query
 functions here, on a read-only connection of their own, without HTTP: what the
 analytics themselves cost; ``CPU`` their processor time alone (what they cost on a
-machine that is busy with other work, where the wall-clock times wait). RSS is the station process's resident memory, sampled
-every 0.1 s (its largest).
+machine that is busy with other work, where the wall-clock times wait). RSS is the
+station process's resident memory, sampled every 0.1 s (its largest).
 """
 
 from __future__ import annotations
