@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -25,15 +26,7 @@ from restrike.errors import (
     ObsUnavailable,
 )
 from restrike.obs.control import ConnectionState, ObsControl, ObsSession, Unsubscribe
-from restrike.obs.events import (
-    CurrentProgramSceneChanged,
-    ObsEvent,
-    OtherEvent,
-    OutputState,
-    RecordStateChanged,
-    ReplayBufferStateChanged,
-    StreamStateChanged,
-)
+from restrike.obs.events import ObsEvent, OtherEvent
 from restrike.obs.settings import (
     ConnectionEvent,
     ObsConnectionSettings,
@@ -41,6 +34,7 @@ from restrike.obs.settings import (
     ObsRole,
     ObsStatus,
 )
+from restrike.obs.status import status_changes
 from restrike.obs.v4 import ObsClientV4
 from restrike.obs.v5 import ObsClient
 from restrike.obs.wire_v5 import CloseCode
@@ -113,6 +107,7 @@ class ObsConnection:
         self._connected = asyncio.Event()
         self._switched = False
         self._status = ObsStatus(settings.name, settings.role)
+        self._heard: Counter[str] = Counter()  # status field → events that changed it
         self.detected: ObsProtocol | None = None  # with protocol auto: what answered
 
     def _client_settings(self) -> ObsConnectionSettings:
@@ -170,22 +165,20 @@ class ObsConnection:
             self._publish(new)
 
     def _on_event(self, event: ObsEvent) -> None:
-        match event:
-            case RecordStateChanged(active=active, path=path):
-                self._update(recording=active, record_path=path or self._status.record_path)
-            case StreamStateChanged(active=active, state=state):
-                self._update(streaming=active or state is OutputState.RECONNECTING,
-                             stream_reconnecting=state is OutputState.RECONNECTING)
-            case ReplayBufferStateChanged(active=active):
-                self._update(replay_buffer=active)
-            case CurrentProgramSceneChanged(scene=scene):
-                self._update(scene=scene)
+        changes = status_changes(self._status, event)
+        self._heard.update(changes.keys())
+        self._update(**changes)
         if not isinstance(event, OtherEvent):
             self._publish(ConnectionEvent(self.name, event))
 
     async def refresh(self) -> ObsStatus:
-        """Read scene and output states from OBS (also done after every connect)."""
+        """Read scene and output states from OBS (also done after every connect).
+
+        A field that an event changed while the answers were on their way keeps the
+        event's value: the answer may be older (read before the output had started).
+        """
         client = self.control
+        heard = self._heard.copy()
         scene = await client.current_scene()
         record = await client.recording_status()
         stream = await client.streaming_status()
@@ -198,8 +191,10 @@ class ObsConnection:
             replay = False
             if self.settings.serves("recording"):
                 note = str(err)  # e.g. how to enable the replay buffer in OBS
-        self._update(scene=scene, recording=record.active, streaming=stream.active,
-                     stream_reconnecting=stream.reconnecting, replay_buffer=replay, error=note)
+        read = {"scene": scene, "recording": record.active, "streaming": stream.active,
+                "stream_reconnecting": stream.reconnecting, "replay_buffer": replay}
+        self._update(error=note, **{field: value for field, value in read.items()
+                                    if self._heard[field] == heard[field]})
         return self._status
 
     # -- life-cycle ---------------------------------------------------------------
