@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,27 @@ from pathlib import Path
 import httpx
 import pytest
 
+from restrike.license_server.db import LicenseDB
 from tests.helpers import wait_until_sync
 from tests.station.fixtures import StationProcess, free_port
 
-FAKETIME = ["faketime", "-m", "-f"]
+#: libfaketime, preloaded into the process itself (not the `faketime` wrapper, which
+#: would be the process a test signals and would not pass SIGTERM on).
+LIBFAKETIME = next((p for p in (Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"),
+                                Path("/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1"),
+                                Path("/usr/lib/faketime/libfaketimeMT.so.1"))
+                    if p.exists()), None)
+needs_faketime = pytest.mark.skipif(LIBFAKETIME is None, reason="libfaketime is not installed "
+                                    "(Debian: apt install faketime)")
+
+
+def shifted(shift: str | None) -> dict[str, str]:
+    """The environment that moves a process's wall clock by ``shift`` (``+8d``)."""
+    if shift is None:
+        return {}
+    assert LIBFAKETIME is not None
+    return {"LD_PRELOAD": str(LIBFAKETIME), "FAKETIME": shift,
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
 
 
 def restrike_env(xdg: Path, **extra: str) -> dict[str, str]:
@@ -33,12 +51,10 @@ def restrike_env(xdg: Path, **extra: str) -> dict[str, str]:
 
 def run_cli(*args: str, xdg: Path, shift: str | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``restrike <args>`` (under ``faketime -f <shift>``, e.g. ``+8d``, when given)."""
-    command = [sys.executable, "-m", "restrike", *args]
-    if shift is not None:
-        command = [*FAKETIME, shift, *command]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60,
-                          env={**restrike_env(xdg), **(env or {})}, check=False)
+    """``restrike <args>`` (its clock moved by ``shift``, e.g. ``+8d``, when given)."""
+    return subprocess.run([sys.executable, "-m", "restrike", *args], capture_output=True,
+                          text=True, timeout=120, check=False,
+                          env={**restrike_env(xdg), **shifted(shift), **(env or {})})
 
 
 @dataclass
@@ -75,9 +91,18 @@ class Server:
                        xdg=self.xdg)
 
     def new_key(self, *args: str) -> str:
+        """A key made by ``keys create`` (its last line)."""
         done = self.admin("keys", "create", *args)
         assert done.returncode == 0, done.stderr
         return done.stdout.strip().splitlines()[-1]
+
+    def quick_key(self, seats: int = 1, days: float | None = None) -> str:
+        """A key written in-process to the running server's database (no CLI start)."""
+        db = LicenseDB(self.data_dir)
+        try:
+            return db.create_key(seats=seats, days=days, now=time.time())
+        finally:
+            db.close()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -102,19 +127,32 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 class FakeTimeStation(StationProcess):
-    """``restrike run`` under ``faketime -f <shift>`` with its own user data folder."""
+    """``restrike run`` with its clock moved by ``shift`` and its own user data folder."""
 
     def __init__(self, data_dir: Path, xdg: Path, shift: str | None = None) -> None:
         super().__init__(data_dir)
         self.xdg = xdg
         self.shift = shift
 
-    def args(self) -> list[str]:
-        base = super().args()
-        return [*FAKETIME, self.shift, *base] if self.shift else base
-
     def launch(self) -> subprocess.Popen[str]:
         with pytest.MonkeyPatch.context() as env:
             env.setenv("XDG_DATA_HOME", str(self.xdg))
-            env.setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+            for name, value in shifted(self.shift).items():
+                env.setenv(name, value)
             return super().launch()
+
+
+@pytest.fixture(scope="module")
+def offline_licence(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A station data folder activated (now) at a licence server that is then stopped;
+    ``(data folder, user data folder)``. Copy the folder before a test changes it."""
+    root = tmp_path_factory.mktemp("offline-licence")
+    gone = Server(root / "server", root / "xdg").start()
+    try:
+        key = gone.quick_key(days=90)
+        done = run_cli("license", "activate", key, "--server", gone.url, "--data-dir",
+                       str(root / "data"), xdg=root / "xdg")
+        assert done.returncode == 0, done.stderr
+    finally:
+        gone.stop()
+    return root / "data", root / "xdg"
