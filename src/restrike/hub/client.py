@@ -15,11 +15,16 @@ from urllib.parse import urlsplit
 
 from restrike.errors import HubError
 
-__all__ = ["UPLOAD_PATH", "HubClient"]
+__all__ = ["UPLOAD_PATH", "HubClient", "encode"]
 
 log = logging.getLogger(__name__)
 
 UPLOAD_PATH = "/api/v1/hub/upload"
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    """A body as compact UTF-8 JSON."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 class HubClient:
@@ -47,7 +52,10 @@ class HubClient:
 
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Send one upload; the hub's JSON reply. HubError if not answered 200."""
-        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return self.post_json(encode(body))
+
+    def post_json(self, data: bytes) -> dict[str, Any]:
+        """Send one upload already encoded as JSON (``encode``); the hub's reply."""
         headers = {"Content-Type": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"

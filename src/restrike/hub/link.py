@@ -127,6 +127,8 @@ class HubLinkComponent:
                     await asyncio.wait_for(asyncio.shield(self._task), timeout=3.0)
                 except (TimeoutError, asyncio.CancelledError):
                     self._task.cancel()
+            if self._uploader is not None:
+                self._uploader.close()
             if self._reader is not None:
                 self._reader.close()
             if self._client is not None:

@@ -55,6 +55,7 @@ class Batch:
     matches: list[list[Any]] = field(default_factory=list)
     clips: list[list[Any]] = field(default_factory=list)
     oldest_at: float | None = None  # received_at of its first datagram
+    full: bool = False  # as many datagrams as asked for: more may be waiting
 
     @property
     def rows(self) -> int:
@@ -79,7 +80,8 @@ def read_batch(conn: sqlite3.Connection, after: int, event_after: int, clips_fro
     datagrams = conn.execute(_DATAGRAMS, (after, limit)).fetchall()
     last = datagrams[-1][0] if datagrams else after
     batch = Batch(last_id=last, last_event=event_after, clips_from=clips_from,
-                  oldest_at=datagrams[0][1] if datagrams else None)
+                  oldest_at=datagrams[0][1] if datagrams else None,
+                  full=len(datagrams) >= limit)
     batch.datagrams = [[d[0], d[1], d[2], base64.b64encode(d[3]).decode("ascii"), d[4], d[5]]
                        for d in datagrams]
     if datagrams:

@@ -5,7 +5,13 @@ drives many courts' stores at once), so the benchmark measures the link's own pa
 The first upload of a run carries no rows: the hub answers with the newest id it
 holds of this station, and the link goes on from there — a hub restored from an
 older backup gets the rows again, a station restarted after the hub took rows it
-had not yet recorded sends nothing twice.
+had not yet recorded sends nothing twice. Each upload names the cursor it follows
+(``after``), so a hub that holds less stores nothing and says where it is.
+
+While catching up (a full batch), the next batch is read and encoded on a thread of
+its own while the hub stores the current one: the station's read and the hub's
+insert overlap instead of taking turns. The read-ahead is used only if the hub's
+answer is the one expected (it held the whole batch); otherwise it is dropped.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ from __future__ import annotations
 import socket
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 from restrike.errors import HubError
-from restrike.hub.client import HubClient
+from restrike.hub.client import HubClient, encode
 from restrike.hub.outbox import Batch, read_batch
 from restrike.hub.wire import FORMAT
 
@@ -24,10 +31,15 @@ __all__ = ["Uploader"]
 
 T = TypeVar("T")
 ReadCall = Callable[[Callable[[sqlite3.Connection], T]], T]
+#: (datagram cursor, event cursor, clips from, datagrams at most): what a read depends on.
+Key = tuple[int, int, int, int]
 
 
 class Uploader:
-    """``upload(live)``: one batch to the hub; ``cursor`` is the newest id it holds."""
+    """``upload(live)``: one batch to the hub; ``cursor`` is the newest id it holds.
+
+    ``close()`` when done (it stops the read-ahead thread).
+    """
 
     def __init__(self, client: HubClient, read: ReadCall[Any], *, court: str, station: str,
                  batch_rows: int, cursor: int = 0, clips_from: int = 0) -> None:
@@ -36,28 +48,60 @@ class Uploader:
         self.court = court
         self.station = station
         self.batch_rows = batch_rows
+        self.hint: int | None = None  # the hub's wish for the next upload's size
         self.cursor = cursor
         self.event_cursor = 0  # the newest event id the hub holds (from its replies)
         self.clips_from = clips_from
         self.known = False  # the cursor came from the hub in this run
         self.host = socket.gethostname()
+        self._ahead: tuple[Key, Future[tuple[Batch, bytes]]] | None = None
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="hub-read")
+        self._closed = False
+
+    @property
+    def limit(self) -> int:
+        """Datagrams in the next upload at most: the setting, or fewer if the hub asks."""
+        return min(self.batch_rows, self.hint) if self.hint else self.batch_rows
 
     def upload(self, live: dict[str, Any] | None) -> tuple[Batch, bool]:
         """Send the next batch; (the batch, whether the cursors moved). HubError."""
         if not self.known:
-            self.cursor = self._checked(self.client.post(self._body(None, live)))
+            self.cursor = self._checked(self.client.post(self._head(None, live)))
             self.known = True
-        cursor, events, clips_from = self.cursor, self.event_cursor, self.clips_from
-        batch: Batch = self.read(lambda conn: read_batch(conn, cursor, events, clips_from,
-                                                         self.batch_rows))
-        held = self._checked(self.client.post(self._body(batch.body(), live)))
+        key = (self.cursor, self.event_cursor, self.clips_from, self.limit)
+        batch, tables = self._batch(key)
+        if batch.full and not self._closed:  # catching up: read ahead while the hub stores
+            following = (batch.last_id, batch.last_event, batch.clips_from, self.limit)
+            self._ahead = (following, self._reader.submit(self._read, following))
+        head = encode(self._head(key[0], live))
+        held = self._checked(self.client.post_json(head[:-1] + b"," + tables[1:]))
         moved = held != self.cursor or batch.clips_from != self.clips_from
         self.cursor, self.clips_from = held, batch.clips_from
         return batch, moved
 
     def more(self, batch: Batch) -> bool:
         """True when the batch was full: more rows are waiting."""
-        return len(batch.datagrams) >= self.batch_rows
+        return batch.full
+
+    def close(self) -> None:
+        self._closed = True
+        self._ahead = None
+        self._reader.shutdown(wait=True, cancel_futures=True)
+
+    def _batch(self, key: Key) -> tuple[Batch, bytes]:
+        """The batch at ``key``: the read-ahead if it is that one, else read now."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == key:
+            return ahead[1].result()
+        if ahead is not None:
+            wait([ahead[1]])  # let it finish (it holds the reader), then drop it
+        return self._read(key)
+
+    def _read(self, key: Key) -> tuple[Batch, bytes]:
+        cursor, events, clips_from, limit = key
+        batch: Batch = self.read(lambda conn: read_batch(conn, cursor, events, clips_from,
+                                                         limit))
+        return batch, encode(batch.body())
 
     def _checked(self, reply: dict[str, Any]) -> int:
         fmt = reply.get("format")
@@ -71,13 +115,16 @@ class Uploader:
         if not isinstance(last, int) or last < 0 or not isinstance(event, int) or event < 0:
             self.known = False
             raise HubError(f"the hub at {self.client.url} answered no cursor", status=426)
+        hint = reply.get("batch_rows")
+        self.hint = hint if isinstance(hint, int) and hint > 0 else None
         self.event_cursor = event
         return last
 
-    def _body(self, tables: dict[str, Any] | None, live: dict[str, Any] | None
-              ) -> dict[str, Any]:
+    def _head(self, after: int | None, live: dict[str, Any] | None) -> dict[str, Any]:
         body: dict[str, Any] = {"format": FORMAT, "court": self.court,
-                                "station": self.station, "host": self.host, **(tables or {})}
+                                "station": self.station, "host": self.host}
+        if after is not None:
+            body["after"] = after
         if live is not None:
             body["live"] = live
         return body

@@ -6,13 +6,19 @@ station's database (``station``, a UUID made once per database) and its id there
 an upload the hub already holds changes nothing: exactly once on (station, id), in
 the station's commit order. ``FORMAT`` is raised when the shape changes; a hub that
 reads an older format answers so, and the station says it in its health.
+
+Fields added within a format are optional, so a hub reads an older station's body:
+``after`` (the cursor the batch follows: a hub that holds less — restored from an
+older backup — stores nothing and answers where it is, so no row is skipped) and the
+reply's ``batch_rows`` (how many datagrams the hub wants at most in the next upload:
+fewer while other courts are live, so one court's catch-up does not hold them up).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
     "FORMAT",
@@ -35,6 +41,7 @@ FORMAT = 1
 MAX_ROWS = 20_000
 
 Id = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Int4 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 Time = Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False)]
 Text = Annotated[str, StringConstraints(max_length=4096)]
 Short = Annotated[str, StringConstraints(max_length=256)]
@@ -46,7 +53,7 @@ Datagram = tuple[Id, Time, Short, Annotated[str, StringConstraints(max_length=88
                  Id | None, Id | None]
 # (id, datagram_id, match_id, seq, received_at, code, kind, athlete, args JSON, raw,
 #  error, truncated)
-Event = tuple[Id, Id, Id | None, Id, Time, Short | None, Short, int | None, Text, Text,
+Event = tuple[Id, Id, Id | None, Int4, Time, Short | None, Short, Int4 | None, Text, Text,
               Text | None, bool]
 # (id, name, created_at)
 Tournament = tuple[Id, Text, Time]
@@ -86,6 +93,7 @@ class Upload(BaseModel):
     court: Name
     station: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
     host: Short = ""
+    after: Id | None = None
     datagrams: list[Datagram] = Field(default_factory=list, max_length=MAX_ROWS)
     events: list[Event] = Field(default_factory=list, max_length=4 * MAX_ROWS)
     tournaments: list[Tournament] = Field(default_factory=list, max_length=MAX_ROWS)
@@ -94,6 +102,24 @@ class Upload(BaseModel):
     matches: list[Match] = Field(default_factory=list, max_length=MAX_ROWS)
     clips: list[Clip] = Field(default_factory=list, max_length=MAX_ROWS)
     live: Live | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Upload:
+        """Datagrams and events in growing id order, each event of a datagram sent with it
+        (what the hub's bulk copy relies on: nothing twice within one upload)."""
+        last = self.after if self.after is not None else -1
+        for number, row in enumerate(self.datagrams):
+            if row[0] <= last:
+                raise ValueError(f"datagrams[{number}]: id {row[0]} does not follow {last}")
+            last = row[0]
+        first = self.datagrams[0][0] if self.datagrams else 0
+        previous = -1
+        for number, event in enumerate(self.events):
+            if event[0] <= previous or not first <= event[1] <= last:
+                raise ValueError(f"events[{number}]: id {event[0]} out of order, or of "
+                                 f"datagram {event[1]} that is not in this upload")
+            previous = event[0]
+        return self
 
 
 class Reply(BaseModel):
@@ -105,3 +131,4 @@ class Reply(BaseModel):
     last_id: int
     last_event: int
     stored: int = 0
+    batch_rows: int | None = None
