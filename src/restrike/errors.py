@@ -18,7 +18,7 @@ callers only ever catch these:
     ├── SimulatorError       a simulator action or option is not possible
     ├── LicenseError         a licence cannot be activated, read or validated (says
     │                        what to do)
-    ├── FeatureLocked        a licensed feature is refused now by the station's gates
+    ├── FeatureLockedError   a licensed feature is refused now by the station's gates
     │                        (the reason says why; the API's 403)
     ├── BackupError          a backup or capture file is damaged or foreign, or cannot be
     │                        written or restored there (names the file)
@@ -45,7 +45,7 @@ __all__ = [
     "AnalysisError",
     "BackupError",
     "ConfigError",
-    "FeatureLocked",
+    "FeatureLockedError",
     "FeedLiveError",
     "HubError",
     "LicenseError",
@@ -191,7 +191,7 @@ class LicenseError(RestrikeError):
         super().__init__(message)
 
 
-class FeatureLocked(RestrikeError):
+class FeatureLockedError(RestrikeError):
     """A licensed feature (instant replay, recording, overlays) is refused now by the
     station's feature gates (`restrike.kernel.gates`); the message is the gate's reason."""
 

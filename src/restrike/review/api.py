@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from restrike.errors import (
-    FeatureLocked,
+    FeatureLockedError,
     ObsError,
     PlayerCommandError,
     PlayerError,
@@ -94,7 +94,7 @@ def make_router(review: Review) -> APIRouter:
         try:
             return await review.request_replay(requested_by=body.requested_by, source="http",
                                                seconds=body.seconds)
-        except FeatureLocked as err:
+        except FeatureLockedError as err:
             raise HTTPException(403, str(err)) from err
         except ReviewError as err:
             raise HTTPException(409, str(err)) from err

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from restrike.bus import Broadcast, Bus, MessagesParsed, SettingsChanged, StateChanged
-from restrike.errors import ConfigError, FeatureLocked, ReviewError
+from restrike.errors import ConfigError, FeatureLockedError, ReviewError
 from restrike.kernel.gates import RECORDING, REPLAY, FeatureGates, Gates
 from restrike.playback.player import PlaybackClosed, PlayerEvent, PlayerRestarted
 from restrike.protocol import MatchState
@@ -357,10 +357,10 @@ class Review:
 
         ReviewError if a review is open when the workflow gets to this request (two
         concurrent requests: the second is refused, it never gets the first's review);
-        FeatureLocked while the station's gates refuse instant replay.
+        FeatureLockedError while the station's gates refuse instant replay.
         """
         if (reason := self.gates.reason(REPLAY)) is not None:
-            raise FeatureLocked(reason)
+            raise FeatureLockedError(reason)
         if seconds is not None and not 0 < seconds <= self.options.clip_seconds:
             raise ReviewError(f"seconds must be in 0..{self.options.clip_seconds} (the clip "
                               f"length), not {seconds}")
