@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from restrike.backup import BackupSources, create_backup
-from restrike.backup.schedule import ScheduledBackups, backup_name, to_prune
+from restrike.backup import BackupSources, backup_name, create_backup, to_prune
+from restrike.backups import ScheduledBackups
 from restrike.protocol import parse
 from restrike.store import Received, Store
 from restrike.store.component import DB_FILE

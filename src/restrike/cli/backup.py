@@ -39,8 +39,7 @@ def backup(
     with_clips: bool = typer.Option(False, "--with-clips", help="Add the clip files."),
 ) -> None:
     """Back up the database (safe while the station runs), settings and clip index."""
-    from restrike.backup import BackupSources, create_backup
-    from restrike.backup.schedule import backup_name
+    from restrike.backup import BackupSources, backup_name, create_backup
 
     try:
         folder, config_file, recordings = _folder(data_dir, config)

@@ -3,7 +3,8 @@
 Every ``[backups] every_hours`` the station writes `restrike-backup-<UTC time>.zip` to
 ``[backups] folder`` (a thread copies the database while the feed goes on) and then
 deletes the oldest of those files beyond ``keep``. Loaded like any plugin (entry point
-``backups`` in pyproject.toml), so ``plugins.disabled = ["backups"]`` turns it off too.
+``backups`` in pyproject.toml), so ``plugins.disabled = ["backups"]`` turns it off too;
+the backups themselves are `restrike.backup`'s, which `restrike backup` uses as well.
 """
 
 from __future__ import annotations
@@ -13,19 +14,17 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from restrike.backup.create import BackupSources, create_backup
+from restrike.backup import BackupSources, backup_name, create_backup, to_prune
 from restrike.config import setting_field
 from restrike.errors import BackupError
 from restrike.kernel import Context, Health, Stage
 
-__all__ = ["BackupSettings", "ScheduledBackups", "backup_name", "to_prune"]
+__all__ = ["BackupSettings", "ScheduledBackups"]
 
 log = logging.getLogger(__name__)
 
-PREFIX = "restrike-backup-"
 DRAIN_SECONDS = 14.0  # within the DRAIN stage's 15 s
 
 
@@ -43,17 +42,6 @@ class BackupSettings:
         optional=True)
     with_clips: bool = setting_field(False, "Put the clip files into automatic backups too.",
                                      kind="bool")
-
-
-def backup_name(at: float) -> str:
-    """The file name of a backup made at ``at`` (UTC, so names sort by time)."""
-    return PREFIX + datetime.fromtimestamp(at, UTC).strftime("%Y%m%d-%H%M%S") + ".zip"
-
-
-def to_prune(names: list[str], keep: int) -> list[str]:
-    """The automatic backups to delete so that the newest ``keep`` remain."""
-    ours = sorted(n for n in names if n.startswith(PREFIX) and n.endswith(".zip"))
-    return ours[:-keep] if len(ours) > keep else []
 
 
 class ScheduledBackups:
