@@ -9,12 +9,20 @@
 The guard is set up before the test's own fixtures (autouse) and checks after they are
 torn down, so what session and module fixtures hold is not counted; so is whatever is
 closed by a fixture.
+
+The suite also gets a user data folder of its own (``XDG_DATA_HOME``, inherited by every
+station process it starts): the machine's real one — its licence trial, its default
+database — is never read nor started by a test, so a run does not depend on the runs
+before it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +33,10 @@ import pytest
 from pytest_asyncio import is_async_test
 
 from tests.helpers import wait_until
+
+_USER_DATA = tempfile.mkdtemp(prefix="restrike-tests-xdg-")
+os.environ["XDG_DATA_HOME"] = _USER_DATA
+atexit.register(shutil.rmtree, _USER_DATA, ignore_errors=True)
 
 # Threads owned by libraries for the whole process, not by a test.
 _LONG_LIVED_PREFIXES = ("asyncio_", "ThreadPoolExecutor", "Dummy-", "pydevd", "hypothesis")
