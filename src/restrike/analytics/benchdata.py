@@ -17,6 +17,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -81,7 +82,7 @@ def _templates(folder: Path) -> list[dict[str, Any]]:
                                       parse(data)))
     store.close(timeout=60)
     out = []
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         for match_id, loaded, started, ended, *info in conn.execute(
                 "SELECT id, loaded_at, started_at, ended_at, number, match_id, phase, category, "
                 "division, winner, decision, result FROM matches ORDER BY id").fetchall():
@@ -119,7 +120,7 @@ def build(events: int, progress: Callable[[str], None] = lambda _text: None,
         stale.unlink()
     Store(path).close()  # the store's own tables, migrated
     templates = _templates(folder)
-    with sqlite3.connect(path, isolation_level=None) as conn:
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("BEGIN")
         apply_owned_steps(conn, "analytics", STEPS)
@@ -212,7 +213,7 @@ def _fold_all(conn: sqlite3.Connection, progress: Callable[[str], None]) -> None
 
 
 def _describe(path: Path, seconds: float) -> DataSet:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         events, matches, athletes, days, tournaments = conn.execute(
             "SELECT (SELECT max(id) FROM events), (SELECT count(*) FROM matches), "
             "(SELECT count(*) FROM athletes), (SELECT count(*) FROM days), "

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -137,7 +138,7 @@ class _Feeder(threading.Thread):
 def _cases(path: Path, count: int) -> dict[str, list[tuple[str, Callable[[Any], Any]]]]:
     """Per endpoint: (URL path, the same query on a connection) for random ids."""
     rng = random.Random(13)
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         matches = [r[0] for r in conn.execute("SELECT match_id FROM analytics_match "
                                               "WHERE finished = 1")]
         athletes = [r[0] for r in conn.execute("SELECT id FROM athletes")]
@@ -186,7 +187,7 @@ def _timed(path: Path, udp: int, url: str, count: int, rate: int, pid: int
         feeder.start()
     endpoints = {}
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
             for name, calls in cases.items():
                 http, direct, cpu = [], [], []
                 for index, (route, query) in enumerate(calls):
