@@ -25,6 +25,7 @@ from restrike.api.view import StationStats, StationView
 from restrike.config import Settings, default_data_dir
 from restrike.ingest.component import IngestComponent, IngestConfig
 from restrike.kernel import SWITCH_INTERVAL, Component, Station
+from restrike.monitor import MonitorComponent
 from restrike.obs.component import ObsComponent
 from restrike.obs.pool import ObsPool
 from restrike.obs.settings import ObsConnectionSettings
@@ -108,6 +109,8 @@ def assemble(settings: Settings, *, extra: Iterable[Component] = (),
             ObsPool([ObsConnectionSettings.from_settings(e) for e in settings.obs]))
         station.add(obs_component)
         obs = obs_component.pool
+    station.add(MonitorComponent(settings.monitor, options.recordings_root,
+                                 obs_component.pool if obs_component else None))
     playback = None
     if player is None and settings.playback.enabled:
         mpv = MpvPlayer(PlaybackSettings.from_settings(settings.playback,

@@ -94,7 +94,7 @@ async def test_a_hub_started_late_begins_with_what_was_published(tmp_path: Path)
         try:
             assert hub.status["obs"] == [{"name": "a", "connected": True}]
             assert hub.status["player"] is None
-            assert set(hub.status["health"]) == {"store", "ingest"}
+            assert set(hub.status["health"]) == {"store", "ingest", "obs", "monitor"}
             assert "store" not in hub.status and "ingest" not in hub.status
         finally:
             await hub.stop()

@@ -47,6 +47,7 @@ class FakeObsV4:
         self.started_at: dict[str, float] = {}
         self.record_file: str | None = None
         self.port = 0
+        self.born = time.monotonic()
         self._server: Server | None = None
         self._clients: set[ServerConnection] = set()
         self._authed: set[ServerConnection] = set()
@@ -156,6 +157,16 @@ class FakeObsV4:
             "available-requests": ",".join(sorted(self._handlers())),
             "supported-image-export-formats": "png,jpg",
         }
+
+    async def rq_GetStats(self, ws: ServerConnection, msg: Reply) -> Reply:
+        """4.9.1's OBSStats; the frame counts grow with the time since start, one frame in
+        a hundred skipped in encoding."""
+        frames = int((time.monotonic() - self.born) * 30)
+        return {"stats": {"fps": 30.0, "render-total-frames": frames,
+                          "render-missed-frames": 0, "output-total-frames": frames,
+                          "output-skipped-frames": frames // 100, "average-frame-time": 1.5,
+                          "cpu-usage": 3.0, "memory-usage": 120.0,
+                          "free-disk-space": 50_000.0}}
 
     async def rq_GetSceneList(self, ws: ServerConnection, msg: Reply) -> Reply:
         return {"current-scene": self.current,

@@ -39,6 +39,7 @@ from restrike.config.table import (
     FlagsSettings,
     HttpSettings,
     LogSettings,
+    MonitorSettings,
     ObsConnectionSettings,
     PlaybackSettings,
     PluginsSettings,
@@ -86,6 +87,7 @@ class Settings:
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     flags: FlagsSettings = field(default_factory=FlagsSettings)
     plugins: PluginsSettings = field(default_factory=PluginsSettings)
+    monitor: MonitorSettings = field(default_factory=MonitorSettings)
     obs: tuple[ObsConnectionSettings, ...] = ()
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)  # setting → its source
@@ -342,4 +344,5 @@ def _build(layers: dict[str, tuple[Any, Source]], path: Path | None,
     return Settings(station=station, udp=built["udp"], http=built["http"], log=built["log"],
                     store=built["store"], playback=built["playback"], review=review,
                     console=built["console"], flags=built["flags"], plugins=built["plugins"],
-                    obs=obs, config_file=path, sources=sources, plugin_values=plugin_values)
+                    monitor=built["monitor"], obs=obs, config_file=path, sources=sources,
+                    plugin_values=plugin_values)

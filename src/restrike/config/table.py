@@ -247,6 +247,20 @@ class PluginsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitorSettings:
+    disk_warn_gb: float = _s(20.0, "Warn when the recordings folder's disk has less than "
+                             "this many GB free.", kind="float", min=0, max=1_000_000)
+    cpu_warn_percent: int = _s(80, "Warn when the machine's CPU stays above this percentage "
+                               "for `monitor.cpu_warn_seconds`.", kind="int", min=1, max=100)
+    cpu_warn_seconds: int = _s(30, "How long the CPU must stay above "
+                               "`monitor.cpu_warn_percent` before a warning.", kind="int",
+                               min=1, max=3600)
+    obs_drop_percent: float = _s(
+        1.0, "Warn when an OBS skips more than this percentage of its rendered or encoded "
+        "frames between two samples (GetStats).", kind="float", min=0, max=100)
+
+
+@dataclass(frozen=True, slots=True)
 class ObsConnectionSettings:
     """One `[[obs]]` entry; `restrike.obs.ObsConnectionSettings.from_settings` copies it.
 
@@ -281,6 +295,7 @@ SECTIONS: dict[str, type[Any]] = {
     "console": ConsoleSettings,
     "flags": FlagsSettings,
     "plugins": PluginsSettings,
+    "monitor": MonitorSettings,
 }
 
 

@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from restrike.errors import ObsError
-from restrike.obs.events import ObsEvent, ObsVersion, OutputStatus
+from restrike.obs.events import ObsEvent, ObsStats, ObsVersion, OutputStatus
 
 __all__ = [
     "REPLAY_BUFFER_HELP",
@@ -104,6 +104,7 @@ class ObsControl(Protocol):
     async def stop_streaming(self) -> None: ...
     async def streaming_status(self) -> OutputStatus: ...
     async def set_stream_server(self, server: str, key: str = "") -> None: ...
+    async def get_stats(self) -> ObsStats: ...
 
 
 @runtime_checkable

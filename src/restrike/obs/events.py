@@ -11,6 +11,7 @@ __all__ = [
     "CurrentProgramSceneChanged",
     "ExitStarted",
     "ObsEvent",
+    "ObsStats",
     "ObsVersion",
     "OtherEvent",
     "OutputState",
@@ -110,6 +111,26 @@ class ObsVersion:
     rpc_version: int | None
     available_requests: frozenset[str]
     platform: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ObsStats:
+    """``GetStats`` (counts since OBS started) and the recording's size so far (v5 only:
+    the system monitor derives the bitrate from it)."""
+
+    render_skipped: int
+    render_total: int
+    output_skipped: int
+    output_total: int
+    fps: float | None = None
+    record_bytes: int | None = None
+
+    def as_dict(self) -> dict[str, int | float | None]:
+        return {"render_skipped_frames": self.render_skipped,
+                "render_total_frames": self.render_total,
+                "output_skipped_frames": self.output_skipped,
+                "output_total_frames": self.output_total, "fps": self.fps,
+                "record_bytes": self.record_bytes}
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,14 @@ from restrike.obs import wire_v4 as wire
 from restrike.obs import wire_v5
 from restrike.obs._session import BaseClient
 from restrike.obs.control import ensure_local_folder, replay_buffer_disabled
-from restrike.obs.events import ObsEvent, ObsVersion, OutputState, OutputStatus, RecordStateChanged
+from restrike.obs.events import (
+    ObsEvent,
+    ObsStats,
+    ObsVersion,
+    OutputState,
+    OutputStatus,
+    RecordStateChanged,
+)
 from restrike.obs.transport import Transport, TransportClosed, TransportFactory
 
 __all__ = ["ObsClientV4"]
@@ -185,6 +192,15 @@ class ObsClientV4(BaseClient):
             event = await self._wait_event(stopped, 15, "RecordingStopped event")
         assert isinstance(event, RecordStateChanged)
         return event.path
+
+    async def get_stats(self) -> ObsStats:
+        d = (await self.request("GetStats")).get("stats") or {}
+        return ObsStats(
+            render_skipped=int(d.get("render-missed-frames") or 0),
+            render_total=int(d.get("render-total-frames") or 0),
+            output_skipped=int(d.get("output-skipped-frames") or 0),
+            output_total=int(d.get("output-total-frames") or 0),
+            fps=d.get("fps"))
 
     async def recording_status(self) -> OutputStatus:
         d = await self.request("GetRecordingStatus")

@@ -14,6 +14,7 @@ from restrike.obs._session import BaseClient
 from restrike.obs.control import ensure_local_folder, replay_buffer_disabled
 from restrike.obs.events import (
     ObsEvent,
+    ObsStats,
     ObsVersion,
     OutputState,
     OutputStatus,
@@ -243,6 +244,18 @@ class ObsClient(BaseClient):
 
     async def recording_status(self) -> OutputStatus:
         return _status(await self.request("GetRecordStatus"))
+
+    async def get_stats(self) -> ObsStats:
+        stats = await self.request("GetStats")
+        record = await self.request("GetRecordStatus")
+        size = record.get("outputBytes")
+        return ObsStats(
+            render_skipped=int(stats.get("renderSkippedFrames") or 0),
+            render_total=int(stats.get("renderTotalFrames") or 0),
+            output_skipped=int(stats.get("outputSkippedFrames") or 0),
+            output_total=int(stats.get("outputTotalFrames") or 0),
+            fps=stats.get("activeFps"),
+            record_bytes=int(size) if record.get("outputActive") and size is not None else None)
 
     # -- replay buffer ------------------------------------------------------------
 
