@@ -20,6 +20,7 @@ import pytest
 from restrike.license_server.db import LicenseDB
 from tests.helpers import wait_until_sync
 from tests.station.fixtures import StationProcess, free_port
+from tests.ui.conftest import browser  # noqa: F401 - Chromium for the console banner
 
 #: libfaketime, preloaded into the process itself (not the `faketime` wrapper, which
 #: would be the process a test signals and would not pass SIGTERM on).

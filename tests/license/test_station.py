@@ -10,6 +10,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -77,7 +78,7 @@ def test_activation_and_revocation_through_the_station(server: Server, tmp_path:
 @pytest.mark.parametrize(("shift", "state"), [("+6d", "warning"), ("+8d", "locked")])
 def test_offline_station_under_faketime(offline_licence: tuple[Path, Path], tmp_path: Path,
                                         station_at: list[FakeTimeStation], shift: str,
-                                        state: str) -> None:
+                                        state: str, browser: Any) -> None:
     data = tmp_path / "data"
     shutil.copytree(offline_licence[0], data)
     proc = launch(station_at, data, offline_licence[1], shift)
@@ -90,6 +91,9 @@ def test_offline_station_under_faketime(offline_licence: tuple[Path, Path], tmp_
         replay = httpx.post(proc.url + "/api/v1/replay", json={}, timeout=10)
         assert replay.status_code != 403
         assert httpx.get(proc.url + "/api/v1/gates", timeout=10).json()["denied"] == {}
+    banner = _console_banner(browser, proc.url)
+    assert banner.startswith("LICENCE LOCKED" if state == "locked" else "Licence warning")
+    assert "not validated for" in banner
     proc.stop()
     assert f"licence {state}" in proc.output  # logged
 
@@ -104,3 +108,15 @@ def test_trial_ends_after_30_days(tmp_path: Path) -> None:
     body = json.loads(done.stdout)
     assert body["state"] == "locked" and "30-day trial ended" in body["reason"]
     assert "restrike license activate" in body["reason"]
+
+
+def _console_banner(browser: Any, url: str) -> str:
+    """The licence banner the console shows (the operator's first sight of it)."""
+    page = browser.new_page()
+    try:
+        page.goto(url + "/")
+        banner = page.locator('#banners [data-kind^="license"]')
+        banner.wait_for(timeout=20_000)
+        return str(banner.inner_text())
+    finally:
+        page.close()

@@ -62,6 +62,7 @@ export class LiveClient {
       // Back after a drop: the snapshot brings the state, the feed missed events.
       if (this.everConnected && this.onResync) this.onResync();
       this.everConnected = true;
+      this.loadLicense();
     };
     ws.onmessage = (ev) => {
       let msg;
@@ -148,9 +149,23 @@ export class LiveClient {
       case "resync":
         this.resync();
         break;
+      case "license":
+        m.license = msg.license;
+        this.mark("license");
+        break;
       default:
         break;
     }
+  }
+
+  /** The licence's state, when the licence plugin runs (404 otherwise): the live
+   *  "license" messages only say when it changes. */
+  async loadLicense() {
+    try {
+      const res = await fetch(withToken("/api/v1/license"), { headers: { Accept: "application/json" } });
+      this.model.license = res.ok ? await res.json() : null;
+      this.mark("license");
+    } catch { /* the next "license" message brings it */ }
   }
 
   async resync() {

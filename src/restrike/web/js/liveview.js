@@ -308,6 +308,8 @@ export class LiveView {
     if (b.winner && b.winner.name) {
       out.push(["winner", `Winner: ${b.winner.name}`, b.winner.decision || ""]);
     }
+    const licence = licenceBanner(this.client.model.license);
+    if (licence) out.push(licence);
     // The system monitor's warnings (GET /api/v1/system, live as status.system).
     const system = (this.client.model.status || {}).system;
     for (const text of (system && system.warnings) || []) out.push(["system", `System: ${text}`, ""]);
@@ -350,4 +352,17 @@ export class LiveView {
 function setText(id, text) {
   const node = document.getElementById(id);
   if (node && node.textContent !== String(text)) node.textContent = text;
+}
+
+/** The licence's banner: a trial's last week, a licence not validated for days
+ *  (warning), or the licensed features refused (locked, revoked); none otherwise. */
+function licenceBanner(lic) {
+  if (!lic || !lic.state) return null;
+  const days = lic.days_left == null ? "" : `${lic.days_left} day${lic.days_left === 1 ? "" : "s"} left`;
+  if (lic.state === "locked" || lic.state === "revoked") {
+    return ["license-locked", `LICENCE ${lic.state.toUpperCase()}: replay, recording and overlays are off — ${lic.reason || "see the Licence tab"}`, "scoreboard and archive keep working"];
+  }
+  if (lic.state === "warning") return ["license", `Licence warning: ${lic.reason || "not validated"}`, days];
+  if (lic.state === "trial" && lic.days_left != null && lic.days_left <= 7) return ["license", "Trial licence ending: activate it on the Licence tab", days];
+  return null;
 }
