@@ -72,7 +72,7 @@ def _percentile(values: list[float], p: float) -> float | None:
 
 
 def _sender(target: tuple[str, int], rate: float, seconds: float, probe_every: int,
-            sent_out: Any, start_at: float) -> None:
+            sent_out: Any, start_at: float, began_out: Any = None) -> None:
     from restrike.bench.parse import realistic_mix
 
     mix = realistic_mix(datagrams=5000)
@@ -82,6 +82,8 @@ def _sender(target: tuple[str, int], rate: float, seconds: float, probe_every: i
     while time.time() < start_at:
         time.sleep(0.001)
     began = time.perf_counter()
+    if began_out is not None:  # a loaded machine may start this process late
+        began_out.value = time.time()
     sent = 0
     sendto = sock.sendto
     while sent < total:
@@ -327,9 +329,11 @@ async def _run_async(sut: StationUnderTest, rate: float, seconds: float,
     probe_every = max(1, int(rate // 200))
     ctx = multiprocessing.get_context("spawn")
     sent_value = ctx.Value("q", 0)
+    began_value = ctx.Value("d", 0.0)
     start_at = time.time() + 1.5
     sender = ctx.Process(target=_sender, args=(sut.udp, rate, seconds, probe_every,
-                                               sent_value, start_at), name="bench-sender")
+                                               sent_value, start_at, began_value),
+                         name="bench-sender")
     peak = PeakRss(sut.rss_now)
     peak.start()
     sender.start()
@@ -340,9 +344,6 @@ async def _run_async(sut: StationUnderTest, rate: float, seconds: float,
                              args=(sut.url, start_at, seconds, 0.005, polled, state_client))
         poller.start()
     await asyncio.to_thread(sender.join)
-    if poller is not None:
-        result.state_ms = await asyncio.to_thread(polled.get, True, 60)
-        await asyncio.to_thread(poller.join)
     result.sent = int(sent_value.value)
     sent_done = time.monotonic()
     figures = sut.get("/api/v1/diagnostics")["process"]
@@ -358,10 +359,14 @@ async def _run_async(sut: StationUnderTest, rate: float, seconds: float,
         elif time.monotonic() - last_change > 10:
             break
         await asyncio.sleep(0.1)
+    stored_at = time.time()
     result.drain_seconds = time.monotonic() - sent_done
+    if poller is not None:
+        result.state_ms = await asyncio.to_thread(polled.get, True, 60)
+        await asyncio.to_thread(poller.join)
     peak.stop()
     result.peak_rss_mb = peak.peak_mb
-    elapsed = time.time() - start_at
+    elapsed = stored_at - (began_value.value or start_at)  # within 0.1 s (the polling)
     if elapsed > 0:
         result.sustained_rate = (stats["stored"] - before["stored"]) / elapsed
     await asyncio.sleep(0.3)
