@@ -110,6 +110,11 @@ async def test_athlete_counts_finished_matches_only(api: httpx.AsyncClient) -> N
     assert body["points_for"] == FEED.summaries[0].scores[0]
     assert body["points_against"] == FEED.summaries[0].scores[1]
     assert body["unfinished"] == []
+    found = (await _ok(api, "/api/v1/analytics/athletes",
+                       search=first["blue"]["long_name"]))["athletes"]
+    row = next(a for a in found if a["id"] == athlete_id)
+    assert (row["matches"], row["wins"], row["points_for"]) == (
+        1, int(won), FEED.summaries[0].scores[0])  # the headline counts the match once
     last = matches[0]
     unfinished = await _ok(api, f"/api/v1/analytics/athletes/{last['red']['id']}")
     assert unfinished["matches"] == 0 and unfinished["win_rate"] == 0.0

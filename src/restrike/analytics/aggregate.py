@@ -125,12 +125,9 @@ def _score(summary: Mapping[str, Any] | None, side: int) -> dict[str, int] | Non
             "against": summary["sides"][3 - side]["score"]}
 
 
-def headline(athlete: AthleteRef, finished: Iterable[tuple[bool, int, int]]) -> dict[str, Any]:
-    """A search result's row: the athlete and (won, points for, points against) of each
-    finished match."""
-    lines = list(finished)
-    wins = sum(1 for won, _f, _a in lines if won)
-    return {**athlete.as_dict(), "matches": len(lines), "wins": wins,
-            "losses": len(lines) - wins, "win_rate": rate(wins, len(lines)),
-            "points_for": sum(f for _w, f, _a in lines),
-            "points_against": sum(a for _w, _f, a in lines)}
+def headline(athlete: AthleteRef, matches: int, wins: int, points_for: int,
+             points_against: int) -> dict[str, Any]:
+    """A search result's row: the athlete and the totals of its finished matches."""
+    return {**athlete.as_dict(), "matches": matches, "wins": wins,
+            "losses": matches - wins, "win_rate": rate(wins, matches),
+            "points_for": points_for, "points_against": points_against}

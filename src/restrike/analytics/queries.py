@@ -13,11 +13,11 @@ import sqlite3
 from datetime import date, tzinfo
 from typing import Any
 
-from restrike.analytics.aggregate import Row, athlete_report, effective, headline
+from restrike.analytics.aggregate import athlete_report, headline
 from restrike.analytics.days import day_partials
 from restrike.analytics.fold import SUMMARY_VERSION
 from restrike.analytics.groups import group_body
-from restrike.analytics.model import AthleteRef, MatchRef, unaccent
+from restrike.analytics.model import AthleteRef, unaccent
 from restrike.analytics.report import match_report
 from restrike.analytics.tables import (
     NAME_TEXT,
@@ -70,17 +70,25 @@ def search_athletes(conn: sqlite3.Connection, search: str, limit: int, *,
     if not athletes:
         return []
     marks = ",".join("?" * len(athletes))
-    lines: dict[int, list[Row]] = {a.id or 0: [] for a in athletes}
-    for athlete_id, match_id, day_id, number, scoring_id, finished, won, pf, pa in conn.execute(
-            "SELECT s.athlete_id, m.id, m.day_id, m.number, m.match_id, s.finished, s.won, "
-            "s.points_for, s.points_against FROM analytics_side s JOIN matches m "
-            f"ON m.id = s.match_id WHERE s.athlete_id IN ({marks})",
+    kept: dict[tuple[Any, ...], tuple[int, int, int, int]] = {}
+    for athlete_id, match_id, day_id, number, scoring_id, won, pf, pa in conn.execute(
+            "SELECT s.athlete_id, m.id, m.day_id, m.number, m.match_id, s.won, s.points_for, "
+            "s.points_against FROM analytics_side s JOIN matches m ON m.id = s.match_id "
+            f"WHERE s.athlete_id IN ({marks}) AND s.finished = 1",
             [a.id for a in athletes]):
-        ref = MatchRef(match_id, number=number, match_id=scoring_id, day_id=day_id)
-        lines[athlete_id].append((ref, {"winner": 1 if finished else None,
-                                        "line": (bool(won), pf, pa)}))
-    return [headline(a, (s["line"] for _r, s in effective(lines[a.id or 0])
-                         if s is not None and s["winner"] is not None)) for a in athletes]
+        # a match loaded twice counts once, its last finished load (as `effective`)
+        key = ((athlete_id, match_id) if number is None and scoring_id is None
+               else (athlete_id, day_id, number or "", scoring_id or ""))
+        if key not in kept or kept[key][0] < match_id:
+            kept[key] = (match_id, won, pf, pa)
+    totals: dict[int, list[int]] = {}
+    for key, (_match, won, pf, pa) in kept.items():
+        row = totals.setdefault(key[0], [0, 0, 0, 0])
+        row[0] += 1
+        row[1] += won
+        row[2] += pf
+        row[3] += pa
+    return [headline(a, *totals.get(a.id or 0, [0, 0, 0, 0])) for a in athletes]
 
 
 def athlete_body(conn: sqlite3.Connection, athlete_id: int, tz: tzinfo | None = None, *,
