@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
+from restrike.hub.wire import FORMAT
 from tests.peers.postgres import PostgresCluster, postgres
 from tests.station.fixtures import StationProcess, free_port
 
-__all__ = ["HubProcess", "hub_station", "postgres"]
+__all__ = ["HubProcess", "guarded", "hub_station", "postgres", "upload"]
 
 
 class HubProcess:
@@ -36,6 +38,11 @@ class HubProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 90.0) -> HubProcess:
+        """Launch and wait until it answers."""
+        return self.launch().wait(timeout)
+
+    def launch(self) -> HubProcess:
+        """Start the process without waiting (stations can start meanwhile)."""
         args = [sys.executable, "-m", "restrike", "hub", "--database", self.database,
                 "--http-port", str(self.port)]
         if self.tokens is not None:
@@ -43,6 +50,11 @@ class HubProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RESTRIKE_")}
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env=env)
+        return self
+
+    def wait(self, timeout: float = 90.0) -> HubProcess:
+        """Until ``/api/health`` answers 200; AssertionError with its output if it exits."""
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -107,3 +119,25 @@ def hub_process(hub_database: str) -> Iterator[HubProcess]:
     hub = HubProcess(hub_database).start()
     yield hub
     hub.stop()
+
+
+@pytest.fixture(scope="session")
+def guarded(postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[HubProcess]:
+    """One hub with a tokens file for the tests that talk to it directly (each test uses
+    its own courts)."""
+    tokens = tmp_path_factory.mktemp("tokens") / "tokens.txt"
+    tokens.write_text("Mat A = good-token\nMat B = other\n" + "".join(
+        f"Mat {n} = good-token\n" for n in range(1, 10)), encoding="utf-8")
+    hub = HubProcess(postgres.create_database(), tokens=tokens).start()
+    yield hub
+    hub.stop()
+
+
+def upload(hub: HubProcess, court: str, token: str = "good-token",
+           station: str | None = None, **body: Any) -> httpx.Response:
+    """POST one upload as a station would (format, court, station, host, then ``body``)."""
+    payload = {"format": FORMAT, "court": court, "station": station or uuid.uuid4().hex,
+               "host": "test", **body}
+    return httpx.post(hub.url + "/api/v1/hub/upload", json=payload,
+                      headers={"Authorization": f"Bearer {token}"}, timeout=10)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 
@@ -35,6 +36,35 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 120.0) -> No
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def start_all(stations: list[StationProcess], hub: HubProcess | None = None) -> None:
+    """Launch the stations (and the hub) together, then wait for each: they start in
+    parallel instead of one after the other."""
+    if hub is not None:
+        hub.launch()
+    for station in stations:
+        station.launch()
+    if hub is not None:
+        hub.wait()
+    for station in stations:
+        wait_for(lambda s=station: up(s), f"{station.url} to answer", timeout=90)
+
+
+def up(station: StationProcess) -> bool:
+    """True once the station answers; AssertionError with its output if it exited."""
+    assert station.proc is not None
+    if station.proc.poll() is not None:
+        station.stop()
+        raise AssertionError(f"the station exited:\n{station.output}")
+    try:
+        return station.answer("/api/health") in READY
+    except httpx.HTTPError:
+        return False
+
+
+def live_scores(hub: HubProcess) -> dict[str, Any]:
+    return {c["court"]: c["state"].get("scores") for c in hub.get("/api/v1/courts")["courts"]}
 
 
 def database(station: StationProcess) -> Path:
@@ -104,22 +134,24 @@ def test_three_courts_through_a_hub_outage_and_a_station_kill(
     tokens = tmp_path / "tokens.txt"
     tokens.write_text("# court = token\n" + "".join(
         f"{court} = secret-{n}\n" for n, court in enumerate(COURTS)), encoding="utf-8")
-    hub = HubProcess(hub_database, tokens=tokens).start()
+    hub = HubProcess(hub_database, tokens=tokens)
     stations = {court: hub_station(tmp_path / f"s{n}", court, hub.url, f"secret-{n}")
                 for n, court in enumerate(COURTS)}
     try:
-        for station in stations.values():
-            station.start(90, ready=READY)
+        start_all(list(stations.values()), hub)
         match = match_datagrams()
         for station in stations.values():
             send_udp(station.udp_port, match)
         wait_for(lambda: in_step(hub_database, stations) and
                  all(len(station_ids(s)[0]) == len(match) for s in stations.values()),
                  "the first match at the hub")
+        # The live state follows the rows: the upload that carried the last datagram may
+        # have read the state before the station applied it; the next one brings it.
+        wait_for(lambda: live_scores(hub) == {court: [3, 1] for court in COURTS},
+                 "every court's final score at the hub")
         courts = {c["court"]: c for c in hub.get("/api/v1/courts")["courts"]}
         assert set(courts) == set(COURTS)
         assert all(c["connected"] and c["datagrams"] == len(match) for c in courts.values())
-        assert courts["Court 1"]["state"]["scores"] == [3, 1]
 
         hub.kill()  # mid-tournament: the stations keep storing
         for station in stations.values():
@@ -138,7 +170,7 @@ def test_three_courts_through_a_hub_outage_and_a_station_kill(
         wait_for(lambda: len(station_ids(victim)[0]) > 2 * len(match) + 40, "more rows")
         victim.kill()
         sender.join()
-        victim.start(90, ready=READY)
+        start_all([victim])
         send_udp(victim.udp_port, match)
         wait_for(lambda: in_step(hub_database, stations), "the catch-up after kill -9")
         for court, station in stations.items():

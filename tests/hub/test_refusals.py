@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +13,9 @@ import httpx
 import pytest
 
 from restrike.hub.wire import FORMAT
-from tests.hub.conftest import HubProcess, hub_station
-from tests.peers.postgres import PostgresCluster
+from tests.hub.conftest import HubProcess, hub_station, upload
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(300)]
-
-
-@pytest.fixture(scope="module")
-def guarded(postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[HubProcess]:
-    tokens = tmp_path_factory.mktemp("tokens") / "tokens.txt"
-    tokens.write_text("Mat A = good-token\nMat B = other\n", encoding="utf-8")
-    hub = HubProcess(postgres.create_database(), tokens=tokens).start()
-    yield hub
-    hub.stop()
-
-
-def upload(hub: HubProcess, court: str, token: str = "good-token",
-           station: str | None = None, **body: Any) -> httpx.Response:
-    payload = {"format": FORMAT, "court": court, "station": station or uuid.uuid4().hex,
-               "host": "test", **body}
-    return httpx.post(hub.url + "/api/v1/hub/upload", json=payload,
-                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
 def test_a_wrong_token_is_401_and_the_station_says_so(guarded: HubProcess,
@@ -78,7 +58,10 @@ def test_an_upload_format_the_hub_does_not_read(guarded: HubProcess) -> None:
 @pytest.mark.parametrize("body", [
     {"datagrams": [[1, 1.0, "x", "!!notbase64", None, 1]]},
     {"datagrams": [["one", 1.0, "x", "", None, 1]]},
-    {"events": [[1, 1, None, 0, 1.0, "pt1", "point", 1, "{not json", "pt1;3", None, False]]},
+    {"datagrams": [[1, 1.0, "x", "", None, 1]],  # the database's JSON check, in the COPY
+     "events": [[1, 1, None, 0, 1.0, "pt1", "point", 1, "{not json", "pt1;3", None, False]]},
+    {"datagrams": [[2, 1.0, "x", "", None, 1], [1, 1.0, "x", "", None, 1]]},  # out of order
+    {"events": [[1, 1, None, 0, 1.0, "pt1", "point", 1, "{}", "pt1;3", None, False]]},
     {"unknown": 1},
 ])
 def test_a_bad_upload_is_a_clear_4xx(guarded: HubProcess, body: dict[str, Any]) -> None:

@@ -89,6 +89,7 @@ class _Court:
         if self.thread.is_alive():
             self.thread.join(10)
         self.uploader.close()
+        self.uploader.client.close()
         self.reader.close()
         self.store.close(timeout=120)  # a flooded court may still be writing its replay
 
