@@ -3,6 +3,7 @@ tkStrike for that kind again (once, not in a loop) from the feed socket."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
@@ -28,12 +29,13 @@ async def test_a_cut_athletes_datagram_is_asked_again(tmp_path: Path) -> None:
         await station.start()
         try:
             for _ in ingest.schema.requests:  # the pull requests sent at start
-                pss.recvfrom(100)
+                await asyncio.to_thread(pss.recvfrom, 100)
             port = station.bound["udp"]["port"]
             cut = tk("at1;LEE;LEE Dae-hoon;KOR;at2;MÜLLER;Jörg MÜLLER;GER")
             assert cut.endswith(b";GE")
             send_udp(port, [b"pre;FightLoaded\r\n", cut])
-            asked, sender = pss.recvfrom(100)
+            # In a thread: the loop must stay free to take the station's batches.
+            asked, sender = await asyncio.to_thread(pss.recvfrom, 100)
             assert asked == b"athletes\r\n" and sender[1] == port
             await wait_until(lambda: station.live.state.athletes[1].long_name)
             red = station.live.state.athletes[1]

@@ -192,11 +192,11 @@ class Pipeline:
             self.seq = seq
             del held[:len(items)]
             self.datagrams += len(items)
+            if cut and self._on_cut is not None:  # before the hand-off, which may wait
+                self._on_cut(cut)
             if items:
                 self.batches += 1
                 self._deliver(items, state, seq)
-            if cut and self._on_cut is not None:
-                self._on_cut(cut)
             self.busy_seconds += time.perf_counter() - started
 
     def stop(self, timeout: float = 5.0) -> bool:
