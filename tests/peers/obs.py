@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -69,16 +70,23 @@ def start_obs(xvfb_display: str, tmp_path_factory: pytest.TempPathFactory
 def obs_angles(xvfb_display: str, tmp_path_factory: pytest.TempPathFactory
                ) -> Iterator[list[HeadlessObs]]:
     """Three OBS instances (auth off, 320x180 at 30 fps, a keyframe a second, replay
-    buffer on) for multi-angle review: the cameras of one court, shared by a module."""
+    buffer on) for multi-angle review: the cameras of one court, shared by a module.
+    Started together (each start mostly waits for OBS to load its plugins)."""
     _require_obs()
-    started: list[HeadlessObs] = []
+    ports: list[int] = []
+    while len(ports) < 3:  # chosen before any OBS listens: three different ones
+        if (port := free_port()) not in ports:
+            ports.append(port)
+    angles = [HeadlessObs(HeadlessObsConfig(
+        home=tmp_path_factory.mktemp(f"obs-angle{index}"), port=port, password=None,
+        width=320, height=180, replay_seconds=12,
+        extra_profile={"SimpleOutput": {"x264Settings": "keyint=30"}}), display=xvfb_display)
+        for index, port in enumerate(ports)]
     try:
-        for index in range(3):
-            started.append(_start(
-                xvfb_display, tmp_path_factory.mktemp(f"obs-angle{index}"), password=None,
-                width=320, height=180, replay_seconds=12,
-                extra_profile={"SimpleOutput": {"x264Settings": "keyint=30"}}))
-        yield started
+        with ThreadPoolExecutor(len(angles), thread_name_prefix="obs-angle-start") as starts:
+            for started in [starts.submit(obs.start) for obs in angles]:
+                started.result()
+        yield angles
     finally:
-        for obs in started:
+        for obs in angles:
             obs.stop()

@@ -89,12 +89,14 @@ async def buffers_running(rig: dict[str, Any]) -> None:
         rig["court"].send(line)
     pool, review = rig["pool"], rig["review"]
 
-    async def running() -> bool:  # asked of OBS itself: the pool's flags follow events
+    async def running() -> bool:  # asked of OBS itself (its STARTED event may follow)
         states = [await pool.get(n).control.replay_buffer_status() for n in rig["live"]]
         return all(state.active for state in states)
 
     try:
         await until(running, 60, "every replay buffer running", ignore=(ObsError,))
+        await until(lambda: all(pool.get(n).status.replay_buffer for n in rig["live"]), 10,
+                    "the pool's replay-buffer flags follow OBS")
     except AssertionError as err:
         actual = [(n, await pool.get(n).control.replay_buffer_status()) for n in rig["live"]]
         raise AssertionError(f"{err}; review: {review.last_error}; OBS: "
@@ -109,7 +111,7 @@ async def flash(pool: ObsPool, names: list[str]) -> None:
             "SetInputSettings", {"inputName": COLOR_SOURCE, "inputSettings": {"color": value}})
 
     await asyncio.gather(*(colour(n, WHITE) for n in names))
-    await asyncio.sleep(0.15)  # about four frames
+    await asyncio.sleep(0.3)  # about nine frames: a loaded OBS may skip a few
     await asyncio.gather(*(colour(n, BLACK) for n in names))
 
 
@@ -118,7 +120,9 @@ def flash_second(path: str) -> float:
     grey = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", path, "-vf",
                            "scale=1:1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
                           check=True, capture_output=True, timeout=60).stdout
-    frame = next(i for i, value in enumerate(grey) if value > 128)
+    frame = next((i for i, value in enumerate(grey) if value > 128), None)
+    assert frame is not None, (f"no white frame in {path} ({len(grey)} frames, "
+                               f"brightest {max(grey, default=0)})")
     return frame / FPS
 
 
@@ -130,7 +134,7 @@ async def test_every_angle_saved_together_played_in_sync(rig: dict[str, Any]) ->
     await buffers_running(rig)
     await asyncio.sleep(11.5)  # the buffers hold more than the 10 s a review starts at
     await flash(pool, list(NAMES))
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(2.0)  # the flash encoded before the save, even by a loaded OBS
     await review.request_replay(requested_by="referee")
     await until(lambda: review.flow.active and review.flow.active.clip, 30, "the clip saved")
     assert await player.wait_position(10, within=10) >= 10
@@ -158,7 +162,9 @@ async def test_every_angle_saved_together_played_in_sync(rig: dict[str, Any]) ->
     common = [s + o for s, o in zip(seconds, offsets, strict=True)]
     assert max(common) - min(common) <= 2 / FPS + 0.005, (seconds, offsets)
     assert max(offsets) == 0.0 and min(offsets) > -2.0
-    await until(lambda: review.writer.busy() is False, 10, "archive written")
+    # idle: the workflow has carried out every command of the saved replay (PlayClip
+    # is awaited before StoreReview is queued) and the archive has written them
+    await until(review.idle, 10, "review idle, archive written")
     (clip,) = await review.clips()
     assert [a["name"] for a in clip["angles"]] == list(NAMES) and clip["path"] == paths[0]
     await review.close_review(decision="rejected", decided_by="referee")
@@ -181,7 +187,9 @@ async def test_an_angle_gone_the_review_goes_on(rig: dict[str, Any],
     assert [m["name"] for m in current["missing_angles"]] == ["cam3"]
     assert "angle missing: cam3" in current["error"]
     await until(lambda: player.status().angles == 2, 10, "two angles in mpv")
-    await until(lambda: review.writer.busy() is False, 10, "archive written")
+    # idle: the workflow has carried out every command of the saved replay (PlayClip
+    # is awaited before StoreReview is queued) and the archive has written them
+    await until(review.idle, 10, "review idle, archive written")
     (clip,) = await review.clips()
     assert [a["name"] for a in clip["angles"]] == ["rec", "cam2"]
     assert clip["missing_angles"][0]["name"] == "cam3"
