@@ -116,9 +116,15 @@ def test_a_catch_up_through_the_uploader_arrives_whole_and_in_order(
             client.close()
         ids = reader.query("SELECT id FROM datagrams ORDER BY id")
         events = reader.query("SELECT id FROM events ORDER BY id")
+        matches = reader.query("SELECT id, ended_at, winner FROM matches ORDER BY id")
         reader.close()
     finally:
         store.close()
     assert uploads >= total // 40
     assert held(guarded, station) == ([r[0] for r in ids], [r[0] for r in events])
     assert uploader.cursor == ids[-1][0]
+    with psycopg.connect(guarded.database) as conn:  # each match as it ended, though its
+        at_hub = conn.execute(  # unchanged rows were not sent again
+            "SELECT m.id, m.ended_at, m.winner FROM matches m JOIN stations s USING (sid) "
+            "WHERE s.station = %s ORDER BY m.id", (station,)).fetchall()
+    assert at_hub == matches and all(m[2] == "BLUE" for m in matches)

@@ -12,6 +12,12 @@ While catching up (a full batch), the next batch is read and encoded on a thread
 its own while the hub stores the current one: the station's read and the hub's
 insert overlap instead of taking turns. The read-ahead is used only if the hub's
 answer is the one expected (it held the whole batch); otherwise it is dropped.
+
+The rows that change (match, athletes, day, tournament, clips) are read again with
+every batch that refers to them; those the hub already holds exactly so are left
+out, which keeps a live court's uploads small. What was sent is forgotten whenever
+an upload fails or the hub answers a cursor other than expected, so a hub that lost
+rows gets them again.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ T = TypeVar("T")
 ReadCall = Callable[[Callable[[sqlite3.Connection], T]], T]
 #: (datagram cursor, event cursor, clips from, datagrams at most): what a read depends on.
 Key = tuple[int, int, int, int]
+#: The tables whose rows change, and are sent again only when they did.
+CHANGING = ("tournaments", "days", "athletes", "matches", "clips")
 
 
 class Uploader:
@@ -55,6 +63,7 @@ class Uploader:
         self.known = False  # the cursor came from the hub in this run
         self.host = socket.gethostname()
         self._ahead: tuple[Key, Future[tuple[Batch, bytes]]] | None = None
+        self._sent: dict[tuple[str, int], list[Any]] = {}  # (table, id) -> row as sent
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="hub-read")
         self._closed = False
 
@@ -65,6 +74,14 @@ class Uploader:
 
     def upload(self, live: dict[str, Any] | None) -> tuple[Batch, bool]:
         """Send the next batch; (the batch, whether the cursors moved). HubError."""
+        try:
+            return self._upload(live)
+        except HubError:
+            self.known = False
+            self._forget()
+            raise
+
+    def _upload(self, live: dict[str, Any] | None) -> tuple[Batch, bool]:
         if not self.known:
             self.cursor = self._checked(self.client.post(self._head(None, live)))
             self.known = True
@@ -75,6 +92,8 @@ class Uploader:
             self._ahead = (following, self._reader.submit(self._read, following))
         head = encode(self._head(key[0], live))
         held = self._checked(self.client.post_json(head[:-1] + b"," + tables[1:]))
+        if held != batch.last_id or self.event_cursor != batch.last_event:
+            self._forget()  # the hub holds other than expected: send everything again
         moved = held != self.cursor or batch.clips_from != self.clips_from
         self.cursor, self.clips_from = held, batch.clips_from
         return batch, moved
@@ -91,16 +110,29 @@ class Uploader:
     def _batch(self, key: Key) -> tuple[Batch, bytes]:
         """The batch at ``key``: the read-ahead if it is that one, else read now."""
         ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] == key:
-            return ahead[1].result()
         if ahead is not None:
-            wait([ahead[1]])  # let it finish (it holds the reader), then drop it
+            if ahead[0] == key:
+                return ahead[1].result()
+            wait([ahead[1]])  # let it finish (it holds the reader), then drop it:
+            self._sent.clear()  # the rows it marked as sent never were
         return self._read(key)
+
+    def _forget(self) -> None:
+        """Drop the read-ahead and what was sent (after it was filtered by it)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            wait([ahead[1]])
+        self._sent.clear()
 
     def _read(self, key: Key) -> tuple[Batch, bytes]:
         cursor, events, clips_from, limit = key
         batch: Batch = self.read(lambda conn: read_batch(conn, cursor, events, clips_from,
                                                          limit))
+        for table in CHANGING:
+            rows = [row for row in getattr(batch, table)
+                    if self._sent.get((table, row[0])) != row]
+            self._sent.update(((table, row[0]), row) for row in rows)
+            setattr(batch, table, rows)
         return batch, encode(batch.body())
 
     def _checked(self, reply: dict[str, Any]) -> int:
