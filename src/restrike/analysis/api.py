@@ -8,7 +8,6 @@ jobs of the store's single writer.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +34,9 @@ Note = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x08\x
 Number = Annotated[str, StringConstraints(min_length=1, max_length=32,
                                           pattern=r"^[^\x00-\x1f\x7f]+$")]
 Seconds = Annotated[float, Field(ge=0, le=120)]
-_KIND = re.compile(KIND_PATTERN)
+#: ``kind=`` of GET /api/v1/tags: up to 20 kinds separated by commas (documented, so a
+#: request the schema allows is one the route takes).
+KINDS_PATTERN = r"^([a-z][a-z0-9_]{0,39}(,[a-z][a-z0-9_]{0,39}){0,19})?$"
 
 
 class NewTag(BaseModel):
@@ -64,15 +65,6 @@ class NewReel(BaseModel):
     title_seconds: float | None = Field(None, ge=0, le=10)
 
 
-def _kinds(text: str | None) -> list[str]:
-    kinds = [k for k in (text or "").split(",") if k]
-    bad = [k for k in kinds if not _KIND.match(k)]
-    if bad or len(kinds) > 20:
-        raise ValueError(f"kind must be tag kinds separated by commas, such as "
-                         f"head_kick,lead_change, not {text!r}")
-    return kinds
-
-
 def _epoch(text: str) -> float:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
@@ -91,15 +83,12 @@ def make_router(store: StoreAccess, bus: Bus, jobs: ReelJobs,
                 responses=responses(422, 503))
     def get_tags(match: Annotated[Id | None, Query(description="a match id")] = None,
                  day: Annotated[Day | None, Query(description="the matches' day")] = None,
-                 kind: Annotated[str | None, Query(max_length=900, description=(
-                     "kinds, comma-separated (head_kick,lead_change)"))] = None,
+                 kind: Annotated[str | None, Query(max_length=900, pattern=KINDS_PATTERN,
+                                                   description=("kinds, comma-separated "
+                                                                "(head_kick,lead_change)"))] = None,
                  source: Literal["auto", "manual", "analyzer"] | None = None,
                  limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> Any:
-        try:
-            kinds = _kinds(kind)
-        except ValueError as err:
-            return error_response(422, str(err), fields=[{"field": "kind",
-                                                          "message": str(err)}])
+        kinds = kind.split(",") if kind else []
         day_text = day.isoformat() if day else None
         return {"tags": read(lambda conn: list_tags(conn, match=match, day=day_text,
                                                     kinds=kinds, source=source, limit=limit))}

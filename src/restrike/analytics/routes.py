@@ -16,12 +16,11 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator
 
 from restrike.analytics import queries
 from restrike.errors import StoreError
 from restrike.http.errors import error_response, responses
-from restrike.http.params import Day, Id, printable
+from restrike.http.params import PRINTABLE, Day, Id
 from restrike.kernel import StoreAccess, StoreReader
 
 __all__ = ["PREFIX", "ReaderPool", "make_router"]
@@ -90,9 +89,8 @@ def make_router(pool: ReaderPool, complete: Callable[[], bool]) -> APIRouter:
     @router.get("/athletes", summary="Athletes by name or country, with headline figures",
                 responses=responses(422, _UNREADABLE))
     def athletes(
-        search: Annotated[str, Query(max_length=100, description=(
-            "Part of a name or country; case and accents are ignored.")),
-            AfterValidator(printable)] = "",
+        search: Annotated[str, Query(max_length=100, pattern=PRINTABLE, description=(
+            "Part of a name or country; case and accents are ignored."))] = "",
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> Any:
         return answer(lambda c: {"athletes": queries.search_athletes(

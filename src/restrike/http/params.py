@@ -24,6 +24,7 @@ __all__ = [
     "DAY_MAX",
     "DAY_MIN",
     "MAX_ID",
+    "PRINTABLE",
     "Day",
     "Id",
     "Label",
@@ -40,7 +41,8 @@ MAX_ID = MAX_INTEGER
 DAY_MIN = date(2000, 1, 1)
 DAY_MAX = date(2999, 12, 31)
 _DAY_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+#: The pattern of a text without control characters, for a Query's ``pattern=``.
+PRINTABLE = _PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 #: An absolute path on this machine: ``/...``, or ``C:\...`` / ``\\server\...`` on Windows.
 _ABSOLUTE = r"^([A-Za-z]:[\\/]|[\\/]{2})" if os.name == "nt" else r"^/"
 

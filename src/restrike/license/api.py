@@ -31,6 +31,10 @@ _ERRORS = responses((409, "The licence server refused, or there is no licence.")
                     (502, "The licence server cannot be reached or did not answer like one."))
 
 
+#: A licence key as the API takes it: the key's groups, any case (`tokens.normalise_key`).
+KEY_PATTERN = r"^[A-Za-z0-9]{4,8}(-[A-Za-z0-9]{4,8}){2,7}$"
+
+
 def status_of(err: LicenseError) -> int:
     """The HTTP status of a licence error."""
     return 422 if err.kind in _INPUT else 502 if err.kind in _PEER else 409
@@ -42,8 +46,9 @@ def _refused(err: LicenseError) -> JSONResponse:
 
 class ActivateBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    key: str = Field(min_length=1, max_length=80, description="The licence key.")
-    server: str = Field(min_length=1, max_length=300,
+    key: str = Field(min_length=1, max_length=80, pattern=KEY_PATTERN,
+                     description="The licence key (any case).")
+    server: str = Field(min_length=1, max_length=300, pattern=r"^https?://[^\s/?#]+",
                         description="The licence server, https://host[:port].")
 
 

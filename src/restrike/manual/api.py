@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from restrike.errors import (
     FeedLiveError,
@@ -44,7 +44,7 @@ class EntryBody(BaseModel):
     clock_action: Literal["corr", "start", "stop"] | None = None
     color: Literal["BLUE", "RED"] | None = None
     decision: Decision | None = None
-    force: bool = Field(False, description="enter it even while the court feed is live")
+    force: StrictBool = Field(False, description="enter it even while the court feed is live")
 
     def entry(self) -> Entry:
         return Entry(self.action, self.side, self.value, self.seconds, self.clock_action,
@@ -53,7 +53,7 @@ class EntryBody(BaseModel):
 
 class UndoBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    force: bool = False
+    force: StrictBool = False
 
 
 def _refused(err: ManualError) -> JSONResponse:
