@@ -28,6 +28,7 @@ NOT_RUN_FLAGS = {
     "--delete": "an option of `restrike config obs-password`",
     "--volume": "mpv's own options, quoted as playback.extra_args examples",
     "--mute": "mpv's own options, quoted as playback.extra_args examples",
+    "--tokens": "an option of `restrike hub` (the hub server), quoted for hub.token",
 }
 
 

@@ -89,5 +89,5 @@ def test_from_settings_copies_every_setting_unconverted() -> None:
 
 def test_a_bad_entry_is_refused_with_its_source_before_the_part_sees_it() -> None:
     with pytest.raises(ConfigError, match=r"obs\[0\]\.protocol \(environment variable "
-                                          r"RESTRIKE_OBS\): must be one of v5, v4"):
+                                          r"RESTRIKE_OBS\): must be one of auto, v5, v4"):
         load_settings(env={"RESTRIKE_OBS": '[{name = "a", protocol = "v3"}]'})

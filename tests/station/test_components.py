@@ -21,14 +21,17 @@ def _names(tmp_path: Path, **values: object) -> list[str]:
     return [c.name for c in parts.station.components]
 
 
-def test_no_obs_configured_no_component(tmp_path: Path) -> None:
-    assert _names(tmp_path) == ["store", "ingest", "review", "api"]
+def test_the_components_the_settings_ask_for(tmp_path: Path) -> None:
+    """OBS is always there (an empty pool without [[obs]]: connections added from the
+    console apply at run time), so is the system monitor; mpv only when enabled."""
+    assert _names(tmp_path) == ["store", "ingest", "obs", "monitor", "review", "api"]
     assert _names(tmp_path, **{"playback.enabled": True}) == [
-        "store", "ingest", "playback", "review", "api"]
+        "store", "ingest", "obs", "monitor", "playback", "review", "api"]
     parts = assemble(station_settings(tmp_path), review=False, serve_http=False,
                      plugins=False)
-    assert [c.name for c in parts.station.components] == ["store", "ingest"]
-    assert all(part is None for part in (parts.review, parts.obs, parts.playback, parts.api))
+    assert [c.name for c in parts.station.components] == ["store", "ingest", "obs", "monitor"]
+    assert all(part is None for part in (parts.review, parts.playback, parts.api))
+    assert isinstance(parts.obs, ObsComponent)
 
 
 async def test_obs_component_reports_an_unreachable_obs(tmp_path: Path) -> None:
@@ -38,7 +41,8 @@ async def test_obs_component_reports_an_unreachable_obs(tmp_path: Path) -> None:
     parts = assemble(settings, review=False, plugins=False)
     component = parts.obs
     assert isinstance(component, ObsComponent)
-    assert [c.name for c in parts.station.components] == ["store", "ingest", "obs", "api"]
+    assert [c.name for c in parts.station.components] == ["store", "ingest", "obs", "monitor",
+                                                          "api"]
     station = parts.station
     statuses: list[StatusChanged] = []
     station.bus.subscribe(StatusChanged, statuses.append)
