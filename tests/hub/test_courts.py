@@ -180,10 +180,16 @@ def test_three_courts_through_a_hub_outage_and_a_station_kill(
 
         report = hub.get("/api/v1/analytics/tournaments/Hub Open")
         expected = recomputed(list(stations.values()), "Hub Open")
+        days = {m["day"] for m in hub.get("/api/v1/matches")["matches"]}
+        assert len(days) == 1  # one tournament on one date: the day's figures are the same
+        day = hub.get(f"/api/v1/analytics/days/{days.pop()}")
         for key in ("matches_planned", "matches_completed", "decisions", "events",
                     "top_athletes", "top_countries", "scoring"):
             assert report[key] == expected[key], key
-        assert report["courts"] == list(COURTS)
+            assert day[key] == expected[key], key
+        assert report["courts"] == list(COURTS) == day["courts"]
+        assert {(d["court"], d["tournament"]) for d in day["days"]} == {
+            (court, "Hub Open") for court in COURTS}
         tournaments = hub.get("/api/v1/tournaments")["tournaments"]
         assert [(t["name"], t["courts"]) for t in tournaments] == [("Hub Open", list(COURTS))]
         finished = hub.get("/api/v1/matches", finished="true")["matches"]

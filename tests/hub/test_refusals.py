@@ -74,3 +74,10 @@ def test_not_json_is_400(guarded: HubProcess) -> None:
     answer = httpx.post(guarded.url + "/api/v1/hub/upload", content=b"{",
                         headers={"Content-Type": "application/json"}, timeout=10)
     assert answer.status_code == 400
+
+
+def test_a_day_that_is_no_date_is_422(guarded: HubProcess) -> None:
+    answer = httpx.get(guarded.url + "/api/v1/analytics/days/2026-13", timeout=10)
+    assert answer.status_code == 422 and set(answer.json()) >= {"error", "detail"}
+    empty = httpx.get(guarded.url + "/api/v1/analytics/days/1999-01-01", timeout=10).json()
+    assert empty["day"] == "1999-01-01" and empty["days"] == [] and empty["courts"] == []

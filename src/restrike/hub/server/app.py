@@ -14,10 +14,10 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, Path, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -37,7 +37,7 @@ __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
-PAGE = Path(__file__).parent / "page"
+PAGE = FilePath(__file__).parent / "page"
 MAX_BODY = 64 * 1024 * 1024
 LIVE_INTERVAL = 0.25
 #: Datagrams per upload the hub asks of a court while other courts are live, and the
@@ -145,6 +145,13 @@ def create_app(pool: Pool, tokens: Tokens) -> FastAPI:
         if report is None:
             raise HubError(f"no court has a tournament named {name!r}", status=404)
         return report
+
+    @app.get("/api/v1/analytics/days/{day}",
+             summary="A day's figures over every court (every tournament of that date)")
+    async def day_analytics(
+            day: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")]) -> dict[str, Any]:
+        async with pool.connection() as conn:
+            return await queries.day_report(conn, day)
 
     @app.websocket("/ws/live")
     async def live(ws: WebSocket) -> None:

@@ -18,8 +18,8 @@ import psycopg
 from restrike.analytics import AthleteRef, Event, MatchRef, fold_match, group_report
 from restrike.hub.server.ingest import CLAIM_SECONDS
 
-__all__ = ["CONNECTED_SECONDS", "courts", "events", "matches", "tournament_report",
-           "tournaments"]
+__all__ = ["CONNECTED_SECONDS", "courts", "day_report", "events", "matches",
+           "tournament_report", "tournaments"]
 
 #: A court is shown connected while its station uploaded within this many seconds.
 CONNECTED_SECONDS = 6.0
@@ -164,6 +164,24 @@ async def tournament_report(conn: psycopg.AsyncConnection, name: str
                                           (name,))).fetchone()
         return None if known is None else {**group_report([]), "tournament": name,
                                            "courts": []}
+    return {**group_report(await _folded(conn, refs)), "tournament": name,
+            "courts": sorted({r[0] for r in refs})}
+
+
+async def day_report(conn: psycopg.AsyncConnection, day: str) -> dict[str, Any]:
+    """Every court's matches of that date (``YYYY-MM-DD``), as one day's figures; the
+    tournaments and courts it had (zeros when none)."""
+    refs = await (await conn.execute(_MATCHES + " WHERE d.date = %s", (day,))).fetchall()
+    days = sorted({(r[0], r[9], r[8] or "") for r in refs})
+    return {**group_report(await _folded(conn, refs)), "day": day,
+            "days": [{"court": c, "tournament": t, "name": n} for c, t, n in days],
+            "courts": sorted({r[0] for r in refs})}
+
+
+async def _folded(conn: psycopg.AsyncConnection, refs: list[tuple[Any, ...]]
+                  ) -> list[tuple[MatchRef, dict[str, Any]]]:
+    """Each match row of ``_MATCHES`` with its events folded by the analytics core; ids
+    made distinct across stations."""
     rows = []
     for r in refs:
         sid, match_id = r[22], r[1]
@@ -172,12 +190,11 @@ async def tournament_report(conn: psycopg.AsyncConnection, name: str
             "WHERE sid = %s AND match_id = %s ORDER BY id", (sid, match_id))).fetchall()
         folded = fold_match(Event(e[0], e[1], e[2], e[3], _args(e[4])) for e in events_of)
         ref = MatchRef(id=sid * _SPAN + match_id, number=r[2], match_id=r[3], phase=r[4],
-                       category=r[5], division=r[6], tournament=name, day=r[7],
+                       category=r[5], division=r[6], tournament=r[9], day=r[7],
                        day_id=sid * _SPAN + r[23],
                        blue=_ref(r[10], r[11], r[12]), red=_ref(r[13], r[14], r[15]))
         rows.append((ref, folded.summary()))
-    return {**group_report(rows), "tournament": name,
-            "courts": sorted({r[0] for r in refs})}
+    return rows
 
 
 def _ref(short: str | None, long: str | None, country: str | None) -> AthleteRef | None:
