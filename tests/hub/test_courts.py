@@ -5,6 +5,7 @@ analytics at the hub equal a recomputation from the stations' own stores."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -48,7 +49,7 @@ def start_all(stations: list[StationProcess], hub: HubProcess | None = None) -> 
     if hub is not None:
         hub.wait()
     for station in stations:
-        wait_for(lambda s=station: up(s), f"{station.url} to answer", timeout=90)
+        wait_for(functools.partial(up, station), f"{station.url} to answer", timeout=90)
 
 
 def up(station: StationProcess) -> bool:
@@ -91,8 +92,8 @@ def hub_ids(dsn: str, court: str) -> tuple[list[int], int]:
             "SELECT d.id FROM datagrams d JOIN stations s USING (sid) WHERE s.court = %s "
             "ORDER BY d.id", (court,))]
         events = conn.execute("SELECT count(*) FROM events e JOIN stations s USING (sid) "
-                              "WHERE s.court = %s", (court,)).fetchone()[0]
-    return ids, events
+                              "WHERE s.court = %s", (court,)).fetchone()
+    return ids, events[0] if events else 0
 
 
 def in_step(dsn: str, stations: dict[str, StationProcess]) -> bool:

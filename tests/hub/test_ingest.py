@@ -50,7 +50,7 @@ def held(hub: HubProcess, station: str) -> tuple[list[int], list[int]]:
 
 def test_rows_sent_again_are_held_once(guarded: HubProcess) -> None:
     station = uuid.uuid4().hex
-    rows = {"datagrams": [datagram(n) for n in (1, 2, 3)],
+    rows: dict[str, Any] = {"datagrams": [datagram(n) for n in (1, 2, 3)],
             "events": [event(1, 1), event(2, 3)]}
     first = upload(guarded, "Mat 1", station=station, after=0, **rows).json()
     assert (first["last_id"], first["last_event"], first["stored"]) == (3, 2, 3)
