@@ -59,6 +59,7 @@ class Spool:
         self.path = path
         self.fallback = fallback  # used if ``path`` cannot be created (data folder broken)
         self._file: IO[bytes] | None = None
+        self._reader: IO[bytes] | None = None  # its own handle: reads need no lock
         self.read_pos = self.write_pos = _HEAD.size
         self.unread = 0
         self.discarded = 0  # bytes of a cut or foreign file found when resuming
@@ -146,14 +147,27 @@ class Spool:
 
     def take(self) -> bytes:
         """The next unsent message (it stays unsent in the file until `sent`)."""
-        file = self._open()
-        file.seek(self.read_pos)
-        head = file.read(MESSAGE.size)
-        length = MESSAGE.unpack(head)[1]
-        body = file.read(length)
-        self.read_pos += MESSAGE.size + length
+        message = self.read_at(self.read_pos)
+        self.taken(len(message))
+        return message
+
+    def read_at(self, pos: int) -> bytes:
+        """The message at ``pos``, read through a handle of its own: the writer thread
+        reads while the receive loop appends under the lock (the two touch different
+        bytes of the file)."""
+        reader = self._reader
+        if reader is None or reader.name != self.path:
+            if reader is not None:
+                reader.close()
+            reader = self._reader = open(self.path, "rb", buffering=0)  # noqa: SIM115
+        reader.seek(pos)
+        head = reader.read(MESSAGE.size)
+        return head + reader.read(MESSAGE.unpack(head)[1])
+
+    def taken(self, length: int) -> None:
+        """The message at `read_pos` (``length`` bytes) was read for sending."""
+        self.read_pos += length
         self.unread -= 1
-        return head + body
 
     def sent(self) -> None:
         """The message last taken reached the pipe: move the offset, empty the file if
@@ -165,6 +179,9 @@ class Spool:
 
     def close(self) -> None:
         """Close; the file is removed unless it still holds unsent messages."""
+        if self._reader is not None:
+            self._reader.close()  # before the unlink (Windows keeps an open file)
+            self._reader = None
         if self._file is None:
             return
         self._file.close()
@@ -179,7 +196,9 @@ class Outbox:
     ``ram_limit`` bytes, the rest in the spool file with a marker holding their place.
 
     One `queue.SimpleQueue` carries messages and markers, so the writer waits in C
-    and order holds by construction; a lock guards the byte counts and the file.
+    and order holds by construction; a lock guards the byte counts, the offsets and
+    the appends. The writer reads the file without it (`Spool.read_at`): a slow disk
+    read never stalls the receive loop, which must empty the socket in time.
     """
 
     def __init__(self, spool: Spool, ram_limit: int) -> None:
@@ -239,10 +258,15 @@ class Outbox:
         item = self._queue.get()
         if item is _CLOSE:
             return None
-        with self._lock:
-            if item is _SPOOLED:
+        if item is _SPOOLED:  # the file is read outside the lock the receive loop takes
+            with self._lock:
+                pos = self.spool.read_pos
+            spooled = self.spool.read_at(pos)
+            with self._lock:
+                self.spool.taken(len(spooled))
                 self._from_spool = True
-                return self.spool.take()
+            return spooled
+        with self._lock:
             if item is _OVERFLOW:
                 message: Message = self._overflow.popleft()
                 self.overflow_bytes -= len(message)
