@@ -1,19 +1,25 @@
 """The analysis plugin's component: tags key moments as the store commits the feed.
 
-It follows `EventsCommitted` (the events with their ids and matches), folds them
-through the pure `Tagger` on the loop (microseconds per event), and hands the tags to
-the store's writer in order (one task); each new or dropped tag goes to /ws/live
-(``{"type": "tags"}``). At start it rebuilds the tagger from the current match's
-stored events, so a restarted station goes on tagging that match (stored tags are
-kept, not doubled). Saved review clips go to the video analyzers on a worker thread.
+It follows `EventsCommitted` (the events with their ids and matches): the loop only
+queues each commit; a thread of its own builds the rows and folds them through the
+pure `Tagger` (at a flood's rate, building and folding every row took most of the
+loop's time, and the loop sets the intake's pace), then hands the tags back to the
+loop, whose one task gives them to the store's writer in order; each new or dropped
+tag goes to /ws/live (``{"type": "tags"}``). At start it rebuilds the tagger from
+the current match's stored events, so a restarted station goes on tagging that match
+(stored tags are kept, not doubled). Saved review clips go to the video analyzers
+on a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -87,11 +93,27 @@ def _epoch(value: object) -> float:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
-def event_of(row: Mapping[str, Any]) -> Event:
+class _Days:
+    """``received_at`` → (epoch, local date), the last one kept: a datagram's messages
+    share their time, so most rows skip the parse and the date."""
+
+    def __init__(self) -> None:
+        self._last: tuple[object, float, str] = (object(), 0.0, "")  # equal to nothing
+
+    def __call__(self, value: object) -> tuple[float, str]:
+        last, at, day = self._last
+        if value != last:
+            at = _epoch(value)
+            day = time.strftime("%Y-%m-%d", time.localtime(at))
+            self._last = (value, at, day)
+        return at, day
+
+
+def event_of(row: Mapping[str, Any], days: _Days) -> Event:
     """A committed event (API shape or a stored row as a mapping) for the tagger."""
-    at = _epoch(row["received_at"])
+    at, day = days(row["received_at"])
     return Event(int(row["id"]), row.get("match"), at, str(row["kind"]), row.get("athlete"),
-                 row.get("args") or {}, time.strftime("%Y-%m-%d", time.localtime(at)))
+                 row.get("args") or {}, day)
 
 
 class Analysis:
@@ -110,8 +132,12 @@ class Analysis:
         self.ready = False
         self.error: str | None = None
         self.suggestions: dict[str, float | None] = {}
-        self._held: list[Mapping[str, Any]] = []
         self._last_id = 0
+        # Commits in order, for the tagger thread (None: no more); waiting there until
+        # the current match is folded in.
+        self._commits: queue.SimpleQueue[EventsCommitted | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._changes: asyncio.Queue[list[Change]] = asyncio.Queue()
         self._unsubscribe: list[Callable[[], None]] = []
         self._bus: Bus | None = None
@@ -128,6 +154,7 @@ class Analysis:
         self.tagger = Tagger(Rules(o.last_seconds, o.comeback_points, o.high_impact_share,
                                    o.high_impact_min_hits))
         self._ctx, self._bus, self._store = ctx, ctx.bus, ctx.store
+        self._loop = asyncio.get_running_loop()
         folder = Path(o.reels_dir) if o.reels_dir else ctx.data_dir / "analysis" / "reels"
         self.jobs = ReelJobs(ctx.store, ctx.bus, folder, o.ffmpeg)
         self._unsubscribe = [ctx.bus.subscribe(EventsCommitted, self._on_commit),
@@ -142,13 +169,15 @@ class Analysis:
             for unsubscribe in self._unsubscribe:
                 unsubscribe()
             self._unsubscribe = []
-        elif stage is Stage.DRAIN and self.ready:
+            self._commits.put(None)
+        elif stage is Stage.DRAIN and self._thread is not None:
+            await asyncio.to_thread(self._thread.join)  # its last tags are on the loop
             await self._changes.join()  # the tags reach the writer before the store closes
 
     def health(self) -> Health:
         state = "running" if self.ready else "waiting for the store"
         body: Health = {"ok": True, "state": state, "events": self.fed, "tagged": self.tagged,
-                        "dropped": self.dropped}
+                        "dropped": self.dropped, "queued": self._commits.qsize()}
         if self.error:
             body["error"] = self.error
         return body
@@ -173,10 +202,10 @@ class Analysis:
                 self.error = str(err)
                 await asyncio.sleep(RETRY_OPEN)
         self.error = None
-        self._feed(rows)
-        held, self._held = self._held, []
+        self._thread = threading.Thread(target=self._tag_commits, args=(rows,),
+                                        name="analysis-tagger", daemon=True)
+        self._thread.start()
         self.ready = True
-        self._feed(held)
         log.info("analysis: tagging (%d events of the current match folded in)", len(rows))
 
     @staticmethod
@@ -192,21 +221,31 @@ class Analysis:
                  "athlete": r[4], "args": json.loads(r[5]) if r[5] else {}} for r in rows]
 
     def _on_commit(self, event: EventsCommitted) -> None:
-        if self.ready:
-            self._feed(event.rows)
-        else:
-            self._held.extend(event.rows)
+        self._commits.put(event)  # all the loop does: no row is built or read here
+
+    def _tag_commits(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The tagger thread: the current match's stored events, then each commit."""
+        self._feed(rows)
+        while (event := self._commits.get()) is not None:
+            try:
+                self._feed(event.rows)
+            except Exception:  # a bug in a rule must not stop the tagging of the rest
+                log.exception("analysis: a commit up to datagram %d was not tagged",
+                              event.last_seq)
 
     def _feed(self, rows: Sequence[Mapping[str, Any]]) -> None:
         changes: list[Change] = []
+        days = _Days()
         for row in rows:
             if row["id"] <= self._last_id:
                 continue  # folded in already (committed while the match was read)
             self._last_id = row["id"]
             self.fed += 1
-            changes += self.tagger.feed(event_of(row))
+            changes += self.tagger.feed(event_of(row, days))
         if changes:
-            self._changes.put_nowait(changes)
+            assert self._loop is not None
+            with contextlib.suppress(RuntimeError):  # the loop closed at shutdown
+                self._loop.call_soon_threadsafe(self._changes.put_nowait, changes)
 
     async def _write_tags(self) -> None:
         store, bus = self._store, self._bus

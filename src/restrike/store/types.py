@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -27,11 +28,12 @@ class Committed:
 
     `rows` are the batch's events in the API shape (as `Reader.events` returns them,
     oldest first). They are built on first access (then kept), by whichever thread
-    reads them, so a batch nobody looks at costs the writer nothing.
+    reads them, so a batch nobody looks at costs the writer nothing; a second thread
+    asking meanwhile waits for that list (a lock) instead of building its own.
     """
 
-    __slots__ = ("_build", "_rows", "committed_at", "count", "duration_ms", "event_ids",
-                 "first_seq", "last_seq")
+    __slots__ = ("_build", "_lock", "_rows", "committed_at", "count", "duration_ms",
+                 "event_ids", "first_seq", "last_seq")
 
     def __init__(self, first_seq: int, last_seq: int, count: int, committed_at: float,
                  event_ids: range, rows: list[dict[str, Any]] | None = None,
@@ -45,13 +47,18 @@ class Committed:
         self.duration_ms = duration_ms  # BEGIN to COMMIT of this batch
         self._rows = rows
         self._build = build
+        self._lock = threading.Lock()
 
     @property
     def rows(self) -> list[dict[str, Any]]:
-        if self._rows is None:
-            self._rows = self._build() if self._build is not None else []
-            self._build = None
-        return self._rows
+        rows = self._rows
+        if rows is None:
+            with self._lock:
+                if self._rows is None:
+                    self._rows = self._build() if self._build is not None else []
+                    self._build = None
+                rows = self._rows
+        return rows
 
     def __repr__(self) -> str:
         return (f"Committed(first_seq={self.first_seq}, last_seq={self.last_seq}, "
