@@ -73,7 +73,7 @@ class Analytics:
 
     def _on_commit(self, event: EventsCommitted) -> None:
         if self.updater is not None:
-            self.updater.mark({m for row in event.rows if isinstance(m := row.get("match"), int)})
+            self.updater.committed(event)  # its rows are read off the loop
 
     async def stop(self, stage: Stage) -> None:
         if stage is Stage.INTAKE and self._unsubscribe is not None:
