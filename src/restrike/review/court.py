@@ -6,8 +6,10 @@ state after the whole batch, so a challenge request in a batch must be judged on
 state *before* it (WT Article 21: was the athlete's quota already used up?). That is
 the previous batch's state when the request is the batch's first message (one
 datagram per batch, the usual case: nothing is folded), else that state with the
-batch's earlier messages folded in by the protocol's own reducer. Only a batch that
-holds a challenge pays for it, and the folded state is dropped with the batch.
+batch's earlier messages folded in by the protocol's own reducer. Only the kinds that
+change what is judged (`FOLDED`: the challenge counts and the match identity) are
+kept for that fold, so a flood's batch of clock and score messages costs one set
+lookup per message; the folded state is dropped with the batch.
 
 A match whose identity becomes known inside such a batch is reported before the
 request that follows it (the request belongs to that match); every other identity
@@ -31,7 +33,12 @@ from restrike.review.workflow import (
     decision_from_udp,
 )
 
-__all__ = ["BatchItem", "challenge_input", "court_inputs", "identity_change"]
+__all__ = ["FOLDED", "BatchItem", "challenge_input", "court_inputs", "identity_change"]
+
+#: The only kinds whose reduction changes ``challenge_counts`` (challenges; a loaded
+#: match resets them) or `match_identity` (loaded, match number and id, athletes' names
+#: and countries): folding these alone gives the request the same verdict.
+FOLDED = frozenset({"challenge", "match_loaded", "match_config", "athlete"})
 
 #: One datagram of a ``MessagesParsed`` batch: (seq, received_at, source, data, messages).
 BatchItem = tuple[int, float, str, bytes, Sequence[Any]]
@@ -74,6 +81,8 @@ def court_inputs(before: MatchState, items: Iterable[BatchItem], *, quota: int,
     behind: list[tuple[Parsed, float]] = []  # messages of the batch not folded yet
     for _seq, at, _source, _data, messages in items:
         for msg in messages:
+            if msg.kind not in FOLDED:
+                continue
             if isinstance(msg, Message) and msg.kind == "challenge":
                 for earlier, earlier_at in behind:
                     state = reduce(state, earlier, earlier_at)
