@@ -38,7 +38,7 @@ def _batches(seed: int, size: int) -> list[list[BatchItem]]:
     lost = iter(range(len(datagrams)))  # every other challenge lost: quotas run out
     datagrams = [b"ch1;1;0\r\n" if d == b"ch1;1;1\r\n" and next(lost) % 2 else d
                  for d in datagrams]
-    items = [(i, float(i), "s", d, parse(d)) for i, d in enumerate(datagrams)]
+    items: list[BatchItem] = [(i, float(i), "s", d, parse(d)) for i, d in enumerate(datagrams)]
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
