@@ -36,7 +36,7 @@ __all__ = ["ANSWER_SECONDS", "LAST_SECONDS", "SUMMARY_VERSION", "TIMELINE_LIMIT"
 
 #: Bumped whenever a rule or the summary's shape changes: stored summaries of another
 #: version are computed again.
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
 #: Entries of the scoring timeline kept (a real match has a few dozen).
 TIMELINE_LIMIT = 1000
 #: "Answer after conceding": the athlete scores within this many seconds.
@@ -257,6 +257,8 @@ class MatchFold:
         text = e.args.get("result")
         if isinstance(text, str) and text.strip():
             words = [w for w in text.split() if not _is_points(w)]
+            if e.truncated and words:  # the cut may have ended inside the decision
+                words.pop()
             self.decision = " ".join(words) or None
 
     def _round_winners(self, e: Event, hour: str) -> None:

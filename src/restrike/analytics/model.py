@@ -34,6 +34,9 @@ class Event(NamedTuple):
     kind: str
     athlete: int | None
     args: Mapping[str, Any]
+    #: The sender cut the datagram short (tkStrike counts characters): its last field
+    #: may end inside a word.
+    truncated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

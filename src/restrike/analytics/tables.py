@@ -105,10 +105,11 @@ def summaries(conn: sqlite3.Connection,
 
 def match_events(conn: sqlite3.Connection, match_id: int, after: int = 0) -> Iterator[Event]:
     """The match's stored events with ids above ``after``, oldest first."""
-    cursor = conn.execute("SELECT id, received_at, kind, athlete, args FROM events "
+    cursor = conn.execute("SELECT id, received_at, kind, athlete, args, truncated FROM events "
                           "WHERE match_id = ? AND id > ? ORDER BY id", (match_id, after))
-    for event_id, t, kind, athlete, args in cursor:
-        yield Event(event_id, t, kind, athlete, _EMPTY if args == "{}" else json.loads(args))
+    for event_id, t, kind, athlete, args, truncated in cursor:
+        yield Event(event_id, t, kind, athlete, _EMPTY if args == "{}" else json.loads(args),
+                    bool(truncated))
 
 
 def fold_from(conn: sqlite3.Connection, match_id: int, tz: tzinfo | None = None,
