@@ -9,8 +9,9 @@ export class DiagnosticsView {
     this.client = client;
     this.active = false;
     this.lastId = 0;
+    this.view = 0;  // bumped when the list is cleared: answers to older requests are dropped
     this.log = document.getElementById("log");
-    document.getElementById("log-level").addEventListener("change", () => { this.lastId = 0; this.log.replaceChildren(); this.pollLogs(); });
+    document.getElementById("log-level").addEventListener("change", () => { this.view += 1; this.lastId = 0; this.log.replaceChildren(); this.pollLogs(); });
     document.getElementById("log-search-form").addEventListener("submit", (e) => { e.preventDefault(); this.search(); });
   }
 
@@ -18,6 +19,7 @@ export class DiagnosticsView {
   async search() {
     const q = document.getElementById("log-search").value.trim();
     const status = document.getElementById("log-search-status");
+    this.view += 1;
     this.lastId = 0;
     this.log.replaceChildren();
     this.searching = Boolean(q);
@@ -51,13 +53,16 @@ export class DiagnosticsView {
   async pollLogs() {
     if (this.searching) return;  // the search results stay until the search is cleared
     const level = document.getElementById("log-level").value;
+    const view = this.view;
     let data;
     try {
       data = await getJSON(`/api/v1/logs?level=${level}&limit=200`);
     } catch (err) {
-      this.log.replaceChildren(el("li", { class: "ERROR" }, `Log unavailable: ${err.message}`));
+      if (view === this.view) this.log.replaceChildren(el("li", { class: "ERROR" }, `Log unavailable: ${err.message}`));
       return;
     }
+    // A poll sent before the level changed (or a search began) answers for another list.
+    if (view !== this.view || this.searching) return;
     const records = Array.isArray(data) ? data : data.records || data.logs || [];
     const fresh = records.filter((r) => r.id == null || r.id > this.lastId).reverse();
     if (!fresh.length) return;
