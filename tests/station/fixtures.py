@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import random
@@ -137,6 +138,24 @@ def station_settings(data_dir: Path, **values: Any) -> Settings:
     # Port 0 (the OS picks a free one) is no setting a user may give: set it here.
     return dataclasses.replace(settings, udp=dataclasses.replace(settings.udp, port=0),
                                http=dataclasses.replace(settings.http, port=0))
+
+
+@contextlib.asynccontextmanager
+async def station_pulled_by(tmp_path: Path, read_timeout: float
+                            ) -> AsyncIterator[tuple[socket.socket, Assembly]]:
+    """A started in-process station (no HTTP, no review) whose pull requests go to the
+    returned socket, where a test plays tkStrike's pull port (``read_timeout`` on its reads)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as pss:
+        pss.bind(("127.0.0.1", 0))
+        pss.settimeout(read_timeout)
+        settings = station_settings(tmp_path, **{
+            "udp.pss_host": f"127.0.0.1:{pss.getsockname()[1]}"})
+        parts = assemble(settings, serve_http=False, review=False)
+        await parts.station.start()
+        try:
+            yield pss, parts
+        finally:
+            await parts.station.stop()
 
 
 @pytest.fixture

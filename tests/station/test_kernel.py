@@ -17,7 +17,7 @@ import pytest
 from fastapi import APIRouter
 
 import restrike.kernel.station as kernel_station
-from restrike.assembly import Assembly, assemble
+from restrike.assembly import Assembly
 from restrike.bus import (
     EventsCommitted,
     HealthChanged,
@@ -32,7 +32,7 @@ from restrike.ingest.resync import pull_requests
 from restrike.kernel import Context, Stage, Station
 from restrike.protocol import default_schema
 from tests.helpers import wait_until, wait_until_sync
-from tests.station.fixtures import match_datagrams, send_udp, station_settings
+from tests.station.fixtures import match_datagrams, send_udp, station_pulled_by
 
 KERNEL = Path(kernel_station.__file__).parent
 
@@ -288,29 +288,19 @@ def test_pull_requests_end_in_crlf() -> None:
 
 
 async def test_resync_sends_pull_requests_from_the_feed_socket(tmp_path: Path) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as pss:
-        pss.bind(("127.0.0.1", 0))
-        pss.settimeout(2)
-        settings = station_settings(tmp_path, **{
-            "udp.pss_host": f"127.0.0.1:{pss.getsockname()[1]}"})
-        parts = assemble(settings, serve_http=False, review=False)
+    async with station_pulled_by(tmp_path, read_timeout=2) as (pss, parts):
         station, ingest = parts.station, parts.ingest
-        await station.start()
-        try:
-            got = [pss.recvfrom(100) for _ in ingest.schema.requests]
-            assert got[0][0] == b"clock\r\n"
-            assert got[0][1][1] == station.bound["udp"]["port"]  # from the feed socket
-            # The scoring software answers to that address: the station takes it in.
-            pss.sendto(b"clk;1:23\r\n", got[0][1])
-            await wait_until(lambda: station.live.state.clock.seconds == 83)
-            assert ingest.resync() == list(ingest.schema.requests)
-            for _ in ingest.schema.requests:  # what resync() just sent
-                pss.recvfrom(100)
-            station.bus.publish(ResyncRequested())  # what the demo's simulator does
-            assert pss.recvfrom(100)[0] == b"clock\r\n" and ingest.resyncs == 3
-        finally:
-            await station.stop()
-
+        got = [pss.recvfrom(100) for _ in ingest.schema.requests]
+        assert got[0][0] == b"clock\r\n"
+        assert got[0][1][1] == station.bound["udp"]["port"]  # from the feed socket
+        # The scoring software answers to that address: the station takes it in.
+        pss.sendto(b"clk;1:23\r\n", got[0][1])
+        await wait_until(lambda: station.live.state.clock.seconds == 83)
+        assert ingest.resync() == list(ingest.schema.requests)
+        for _ in ingest.schema.requests:  # what resync() just sent
+            pss.recvfrom(100)
+        station.bus.publish(ResyncRequested())  # what the demo's simulator does
+        assert pss.recvfrom(100)[0] == b"clock\r\n" and ingest.resyncs == 3
 
 
 def test_a_failing_socket_is_logged_once_and_retried_with_backoff(
