@@ -1,5 +1,6 @@
 """Highlight reels: the pure plan, then real reels cut by ffmpeg and checked by ffprobe,
-through the command a user runs (``restrike analysis highlights``)."""
+through the command a user runs (``restrike highlights``: the plugin's top-level command,
+run through the station's own ``restrike`` app)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from restrike.analysis.cli import cli
 from restrike.analysis.ffmpeg import Tools
 from restrike.analysis.reels import JOIN_GAP, Matchup, Moment, plan_reel
+from restrike.cli import app
 
 MATCH = Matchup(1, "101", "KIM Minsu", "KOR", "John DOE", "USA", (12, 5), "PTF")
 OTHER = Matchup(2, "102", "A", "FRA", "B", "GER", None)
@@ -30,7 +31,7 @@ def _chapters(tools: Tools, path: Path) -> tuple[float, list[tuple[float, str]]]
 
 
 def highlights(*args: str) -> tuple[int, str]:
-    done = CliRunner().invoke(cli, ["highlights", *args])
+    done = CliRunner().invoke(app, ["highlights", *args])
     return done.exit_code, done.stdout + done.stderr
 
 

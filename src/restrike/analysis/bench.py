@@ -3,7 +3,7 @@
 The tagger is fed simulated matches (the simulator's messages, parsed by the station's
 parser) and timed alone. The reel is cut from a generated recording (H.264/AAC in
 Matroska, keyframes every 2 s, as OBS records) with a tag every 10 s, into a temporary
-database shaped like the station's, by the same code as ``restrike analysis highlights``.
+database shaped like the station's, by the same code as ``restrike highlights``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""``restrike analysis ...`` (highlights, tags, analyze) and ``restrike bench analysis``."""
+"""``restrike highlights`` (a top-level command), ``restrike analysis ...`` (tags, analyze)
+and ``restrike bench analysis``."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import typer
 
 from restrike.errors import RestrikeError
 
-__all__ = ["bench", "cli"]
+__all__ = ["bench", "cli", "commands"]
 
-cli = typer.Typer(help="Key moments, highlight reels and video analysis.",
-                  add_completion=False, no_args_is_help=True)
+cli = typer.Typer(help="Key moments and video analysis.", add_completion=False,
+                  no_args_is_help=True)
+#: Mounted at the top (``restrike highlights``): the plugin's ``commands``.
+commands = typer.Typer(add_completion=False)
 bench = typer.Typer(help="Tagging cost per message and reel build time.",
                     add_completion=False)
 
@@ -36,7 +39,7 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-@cli.command()
+@commands.command()
 def highlights(
     to: Path = typer.Option(..., "--to", dir_okay=False, help="the reel to write (.mp4)"),
     match: str | None = typer.Option(None, "--match", help="a match number"),

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from restrike.analysis import cli as commands
+from restrike.analysis import cli as analysis_cli
 from restrike.analysis.analyzers import load_analyzers, read_frames, suggest_start
 from restrike.analysis.api import make_router
 from restrike.analysis.ffmpeg import find_tools
@@ -121,8 +121,9 @@ class Analysis:
 
     name = "analysis"
     settings = AnalysisSettings
-    cli = commands.cli
-    bench = commands.bench
+    cli = analysis_cli.cli
+    commands = analysis_cli.commands
+    bench = analysis_cli.bench
     console = ConsolePanel("Moments", Path(__file__).parent / "panel")
 
     def __init__(self) -> None:

@@ -1,10 +1,14 @@
 """The command groups plugins add to: ``restrike <plugin> ...``, ``restrike bench <plugin>``.
 
 A plugin's ``cli`` (a `typer.Typer`) is mounted under the plugin's name in ``restrike``,
-its ``bench`` under the plugin's name in ``restrike bench``. Plugins are
-imported only when needed: to run ``restrike <plugin>``, that plugin alone; to list
-the commands (``restrike --help``), every enabled one. A plugin that cannot be
-imported is a warning and no command; the built-in commands never import a plugin.
+its ``bench`` under the plugin's name in ``restrike bench``, and each command of its
+``commands`` (a `typer.Typer`) at the top, as ``restrike <command>``. Plugins are
+imported only when needed: to run ``restrike <plugin>``, that plugin alone; to run a
+name that is neither built in nor a plugin's (a top-level command), or to list the
+commands (``restrike --help``), every enabled one. A plugin that cannot be imported is
+a warning and no command; the built-in commands never import a plugin. A top-level
+command whose name is taken (built in, a plugin's, or another plugin's top-level
+command) is a warning and is not mounted.
 Disabled plugins (``plugins.disabled`` from ``RESTRIKE_CONFIG`` or the environment:
 the command line has no ``--config`` here) have no command.
 """
@@ -33,11 +37,14 @@ class PluginCommands(TyperGroup):
 
     #: The `Plugin` attribute holding the Typer app mounted in this group.
     attribute = "cli"
+    #: The `Plugin` attribute whose commands are mounted at this group's top (None: none).
+    top_attribute: str | None = "commands"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._specs: dict[str, PluginSpec] | None = None
         self._loaded: dict[str, Command | None] = {}
+        self._top: dict[str, Command] | None = None
 
     def _plugins(self) -> dict[str, PluginSpec]:
         """The enabled plugins that may have a command, by name (found once)."""
@@ -72,18 +79,57 @@ class PluginCommands(TyperGroup):
             command.name = spec.name
         return command
 
+    def _top_commands(self) -> dict[str, Command]:
+        """The enabled plugins' top-level commands by name (every enabled plugin imported
+        once); a name taken, or offered by two plugins, is left out with a warning."""
+        if self._top is None:
+            offered: dict[str, list[tuple[str, Command]]] = {}
+            for spec in self._plugins().values() if self.top_attribute else ():
+                for name, command in self._top_of(spec).items():
+                    offered.setdefault(name, []).append((spec.name, command))
+            self._top = {}
+            for name, offers in sorted(offered.items()):
+                owners = " and ".join(f"plugin {owner}" for owner, _c in offers)
+                if name in self.commands or name in self._plugins() or len(offers) > 1:
+                    log.warning("`restrike %s` of %s is not mounted: the name is taken%s",
+                                name, owners, "" if len(offers) == 1 else " twice")
+                    continue
+                self._top[name] = offers[0][1]
+        return self._top
+
+    def _top_of(self, spec: PluginSpec) -> dict[str, Command]:
+        assert self.top_attribute is not None
+        try:
+            app = getattr(load_plugin(spec), self.top_attribute)
+            built = typer.main.get_command(app) if app is not None else None
+        except Exception as err:  # cannot be imported, or its Typer app cannot be built
+            why = err if isinstance(err, PluginError) else (
+                f"plugin {spec.name}: its {self.top_attribute} cannot be built: "
+                f"{describe_error(err)}")
+            log.warning("%s; its top-level commands are unavailable", why)
+            return {}
+        if built is None:
+            return {}
+        if isinstance(built, TyperGroup):  # several commands
+            return dict(built.commands)
+        return {str(built.name): built}  # a Typer with one command is that command
+
     def list_commands(self, ctx: Context) -> list[str]:
         own = super().list_commands(ctx)
-        return [*own, *(n for n in sorted(self._plugins()) if self._command(n) is not None)]
+        plugins = [n for n in sorted(self._plugins()) if self._command(n) is not None]
+        return [*own, *plugins, *self._top_commands()]
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         command = super().get_command(ctx, cmd_name)
-        if command is not None or cmd_name not in self._plugins():
+        if command is not None:
             return command
-        return self._command(cmd_name)
+        if cmd_name in self._plugins():
+            return self._command(cmd_name)
+        return self._top_commands().get(cmd_name)
 
 
 class PluginBenches(PluginCommands):
     """The ``restrike bench`` group: the built-in benchmarks, then each plugin's ``bench``."""
 
     attribute = "bench"
+    top_attribute = None

@@ -2,8 +2,9 @@
 
 The entry point names a class or a zero-argument factory. Before anything is built,
 its optional attributes are read and checked: ``settings`` (a frozen dataclass declared
-with `restrike.config.setting_field`), ``cli`` and ``bench`` (each a `typer.Typer`:
-``restrike <name>`` and ``restrike bench <name>``) and ``console`` (a `ConsolePanel`).
+with `restrike.config.setting_field`), ``cli``, ``bench`` and ``commands`` (each a
+`typer.Typer`: ``restrike <name>``, ``restrike bench <name>`` and top-level
+``restrike <command>``) and ``console`` (a `ConsolePanel`).
 Whatever the plugin's code raises — on import, on reading those, when it is called —
 becomes a `PluginError` naming the plugin, with the plugin's exception as its cause
 (so its traceback can be logged).
@@ -46,6 +47,7 @@ class Plugin:
     cli: typer.Typer | None = None
     console: ConsolePanel | None = None
     bench: typer.Typer | None = None
+    commands: typer.Typer | None = None  # each of its commands is `restrike <command>`
 
     @property
     def name(self) -> str:
@@ -67,6 +69,7 @@ def load_plugin(spec: PluginSpec) -> Plugin:
         cli = getattr(target, "cli", None)
         bench = getattr(target, "bench", None)
         console = getattr(target, "console", None)
+        commands = getattr(target, "commands", None)
     except (Exception, SystemExit) as err:  # a plugin's import may do anything
         raise PluginError(f"plugin {spec.name} ({spec.value}) cannot be imported: "
                           f"{describe_error(err)}") from err
@@ -78,12 +81,12 @@ def load_plugin(spec: PluginSpec) -> Plugin:
             section_rows(spec.name, settings)
         except ConfigError as err:
             raise PluginError(f"plugin {spec.name}: settings: {err}") from err
-    for what, app in (("cli", cli), ("bench", bench)):
+    for what, app in (("cli", cli), ("bench", bench), ("commands", commands)):
         if app is not None and not isinstance(app, typer.Typer):
             raise PluginError(f"plugin {spec.name}: {what} must be a typer.Typer, not {app!r}")
     if console is not None:
         _check_panel(spec.name, console)
-    return Plugin(spec, target, settings, cli, console, bench)
+    return Plugin(spec, target, settings, cli, console, bench, commands)
 
 
 def _check_panel(name: str, console: Any) -> None:
