@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from restrike.analysis.analyzers import (
     Analyzer,
     Finding,
     Frame,
+    FrameFormat,
     MotionPeak,
     load_analyzers,
     read_frames,
@@ -38,19 +40,34 @@ def _clip(tools: Tools, path: Path, burst: float) -> Path:
 def test_the_motion_peak_is_found_within_0_2_s(tools: Tools, tmp_path: Path,
                                                burst: float) -> None:
     clip = _clip(tools, tmp_path / "clip.mp4", burst)
-    findings = MotionPeak().analyze(read_frames(tools, clip))
+    findings = MotionPeak().analyze(read_frames(clip))
     assert len(findings) == 1
     assert abs(findings[0].at - burst) <= 0.2, findings
     assert findings[0].score > 0.5  # one burst in a still clip
     assert suggest_start(findings, lead=1.0) == pytest.approx(findings[0].at - 1.0)
 
 
-def test_frames_are_small_grey_images_in_order(tools: Tools, recording: Path) -> None:
-    frames = read_frames(tools, recording)
+def test_frames_are_small_grey_images_in_order(recording: Path) -> None:
+    frames = read_frames(recording)  # 30 frames/s: every frame
     first = [next(frames) for _ in range(3)]
-    frames.close()  # the ffmpeg behind it is stopped
-    assert [f.t for f in first] == [0.0, 0.04, 0.08]
+    frames.close()  # the file is closed
+    assert [f.t for f in first] == pytest.approx([0.0, 1 / 30, 2 / 30], abs=1e-3)
     assert all(len(f.gray) == f.width * f.height == 64 * 36 for f in first)
+    # The testsrc picture is not one grey: the frames are decoded, not blank.
+    assert len(set(first[0].gray)) > 10
+
+
+def test_a_faster_clip_is_thinned_and_a_smaller_size_asked(tools: Tools,
+                                                           tmp_path: Path) -> None:
+    clip = tmp_path / "sixty.mp4"
+    tools.run([tools.ffmpeg, "-v", "error", "-f", "lavfi", "-i",
+               "testsrc=size=320x180:rate=60", "-t", "1", "-c:v", "libx264", "-preset",
+               "ultrafast", "-pix_fmt", "yuv420p", "-y", str(clip)], what="test clip")
+    frames = list(read_frames(clip, FrameFormat(fps=30, width=30, height=17)))
+    assert len(frames) == 30  # every other of 60
+    assert all(b.t - a.t == pytest.approx(2 / 60, abs=1e-3)
+               for a, b in pairwise(frames))
+    assert all(len(f.gray) == 30 * 17 for f in frames)  # rows without padding
 
 
 def test_analyzers_are_a_protocol_and_unknown_ones_are_left_out(
@@ -69,13 +86,13 @@ def test_analyzers_are_a_protocol_and_unknown_ones_are_left_out(
     assert suggest_start([]) is None
 
 
-def test_a_clip_that_is_not_there_or_not_a_video(tools: Tools, tmp_path: Path) -> None:
+def test_a_clip_that_is_not_there_or_not_a_video(tmp_path: Path) -> None:
     with pytest.raises(AnalysisError, match="no such file"):
-        list(read_frames(tools, tmp_path / "missing.mp4"))
+        list(read_frames(tmp_path / "missing.mp4"))
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"not a video")
     with pytest.raises(AnalysisError, match="cannot analyse"):
-        list(read_frames(tools, junk))
+        list(read_frames(junk))
 
 
 def test_the_command(tools: Tools, tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 An analyzer is any object with a ``name`` and ``analyze(frames) -> list[Finding]``
 (the `Analyzer` Protocol). It receives the clip's frames in order as small grey
 images (`Frame`: time in the clip, width, height, one byte per pixel), decoded by
-ffmpeg at `FrameFormat` (25 frames/s, 64 x 36 by default: enough for motion, cheap to
-read in pure Python). Third parties add analyzers as entry points of the group
+PyAV in this process (`read_frames`; at most `FrameFormat.fps` frames per second,
+64 x 36 by default: enough for motion, cheap to read in pure Python; each frame keeps
+its own time stamp). Third parties add analyzers as entry points of the group
 ``restrike.analyzers`` (``name = "module:factory"``), turned on by the setting
 ``analysis.analyzers``. Analyzers run on a worker thread, never on the station's loop.
 
@@ -17,15 +18,16 @@ the impact in a review clip, used to suggest where a replay should start.
 from __future__ import annotations
 
 import logging
-import subprocess
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from restrike.analysis.ffmpeg import Tools
 from restrike.errors import AnalysisError
+
+if TYPE_CHECKING:
+    from av.video.frame import VideoFrame
 
 __all__ = ["ANALYZER_GROUP", "Analyzer", "Finding", "Frame", "FrameFormat", "MotionPeak",
            "load_analyzers", "read_frames", "suggest_start"]
@@ -52,7 +54,7 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class FrameFormat:
-    fps: int = 25
+    fps: int = 30  # at most this many frames per second (a 60 fps clip: every other)
     width: int = 64
     height: int = 36
 
@@ -65,36 +67,46 @@ class Analyzer(Protocol):
     def analyze(self, frames: Iterable[Frame]) -> list[Finding]: ...
 
 
-def read_frames(tools: Tools, path: Path, fmt: FrameFormat | None = None, *,
-                timeout: float = 120.0) -> Generator[Frame, None, None]:
-    """The frames of ``path`` as `Frame`s (ffmpeg decodes and scales; nothing is kept)."""
+def read_frames(path: Path, fmt: FrameFormat | None = None) -> Generator[Frame, None, None]:
+    """The frames of ``path``'s first video stream as `Frame`s, decoded by PyAV and
+    scaled to ``fmt`` (nothing kept: a generator). AnalysisError if it cannot be read."""
     fmt = fmt or FrameFormat()
     if not path.is_file():
         raise AnalysisError(f"cannot analyse {path}: no such file")
-    size = fmt.width * fmt.height
-    args = [tools.ffmpeg, "-v", "error", "-i", str(path), "-map", "0:v:0", "-vf",
-            f"fps={fmt.fps},scale={fmt.width}:{fmt.height},format=gray", "-f", "rawvideo",
-            "-"]
     try:
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except OSError as err:
-        raise AnalysisError(f"cannot run {tools.ffmpeg}: {err}") from err
+        import av  # a dependency; imported on first use (the station starts without it)
+    except ImportError as err:
+        raise AnalysisError(f"cannot analyse {path}: PyAV is not installed "
+                            "(pip install av)") from err
     try:
-        assert process.stdout is not None
-        index = 0
-        while chunk := process.stdout.read(size):
-            if len(chunk) < size:
-                break
-            yield Frame(index / fmt.fps, fmt.width, fmt.height, chunk)
-            index += 1
-        _stdout, stderr = process.communicate(timeout=timeout)
-        if process.returncode != 0:
-            tail = stderr.decode("utf-8", "replace").strip().splitlines()[-2:]
-            raise AnalysisError(f"cannot analyse {path}: {' / '.join(tail)}")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise AnalysisError(f"cannot analyse {path}: it has no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"  # the codec's own threads (frames or slices)
+            step = 1.0 / fmt.fps * 0.9  # keep a frame this long after the last one kept
+            first: float | None = None
+            due = 0.0
+            for index, frame in enumerate(container.decode(stream)):
+                at = frame.time if frame.time is not None else index / fmt.fps
+                first = at if first is None else first
+                t = at - first
+                if t < due:
+                    continue
+                due = t + step
+                yield Frame(round(t, 6), fmt.width, fmt.height, _gray(frame, fmt))
+    except av.FFmpegError as err:
+        raise AnalysisError(f"cannot analyse {path}: {err}") from err
+
+
+def _gray(frame: VideoFrame, fmt: FrameFormat) -> bytes:
+    """``frame`` scaled to ``fmt`` in grey: width * height bytes, row by row."""
+    plane = frame.reformat(width=fmt.width, height=fmt.height, format="gray").planes[0]
+    data = bytes(plane)
+    if plane.line_size == fmt.width:
+        return data[:fmt.width * fmt.height]
+    return b"".join(data[row * plane.line_size:row * plane.line_size + fmt.width]
+                    for row in range(fmt.height))
 
 
 class MotionPeak:

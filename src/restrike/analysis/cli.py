@@ -111,17 +111,14 @@ def tags(
 
 @cli.command()
 def analyze(clip: Path = typer.Argument(..., dir_okay=False, help="a video file"),
-            ffmpeg: str = typer.Option("ffmpeg", "--ffmpeg", help="ffmpeg to run"),
             names: str = typer.Option("motion_peak", "--analyzers",
                                       help="analyzers, comma-separated")) -> None:
-    """Run the video analyzers on a clip and print their findings."""
+    """Run the video analyzers on a clip (decoded by PyAV) and print their findings."""
     from restrike.analysis.analyzers import load_analyzers, read_frames, suggest_start
-    from restrike.analysis.ffmpeg import find_tools
 
     try:
-        tools = find_tools(ffmpeg)
         findings = [(a.name, f) for a in load_analyzers(names.split(","))
-                    for f in a.analyze(read_frames(tools, clip))]
+                    for f in a.analyze(read_frames(clip))]
     except RestrikeError as err:
         raise _fail(str(err), 2) from err
     for name, finding in findings:

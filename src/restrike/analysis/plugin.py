@@ -30,7 +30,6 @@ from typing import Any
 from restrike.analysis import cli as analysis_cli
 from restrike.analysis.analyzers import load_analyzers, read_frames, suggest_start
 from restrike.analysis.api import make_router
-from restrike.analysis.ffmpeg import find_tools
 from restrike.analysis.highlights import ReelRequest
 from restrike.analysis.jobs import ReelJobs
 from restrike.analysis.rules import Drop, Event, Rules, Tag, Tagger
@@ -306,8 +305,7 @@ class Analysis:
                          for n, f in findings]}, coalesce=False))
 
     def _run_analyzers(self, clip: Path) -> list[tuple[str, Any]]:
-        tools = find_tools(self.options.ffmpeg)
         found: list[tuple[str, Any]] = []
         for analyzer in load_analyzers(self.options.analyzers):
-            found += [(analyzer.name, f) for f in analyzer.analyze(read_frames(tools, clip))]
+            found += [(analyzer.name, f) for f in analyzer.analyze(read_frames(clip))]
         return found
