@@ -41,7 +41,9 @@ __all__ = [
     "HealthChanged",
     "InjectRequested",
     "MessagesParsed",
+    "ObsCommandRequested",
     "Overflow",
+    "PlayerSeekRequested",
     "Policy",
     "ResyncRequested",
     "SchemaChanged",
@@ -176,6 +178,37 @@ class StateEditRequested:
 
     state: MatchState
     expected_seq: int
+    done: concurrent.futures.Future[bool] = field(
+        default_factory=concurrent.futures.Future, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ObsCommandRequested:
+    """Run one OBS action on the connections of the role it concerns (the tournament
+    hub's bulk actions, docs/hub.md): ``action`` and ``params`` as in ``POST
+    /api/v1/obs/{name}/{action}``. ``done`` gets one entry per connection run on
+    (``{"name", "ok", "result" or "error", "status"}``), or an exception when none
+    could run it (no such connection, an action the hub may not ask, bad params)."""
+
+    action: str
+    params: Mapping[str, object]
+    done: concurrent.futures.Future[list[dict[str, object]]] = field(
+        default_factory=concurrent.futures.Future, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerSeekRequested:
+    """Move the review player to ``seconds`` in ``file`` if the replay is still in its
+    first moments: it shows ``file``, is not paused, and has played at most ``within``
+    s past ``opened_at`` (where the replay was opened; never before it). A suggestion
+    that arrives later never takes the picture from a referee already watching or
+    stepping through it. ``done`` gets True when the player moved, else False (why is
+    logged); nobody answers when the station has no player (wait with a timeout)."""
+
+    file: str
+    seconds: float
+    opened_at: float
+    within: float
     done: concurrent.futures.Future[bool] = field(
         default_factory=concurrent.futures.Future, compare=False)
 

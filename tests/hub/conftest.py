@@ -18,6 +18,7 @@ import pytest
 
 from restrike.hub.wire import FORMAT
 from tests.peers.postgres import PostgresCluster, postgres
+from tests.peers.xvfb import xvfb_display  # noqa: F401  (tests/hub/test_commands_obs.py)
 from tests.station.fixtures import StationProcess, free_port
 
 __all__ = ["HubProcess", "guarded", "hub_station", "postgres", "upload"]
@@ -98,12 +99,13 @@ class HubProcess:
 
 
 def hub_station(tmp: Path, court: str, hub_url: str, token: str = "",
-                tournament: str = "Hub Open") -> StationProcess:
-    """A station of ``court`` sending to ``hub_url`` (its [hub] section in a file)."""
+                tournament: str = "Hub Open", more: str = "") -> StationProcess:
+    """A station of ``court`` sending to ``hub_url`` (its [hub] section in a file;
+    ``more``: more TOML after it, e.g. an ``[[obs]]`` entry)."""
     tmp.mkdir(parents=True, exist_ok=True)
     config = tmp / "restrike.toml"
     config.write_text(f'[hub]\nurl = "{hub_url}"\ntoken = "{token}"\n'
-                      "heartbeat_seconds = 0.5\n", encoding="utf-8")
+                      f"heartbeat_seconds = 0.5\n{more}", encoding="utf-8")
     return StationProcess(tmp / "data", extra=["--config", str(config), "--court", court,
                                                "--tournament", tournament])
 

@@ -34,6 +34,10 @@ def serve(
                                           "court is accepted (with a warning).")] = None,
     connections: Annotated[int, typer.Option(
         "--connections", min=1, max=64, help="PostgreSQL connections the hub keeps.")] = 4,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        "--allowed-host", help="A name the control room is opened by, besides the "
+                               "hub's addresses, localhost and its machine name "
+                               "(repeat it for more).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level.")] = "INFO",
 ) -> None:
     """Migrate the database and serve the hub until Ctrl-C."""
@@ -47,7 +51,8 @@ def serve(
         typer.echo(f"the hub needs psycopg: pip install 'restrike[hub]' ({err})", err=True)
         raise typer.Exit(2) from err
     try:
-        run(database, http_host, http_port, tokens, connections)
+        run(database, http_host, http_port, tokens, connections,
+            tuple(allowed_host or ()))
     except (HubError, ConfigError) as err:
         typer.echo(f"restrike hub: {err}", err=True)
         raise typer.Exit(2) from err

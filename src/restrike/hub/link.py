@@ -8,7 +8,9 @@ a new scoreboard, an OBS or review change wakes it; silence sends a heartbeat. A
 hub that cannot be reached is retried with backoff (0.5 s doubling to 30 s) while
 the rows wait in SQLite; a hub that refuses (token, court name taken, older hub)
 is shown in the health and retried slowly. Its lag (rows and seconds) is in its
-health (``/api/health``, the console's status) and ``GET /api/v1/hub``.
+health (``/api/health``, the console's status) and ``GET /api/v1/hub``. Beside the
+uploads it keeps the command channel open (`restrike.hub.commands`): the control
+room's OBS actions for this court.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from fastapi import APIRouter
 from restrike.bus import Broadcast, EventsCommitted, StateChanged, StatusChanged
 from restrike.errors import HubError, StoreError
 from restrike.hub.client import HubClient
+from restrike.hub.commands import CommandChannel
 from restrike.hub.outbox import STEPS, lag, load_state, save_state
 from restrike.hub.settings import HubSettings
 from restrike.hub.uploader import Uploader
@@ -68,6 +71,8 @@ class HubLinkComponent:
         self._client: HubClient | None = None
         self._uploader: Uploader | None = None
         self._task: asyncio.Task[None] | None = None
+        self._commands: CommandChannel | None = None
+        self._commands_task: asyncio.Task[None] | None = None
         self._lag_at = 0.0
 
     async def start(self, ctx: Context) -> None:
@@ -103,6 +108,9 @@ class HubLinkComponent:
         ]
         self.state = "connecting"
         self._task = ctx.create_task(self._run(), name="hub-link")
+        self._commands = CommandChannel(self.options.url, self.options.token, self.court,
+                                        self.station_id, bus)
+        self._commands_task = ctx.create_task(self._commands.run(), name="hub-commands")
 
     def _on_status(self, event: StatusChanged) -> None:
         if event.component in ("obs", "feed"):
@@ -119,6 +127,10 @@ class HubLinkComponent:
             for unsubscribe in self._unsubscribe:
                 unsubscribe()
             self._unsubscribe = []
+            if self._commands_task is not None:  # no more commands from the hub
+                self._commands_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._commands_task
         elif stage is Stage.CLOSE:  # after the store's last commit: one more upload
             self._stopping = True
             self._wake.set()
@@ -140,7 +152,8 @@ class HubLinkComponent:
                 "cursor": self.cursor, "lag_rows": self.lag_rows,
                 "lag_seconds": round(self.lag_seconds, 3), "uploads": self.uploads,
                 "sent_rows": self.sent_rows, "last_upload_at": self.last_upload_at,
-                "error": self.error}
+                "error": self.error,
+                "commands": self._commands.health() if self._commands is not None else None}
 
     async def _run(self) -> None:
         backoff = BACKOFF_FIRST

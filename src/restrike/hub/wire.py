@@ -12,18 +12,33 @@ Fields added within a format are optional, so a hub reads an older station's bod
 older backup — stores nothing and answers where it is, so no row is skipped) and the
 reply's ``batch_rows`` (how many datagrams the hub wants at most in the next upload:
 fewer while other courts are live, so one court's catch-up does not hold them up).
+
+The **command channel** (``COMMANDS_PATH``) is a WebSocket the station opens to its
+hub and keeps open: the hub sends `Command` messages (the control room's bulk OBS
+actions), the station answers each with a `CommandResult`. A hub with a tokens file
+signs each command with the court's token (`signature`); a station with ``hub.token``
+runs only commands signed with it.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
+    "COMMANDS_PATH",
+    "COMMAND_ACTIONS",
     "FORMAT",
     "MAX_ROWS",
     "Clip",
+    "Command",
+    "CommandAction",
+    "CommandResult",
     "Datagram",
     "Day",
     "Event",
@@ -33,12 +48,19 @@ __all__ = [
     "Reply",
     "Tournament",
     "Upload",
+    "signature",
 ]
 
 #: The upload format this code sends and reads.
 FORMAT = 1
 #: Rows of one table in one upload, at most (the body limit follows from it).
 MAX_ROWS = 20_000
+#: The station's end of the command channel (a WebSocket it opens to the hub).
+COMMANDS_PATH = "/api/v1/hub/commands"
+#: What the control room may ask a court: OBS actions (``POST /api/v1/obs/...`` names).
+CommandAction = Literal["start_recording", "stop_recording", "start_streaming",
+                        "stop_streaming", "switch_scene"]
+COMMAND_ACTIONS: tuple[str, ...] = get_args(CommandAction)
 
 Id = Annotated[int, Field(ge=0, le=2**63 - 1)]
 Int4 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
@@ -132,3 +154,34 @@ class Reply(BaseModel):
     last_event: int
     stored: int = 0
     batch_rows: int | None = None
+
+
+class Command(BaseModel):
+    """Hub → station: run one OBS action (``switch_scene`` takes ``{"scene"}``)."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["command"] = "command"
+    id: Id
+    action: CommandAction
+    params: dict[str, Any] = Field(default_factory=dict)
+    signature: str | None = None  # hex HMAC-SHA256 under the court's token (`signature`)
+
+
+class CommandResult(BaseModel):
+    """Station → hub: what a command did on each OBS connection it ran on."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["result"] = "result"
+    id: Id
+    ok: bool
+    connections: list[dict[str, Any]] = Field(default_factory=list, max_length=16)
+    error: Annotated[str, StringConstraints(max_length=4096)] | None = None
+
+
+def signature(token: str, court: str, command_id: int, action: str,
+              params: Mapping[str, Any]) -> str:
+    """The command's HMAC-SHA256 under the court's token: a station that has a token
+    runs only what a hub holding the same token sent it, for its own court."""
+    text = json.dumps([court, command_id, action, params], sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False)
+    return hmac.new(token.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()

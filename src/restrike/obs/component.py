@@ -1,10 +1,12 @@
 """The OBS pool as a station component (always there, with no connection or many).
 
 It mounts ``/api/v1/obs``, publishes every connection change as the live
-``status.obs`` list, applies a new ``[[obs]]`` list from the console while running
-(``SettingsChanged`` with ``obs``: added, changed and removed connections, the others
-untouched) and closes the connections in the CLOSE stage. The composition root builds
-the pool and hands the same pool to the review.
+``status.obs`` list, runs the actions other parts ask on the bus
+(`ObsCommandRequested`: the tournament hub's bulk actions, `restrike.obs.commands`),
+applies a new ``[[obs]]`` list from the console while running (``SettingsChanged``
+with ``obs``: added, changed and removed connections, the others untouched) and
+closes the connections in the CLOSE stage. The composition root builds the pool and
+hands the same pool to the review.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from restrike.bus import Bus, SettingsChanged, StatusChanged
-from restrike.errors import ConfigError
+from restrike.bus import Bus, ObsCommandRequested, SettingsChanged, StatusChanged
+from restrike.errors import ConfigError, ObsError
 from restrike.kernel import Context, Health, Stage
 from restrike.obs.api import make_router
+from restrike.obs.commands import run_command
 from restrike.obs.pool import ObsPool
 from restrike.obs.settings import ConnectionEvent, ObsConnectionSettings, ObsStatus
 
@@ -45,7 +48,8 @@ class ObsComponent:
                 self._publish(bus)
 
         self._unsubscribe = [self.pool.subscribe(changed),
-                             bus.subscribe(SettingsChanged, self._on_settings)]
+                             bus.subscribe(SettingsChanged, self._on_settings),
+                             bus.subscribe(ObsCommandRequested, self._on_command)]
         self._ctx = ctx
         ctx.add_router(make_router(self.pool))
         await self.pool.start()
@@ -64,6 +68,18 @@ class ObsComponent:
             log.warning("OBS connections not applied live: %s", err)
             return
         self._ctx.create_task(self._apply(entries), name="obs-apply-settings")
+
+    def _on_command(self, event: ObsCommandRequested) -> None:
+        if self._ctx is None or not self.started:
+            event.done.set_exception(ObsError("OBS is not started on this station"))
+            return
+        self._ctx.create_task(self._command(event), name="obs-command")
+
+    async def _command(self, event: ObsCommandRequested) -> None:
+        try:
+            event.done.set_result(await run_command(self.pool, event.action, event.params))
+        except ObsError as err:
+            event.done.set_exception(err)
 
     async def _apply(self, entries: list[ObsConnectionSettings]) -> None:
         try:

@@ -1,8 +1,10 @@
 """The hub's web app: uploads from the stations, the read API, /ws/live, the control room.
 
 Reads are open (the control room is for the LAN; TLS and any login belong to a
-reverse proxy, docs/hub.md); uploads need the court's token when the hub has a
-tokens file. Every error is ``{"error", "detail"}`` like the station's.
+reverse proxy, docs/hub.md); uploads and the stations' command channels need the
+court's token when the hub has a tokens file; the control room's OBS actions pass
+the Host/Origin/JSON checks of `guard`. Every error is ``{"error", "detail"}`` like
+the station's.
 """
 
 from __future__ import annotations
@@ -17,21 +19,30 @@ from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Path, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, Path, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from restrike.errors import HubError
 from restrike.http.errors import error_response
 from restrike.hub.server import queries
+from restrike.hub.server.commands import Channels
+from restrike.hub.server.guard import HostNames, check_control
 from restrike.hub.server.ingest import store_upload
 from restrike.hub.server.pool import Pool
 from restrike.hub.server.schema import STEPS
 from restrike.hub.server.tokens import Tokens
-from restrike.hub.wire import FORMAT, Upload
+from restrike.hub.wire import FORMAT, CommandAction, Upload
 
 __all__ = ["create_app"]
 
@@ -48,9 +59,32 @@ SHARED_BATCH = 500
 LIVE_SECONDS = 3.0
 Limit = Annotated[int, Query(ge=1, le=10_000)]
 Text = Annotated[str | None, Query(max_length=256)]
+CourtName = Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                             pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
-def create_app(pool: Pool, tokens: Tokens) -> FastAPI:
+class Action(BaseModel):
+    """``POST /api/v1/commands``: an OBS action for every court (``courts`` null) or
+    the courts named; ``switch_scene`` takes ``{"scene": name}``, the others nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: CommandAction
+    params: dict[str, Annotated[str, StringConstraints(max_length=256)]] = Field(
+        default_factory=dict, max_length=4)
+    courts: list[CourtName] | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _params_fit(self) -> Action:
+        wanted = {"scene"} if self.action == "switch_scene" else set()
+        if set(self.params) != wanted:
+            raise ValueError(f"{self.action} takes " + (
+                "params {\"scene\": name}" if wanted else "no params"))
+        if self.action == "switch_scene" and self.courts is None:
+            raise ValueError("switch_scene names its courts (a scene is one court's)")
+        return self
+
+
+def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) -> FastAPI:
     """The hub's app over ``pool`` (the schema is already migrated)."""
 
     @asynccontextmanager
@@ -65,6 +99,8 @@ def create_app(pool: Pool, tokens: Tokens) -> FastAPI:
     stats = {"uploads": 0, "stored": 0, "refused": 0}
     seen: dict[str, float] = {}  # court -> its last upload (monotonic)
     bulk = asyncio.Semaphore(max(1, pool.size // 2))
+    channels = Channels(tokens)
+    names = HostNames(allowed_hosts)
 
     @app.post("/api/v1/hub/upload", summary="A station's batch of rows (docs/hub.md)")
     async def upload(request: Request) -> dict[str, Any]:
@@ -107,11 +143,56 @@ def create_app(pool: Pool, tokens: Tokens) -> FastAPI:
             return JSONResponse({"ok": False, "database": str(err)}, status_code=503)
         return JSONResponse({"ok": True, "tokens": not tokens.open})
 
+    async def court_list() -> list[dict[str, Any]]:
+        async with pool.connection() as conn:
+            found = await queries.courts(conn, time.time())
+        listening = set(channels.courts)
+        for court in found:
+            court["commands"] = court["court"] in listening
+        return found
+
     @app.get("/api/v1/courts", summary="Every court: connection, lag, live state, review, OBS")
     async def courts() -> dict[str, Any]:
-        async with pool.connection() as conn:
-            return {"courts": await queries.courts(conn, time.time()),
-                    "tokens": not tokens.open}
+        return {"courts": await court_list(), "tokens": not tokens.open}
+
+    @app.websocket("/api/v1/hub/commands")
+    async def command_channel(ws: WebSocket, court: str = "", station: str = "") -> None:
+        try:
+            if not court or len(court) > 64 or len(station) != 32:
+                raise HubError("the command channel needs ?court=NAME&station=ID",
+                               status=400)
+            if ws.headers.get("origin") is not None:
+                raise HubError("a web page may not open a station's command channel",
+                               status=403)
+            channels.admit(court, station, ws.headers.get("authorization"))
+        except HubError as err:
+            await ws.send_denial_response(error_response(err.status or 400, str(err),
+                                                         error="HubError"))
+            return
+        await ws.accept()
+        await channels.serve(ws, court, station)
+
+    def control(request: Request) -> None:  # a dependency: before the body is read
+        check_control(names, request.headers)
+
+    @app.post("/api/v1/commands", dependencies=[Depends(control)],
+              summary="An OBS action on every court or the courts named, through their "
+                      "stations")
+    async def command(body: Action) -> dict[str, Any]:
+        if body.courts is None:
+            targets = [c["court"] for c in await court_list()]
+        else:
+            known = {c["court"] for c in await court_list()}
+            unknown = sorted(set(body.courts) - known)
+            if unknown:
+                raise HubError(f"no court named {', '.join(map(repr, unknown))} has sent "
+                               "to this hub", status=404)
+            targets = body.courts
+        return await channels.send(body.action, dict(body.params), targets)
+
+    @app.get("/api/v1/commands", summary="The last OBS actions and each court's answer")
+    async def recent_commands() -> dict[str, Any]:
+        return {"commands": channels.recent(), "listening": channels.courts}
 
     @app.get("/api/v1/tournaments", summary="Tournaments by name over every court")
     async def tournaments() -> dict[str, Any]:
@@ -159,9 +240,8 @@ def create_app(pool: Pool, tokens: Tokens) -> FastAPI:
         last = ""
         try:
             while True:
-                async with pool.connection() as conn:
-                    body = {"type": "courts", "courts": await queries.courts(conn, time.time()),
-                            "tokens": not tokens.open}
+                body = {"type": "courts", "courts": await court_list(),
+                        "tokens": not tokens.open}
                 data = json.dumps(body, separators=(",", ":"))
                 if data != last:
                     await ws.send_text(data)

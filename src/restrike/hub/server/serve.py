@@ -34,14 +34,14 @@ def prepare(database: str, tokens_file: Path | None) -> tuple[int, Tokens]:
 
 
 def serve(database: str, host: str, port: int, tokens_file: Path | None,
-          connections: int = 4) -> None:
+          connections: int = 4, allowed_hosts: tuple[str, ...] = ()) -> None:
     """Migrate, then serve on ``host:port`` until interrupted."""
     version, tokens = prepare(database, tokens_file)
     log.info("hub database %s at schema %s", _masked(database), version)
     if tokens.open:
         log.warning("the hub runs without --tokens: it accepts uploads from every court "
                     "(give it a tokens file for a real tournament)")
-    app = create_app(Pool(database, connections), tokens)
+    app = create_app(Pool(database, connections), tokens, allowed_hosts)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=2)
 

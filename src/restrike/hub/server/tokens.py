@@ -54,6 +54,11 @@ class Tokens:
         """True: no tokens file, every court is accepted."""
         return self._tokens is None
 
+    def token_of(self, court: str) -> str | None:
+        """The court's token (None without a tokens file): what its commands are signed
+        with."""
+        return self._tokens.get(court) if self._tokens is not None else None
+
     def check(self, court: str, authorization: str | None) -> None:
         """HubError 401 unless ``authorization`` is ``Bearer <the court's token>``."""
         if self._tokens is None:

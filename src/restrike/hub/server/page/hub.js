@@ -1,4 +1,5 @@
-// The control room: every court from /ws/live, results and analytics from the read API.
+// The control room: every court from /ws/live, results and analytics from the read API,
+// OBS actions on the courts through their stations (POST /api/v1/commands).
 const $ = (id) => document.getElementById(id);
 
 function text(tag, content, cls) {
@@ -45,6 +46,7 @@ function courtCard(court) {
     health.append(pill(`OBS ${obs.name || ""}${obs.recording ? " ●REC" : ""}${obs.streaming ? " ●LIVE" : ""}`, !!obs.connected));
   }
   health.append(pill(`lag ${court.lag_seconds.toFixed(1)} s / ${court.lag_rows} rows`, court.lag_seconds < 2));
+  health.append(pill(court.commands ? "commands" : "no commands", court.commands));
   health.append(text("span", `${court.datagrams} datagrams`));
   card.append(health);
   return card;
@@ -53,7 +55,75 @@ function courtCard(court) {
 function showCourts(body) {
   $("open-warning").hidden = !!body.tokens;
   $("grid").replaceChildren(...body.courts.map(courtCard));
+  const select = $("scene-court");
+  const names = body.courts.map((c) => c.court);
+  if (names.join("\n") !== [...select.options].map((o) => o.value).join("\n")) {
+    const chosen = select.value;
+    select.replaceChildren(...names.map((n) => { const o = text("option", n); o.value = n; return o; }));
+    if (names.includes(chosen)) select.value = chosen;
+  }
 }
+
+const WORDS = { start_recording: "Start recording", stop_recording: "Stop recording",
+  start_streaming: "Start streaming", stop_streaming: "Stop streaming", switch_scene: "Switch scene" };
+
+/** One action's answer: a line per court (done, failed with the error, offline...). */
+function showCommand(record) {
+  const box = $("command-result");
+  if (!record) { box.replaceChildren(); return; }
+  box.dataset.id = record.id;
+  const scene = record.params.scene ? ` "${record.params.scene}"` : "";
+  const head = text("div", `${WORDS[record.action] || record.action}${scene} — ${new Date(record.at * 1000).toLocaleTimeString()}`);
+  const list = document.createElement("ul");
+  for (const c of record.courts) {
+    const obs = (c.connections || []).map((o) => `${o.name} ${o.ok ? "ok" : "failed"}`).join(", ");
+    const item = text("li", `${c.court}: ${c.state}${obs ? " (" + obs + ")" : ""}${c.error ? " — " + c.error : ""}`, c.state.replace(" ", "-"));
+    item.dataset.court = c.court;
+    list.append(item);
+  }
+  if (!record.courts.length) list.append(text("li", "no court has sent to this hub yet", "offline"));
+  box.replaceChildren(head, list);
+}
+
+async function command(action, params, courts) {
+  const buttons = document.querySelectorAll("#actions button");
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    const answer = await fetch("/api/v1/commands", { method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ action, params, courts }) });
+    const body = await answer.json();
+    if (!answer.ok) {
+      $("command-result").replaceChildren(text("div", `${WORDS[action]}: ${body.detail || answer.status}`, "warning"));
+      return;
+    }
+    showCommand(body);
+  } catch (e) {
+    $("command-result").replaceChildren(text("div", `${WORDS[action]}: ${e}`, "warning"));
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+/** Answers that came after the request's wait reach the record: show the newest. */
+async function refreshCommand() {
+  const shown = $("command-result").dataset.id;
+  if (!shown) return;
+  const { commands } = await getJson("/api/v1/commands");
+  showCommand(commands.find((c) => String(c.id) === shown));
+}
+
+for (const button of document.querySelectorAll("#actions button[data-action]")) {
+  button.addEventListener("click", () => {
+    if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
+    command(button.dataset.action, {}, null);
+  });
+}
+$("scene-switch").addEventListener("click", () => {
+  const scene = $("scene-name").value.trim();
+  if (!scene || !$("scene-court").value) return;
+  command("switch_scene", { scene }, [$("scene-court").value]);
+});
 
 function connect() {
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/live`);
@@ -120,6 +190,6 @@ async function showReport(name) {
 
 $("tournament").addEventListener("change", (e) => showReport(e.target.value));
 connect();
-const refresh = () => Promise.all([showResults(), showTournaments()]).catch((e) => console.warn(e));
+const refresh = () => Promise.all([showResults(), showTournaments(), refreshCommand()]).catch((e) => console.warn(e));
 refresh();
 setInterval(refresh, 5000);
