@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.station.fixtures import send_udp
@@ -86,19 +84,18 @@ def _idle(station) -> None:
                             json={"decision": "cancelled"}).status_code == 200
 
 
-def test_challenge_error_is_shown_within_a_second(page, review_station):
-    """No OBS: the failed save reaches the page as a review message, no polling."""
+def test_challenge_error_reaches_the_page_without_polling(page, review_station):
+    """No OBS: the failed save reaches the page as a review message over /ws/live (how
+    fast is `restrike bench replay`'s business, not a test's)."""
     station = review_station
     _idle(station)
     open_live(page, station)
     page.wait_for_timeout(300)  # the page's own GET /api/v1/review has answered
     polls: list[str] = []
     page.on("request", lambda r: polls.append(r.url) if "/api/v1/review" in r.url else None)
-    sent = time.monotonic()
     send_udp(station.udp_port, [b"ch0"])
-    page.wait_for_selector(".banner.error:has-text('replay not saved')", timeout=1000)
-    page.wait_for_selector("#toast.error:has-text('Review problem')", timeout=1000)
-    assert time.monotonic() - sent < 1.0
+    page.wait_for_selector(".banner.error:has-text('replay not saved')", timeout=10_000)
+    page.wait_for_selector("#toast.error:has-text('Review problem')", timeout=10_000)
     assert "OBS" in page.locator(".banner.error").inner_text()
     assert polls == []  # it came over /ws/live
     shoot(page, "live-review-error-1920x1080")
