@@ -93,6 +93,9 @@ class CommittedRows(Protocol):
     @property
     def rows(self) -> Sequence[Row]: ...
 
+    @property
+    def match_ids(self) -> frozenset[int]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class EventsCommitted:
@@ -112,6 +115,15 @@ class EventsCommitted:
     def rows(self) -> Sequence[Row]:
         batch = self.batch
         return batch.rows if hasattr(batch, "rows") else batch
+
+    @property
+    def match_ids(self) -> frozenset[int]:
+        """The matches of the batch's events, without building its rows."""
+        batch = self.batch
+        if hasattr(batch, "match_ids"):
+            ids: frozenset[int] = batch.match_ids
+            return ids
+        return frozenset(m for row in batch if isinstance(m := row.get("match"), int))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """Keeps the stored summaries current while the station runs, and tells live clients.
 
-Commits only mark the matches they touched: the loop hands each commit to a worker
-thread, which reads its rows' matches (`committed`; building a flood's rows on the loop
-set the intake's pace), then marks them (`mark`, on the loop, no I/O). One task folds
+Commits only mark the matches they touched (`committed`, on the loop: the store names
+a batch's matches without building its rows, so a flood costs a set union per commit,
+not a worker thread's hand-off and a JSON row per event). One task folds
 the new events of those matches at most every ``interval`` seconds (the live match's
 fold stays in memory, so each update reads only its new events), stores
 the summaries with one writer job and publishes the live match's analytics. Between
@@ -52,12 +52,6 @@ _KEPT_FOLDS = 4  # the live match and the few before it (a match loaded twice)
 _RETRY_SECONDS = 2.0
 
 
-def _match_ids(event: EventsCommitted) -> set[int]:
-    """On a worker thread: the matches of a commit's events (builds its rows if no
-    other reader has yet)."""
-    return {m for row in event.rows if isinstance(m := row.get("match"), int)}
-
-
 class Updater:
     """The analytics' writer side: marks, folds, stores, publishes."""
 
@@ -77,25 +71,13 @@ class Updater:
         self._days: set[int] = set()  # days whose stored partial is behind
         self._days_at = 0.0  # monotonic time of the next refresh of the days
         self._wake = asyncio.Event()
-        self._reading: set[asyncio.Future[set[int]]] = set()  # commits being read
         self._reader: StoreReader | None = None
 
     def committed(self, event: EventsCommitted) -> None:
-        """A commit (called on the loop): its matches are read on a worker thread."""
-        future = asyncio.get_running_loop().run_in_executor(None, _match_ids, event)
-        self._reading.add(future)
-        future.add_done_callback(self._read)
+        """A commit (called on the loop)."""
+        self.mark(event.match_ids)
 
-    def _read(self, future: asyncio.Future[set[int]]) -> None:
-        self._reading.discard(future)
-        if future.cancelled():
-            return
-        if (err := future.exception()) is not None:
-            log.warning("analytics: the matches of a commit were not read: %s", err)
-            return
-        self.mark(future.result())
-
-    def mark(self, match_ids: set[int]) -> None:
+    def mark(self, match_ids: set[int] | frozenset[int]) -> None:
         """Matches whose events were just committed (called on the loop)."""
         if match_ids:
             self._dirty |= match_ids
@@ -148,8 +130,6 @@ class Updater:
 
     async def update(self) -> None:
         """Fold and store the marked matches now; publish the newest one's analytics."""
-        if self._reading:  # commits handed over before now are marked first
-            await asyncio.wait(set(self._reading))
         ids, self._dirty = sorted(self._dirty), set()
         if not ids:
             return

@@ -95,6 +95,7 @@ class Batch:
         # (event id, time, source, message, match id) for the commit report's rows,
         # which are only turned into dicts if a subscriber reads them.
         self.pending: list[tuple[int, float, str, Parsed, int | None]] = []
+        self.match_ids: set[int] = set()  # of the events in `pending`
         self.seqs: list[int] = []
         self.jobs: list[JobOutcome] = []
         self.changed = False
@@ -145,6 +146,8 @@ class Batch:
                            safe_text(msg.raw), error, truncated))
             if want_rows:
                 self.pending.append((event_id, t, source, msg, match_id))
+                if match_id is not None:
+                    self.match_ids.add(match_id)
         self.datagrams.append((datagram_id, t, item.source, item.data, self.current.match_id,
                                item.seq))
         self.seqs.append(item.seq)

@@ -33,12 +33,13 @@ class Committed:
     """
 
     __slots__ = ("_build", "_lock", "_rows", "committed_at", "count", "duration_ms",
-                 "event_ids", "first_seq", "last_seq")
+                 "event_ids", "first_seq", "last_seq", "match_ids")
 
     def __init__(self, first_seq: int, last_seq: int, count: int, committed_at: float,
                  event_ids: range, rows: list[dict[str, Any]] | None = None,
                  duration_ms: float = 0.0, *,
-                 build: Callable[[], list[dict[str, Any]]] | None = None) -> None:
+                 build: Callable[[], list[dict[str, Any]]] | None = None,
+                 match_ids: frozenset[int] | None = None) -> None:
         self.first_seq = first_seq
         self.last_seq = last_seq
         self.count = count  # datagrams in the batch
@@ -47,6 +48,10 @@ class Committed:
         self.duration_ms = duration_ms  # BEGIN to COMMIT of this batch
         self._rows = rows
         self._build = build
+        # The matches of its events, known without building the rows (an analytics
+        # update needs only these); derived from ``rows`` when not given.
+        self.match_ids = match_ids if match_ids is not None else frozenset(
+            m for row in rows or () if isinstance(m := row.get("match"), int))
         self._lock = threading.Lock()
 
     @property

@@ -468,7 +468,8 @@ class Store:
         pending = builder.pending
         committed = Committed(builder.seqs[0], builder.seqs[-1], len(builder.datagrams),
                               time.time(), ids, duration_ms=elapsed,
-                              build=lambda: event_rows(pending))
+                              build=lambda: event_rows(pending),
+                              match_ids=frozenset(builder.match_ids))
         self._subscribers.publish(committed)
 
 
