@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from restrike.api.access import HttpAccess
 from restrike.api.component import ApiComponent
@@ -129,7 +130,8 @@ def assemble(settings: Settings, *, extra: Iterable[Component] = (),
     for component in [*optional, *(loaded.components() if loaded else ())]:
         station.add(component, optional=True)
     view = StationView(kernel=station, feed=ingest, store=store,
-                       stats=station_stats(ingest, store), effective=settings.describe(),
+                       stats=station_stats(ingest, store, station.components),
+                       effective=settings.describe(),
                        live_settings=_live_settings(station.components, replay),
                        protocol_file=settings.station.protocol_file, gates=station.gates)
     api = None
@@ -148,14 +150,18 @@ def _live_settings(components: Iterable[Component], review: Review | None) -> fr
     return frozenset(names)
 
 
-def station_stats(ingest: IngestComponent, store: StoreComponent
-                  ) -> Callable[[], StationStats]:
-    """``/api/v1/stats``: the intake's and the store's counters in one flat body."""
+def station_stats(ingest: IngestComponent, store: StoreComponent,
+                  parts: Iterable[Component] = ()) -> Callable[[], StationStats]:
+    """``/api/v1/stats``: the intake's and the store's counters in one flat body, plus
+    the section of each part that has a ``stats_section()`` under its name (the hub
+    link's lag: docs/plugins.md)."""
+    sections = [(part.name, section) for part in parts
+                if callable(section := getattr(part, "stats_section", None))]
 
     def stats() -> StationStats:
         counters = ingest.counters()
         stored = store.stats()
-        return {
+        body: StationStats = {
             "datagrams_received": counters["datagrams_received"],
             "messages": counters["messages"],
             "invalid": counters["invalid"],
@@ -166,5 +172,8 @@ def station_stats(ingest: IngestComponent, store: StoreComponent
             "dropped": counters["kernel_drops"] or 0,
             "last_datagram_at": counters["last_datagram_at"],
         }
+        if not sections:
+            return body
+        return cast(StationStats, {**body, **{name: section() for name, section in sections}})
 
     return stats

@@ -61,6 +61,8 @@ def test_a_station_without_obs_answers_a_clear_error(guarded: HubProcess,
     assert recent["commands"][0]["id"] == answer.json()["id"] and COURT in recent["listening"]
     health = station.get("/api/v1/hub").json()["commands"]
     assert health["state"] == "connected" and health["received"] >= 1
+    hub = station.get("/api/v1/stats").json()["hub"]  # in step: nothing waits
+    assert hub["state"] == "connected" and hub["lag_rows"] == 0 and hub["lag_seconds"] == 0
     assert health["last"]["action"] == "start_recording" and not health["last"]["ok"]
 
 

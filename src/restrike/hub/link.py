@@ -58,7 +58,7 @@ class HubLinkComponent:
         self.clips_from = 0
         self.station_id = ""
         self.lag_rows = 0
-        self.lag_seconds = 0.0
+        self._oldest_waiting: float | None = None  # received_at of the oldest row waiting
         self.uploads = 0
         self.sent_rows = 0
         self.last_upload_at: float | None = None
@@ -155,6 +155,19 @@ class HubLinkComponent:
                 "error": self.error,
                 "commands": self._commands.health() if self._commands is not None else None}
 
+    @property
+    def lag_seconds(self) -> float:
+        """How long the oldest row not held by the hub has waited, as of now (the rows
+        are counted at each upload, and at each retry while the hub is away)."""
+        oldest = self._oldest_waiting
+        return max(0.0, time.time() - oldest) if oldest is not None else 0.0
+
+    def stats_section(self) -> dict[str, Any]:
+        """``/api/v1/stats``'s ``hub`` (and /ws/live's stats, the console's status bar)."""
+        return {"state": self.state, "lag_rows": self.lag_rows,
+                "lag_seconds": round(self.lag_seconds, 3), "cursor": self.cursor,
+                "sent_rows": self.sent_rows}
+
     async def _run(self) -> None:
         backoff = BACKOFF_FIRST
         while True:
@@ -164,6 +177,9 @@ class HubLinkComponent:
                 self._failed(err)
                 if self._stopping:
                     return
+                # The rows keep waiting: the lag grows while the hub is away.
+                with contextlib.suppress(StoreError):
+                    await asyncio.to_thread(self._measure, False)
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
                 continue
@@ -218,8 +234,8 @@ class HubLinkComponent:
         self._lag_at = now
         assert self._reader is not None
         cursor = self.cursor
-        self.lag_rows, self.lag_seconds = self._reader.call(
-            lambda conn: lag(conn, cursor, now))
+        self.lag_rows, seconds = self._reader.call(lambda conn: lag(conn, cursor, now))
+        self._oldest_waiting = now - seconds if self.lag_rows else None
 
     def _live_now(self) -> dict[str, Any]:
         assert self._ctx is not None

@@ -10,7 +10,7 @@ the list of plugins and their console panels (`restrike.plugins.api`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,6 +36,10 @@ class PluginComponent:
         live = getattr(inner, "live_settings", ())
         self.live_settings = frozenset(live if isinstance(live, set | frozenset | tuple | list)
                                        else ())
+        # Its figures in /api/v1/stats under its name, if it has some (restrike.assembly).
+        section = getattr(inner, "stats_section", None)
+        self.stats_section: Callable[[], Mapping[str, object]] | None = (
+            section if callable(section) else None)
         self.state: State = "starting"
         self.error: str | None = None
 

@@ -1,4 +1,4 @@
-// The status bar: console link, court feed, each OBS, mpv, CPU and memory.
+// The status bar: console link, court feed, each OBS, mpv, the tournament hub, CPU and memory.
 
 import { el, getJSON } from "./api.js";
 import { fmtBytes, pick } from "./format.js";
@@ -45,6 +45,7 @@ export class StatusBar {
     const alive = p.alive ?? p.running ?? (p.file !== undefined);
     const ptext = !st.player ? "mpv: no status" : !alive ? "mpv: not running" : p.file ? `mpv: ${p.playing ? "playing" : "paused"} ${basename(p.file)}${p.position != null ? " @ " + Number(p.position).toFixed(1) + " s" : ""}` : "mpv: idle";
     pill("st-player", !st.player ? "" : alive ? "ok" : "bad", ptext);
+    this.renderHub((m.stats || {}).hub, (st.health || {}).hub);
     const stats = m.stats || {};
     const diag = this.lastProc || {};
     const cpu = pick(stats, "cpu_percent", "process.cpu_percent") ?? pick(diag, "process.cpu_percent", "cpu_percent", "process.cpu");
@@ -52,6 +53,19 @@ export class StatusBar {
     setText("st-proc", `CPU ${cpu == null ? "—" : Number(cpu).toFixed(0) + " %"} · RAM ${fmtBytes(rss)}`);
     const rateEl = document.getElementById("feed-rate");
     rateEl.textContent = `${m.rate.toFixed(0)} events/s`;
+  }
+
+  /** The hub link (when the station sends to a hub): its state and lag, rows and seconds. */
+  renderHub(stats, health) {
+    const node = document.getElementById("st-hub");
+    if (!node) return;
+    const hub = { ...(health || {}), ...(stats || {}) };
+    node.hidden = !hub.state || hub.state === "off";
+    if (node.hidden) return;
+    const lag = hub.lag_rows ? ` · lag ${hub.lag_rows} rows, ${Number(hub.lag_seconds || 0).toFixed(1)} s` : " · in step";
+    const level = hub.state === "connected" ? (hub.lag_seconds > 5 ? "warn" : "ok") : "bad";
+    pill("st-hub", level, `Hub: ${hub.state}${lag}`);
+    node.title = (health && health.error) || "";
   }
 
   /** Datagrams per second from the stats counter, over the last few seconds. */
