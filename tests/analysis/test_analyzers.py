@@ -22,24 +22,13 @@ from restrike.analysis.analyzers import (
 from restrike.analysis.cli import cli
 from restrike.analysis.ffmpeg import Tools
 from restrike.errors import AnalysisError
-
-
-def _clip(tools: Tools, path: Path, burst: float) -> Path:
-    """8 s of a still picture whose view sweeps sideways for 0.3 s from ``burst`` (a
-    camera following a kick), then stands still again."""
-    sweep = f"if(between(t,{burst},{burst + 0.3}),(t-{burst})*800,0)"
-    tools.run([tools.ffmpeg, "-v", "error", "-f", "lavfi", "-i",
-               "testsrc=size=640x180:rate=30,trim=end_frame=1,loop=loop=-1:size=1",
-               "-vf", f"crop=w=320:h=180:x='{sweep}':y=0", "-t", "8", "-c:v", "libx264",
-               "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-y", str(path)],
-              what="test clip")
-    return path
+from tests.analysis.media import burst_clip
 
 
 @pytest.mark.parametrize("burst", [2.4, 5.7])
 def test_the_motion_peak_is_found_within_0_2_s(tools: Tools, tmp_path: Path,
                                                burst: float) -> None:
-    clip = _clip(tools, tmp_path / "clip.mp4", burst)
+    clip = burst_clip(tools, tmp_path / "clip.mp4", burst)
     findings = MotionPeak().analyze(read_frames(clip))
     assert len(findings) == 1
     assert abs(findings[0].at - burst) <= 0.2, findings
@@ -96,7 +85,7 @@ def test_a_clip_that_is_not_there_or_not_a_video(tmp_path: Path) -> None:
 
 
 def test_the_command(tools: Tools, tmp_path: Path) -> None:
-    clip = _clip(tools, tmp_path / "clip.mp4", 3.0)
+    clip = burst_clip(tools, tmp_path / "clip.mp4", 3.0)
     done = CliRunner().invoke(cli, ["analyze", str(clip)])
     assert done.exit_code == 0, done.stdout + done.stderr
     found = re.search(r"motion_peak: motion peak at (\d+\.\d+) s", done.stdout)

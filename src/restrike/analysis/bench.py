@@ -3,7 +3,10 @@
 The tagger is fed simulated matches (the simulator's messages, parsed by the station's
 parser) and timed alone. The reel is cut from a generated recording (H.264/AAC in
 Matroska, keyframes every 2 s, as OBS records) with a tag every 10 s, into a temporary
-database shaped like the station's, by the same code as ``restrike highlights``.
+database shaped like the station's, by the same code as ``restrike highlights``. A
+review clip (1080p, 30 frames/s, B-frames, like OBS's replay buffer) is decoded by PyAV
+and analysed as the plugin does when a review saves one: it must be done while the
+replay is in its first ``analysis.seek_within`` seconds to move it to the impact.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from restrike.analysis.reels import Matchup, Moment
 from restrike.analysis.rules import Event, Tag, Tagger
 from restrike.protocol import Message, parse
 
-__all__ = ["feed_cost", "make_recording", "reel_cost"]
+__all__ = ["clip_cost", "feed_cost", "make_recording", "reel_cost"]
 
 
 def _events(matches: int) -> list[Event]:
@@ -77,3 +80,20 @@ def reel_cost(folder: Path, seconds: int, ffmpeg: str, *, encode: bool
     took = time.perf_counter() - started
     mode = "re-encoded" if result.encoded else "stream copy"
     return took, result.duration, f"{mode}, {result.segments} segments"
+
+
+def clip_cost(folder: Path, seconds: int, ffmpeg: str) -> tuple[float, str]:
+    """(seconds to analyse, what was found) for a ``seconds`` long 1080p30 review clip."""
+    from restrike.analysis.clips import run_analyzers
+
+    tools = find_tools(ffmpeg)
+    clip = folder / f"review-{seconds}.mkv"
+    if not clip.exists():
+        tools.run([tools.ffmpeg, "-v", "error", "-f", "lavfi", "-i",
+                   "testsrc2=size=1920x1080:rate=30", "-t", str(seconds), "-c:v", "libx264",
+                   "-preset", "veryfast", "-bf", "2", "-g", "60", "-pix_fmt", "yuv420p", "-y",
+                   str(clip)], what="making a review clip")
+    started = time.perf_counter()
+    found = run_analyzers(("motion_peak",), clip)
+    took = time.perf_counter() - started
+    return took, ", ".join(f"{f.label} at {f.at:.2f} s" for _name, f in found) or "nothing"

@@ -132,10 +132,14 @@ def run(matches: int = typer.Option(20, "--matches", min=1, max=1000,
                                     help="simulated matches fed to the tagger"),
         video_seconds: int = typer.Option(120, "--video-seconds", min=10, max=3600,
                                           help="length of the generated recording"),
+        clip_seconds: int = typer.Option(20, "--clip-seconds", min=0, max=600,
+                                         help="length of the review clip analysed; 0: "
+                                              "none"),
         ffmpeg: str = typer.Option("ffmpeg", "--ffmpeg")) -> None:
-    """Tagging cost per message (target 20 µs) and reel build time (target 10 % of the
-    recording's length, stream copy)."""
-    from restrike.analysis.bench import feed_cost, reel_cost
+    """Tagging cost per message (target 20 µs), reel build time (target 10 % of the
+    recording's length, stream copy) and a review clip's analysis (target: within
+    analysis.seek_within, 4 s)."""
+    from restrike.analysis.bench import clip_cost, feed_cost, reel_cost
 
     per_message, count, tags_made = feed_cost(matches)
     typer.echo(f"tagging: {per_message * 1e6:.2f} µs per message over {count} messages of "
@@ -151,5 +155,10 @@ def run(matches: int = typer.Option(20, "--matches", min=1, max=1000,
                       f"({share:.1%} of its length), reel {reel:.1f} s "
                       f"(target 10 %{'' if not encode else ', re-encoding: for reference'}) "
                       f"{'OK' if share <= 0.10 else 'SLOW'}")
+            if clip_seconds:
+                took, found = clip_cost(Path(folder), clip_seconds, ffmpeg)
+                typer.echo(f"review clip analysed (PyAV, 1080p30, {clip_seconds} s): "
+                           f"{took:.2f} s, {found} (target 4 s: analysis.seek_within) "
+                           f"{'OK' if took <= 4 else 'SLOW'}")
         except (RestrikeError, sqlite3.Error) as err:
             raise _fail(str(err), 1) from err

@@ -8,13 +8,14 @@ loop, whose one task gives them to the store's writer in order; each new or drop
 tag goes to /ws/live (``{"type": "tags"}``). At start it rebuilds the tagger from
 the current match's stored events, so a restarted station goes on tagging that match
 (stored tags are kept, not doubled). Saved review clips go to the video analyzers
-on a worker thread.
+on a worker thread (`restrike.analysis.clips`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import json
 import logging
@@ -28,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from restrike.analysis import cli as analysis_cli
-from restrike.analysis.analyzers import load_analyzers, read_frames, suggest_start
 from restrike.analysis.api import make_router
+from restrike.analysis.clips import ClipAnalyses, ClipOptions
 from restrike.analysis.highlights import ReelRequest
 from restrike.analysis.jobs import ReelJobs
 from restrike.analysis.rules import Drop, Event, Rules, Tag, Tagger
 from restrike.analysis.tables import OWNER, STEPS, write_changes
-from restrike.bus import Broadcast, Bus, EventsCommitted
+from restrike.bus import Broadcast, Bus, EventsCommitted, SettingsChanged
 from restrike.config import setting_field
 from restrike.errors import RestrikeError, StoreError
 from restrike.kernel import Context, Health, Stage, StoreAccess
@@ -46,7 +47,8 @@ log = logging.getLogger(__name__)
 
 Change = Tag | Drop
 RETRY_OPEN = 2.0  # seconds between tries while the store is not open
-MAX_ANALYSED = 500  # clips remembered as analysed (a clip is analysed once)
+#: Settings applied while the station runs (`SettingsChanged`).
+LIVE_SETTINGS = frozenset({"analysis.seek_to_impact", "analysis.seek_within"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,12 @@ class AnalysisSettings:
         ["motion_peak"], "Video analyzers run on each saved review clip (built-in: "
                          "motion_peak; others from entry points `restrike.analyzers`); "
                          "empty: none.", kind="list")
+    seek_to_impact: bool = setting_field(
+        True, "Move the replay to the impact the analyzers find in a saved review clip, "
+              "while it is still in its first seek_within seconds.", kind="bool")
+    seek_within: float = setting_field(
+        4.0, "Seconds of a replay after which the impact no longer moves it (the "
+             "console still offers it).", kind="float", min=0.5, max=60)
 
 
 def _epoch(value: object) -> float:
@@ -124,6 +132,7 @@ class Analysis:
     commands = analysis_cli.commands
     bench = analysis_cli.bench
     console = ConsolePanel("Moments", Path(__file__).parent / "panel")
+    live_settings = LIVE_SETTINGS
 
     def __init__(self) -> None:
         self.options = AnalysisSettings()
@@ -131,7 +140,7 @@ class Analysis:
         self.fed = self.tagged = self.dropped = 0
         self.ready = False
         self.error: str | None = None
-        self.suggestions: dict[str, float | None] = {}
+        self.clips: ClipAnalyses | None = None
         self._last_id = 0
         # Commits in order, for the tagger thread (None: no more); waiting there until
         # the current match is folded in.
@@ -157,8 +166,10 @@ class Analysis:
         self._loop = asyncio.get_running_loop()
         folder = Path(o.reels_dir) if o.reels_dir else ctx.data_dir / "analysis" / "reels"
         self.jobs = ReelJobs(ctx.store, ctx.bus, folder, o.ffmpeg)
+        self.clips = ClipAnalyses(ctx.bus, ctx.store, ctx.create_task, self._clip_options)
         self._unsubscribe = [ctx.bus.subscribe(EventsCommitted, self._on_commit),
-                             ctx.bus.subscribe(Broadcast, self._on_broadcast)]
+                             ctx.bus.subscribe(Broadcast, self._on_broadcast),
+                             ctx.bus.subscribe(SettingsChanged, self._on_settings)]
         ctx.add_router(make_router(ctx.store, ctx.bus, self.jobs, self._reel_defaults))
         ctx.create_task(self._prepare(), name="analysis-prepare")
         ctx.create_task(self._write_tags(), name="analysis-tags")
@@ -178,9 +189,28 @@ class Analysis:
         state = "running" if self.ready else "waiting for the store"
         body: Health = {"ok": True, "state": state, "events": self.fed, "tagged": self.tagged,
                         "dropped": self.dropped, "queued": self._commits.qsize()}
+        if self.clips is not None:
+            body["clips_analysed"] = len(self.clips.suggestions)
+            body["replays_moved"] = self.clips.moved
         if self.error:
             body["error"] = self.error
         return body
+
+    def _clip_options(self) -> ClipOptions:
+        o = self.options
+        return ClipOptions(tuple(o.analyzers), o.seek_to_impact, o.seek_within)
+
+    def _on_broadcast(self, event: Broadcast) -> None:
+        if event.type == "review" and isinstance(event.body, dict) and self.clips is not None:
+            self.clips.on_review(event.body)
+
+    def _on_settings(self, event: SettingsChanged) -> None:
+        seek, within = (event.values.get(f"analysis.{k}")
+                        for k in ("seek_to_impact", "seek_within"))
+        if isinstance(seek, bool):
+            self.options = dataclasses.replace(self.options, seek_to_impact=seek)
+        if isinstance(within, int | float) and not isinstance(within, bool):
+            self.options = dataclasses.replace(self.options, seek_within=float(within))
 
     def _reel_defaults(self) -> ReelRequest:
         o = self.options
@@ -268,44 +298,3 @@ class Analysis:
             if dropped:
                 bus.publish(Broadcast("tags", {"event": "dropped", "ids": dropped},
                                       coalesce=False))
-
-    # -- video analyzers ---------------------------------------------------------------
-
-    def _on_broadcast(self, event: Broadcast) -> None:
-        body = event.body
-        if event.type != "review" or not isinstance(body, dict) or not self.options.analyzers:
-            return
-        clip = body.get("clip")
-        if not isinstance(clip, str) or not clip or clip in self.suggestions:
-            return
-        if len(self.suggestions) >= MAX_ANALYSED:
-            self.suggestions.pop(next(iter(self.suggestions)))
-        self.suggestions[clip] = None
-        assert self._ctx is not None
-        self._ctx.create_task(self._analyse(clip), name="analysis-clip")
-
-    async def _analyse(self, clip: str) -> None:
-        """The clip through every analyzer on a worker thread; findings stored and told."""
-        try:
-            findings = await asyncio.to_thread(self._run_analyzers, Path(clip))
-        except RestrikeError as err:
-            log.warning("analysis: clip %s not analysed: %s", clip, err)
-            return
-        start = suggest_start(f for _name, f in findings)
-        self.suggestions[clip] = start
-        assert self._store is not None and self._bus is not None
-        now = time.time()
-        rows = [(clip, name, f.at, f.score, f.label, now) for name, f in findings]
-        await asyncio.wrap_future(self._store.call(lambda conn: conn.executemany(
-            "INSERT INTO analysis_findings (path, analyzer, at_seconds, score, label, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)", rows)))
-        self._bus.publish(Broadcast("analysis", {
-            "clip": clip, "suggested_start": start,
-            "findings": [{"analyzer": n, "at": f.at, "score": f.score, "label": f.label}
-                         for n, f in findings]}, coalesce=False))
-
-    def _run_analyzers(self, clip: Path) -> list[tuple[str, Any]]:
-        found: list[tuple[str, Any]] = []
-        for analyzer in load_analyzers(self.options.analyzers):
-            found += [(analyzer.name, f) for f in analyzer.analyze(read_frames(clip))]
-        return found

@@ -10,7 +10,9 @@ it); the station closes it in the CLOSE stage on every way out (stop, Ctrl-C,
 SIGTERM, SIGHUP). Its pid is recorded in ``<data_dir>/mpv.pid`` while it runs, so an
 mpv left behind by a station killed with SIGKILL is stopped when the station starts
 again. ``playback.start_offset`` and ``playback.fullscreen`` apply live
-(`SettingsChanged`); fullscreen also switches the running mpv over IPC.
+(`SettingsChanged`); fullscreen also switches the running mpv over IPC. A
+`PlayerSeekRequested` (the analysis plugin's impact) moves the replay only while it
+is still in its first moments (`seek_refusal`).
 """
 
 from __future__ import annotations
@@ -18,19 +20,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from restrike.bus import Bus, SettingsChanged
+from restrike.bus import Bus, PlayerSeekRequested, SettingsChanged
 from restrike.bus import StatusChanged as LiveStatusChanged
 from restrike.errors import PlayerError
 from restrike.kernel import Context, Health, Stage
 from restrike.playback.api import make_router
 from restrike.playback.mpv import MpvPlayer
-from restrike.playback.player import PlayerEvent, PlayerRestarted, StatusChanged
+from restrike.playback.player import PlayerEvent, PlayerRestarted, PlayerStatus, StatusChanged
 from restrike.playback.process import forget_pid, kill_recorded, record_pid
 
-__all__ = ["LIVE_SETTINGS", "PlaybackComponent"]
+__all__ = ["LIVE_SETTINGS", "PlaybackComponent", "seek_refusal"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,32 @@ RETRY_FIRST = 1.0
 RETRY_MAX = 30.0
 #: The settings the component applies while it runs.
 LIVE_SETTINGS = frozenset({"playback.start_offset", "playback.fullscreen"})
+#: A position this far before where the replay opened still counts as its start (mpv
+#: lands on the keyframe or frame before); further back, someone moved it by hand.
+OPEN_SLACK = 0.5
+
+
+def _same_file(a: str, b: str) -> bool:
+    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+
+
+def seek_refusal(status: PlayerStatus, request: PlayerSeekRequested) -> str | None:
+    """Why the player must not move for ``request`` (None: it may): the replay must
+    still be in its first moments, untouched (see `PlayerSeekRequested`)."""
+    if not status.alive or status.file is None:
+        return "no clip is shown"
+    if not _same_file(status.file, request.file):
+        return f"{status.file} is shown, not that clip"
+    if status.paused:
+        return "the replay is paused"
+    if status.position is None:
+        return "the clip is still opening"
+    if status.position < request.opened_at - OPEN_SLACK:
+        return f"the replay was moved back (at {status.position:.1f} s)"
+    if status.position > request.opened_at + request.within:
+        return (f"the replay has played {status.position - request.opened_at:.1f} s "
+                f"(more than {request.within:g} s)")
+    return None
 
 
 class PlaybackComponent:
@@ -79,7 +108,8 @@ class PlaybackComponent:
             self.pid_file = ctx.data_dir / "mpv.pid"
         self.stale_killed = await asyncio.to_thread(kill_recorded, self.pid_file)
         self._unsubscribe += [self.player.subscribe(self._on_player_event),
-                              ctx.bus.subscribe(SettingsChanged, self._on_settings)]
+                              ctx.bus.subscribe(SettingsChanged, self._on_settings),
+                              ctx.bus.subscribe(PlayerSeekRequested, self._on_seek_request)]
         ctx.add_router(make_router(self.player, allowed_roots=self.allowed_roots))
         if not await self._try_start():
             self._retry = ctx.create_task(self._keep_trying(), name="playback-start")
@@ -139,6 +169,24 @@ class PlaybackComponent:
             player.settings = dataclasses.replace(player.settings, fullscreen=fullscreen)
             if player.status().alive and self._ctx is not None:
                 self._ctx.create_task(self._fullscreen(fullscreen), name="settings-fullscreen")
+
+    def _on_seek_request(self, event: PlayerSeekRequested) -> None:
+        if self._ctx is not None:
+            self._ctx.create_task(self._seek(event), name="playback-seek-request")
+
+    async def _seek(self, event: PlayerSeekRequested) -> None:
+        why = seek_refusal(self.player.status(), event)
+        if why is None:
+            try:
+                await self.player.seek(event.seconds, "absolute")
+            except PlayerError as err:
+                why = str(err)
+        if why is None:
+            log.info("replay of %s moved to %.2f s", event.file, event.seconds)
+        else:
+            log.info("replay of %s not moved to %.2f s: %s", event.file, event.seconds, why)
+        if not event.done.done():
+            event.done.set_result(why is None)
 
     async def _fullscreen(self, on: bool) -> None:
         try:

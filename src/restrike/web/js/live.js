@@ -153,6 +153,10 @@ export class LiveClient {
         m.license = msg.license;
         this.mark("license");
         break;
+      case "analysis": // the analysis plugin found the impact in a saved review clip
+        m.analysis = msg.analysis;
+        this.mark("review");
+        break;
       default:
         break;
     }

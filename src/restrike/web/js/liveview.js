@@ -279,6 +279,12 @@ export class LiveView {
       const by = raw === "blue" || raw === "red" ? `${b.sides[raw === "blue" ? 0 : 1].longName || raw} (${raw})` : raw;
       out.push(["review", `VIDEO REVIEW — requested by ${by}`,
         remaining == null ? "" : `${Math.ceil(remaining)} s left`]);
+      // The analysis plugin's impact in this review's clip: a button moves mpv there.
+      const found = this.client.model.analysis;
+      if (found && found.clip === review.clip && found.impact != null && found.suggested_start != null) {
+        out.push(["impact", `Impact at ${found.impact.toFixed(1)} s`, found.moved ? "the replay jumped there" : "",
+          { label: "Go to impact", run: () => this.player("seek", { seconds: found.suggested_start, mode: "absolute" }) }]);
+      }
     }
     // "Review closed" stays 10 s after this page saw the review end.
     const active = !!(review && review.active);
@@ -316,8 +322,9 @@ export class LiveView {
     const key = JSON.stringify(out);
     if (key === this.bannerKey) return;
     this.bannerKey = key;
-    document.getElementById("banners").replaceChildren(...out.map(([kind, text, extra]) =>
-      el("div", { class: `banner ${kind}`, "data-kind": kind }, el("span", {}, text), extra ? el("span", { class: "extra" }, extra) : null)));
+    document.getElementById("banners").replaceChildren(...out.map(([kind, text, extra, action]) =>
+      el("div", { class: `banner ${kind}`, "data-kind": kind }, el("span", {}, text), extra ? el("span", { class: "extra" }, extra) : null,
+        action ? el("button", { type: "button", onclick: action.run }, action.label) : null)));
   }
 
   renderFeed(fresh, state) {
