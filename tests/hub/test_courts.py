@@ -18,7 +18,15 @@ import httpx
 import psycopg
 import pytest
 
-from restrike.analytics import AthleteRef, Event, MatchRef, fold_match, group_report
+from restrike.analytics import (
+    AthleteRef,
+    Event,
+    MatchRef,
+    athlete_report,
+    fold_match,
+    group_report,
+)
+from restrike.hub.server.analytics import athlete_id
 from tests.hub.conftest import HubProcess, hub_station
 from tests.station.fixtures import StationProcess, match_datagrams, send_udp
 
@@ -101,8 +109,14 @@ def in_step(dsn: str, stations: dict[str, StationProcess]) -> bool:
                for court, station in stations.items())
 
 
-def recomputed(stations: list[StationProcess], tournament: str) -> dict[str, Any]:
-    """The tournament's figures from the stations' own SQLite stores."""
+def person(short: str, long: str | None, country: str) -> AthleteRef | None:
+    """An athlete as the hub names one: its id made of long name and country."""
+    return AthleteRef(athlete_id(long, country), short, long, country) if long else None
+
+
+def station_rows(stations: list[StationProcess], tournament: str
+                 ) -> list[tuple[MatchRef, dict[str, Any]]]:
+    """The tournament's matches folded from the stations' own SQLite stores."""
     rows = []
     for number, station in enumerate(stations, start=1):
         path = database(station)
@@ -110,7 +124,8 @@ def recomputed(stations: list[StationProcess], tournament: str) -> dict[str, Any
         try:
             for m in conn.execute(
                     "SELECT m.id, m.number, m.match_id, d.id, d.date, b.long_name, b.country, "
-                    "r.long_name, r.country, b.short_name, r.short_name FROM matches m "
+                    "r.long_name, r.country, b.short_name, r.short_name, m.phase, m.category, "
+                    "m.division FROM matches m "
                     "JOIN days d ON d.id = m.day_id "
                     "JOIN tournaments t ON t.id = d.tournament_id "
                     "LEFT JOIN athletes b ON b.id = m.blue_athlete_id "
@@ -121,13 +136,28 @@ def recomputed(stations: list[StationProcess], tournament: str) -> dict[str, Any
                 folded = fold_match(Event(e[0], e[1], e[2], e[3], json.loads(e[4]))
                                     for e in events)
                 ref = MatchRef(id=number * 10**9 + m[0], number=m[1], match_id=m[2],
+                               phase=m[11], category=m[12], division=m[13],
                                tournament=tournament, day=m[4], day_id=number * 10**9 + m[3],
-                               blue=AthleteRef(None, m[9], m[5], m[6]) if m[5] else None,
-                               red=AthleteRef(None, m[10], m[7], m[8]) if m[7] else None)
+                               blue=person(m[9], m[5], m[6]), red=person(m[10], m[7], m[8]))
                 rows.append((ref, folded.summary()))
         finally:
             conn.close()
-    return group_report(rows)
+    return rows
+
+
+def recomputed(stations: list[StationProcess], tournament: str) -> dict[str, Any]:
+    """The tournament's figures from the stations' own SQLite stores."""
+    return group_report(station_rows(stations, tournament))
+
+
+def without_match_ids(report: dict[str, Any]) -> dict[str, Any]:
+    """An athlete's report with the match ids left out (the hub's are its own)."""
+    def line(m: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if m is None else {k: v for k, v in m.items() if k != "match"}
+
+    return {**report, "trend": [line(m) for m in report["trend"]],
+            "unfinished": [line(m) for m in report["unfinished"]],
+            "best_match": line(report["best_match"])}
 
 
 def test_three_courts_through_a_hub_outage_and_a_station_kill(
@@ -154,6 +184,11 @@ def test_three_courts_through_a_hub_outage_and_a_station_kill(
         assert set(courts) == set(COURTS)
         assert all(c["connected"] and c["datagrams"] == len(match) for c in courts.values())
 
+        # Asked now, the analytics are cached; what follows must make them again.
+        early = hub.get("/api/v1/analytics/tournaments/Hub Open")
+        assert early["matches_planned"] == len(COURTS)
+        assert hub.get("/api/v1/analytics/athletes", search="kim")["athletes"][0][
+            "matches"] == len(COURTS)
         hub.kill()  # mid-tournament: the stations keep storing
         for station in stations.values():
             send_udp(station.udp_port, match)
@@ -191,6 +226,23 @@ def test_three_courts_through_a_hub_outage_and_a_station_kill(
         assert report["courts"] == list(COURTS) == day["courts"]
         assert {(d["court"], d["tournament"]) for d in day["days"]} == {
             (court, "Hub Open") for court in COURTS}
+        # The same athlete on three courts is one athlete, with the stations' figures.
+        found = hub.get("/api/v1/analytics/athletes", search="minsu")["athletes"]
+        assert [(a["long_name"], a["country"]) for a in found] == [("KIM Minsu", "KOR")]
+        kim = AthleteRef(found[0]["id"], found[0]["short_name"], "KIM Minsu", "KOR")
+        assert kim.id == athlete_id("KIM Minsu", "KOR")
+        rows = station_rows(list(stations.values()), "Hub Open")
+        theirs = athlete_report(kim, [r for r in rows if kim.id in (
+            r[0].blue and r[0].blue.id, r[0].red and r[0].red.id)])
+        assert found[0]["matches"] == theirs["matches"] >= len(COURTS)
+        assert (found[0]["wins"], found[0]["points_for"], found[0]["points_against"]) == (
+            theirs["wins"], theirs["points_for"], theirs["points_against"])
+        mine = hub.get(f"/api/v1/analytics/athletes/{kim.id}")
+        assert mine.pop("courts") == list(COURTS)
+        assert without_match_ids(mine) == without_match_ids(theirs)
+        assert httpx.get(f"{hub.url}/api/v1/analytics/athletes/{found[0]['id'] + 1}",
+                         timeout=10).status_code == 404
+        assert hub.get("/api/v1/analytics/athletes", search="nobody")["athletes"] == []
         tournaments = hub.get("/api/v1/tournaments")["tournaments"]
         assert [(t["name"], t["courts"]) for t in tournaments] == [("Hub Open", list(COURTS))]
         finished = hub.get("/api/v1/matches", finished="true")["matches"]

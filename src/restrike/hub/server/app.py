@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from restrike.errors import HubError
 from restrike.http.errors import error_response
-from restrike.hub.server import queries
+from restrike.hub.server import analytics, queries
 from restrike.hub.server.commands import Channels
 from restrike.hub.server.guard import HostNames, check_control
 from restrike.hub.server.ingest import store_upload
@@ -222,7 +222,7 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
              summary="A tournament's figures over every court")
     async def tournament_analytics(name: str) -> dict[str, Any]:
         async with pool.connection() as conn:
-            report = await queries.tournament_report(conn, name)
+            report = await analytics.tournament_report(conn, name)
         if report is None:
             raise HubError(f"no court has a tournament named {name!r}", status=404)
         return report
@@ -232,7 +232,24 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
     async def day_analytics(
             day: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")]) -> dict[str, Any]:
         async with pool.connection() as conn:
-            return await queries.day_report(conn, day)
+            return await analytics.day_report(conn, day)
+
+    @app.get("/api/v1/analytics/athletes",
+             summary="Athletes by name or country over every court, with headline figures")
+    async def athletes(search: Annotated[str, Query(max_length=100,
+                                                    pattern=r"^[^\x00-\x1f\x7f]*$")] = "",
+                       limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+        async with pool.connection() as conn:
+            return {"athletes": await analytics.search_athletes(conn, search, limit)}
+
+    @app.get("/api/v1/analytics/athletes/{athlete_id}",
+             summary="An athlete's figures over every court (id: as in the search)")
+    async def athlete(athlete_id: Annotated[int, Path(ge=0, le=2**53)]) -> dict[str, Any]:
+        async with pool.connection() as conn:
+            report = await analytics.athlete(conn, athlete_id)
+        if report is None:
+            raise HubError(f"no athlete with id {athlete_id}", status=404)
+        return report
 
     @app.websocket("/ws/live")
     async def live(ws: WebSocket) -> None:

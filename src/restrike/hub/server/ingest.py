@@ -79,6 +79,17 @@ def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
 
 
 _UPSERT_SQL = {key: _upsert_sql(*spec) for key, spec in _UPSERTS.items()}
+_FORGET_DAYS = ("DELETE FROM partials WHERE sid = %s AND day_id IN (SELECT day_id FROM "
+                "matches WHERE sid = %s AND id = ANY(%s))")
+_FORGET_FOLDS = "DELETE FROM folds WHERE sid = %s AND match_id = ANY(%s)"
+
+
+def _touched(upload: Upload) -> list[int]:
+    """The matches an upload adds events to or changes (their folds and days' figures
+    are made again when next asked)."""
+    return sorted({d[4] for d in upload.datagrams if d[4] is not None}
+                  | {e[2] for e in upload.events if e[2] is not None}
+                  | {m[0] for m in upload.matches})
 
 
 async def store_upload(conn: psycopg.AsyncConnection, upload: Upload) -> Reply:
@@ -114,6 +125,10 @@ async def store_upload(conn: psycopg.AsyncConnection, upload: Upload) -> Reply:
                         rows = [(*m[:14], Jsonb(_json(m[14]))) for m in rows]
                     if rows:
                         await cur.executemany(sql, [(sid, *row) for row in rows])
+                touched = _touched(upload)
+                if touched:  # the analytics' caches of what this upload changes
+                    await cur.execute(_FORGET_DAYS, (sid, sid, touched))
+                    await cur.execute(_FORGET_FOLDS, (sid, touched))
             gap = upload.after is not None and upload.after > held
             stored, events = (0, 0) if gap else await _copy_feed(cur, sid, held, upload, data,
                                                                  now)

@@ -1,4 +1,5 @@
-"""What the hub's pages read: courts, tournaments, matches, events and analytics.
+"""What the hub's pages read: courts, tournaments, matches and events (the analytics
+are `restrike.hub.server.analytics`).
 
 The shapes are the station's (docs/api.md, docs/store.md) plus ``court``; what is
 one thing across courts is named as the station names it — a tournament by its name,
@@ -9,22 +10,17 @@ that court's station.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import psycopg
 
-from restrike.analytics import AthleteRef, Event, MatchRef, fold_match, group_report
 from restrike.hub.server.ingest import CLAIM_SECONDS
 
-__all__ = ["CONNECTED_SECONDS", "courts", "day_report", "events", "matches",
-           "tournament_report", "tournaments"]
+__all__ = ["CONNECTED_SECONDS", "courts", "events", "matches", "tournaments"]
 
 #: A court is shown connected while its station uploaded within this many seconds.
 CONNECTED_SECONDS = 6.0
-#: Match ids and day ids of different stations made distinct for the analytics core.
-_SPAN = 1 << 40
 
 
 def iso(t: float | None) -> str | None:
@@ -74,8 +70,7 @@ async def tournaments(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
 _MATCHES = (
     "SELECT s.court, m.id, m.number, m.match_id, m.phase, m.category, m.division, d.date, "
     "d.name, t.name, b.short_name, b.long_name, b.country, r.short_name, r.long_name, "
-    "r.country, m.loaded_at, m.started_at, m.ended_at, m.winner, m.decision, m.result, "
-    "m.sid, d.id, b.id, r.id "
+    "r.country, m.loaded_at, m.started_at, m.ended_at, m.winner, m.decision, m.result "
     "FROM matches m JOIN stations s ON s.sid = m.sid "
     "JOIN days d ON d.sid = m.sid AND d.id = m.day_id "
     "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id "
@@ -152,64 +147,3 @@ async def events(conn: psycopg.AsyncConnection, *, court: str | None = None,
             event["truncated"] = True
         out.append(event)
     return out
-
-
-async def tournament_report(conn: psycopg.AsyncConnection, name: str
-                            ) -> dict[str, Any] | None:
-    """A tournament's figures over every court (the analytics core's ``group_report``);
-    None when no court has a tournament of that name."""
-    refs = await (await conn.execute(_MATCHES + " WHERE t.name = %s", (name,))).fetchall()
-    if not refs:
-        known = await (await conn.execute("SELECT 1 FROM tournaments WHERE name = %s LIMIT 1",
-                                          (name,))).fetchone()
-        return None if known is None else {**group_report([]), "tournament": name,
-                                           "courts": []}
-    return {**group_report(await _folded(conn, refs)), "tournament": name,
-            "courts": sorted({r[0] for r in refs})}
-
-
-async def day_report(conn: psycopg.AsyncConnection, day: str) -> dict[str, Any]:
-    """Every court's matches of that date (``YYYY-MM-DD``), as one day's figures; the
-    tournaments and courts it had (zeros when none)."""
-    refs = await (await conn.execute(_MATCHES + " WHERE d.date = %s", (day,))).fetchall()
-    days = sorted({(r[0], r[9], r[8] or "") for r in refs})
-    return {**group_report(await _folded(conn, refs)), "day": day,
-            "days": [{"court": c, "tournament": t, "name": n} for c, t, n in days],
-            "courts": sorted({r[0] for r in refs})}
-
-
-async def _folded(conn: psycopg.AsyncConnection, refs: list[tuple[Any, ...]]
-                  ) -> list[tuple[MatchRef, dict[str, Any]]]:
-    """Each match row of ``_MATCHES`` with its events folded by the analytics core; ids
-    made distinct across stations."""
-    rows = []
-    for r in refs:
-        sid, match_id = r[22], r[1]
-        events_of = await (await conn.execute(
-            "SELECT id, received_at, kind, athlete, args FROM events "
-            "WHERE sid = %s AND match_id = %s ORDER BY id", (sid, match_id))).fetchall()
-        folded = fold_match(Event(e[0], e[1], e[2], e[3], _args(e[4])) for e in events_of)
-        ref = MatchRef(id=sid * _SPAN + match_id, number=r[2], match_id=r[3], phase=r[4],
-                       category=r[5], division=r[6], tournament=r[9], day=r[7],
-                       day_id=sid * _SPAN + r[23],
-                       blue=_ref(r[10], r[11], r[12]), red=_ref(r[13], r[14], r[15]))
-        rows.append((ref, folded.summary()))
-    return rows
-
-
-def _ref(short: str | None, long: str | None, country: str | None) -> AthleteRef | None:
-    if long is None:
-        return None
-    return AthleteRef(None, short or "", long, country or "")
-
-
-def _args(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return {}

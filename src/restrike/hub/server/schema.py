@@ -73,6 +73,19 @@ STEPS: tuple[str, ...] = (
     "ALTER TABLE stations ADD COLUMN last_event bigint NOT NULL DEFAULT 0",
     "UPDATE stations SET last_event = COALESCE((SELECT max(id) FROM events e "
     "WHERE e.sid = stations.sid), 0)",
+    # The analytics' caches (restrike.hub.server.analytics): each match folded (its
+    # summary, and the headline an athletes search sums: [winner, blue, red] or null),
+    # each station-day's partial figures. An upload deletes what it touched.
+    """CREATE TABLE folds (
+        sid int NOT NULL, match_id bigint NOT NULL, summary jsonb NOT NULL,
+        headline jsonb, PRIMARY KEY (sid, match_id))""",
+    """CREATE TABLE partials (
+        sid int NOT NULL, day_id bigint NOT NULL, partial jsonb NOT NULL,
+        PRIMARY KEY (sid, day_id))""",
+    "CREATE INDEX matches_day ON matches (sid, day_id)",
+    "CREATE INDEX matches_blue ON matches (sid, blue_athlete_id)",
+    "CREATE INDEX matches_red ON matches (sid, red_athlete_id)",
+    "CREATE INDEX days_date ON days (date)",
 )
 
 

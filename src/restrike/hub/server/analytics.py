@@ -1,0 +1,300 @@
+"""The hub's analytics: tournament, day and athlete figures over every court.
+
+Figures come from the analytics core (`restrike.analytics`: ``fold_match``,
+``group_partial``/``group_body``, ``athlete_report``), the same code as a station's,
+over the matches every court sent. What is one thing across courts is named as the
+station names it: a tournament by its name, an athlete by long name and country — its
+hub id (`athlete_id`) is made from those two, so the same athlete on several courts is
+one athlete, with the same id on every hub.
+
+Two caches in the database keep requests quick over millions of events: ``folds``
+(each match's folded summary and the headline its search needs) and ``partials``
+(each station-day's figures, what a tournament or a day combines). An upload deletes
+the entries of the matches and days it touched (`restrike.hub.server.ingest`); a
+request folds what is missing and stores it only if the station uploaded nothing
+meanwhile (checked under a share lock of the station's row, which each upload holds
+for its whole transaction), so no entry is ever older than the rows it was made of.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from restrike.analytics import (
+    AthleteRef,
+    Event,
+    MatchRef,
+    athlete_report,
+    fold_match,
+    group_body,
+    group_partial,
+)
+from restrike.analytics.aggregate import headline as headline_row
+from restrike.analytics.model import unaccent
+
+__all__ = ["athlete", "athlete_id", "day_report", "search_athletes", "tournament_report"]
+
+#: Match ids and day ids of different stations made distinct for the analytics core.
+_SPAN = 1 << 40
+Key = tuple[int, int]  # (sid, id)
+
+_REFS = (
+    "SELECT m.sid, m.id, m.number, m.match_id, m.phase, m.category, m.division, d.date, "
+    "d.id, t.name, b.short_name, b.long_name, b.country, r.short_name, r.long_name, "
+    "r.country, s.court FROM matches m JOIN stations s ON s.sid = m.sid "
+    "JOIN days d ON d.sid = m.sid AND d.id = m.day_id "
+    "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id "
+    "LEFT JOIN athletes b ON b.sid = m.sid AND b.id = m.blue_athlete_id "
+    "LEFT JOIN athletes r ON r.sid = m.sid AND r.id = m.red_athlete_id ")
+
+
+def athlete_id(long_name: str, country: str) -> int:
+    """The hub's id of an athlete: from long name and country (52 bits: exact in a
+    browser's numbers)."""
+    digest = hashlib.md5(f"{long_name}\x1f{country}".encode(), usedforsecurity=False)
+    return int(digest.hexdigest()[:13], 16)
+
+
+def _person(short: str | None, long: str | None, country: str | None) -> AthleteRef | None:
+    if long is None:
+        return None
+    return AthleteRef(athlete_id(long, country or ""), short or "", long, country or "")
+
+
+def _ref(r: tuple[Any, ...]) -> MatchRef:
+    return MatchRef(id=r[0] * _SPAN + r[1], number=r[2], match_id=r[3], phase=r[4],
+                    category=r[5], division=r[6], tournament=r[9], day=r[7],
+                    day_id=r[0] * _SPAN + r[8], blue=_person(r[10], r[11], r[12]),
+                    red=_person(r[13], r[14], r[15]))
+
+
+async def _versions(conn: psycopg.AsyncConnection, sids: Iterable[int]) -> dict[int, float]:
+    """Each station's last upload time: what a cached entry is checked against."""
+    rows = await (await conn.execute("SELECT sid, last_seen FROM stations WHERE sid = ANY(%s)",
+                                     (sorted(set(sids)),))).fetchall()
+    return {sid: seen for sid, seen in rows}
+
+
+async def _keep(conn: psycopg.AsyncConnection, versions: dict[int, float], sql: str,
+                rows: list[tuple[Any, ...]]) -> None:
+    """Store cache ``rows`` (their first value the sid) of the stations that uploaded
+    nothing since ``versions`` was read."""
+    if not rows:
+        return
+    async with conn.transaction():
+        now = await (await conn.execute(
+            "SELECT sid, last_seen FROM stations WHERE sid = ANY(%s) ORDER BY sid FOR SHARE",
+            (sorted({r[0] for r in rows}),))).fetchall()
+        same = {sid for sid, seen in now if versions.get(sid) == seen}
+        kept = [r for r in rows if r[0] in same]
+        if kept:
+            async with conn.cursor() as cur:
+                await cur.executemany(sql, kept)
+
+
+async def summaries(conn: psycopg.AsyncConnection, keys: list[Key]
+                    ) -> dict[Key, dict[str, Any]]:
+    """Each match's folded summary, from the cache or folded now (and kept)."""
+    if not keys:
+        return {}
+    sids, ids = zip(*keys, strict=True)
+    found = {(sid, match): summary for sid, match, summary in await (await conn.execute(
+        "SELECT f.sid, f.match_id, f.summary FROM folds f JOIN unnest(%s::int[], "
+        "%s::bigint[]) AS k(sid, id) ON f.sid = k.sid AND f.match_id = k.id",
+        (list(sids), list(ids)))).fetchall()}
+    missing = [k for k in keys if k not in found]
+    if not missing:
+        return found
+    versions = await _versions(conn, (sid for sid, _ in missing))
+    events: dict[Key, list[Event]] = {k: [] for k in missing}
+    sids, ids = zip(*missing, strict=True)
+    async with conn.cursor() as cur:
+        await cur.execute(
+            "SELECT e.sid, e.match_id, e.id, e.received_at, e.kind, e.athlete, e.args "
+            "FROM unnest(%s::int[], %s::bigint[]) AS k(sid, id) JOIN events e "
+            "ON e.sid = k.sid AND e.match_id = k.id ORDER BY e.sid, e.match_id, e.id",
+            (list(sids), list(ids)))
+        async for sid, match, *event in cur:
+            events[(sid, match)].append(Event(event[0], event[1], event[2], event[3],
+                                              _args(event[4])))
+    made = []
+    for key, folded in events.items():
+        summary = fold_match(folded).summary()
+        found[key] = summary
+        made.append((*key, Jsonb(summary), _headline(summary)))
+    await _keep(conn, versions, "INSERT INTO folds (sid, match_id, summary, headline) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (sid, match_id) DO UPDATE SET "
+                "summary = excluded.summary, headline = excluded.headline",
+                [(sid, match, summary, Jsonb(h)) for sid, match, summary, h in made])
+    return found
+
+
+def _headline(summary: dict[str, Any]) -> list[Any] | None:
+    """What an athletes search needs of a match: None unfinished, else [winner side,
+    blue score, red score]."""
+    if summary["winner"] is None:
+        return None
+    return [summary["winner"], summary["sides"][1]["score"], summary["sides"][2]["score"]]
+
+
+async def _rows(conn: psycopg.AsyncConnection, refs: list[tuple[Any, ...]]
+                ) -> list[tuple[MatchRef, dict[str, Any]]]:
+    folded = await summaries(conn, [(r[0], r[1]) for r in refs])
+    return [(_ref(r), folded[(r[0], r[1])]) for r in refs]
+
+
+async def _partials(conn: psycopg.AsyncConnection, days: list[Key]) -> list[dict[str, Any]]:
+    """Each station-day's partial figures, from the cache or made now (and kept)."""
+    if not days:
+        return []
+    sids, ids = zip(*days, strict=True)
+    found = {(sid, day): partial for sid, day, partial in await (await conn.execute(
+        "SELECT p.sid, p.day_id, p.partial FROM partials p JOIN unnest(%s::int[], "
+        "%s::bigint[]) AS k(sid, id) ON p.sid = k.sid AND p.day_id = k.id",
+        (list(sids), list(ids)))).fetchall()}
+    missing = [d for d in days if d not in found]
+    if missing:
+        versions = await _versions(conn, (sid for sid, _ in missing))
+        sids, ids = zip(*missing, strict=True)
+        refs = await (await conn.execute(
+            _REFS + "JOIN unnest(%s::int[], %s::bigint[]) AS k(sid, id) "
+            "ON m.sid = k.sid AND m.day_id = k.id", (list(sids), list(ids)))).fetchall()
+        by_day: dict[Key, list[tuple[MatchRef, dict[str, Any]]]] = {d: [] for d in missing}
+        for ref, row in zip(refs, await _rows(conn, refs), strict=True):
+            by_day[(ref[0], ref[8])].append(row)
+        made = [(*day, group_partial(rows)) for day, rows in by_day.items()]
+        found.update({(sid, day): partial for sid, day, partial in made})
+        await _keep(conn, versions, "INSERT INTO partials (sid, day_id, partial) VALUES "
+                    "(%s, %s, %s) ON CONFLICT (sid, day_id) DO UPDATE SET "
+                    "partial = excluded.partial", [(s, d, Jsonb(p)) for s, d, p in made])
+    return [found[d] for d in days]
+
+
+async def tournament_report(conn: psycopg.AsyncConnection, name: str
+                            ) -> dict[str, Any] | None:
+    """A tournament's figures over every court; None when no court has one of that name."""
+    days = await (await conn.execute(
+        "SELECT d.sid, d.id, s.court FROM tournaments t JOIN stations s ON s.sid = t.sid "
+        "LEFT JOIN days d ON d.sid = t.sid AND d.tournament_id = t.id WHERE t.name = %s",
+        (name,))).fetchall()
+    if not days:
+        return None
+    held = [(sid, day) for sid, day, _court in days if day is not None]
+    courts = await (await conn.execute(
+        "SELECT DISTINCT s.court FROM matches m JOIN stations s ON s.sid = m.sid "
+        "JOIN unnest(%s::int[], %s::bigint[]) AS k(sid, id) ON m.sid = k.sid AND "
+        "m.day_id = k.id ORDER BY s.court", ([s for s, _ in held], [d for _, d in held])
+    )).fetchall()
+    return {**group_body(await _partials(conn, held)), "tournament": name,
+            "courts": [c for (c,) in courts]}
+
+
+async def day_report(conn: psycopg.AsyncConnection, day: str) -> dict[str, Any]:
+    """Every court's matches of that date (``YYYY-MM-DD``) as one day's figures; the
+    tournaments and courts it had (zeros when none)."""
+    rows = await (await conn.execute(
+        "SELECT d.sid, d.id, s.court, t.name, d.name, EXISTS (SELECT 1 FROM matches m "
+        "WHERE m.sid = d.sid AND m.day_id = d.id) FROM days d "
+        "JOIN stations s ON s.sid = d.sid "
+        "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id WHERE d.date = %s",
+        (day,))).fetchall()
+    played = [r for r in rows if r[5]]
+    return {**group_body(await _partials(conn, [(r[0], r[1]) for r in played])),
+            "day": day,
+            "days": [{"court": c, "tournament": t, "name": n}
+                     for c, t, n in sorted({(r[2], r[3], r[4] or "") for r in played})],
+            "courts": sorted({r[2] for r in played})}
+
+
+async def _identities(conn: psycopg.AsyncConnection) -> list[tuple[str, str, str]]:
+    """Every athlete once: (long name, country, the newest short name), by long name."""
+    rows = await (await conn.execute(
+        "SELECT DISTINCT ON (long_name, country) long_name, country, short_name "
+        "FROM athletes ORDER BY long_name, country, sid DESC, id DESC")).fetchall()
+    return sorted(rows)  # by code point, as a station's SQLite sorts (not the locale's)
+
+
+async def _athlete_refs(conn: psycopg.AsyncConnection, people: list[tuple[str, str]]
+                        ) -> list[tuple[Any, ...]]:
+    """The match rows (`_REFS`) of every court where one of ``people`` fought."""
+    return list(await (await conn.execute(
+        "WITH a AS (SELECT sid, id FROM athletes WHERE (long_name, country) IN "
+        "(SELECT * FROM unnest(%s::text[], %s::text[]))) " + _REFS +
+        "WHERE (m.sid, m.blue_athlete_id) IN (SELECT sid, id FROM a) "
+        "OR (m.sid, m.red_athlete_id) IN (SELECT sid, id FROM a) ORDER BY m.sid, m.id",
+        ([p[0] for p in people], [p[1] for p in people]))).fetchall())
+
+
+async def search_athletes(conn: psycopg.AsyncConnection, search: str, limit: int
+                          ) -> list[dict[str, Any]]:
+    """Athletes whose names or country contain ``search`` (case and accents ignored), by
+    long name, each with the headline figures of its finished matches on every court
+    (a match loaded twice counts once, its last finished load: as a station counts)."""
+    needle = unaccent(search)
+    found = [(long, country, short) for long, country, short in await _identities(conn)
+             if needle in unaccent(f"{short} {long} {country}")][:limit]
+    if not found:
+        return []
+    refs = await _athlete_refs(conn, [(long, country) for long, country, _ in found])
+    keys = [(r[0], r[1]) for r in refs]
+    await summaries(conn, keys)  # folds what is not cached (and keeps its headline)
+    headlines = {(sid, match): h for sid, match, h in await (await conn.execute(
+        "SELECT f.sid, f.match_id, f.headline FROM folds f JOIN unnest(%s::int[], "
+        "%s::bigint[]) AS k(sid, id) ON f.sid = k.sid AND f.match_id = k.id",
+        ([k[0] for k in keys], [k[1] for k in keys]))).fetchall()} if keys else {}
+    wanted = {athlete_id(long, country) for long, country, _ in found}
+    kept: dict[tuple[int, str], tuple[int, int, int, int]] = {}
+    for row in refs:
+        headline = headlines.get((row[0], row[1]))
+        if headline is None:  # unfinished (or folded by a request still storing it)
+            continue
+        ref = _ref(row)
+        winner, blue, red = headline
+        for side, person, scores in ((1, ref.blue, (blue, red)), (2, ref.red, (red, blue))):
+            if person is None or person.id not in wanted:
+                continue
+            key = (person.id, ref.key)
+            if key not in kept or kept[key][0] < ref.id:
+                kept[key] = (ref.id, int(winner == side), *scores)
+    totals: dict[int, list[int]] = {}
+    for (person_id, _key), (_match, won, points_for, against) in kept.items():
+        total = totals.setdefault(person_id, [0, 0, 0, 0])
+        total[0] += 1
+        total[1] += won
+        total[2] += points_for
+        total[3] += against
+    return [headline_row(AthleteRef(ident, short, long, country),
+                         *totals.get(ident, [0, 0, 0, 0]))
+            for long, country, short in found
+            for ident in (athlete_id(long, country),)]
+
+
+async def athlete(conn: psycopg.AsyncConnection, ident: int) -> dict[str, Any] | None:
+    """An athlete's figures over every court (the station's athlete body); None when no
+    court has an athlete of that id."""
+    person = next(((long, country, short) for long, country, short in await _identities(conn)
+                   if athlete_id(long, country) == ident), None)
+    if person is None:
+        return None
+    long, country, short = person
+    refs = await _athlete_refs(conn, [(long, country)])
+    report = athlete_report(AthleteRef(ident, short, long, country), await _rows(conn, refs))
+    return {**report, "courts": sorted({r[16] for r in refs})}
+
+
+def _args(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
