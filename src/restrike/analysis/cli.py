@@ -78,7 +78,7 @@ def highlights(
     for line in skipped:
         typer.echo(f"warning: {line}", err=True)
     try:
-        result = build_reel(tools, moments, request, to)
+        result = build_reel(tools, moments, request, to, flags_dir=path.parent / "flags")
     except RestrikeError as err:
         raise _fail(str(err), 1) from err
     typer.echo(f"{to}: {result.duration:.1f} s, {result.matches} matches, {result.segments} "

@@ -3,7 +3,8 @@
 `collect` reads the tags and places them in their recordings (the station's database);
 `build_reel` plans the reel (`reels.plan_reel`) and carries it out with ffmpeg:
 
-* a **title card** per match (`title_seconds`; names, countries, score, decision);
+* a **title card** per match (`title_seconds`; names, flags, score, decision:
+  `restrike.analysis.cards`);
 * each **segment** cut from its recording by **stream copy** when the recordings are
   H.264/AAC and a keyframe lies at most `MAX_KEY_GAP` s before the window (the cut
   starts on that keyframe: a little more before the moment, never less); otherwise
@@ -24,10 +25,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from restrike.analysis.cards import BACKGROUND, CardLayout, card_attempts, flag_files
 from restrike.analysis.ffmpeg import MediaInfo, Tools
 from restrike.analysis.reels import Matchup, Moment, Part, Segment, plan_reel
 from restrike.analysis.tables import list_tags
 from restrike.errors import AnalysisError
+from restrike.flags import FlagRegistry
 
 __all__ = ["MAX_KEY_GAP", "ReelRequest", "ReelResult", "build_reel", "collect"]
 
@@ -143,8 +146,9 @@ def _escape_meta(text: str) -> str:
 class _Builder:
     """One reel's work folder, target format and parts."""
 
-    def __init__(self, tools: Tools, infos: dict[str, MediaInfo], work: Path) -> None:
-        self.tools, self.infos, self.work = tools, infos, work
+    def __init__(self, tools: Tools, infos: dict[str, MediaInfo], work: Path,
+                 flags: FlagRegistry | None = None) -> None:
+        self.tools, self.infos, self.work, self.flags = tools, infos, work, flags
         first = next(iter(infos.values()))
         same = {(i.width, i.height, i.fps, i.audio_codec is None) for i in infos.values()}
         self.copy = all(i.copyable for i in infos.values()) and len(same) == 1
@@ -158,8 +162,12 @@ class _Builder:
         t = self.target
         scale = (f"scale={t.width}:{t.height}:force_original_aspect_ratio=decrease,"
                  f"pad={t.width}:{t.height}:(ow-iw)/2:(oh-ih)/2,setsar=1")
-        out = ["-vf", scale, "-r", t.fps, "-c:v", "libx264", "-preset", "veryfast",
-               "-crf", "21", "-pix_fmt", "yuv420p", *TIMESCALE]
+        return ["-vf", scale, *self._codec_args()]
+
+    def _codec_args(self) -> list[str]:
+        t = self.target
+        out = ["-r", t.fps, "-c:v", "libx264", "-preset", "veryfast", "-crf", "21",
+               "-pix_fmt", "yuv420p", *TIMESCALE]
         if self.audio:
             out += ["-c:a", "aac", "-b:a", "128k", "-ar", str(t.sample_rate), "-ac",
                     str(t.channels)]
@@ -171,37 +179,28 @@ class _Builder:
         return ["-f", "lavfi", "-i", f"anullsrc=r={t.sample_rate}:cl={layout}"]
 
     def card(self, match: Matchup, seconds: float) -> None:
+        """The match's title card (`restrike.analysis.cards`), encoded like the reel."""
         name = f"part{len(self.parts):04d}.mp4"
-        score = f"{match.score[0]} - {match.score[1]}" if match.score else "vs"
-        lines = [f"Match {match.number}",
-                 f"{match.blue} ({match.blue_country})   {score}   "
-                 f"{match.red} ({match.red_country})"]
-        if match.decision:
-            lines.append(match.decision)
-        (self.work / f"{name}.txt").write_text("\n".join(lines), encoding="utf-8")
         t = self.target
-        size = max(12, t.height // 16)
+        layout = CardLayout(t.width, t.height)
+        flags = flag_files(match, self.work, self.flags) if self.flags else {}
         source = ["-f", "lavfi", "-i",
-                  f"color=c=0x14213d:s={t.width}x{t.height}:r={t.fps}:d={seconds:.3f}"]
-        text = (f"drawtext=textfile={name}.txt:fontcolor=white:fontsize={size}:"
-                f"line_spacing={size // 2}:x=(w-text_w)/2:y=(h-text_h)/2")
+                  f"color=c={BACKGROUND}:s={t.width}x{t.height}:r={t.fps}:d={seconds:.3f}"]
         audio = self._silence() if self.audio else []
-        common = [*source, *audio, "-t", f"{seconds:.3f}", *self._encode_args(), "-y", name]
-        try:
-            self.tools.run([self.tools.ffmpeg, "-v", "error", *self._with_filter(common, text)],
-                           cwd=self.work, what="title card")
-        except AnalysisError as err:  # no font for drawtext on this machine: a plain card
-            log.warning("title card without text (%s)", err)
-            self.tools.run([self.tools.ffmpeg, "-v", "error", *common], cwd=self.work,
-                           what="title card")
+        attempts = card_attempts(match, self.work, name, layout, flags, 1 if audio else 0)
+        for number, attempt in enumerate(attempts, start=1):
+            args = [self.tools.ffmpeg, "-v", "error", *source, *audio, *attempt,
+                    *(["-map", "1:a"] if audio else []), "-t", f"{seconds:.3f}",
+                    *self._codec_args(), "-y", name]
+            try:
+                self.tools.run(args, cwd=self.work, what="title card")
+                break
+            except AnalysisError as err:  # no SVG decoder, no font: a simpler card
+                if number == len(attempts):
+                    raise
+                log.warning("title card %d of %d failed (%s); a simpler one", number,
+                            len(attempts), err)
         self.parts.append((self.work / name, match.title()))
-
-    @staticmethod
-    def _with_filter(args: list[str], text: str) -> list[str]:
-        out = list(args)
-        index = out.index("-vf") + 1
-        out[index] = f"{out[index]},{text}"
-        return out
 
     def segment(self, segment: Segment) -> None:
         name = f"part{len(self.parts):04d}.mp4"
@@ -260,8 +259,11 @@ class _Builder:
 
 
 def build_reel(tools: Tools, moments: Sequence[Moment], request: ReelRequest, output: Path,
-               progress: Progress | None = None) -> ReelResult:
-    """Plan and cut the reel into ``output``; AnalysisError if nothing can be cut."""
+               progress: Progress | None = None, *, flags_dir: Path | None = None
+               ) -> ReelResult:
+    """Plan and cut the reel into ``output``; AnalysisError if nothing can be cut.
+    ``flags_dir``: the operator's own ``<IOC>.svg`` flags (the station's
+    ``<data_dir>/flags``), before the shipped ones."""
     report = progress or (lambda _done, _step: None)
     report(0.0, "reading the recordings")
     infos = {path: tools.probe(Path(path)) for path in sorted({m.recording for m in moments})}
@@ -274,7 +276,7 @@ def build_reel(tools: Tools, moments: Sequence[Moment], request: ReelRequest, ou
     total = sum(len(part.segments) + 1 for part in plan) + 1
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="restrike-reel-", dir=output.parent) as folder:
-        builder = _Builder(tools, infos, Path(folder))
+        builder = _Builder(tools, infos, Path(folder), FlagRegistry(flags_dir))
         done = 0
         for part in plan:
             if request.title_seconds > 0:

@@ -58,8 +58,10 @@ class Job:
 class ReelJobs:
     """Queues reel jobs; ``run`` (a station task) builds them in order."""
 
-    def __init__(self, store: StoreAccess, bus: Bus, folder: Path, ffmpeg: str) -> None:
+    def __init__(self, store: StoreAccess, bus: Bus, folder: Path, ffmpeg: str,
+                 flags_dir: Path | None = None) -> None:
         self.store, self.bus, self.folder, self.ffmpeg = store, bus, folder, ffmpeg
+        self.flags_dir = flags_dir  # the operator's own flags for the title cards
         self.jobs: dict[int, Job] = {}
         self._ids = itertools.count(1)
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
@@ -108,7 +110,8 @@ class ReelJobs:
         tools = find_tools(self.ffmpeg)
         with self.store.reader() as reader:
             moments, skipped = reader.call(lambda conn: collect(conn, job.request))
-        result = build_reel(tools, moments, job.request, job.output, progress)
+        result = build_reel(tools, moments, job.request, job.output, progress,
+                            flags_dir=self.flags_dir)
         result.skipped = skipped
         return result.as_json()
 

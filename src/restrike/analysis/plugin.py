@@ -165,7 +165,7 @@ class Analysis:
         self._ctx, self._bus, self._store = ctx, ctx.bus, ctx.store
         self._loop = asyncio.get_running_loop()
         folder = Path(o.reels_dir) if o.reels_dir else ctx.data_dir / "analysis" / "reels"
-        self.jobs = ReelJobs(ctx.store, ctx.bus, folder, o.ffmpeg)
+        self.jobs = ReelJobs(ctx.store, ctx.bus, folder, o.ffmpeg, ctx.data_dir / "flags")
         self.clips = ClipAnalyses(ctx.bus, ctx.store, ctx.create_task, self._clip_options)
         self._unsubscribe = [ctx.bus.subscribe(EventsCommitted, self._on_commit),
                              ctx.bus.subscribe(Broadcast, self._on_broadcast),
