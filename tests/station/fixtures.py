@@ -223,10 +223,12 @@ class StationProcess:
                                      start_new_session=True)
         return self.proc
 
-    def start(self, timeout: float = 20.0, *, ready: tuple[int, ...] = (200,),
+    def start(self, timeout: float = 60.0, *, ready: tuple[int, ...] = (200,),
               path: str = "/api/health") -> Self:
         """Launch and wait until ``path`` answers with a status in ``ready`` (a station
-        with a failed optional component answers 503 to ``/api/health``)."""
+        with a failed optional component answers 503 to ``/api/health``). The deadline
+        is generous: a start takes ~3 s, but over 20 s was seen on a CI machine busy
+        with OBS, Chromium and the tests' own stations."""
         self.launch()
         try:
             wait_until_sync(lambda: self.answer(path) in ready, timeout,
