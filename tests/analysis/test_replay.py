@@ -50,7 +50,7 @@ async def _review(parts: Assembly, clip: Path, *, paused: bool = False) -> dict[
     assert parts.playback is not None
     player = parts.playback.player
     assert isinstance(player, MpvPlayer)
-    told: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    told: asyncio.Queue[Any] = asyncio.Queue()
     unsubscribe = parts.station.bus.subscribe(
         Broadcast, lambda e: told.put_nowait(e.body) if e.type == "analysis" else None)
     try:

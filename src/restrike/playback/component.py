@@ -18,6 +18,7 @@ is still in its first moments (`seek_refusal`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
@@ -45,6 +46,8 @@ LIVE_SETTINGS = frozenset({"playback.start_offset", "playback.fullscreen"})
 #: A position this far before where the replay opened still counts as its start (mpv
 #: lands on the keyframe or frame before); further back, someone moved it by hand.
 OPEN_SLACK = 0.5
+#: How long a seek request waits for the clip it names to be loaded.
+OPEN_WAIT = 2.0
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -175,6 +178,13 @@ class PlaybackComponent:
             self._ctx.create_task(self._seek(event), name="playback-seek-request")
 
     async def _seek(self, event: PlayerSeekRequested) -> None:
+        status = self.player.status()
+        if status.position is None or status.file is None or not _same_file(status.file,
+                                                                              event.file):
+            # The request may come before mpv has loaded the clip the review opened:
+            # wait for it a moment (another file, or none, stays a refusal).
+            with contextlib.suppress(PlayerError):
+                await self.player.wait_position(0.0, within=OPEN_WAIT, file=event.file)
         why = seek_refusal(self.player.status(), event)
         if why is None:
             try:
