@@ -14,7 +14,7 @@ REVIEW = {"active": True, "id": 7, "requested_by": "blue", "requested_at": None,
           "missing_angles": [], "error": None}
 
 
-def _tell(page, message: dict) -> None:
+def _tell(page, message: dict[str, object]) -> None:
     """A message as /ws/live delivers it, through the console's own client."""
     page.evaluate("(m) => window.restrike.client.merge(m)", message)
 
