@@ -90,6 +90,22 @@ class Tools:
                          int(_float(audio.get("sample_rate")) or 48000) if audio else 48000,
                          int(audio.get("channels") or 2) if audio else 2)
 
+    def duration(self, path: Path) -> float:
+        """The length of a file this process wrote (a reel's part): read by PyAV in
+        process, no ffprobe started (a reel has one part per moment); ffprobe if PyAV
+        cannot say."""
+        try:
+            import av  # a dependency, imported when first needed
+        except ImportError:
+            return self.probe(path).duration
+        try:
+            with av.open(str(path)) as container:
+                if container.duration is not None:
+                    return float(container.duration) / 1_000_000  # AV_TIME_BASE
+        except (OSError, av.FFmpegError) as err:
+            log.debug("PyAV cannot read the length of %s (%s): ffprobe", path, err)
+        return self.probe(path).duration
+
     def last_packet(self, path: Path) -> float:
         """The time of the last video packet written (reads packets, decodes nothing)."""
         out = self.run([self.ffprobe, "-v", "error", "-select_streams", "v:0",

@@ -241,7 +241,7 @@ class _Builder:
         meta = [";FFMETADATA1"]
         at = 0.0
         for path, title in self.parts:
-            length = self.tools.probe(path).duration
+            length = self.tools.duration(path)
             chapters.append((at, title))
             meta += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={round(at * 1000)}",
                      f"END={round((at + length) * 1000)}", f"title={_escape_meta(title)}"]
