@@ -12,11 +12,11 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from restrike.protocol import Message, Parsed, json_ready, json_safe, safe_text
+from restrike.protocol import Message, json_safe, safe_text
 from restrike.store import _current as cur
 from restrike.store._rows import iso
 from restrike.store.derive import (
@@ -92,9 +92,9 @@ class Batch:
         self.want_rows = want_rows
         self.datagrams: list[tuple[Any, ...]] = []
         self.events: list[tuple[Any, ...]] = []
-        # (event id, time, source, message, match id) for the commit report's rows,
-        # which are only turned into dicts if a subscriber reads them.
-        self.pending: list[tuple[int, float, str, Parsed, int | None]] = []
+        # (event row, source, JSON-safe fields) for the commit report's rows, which are
+        # only turned into dicts if a subscriber reads them.
+        self.pending: list[tuple[tuple[Any, ...], str, Mapping[str, Any]]] = []
         self.match_ids: set[int] = set()  # of the events in `pending`
         self.seqs: list[int] = []
         self.jobs: list[JobOutcome] = []
@@ -132,20 +132,21 @@ class Batch:
                     self.current = replace(self.current, view=view)
             match_id = self.current.match_id
             if isinstance(msg, Message):
-                args = _args_json(msg)
+                args, fields = _args_json(msg)
                 error = None
                 truncated = 1 if msg.truncated else 0
             else:
-                args = "{}"
+                args, fields = "{}", _NO_FIELDS
                 error = safe_text(msg.reason)
                 truncated = 0
             event_id = self.next_event
             self.next_event += 1
-            events.append((event_id, datagram_id, match_id, index, t,
-                           msg.code and safe_text(msg.code), msg.kind, msg.athlete, args,
-                           safe_text(msg.raw), error, truncated))
+            event = (event_id, datagram_id, match_id, index, t,
+                     msg.code and safe_text(msg.code), msg.kind, msg.athlete, args,
+                     safe_text(msg.raw), error, truncated)
+            events.append(event)
             if want_rows:
-                self.pending.append((event_id, t, source, msg, match_id))
+                self.pending.append((event, source, fields))
                 if match_id is not None:
                     self.match_ids.add(match_id)
         self.datagrams.append((datagram_id, t, item.source, item.data, self.current.match_id,
@@ -191,7 +192,7 @@ class Batch:
                              "AND started_at IS NULL", (action.at, match_id))
             elif isinstance(action, SetResult):
                 sets = ["result = ?"]
-                values: list[Any] = [_json_text(action.result)]
+                values: list[Any] = [_json_text(action.result)[0]]
                 for column in action.columns:
                     sets.append(f"{column} = ?")
                     values.append(getattr(action, column))
@@ -238,33 +239,37 @@ class Batch:
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-_ARGS_CACHE: dict[tuple[str, str], str] = {}
+_ARGS_CACHE: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+_NO_FIELDS: Mapping[str, Any] = {}
 
 
-def _args_json(msg: Message) -> str:
-    """The fields as JSON that always encodes (`_json_text`); the same text always parses
-    to the same fields (clock ticks, score groups repeat all day), so the JSON is cached
-    by (code, raw)."""
+def _args_json(msg: Message) -> tuple[str, Mapping[str, Any]]:
+    """The fields as JSON that always encodes (`_json_text`), and the fields that JSON
+    was made of (the commit report's rows carry those: encodable as they are). The same
+    text always parses to the same fields (clock ticks, score groups repeat all day),
+    so both are cached by (code, raw)."""
     if msg.truncated:
         return _json_text(msg.fields)
     key = (msg.code, msg.raw)
-    text = _ARGS_CACHE.get(key)
-    if text is None:
+    found = _ARGS_CACHE.get(key)
+    if found is None:
         if len(_ARGS_CACHE) >= 4096:
             _ARGS_CACHE.clear()
-        text = _ARGS_CACHE[key] = _json_text(msg.fields)
-    return text
+        found = _ARGS_CACHE[key] = _json_text(msg.fields)
+    return found
 
 
-def _json_text(value: Any) -> str:
+def _json_text(value: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
     """Strict JSON for a text column, valid UTF-8 whatever the value holds (`json_safe`
-    only when the plain encoding fails: NaN, a huge int, a lone surrogate)."""
+    only when the plain encoding fails: NaN, a huge int, a lone surrogate), with the
+    value it encodes."""
     try:
         text = _encode(value)
         text.encode("utf-8")
     except ValueError:
-        text = _encode(json_safe(value))
-    return text
+        value = json_safe(value)
+        text = _encode(value)
+    return text, value
 
 
 def _next_id(conn: sqlite3.Connection, table: str) -> int:
@@ -272,28 +277,26 @@ def _next_id(conn: sqlite3.Connection, table: str) -> int:
     return (int(row[0]) if row[0] is not None else 0) + 1
 
 
-def event_rows(pending: list[tuple[int, float, str, Parsed, int | None]]
+def event_rows(pending: list[tuple[tuple[Any, ...], str, Mapping[str, Any]]]
                ) -> list[dict[str, Any]]:
-    """Events in the API shape (as `Reader.events` returns them), from a batch's pending."""
+    """Events in the API shape (as `Reader.events` returns them), from a batch's pending.
+
+    Encodable as JSON by construction (/ws/live sends them): every text was made safe
+    for its column and the fields are the ones the stored JSON was encoded from."""
     rows: list[dict[str, Any]] = []
     last_t: float | None = None
     stamp: str | None = None
-    for event_id, t, source, msg, match_id in pending:
+    for event, source, fields in pending:
+        (event_id, _datagram, match_id, _index, t, code, kind, athlete, _args, raw,
+         error, truncated) = event
         if t != last_t:
             last_t, stamp = t, iso(t)
-        if isinstance(msg, Message):
-            row: dict[str, Any] = {
-                "id": event_id, "received_at": stamp, "source": source, "code": msg.code,
-                "kind": msg.kind, "athlete": msg.athlete, "args": dict(msg.fields),
-                "raw": msg.raw, "error": None, "match": match_id,
-            }
-            if msg.truncated:
-                row["truncated"] = True
-        else:
-            row = {
-                "id": event_id, "received_at": stamp, "source": source, "code": msg.code,
-                "kind": msg.kind, "athlete": msg.athlete, "args": {}, "raw": msg.raw,
-                "error": msg.reason, "match": match_id,
-            }
+        row: dict[str, Any] = {
+            "id": event_id, "received_at": stamp, "source": source, "code": code,
+            "kind": kind, "athlete": athlete, "args": dict(fields), "raw": raw,
+            "error": error, "match": match_id,
+        }
+        if truncated:
+            row["truncated"] = True
         rows.append(row)
-    return json_ready(rows)  # /ws/live sends them: always encodable
+    return rows
