@@ -120,6 +120,20 @@ async def test_the_channel_needs_the_courts_token(guarded: HubProcess) -> None:
         assert ws.state.name == "OPEN"
 
 
+async def test_a_courts_channel_is_one_stations(guarded: HubProcess) -> None:
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    token = {"Authorization": "Bearer good-token"}
+    async with connect(commands_url(guarded.url, "Mat 7", first), additional_headers=token,
+                       proxy=None):
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(commands_url(guarded.url, "Mat 7", second),
+                               additional_headers=token, proxy=None):
+                pass
+    answer = refused.value.response
+    assert answer.status_code == 409
+    assert first[:8] in answer.body.decode() and second[:8] in answer.body.decode()
+
+
 async def test_a_command_not_signed_with_the_token_is_not_run() -> None:
     bus = Bus(asyncio.get_running_loop())
     asked: list[ObsCommandRequested] = []

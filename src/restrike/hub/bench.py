@@ -16,7 +16,11 @@ its own scratch database there and drops it) and a real ``restrike hub`` process
    minus the datagram's arrival (``held_at - received_at``): p99 of the steady
    courts (targets: ≤ 1 s, and ≤ 2 s while one court floods).
 
-Hub analytics over 10 million events is not measured here yet (docs/hub.md).
+3. **analytics**: the station benchmark's data set of ``--events`` events (built once,
+   cached: ``restrike bench analytics``) spread over ``--courts`` courts and copied into
+   a scratch database of its own (`restrike.hub.benchdata`), then the hub's
+   tournament, day, athlete and athletes-search answers timed over HTTP
+   (`restrike.hub.benchquery`): p50/p99 against the station's targets ×2.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Annotated
@@ -145,25 +149,68 @@ def run(
                                          help="Datagrams of the catch-up and the flood.")
                        ] = 100_000,
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8097,
+    uploads: Annotated[bool, typer.Option(
+        "--uploads/--no-uploads", help="Measure the catch-up and the live lag.")] = True,
+    events: Annotated[int, typer.Option(
+        "--events", min=0, max=50_000_000,
+        help="Events of the analytics data set (0: no analytics).")] = 10_000_000,
+    queries: Annotated[int, typer.Option("--queries", min=10, max=100_000,
+                                         help="Analytics requests per endpoint.")] = 200,
 ) -> None:
-    """Catch-up rate and live lag of 14 courts into one hub (prints figures vs targets)."""
+    """Catch-up rate and live lag of 14 courts into one hub, and its analytics over 10M
+    events (prints figures vs targets)."""
+    url = f"http://127.0.0.1:{port}"
+    if uploads:
+        with _scratch(database) as dsn:
+            hub = _start_hub(dsn, port)
+            try:
+                with TemporaryDirectory(prefix="restrike-bench-hub-") as tmp:
+                    _catch_up(Path(tmp), url, backlog, hub.pid, dsn)
+                    _live(Path(tmp), url, dsn, courts, rate, seconds, backlog)
+            finally:
+                hub.terminate()
+                hub.wait(30)
+    if events:
+        _analytics(database, url, port, courts, events, queries)
+
+
+@contextlib.contextmanager
+def _scratch(database: str) -> Iterator[str]:
+    """A scratch database on the server of ``database`` (dropped after); its DSN."""
     import psycopg
     scratch = f"restrike_bench_{uuid.uuid4().hex[:8]}"
     base, _, _ = database.rpartition("/")
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{scratch}"')  # a name we made: no injection
-    dsn = f"{base}/{scratch}"
-    hub = _start_hub(dsn, port)
-    url = f"http://127.0.0.1:{port}"
     try:
-        with TemporaryDirectory(prefix="restrike-bench-hub-") as tmp:
-            _catch_up(Path(tmp), url, backlog, hub.pid, dsn)
-            _live(Path(tmp), url, dsn, courts, rate, seconds, backlog)
+        yield f"{base}/{scratch}"
     finally:
-        hub.terminate()
-        hub.wait(30)
         with psycopg.connect(database, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+def _analytics(database: str, url: str, port: int, courts: int, events: int,
+               queries: int) -> None:
+    from restrike.analytics.benchdata import build
+    from restrike.hub.benchdata import load
+    from restrike.hub.benchquery import measure
+
+    typer.echo(f"hub analytics over {events:,} events (the station benchmark's data set) ...")
+    dataset = build(events, typer.echo)
+    typer.echo(f"  {dataset.events:,} events, {dataset.matches:,} matches, "
+               f"{dataset.athletes:,} athletes, {dataset.days} days, {dataset.tournaments} "
+               f"tournaments ({dataset.path})")
+    with _scratch(database) as dsn:
+        started = time.perf_counter()
+        copied = load(dsn, dataset.path, courts, typer.echo)
+        typer.echo(f"  copied into the hub's database in {time.perf_counter() - started:.0f} s "
+                   f"({copied['events']:,} events)")
+        hub = _start_hub(dsn, port)
+        try:
+            measure(url, dsn, hub.pid, queries, typer.echo)
+        finally:
+            hub.terminate()
+            hub.wait(30)
 
 
 def _cpu(pids: Iterable[int]) -> dict[int, float]:

@@ -18,7 +18,6 @@ for its whole transaction), so no entry is ever older than the rows it was made 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -36,13 +35,16 @@ from restrike.analytics import (
     group_partial,
 )
 from restrike.analytics.aggregate import headline as headline_row
-from restrike.analytics.model import unaccent
+from restrike.hub.server import people
+from restrike.hub.server.people import athlete_id
 
 __all__ = ["athlete", "athlete_id", "day_report", "search_athletes", "tournament_report"]
 
 #: Match ids and day ids of different stations made distinct for the analytics core.
 _SPAN = 1 << 40
 Key = tuple[int, int]  # (sid, id)
+#: Matches folded at once when the cache misses them (their events held in memory).
+_CHUNK = 200
 
 _REFS = (
     "SELECT m.sid, m.id, m.number, m.match_id, m.phase, m.category, m.division, d.date, "
@@ -52,13 +54,6 @@ _REFS = (
     "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id "
     "LEFT JOIN athletes b ON b.sid = m.sid AND b.id = m.blue_athlete_id "
     "LEFT JOIN athletes r ON r.sid = m.sid AND r.id = m.red_athlete_id ")
-
-
-def athlete_id(long_name: str, country: str) -> int:
-    """The hub's id of an athlete: from long name and country (52 bits: exact in a
-    browser's numbers)."""
-    digest = hashlib.md5(f"{long_name}\x1f{country}".encode(), usedforsecurity=False)
-    return int(digest.hexdigest()[:13], 16)
 
 
 def _person(short: str | None, long: str | None, country: str | None) -> AthleteRef | None:
@@ -98,22 +93,28 @@ async def _keep(conn: psycopg.AsyncConnection, versions: dict[int, float], sql: 
                 await cur.executemany(sql, kept)
 
 
-async def summaries(conn: psycopg.AsyncConnection, keys: list[Key]
+async def summaries(conn: psycopg.AsyncConnection, keys: list[Key], *, read: bool = True
                     ) -> dict[Key, dict[str, Any]]:
-    """Each match's folded summary, from the cache or folded now (and kept)."""
+    """Each match's folded summary, from the cache or folded now (and kept). ``read``
+    False: only fold what the cache misses (the answer then holds just those)."""
     if not keys:
         return {}
     sids, ids = zip(*keys, strict=True)
     found = {(sid, match): summary for sid, match, summary in await (await conn.execute(
-        "SELECT f.sid, f.match_id, f.summary FROM folds f JOIN unnest(%s::int[], "
-        "%s::bigint[]) AS k(sid, id) ON f.sid = k.sid AND f.match_id = k.id",
-        (list(sids), list(ids)))).fetchall()}
+        f"SELECT f.sid, f.match_id, {'f.summary' if read else 'NULL'} FROM folds f JOIN "
+        "unnest(%s::int[], %s::bigint[]) AS k(sid, id) ON f.sid = k.sid AND "
+        "f.match_id = k.id", (list(sids), list(ids)))).fetchall()}
     missing = [k for k in keys if k not in found]
-    if not missing:
-        return found
-    versions = await _versions(conn, (sid for sid, _ in missing))
-    events: dict[Key, list[Event]] = {k: [] for k in missing}
-    sids, ids = zip(*missing, strict=True)
+    for start in range(0, len(missing), _CHUNK):
+        found.update(await _fold(conn, missing[start:start + _CHUNK]))
+    return found
+
+
+async def _fold(conn: psycopg.AsyncConnection, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+    """Fold these matches from their events and keep the summaries."""
+    versions = await _versions(conn, (sid for sid, _ in keys))
+    events: dict[Key, list[Event]] = {k: [] for k in keys}
+    sids, ids = zip(*keys, strict=True)
     async with conn.cursor() as cur:
         await cur.execute(
             "SELECT e.sid, e.match_id, e.id, e.received_at, e.kind, e.athlete, e.args "
@@ -123,15 +124,12 @@ async def summaries(conn: psycopg.AsyncConnection, keys: list[Key]
         async for sid, match, *event in cur:
             events[(sid, match)].append(Event(event[0], event[1], event[2], event[3],
                                               _args(event[4])))
-    made = []
-    for key, folded in events.items():
-        summary = fold_match(folded).summary()
-        found[key] = summary
-        made.append((*key, Jsonb(summary), _headline(summary)))
+    found = {key: fold_match(folded).summary() for key, folded in events.items()}
     await _keep(conn, versions, "INSERT INTO folds (sid, match_id, summary, headline) "
                 "VALUES (%s, %s, %s, %s) ON CONFLICT (sid, match_id) DO UPDATE SET "
                 "summary = excluded.summary, headline = excluded.headline",
-                [(sid, match, summary, Jsonb(h)) for sid, match, summary, h in made])
+                [(sid, match, Jsonb(summary), Jsonb(_headline(summary)))
+                 for (sid, match), summary in found.items()])
     return found
 
 
@@ -212,23 +210,45 @@ async def day_report(conn: psycopg.AsyncConnection, day: str) -> dict[str, Any]:
             "courts": sorted({r[2] for r in played})}
 
 
-async def _identities(conn: psycopg.AsyncConnection) -> list[tuple[str, str, str]]:
-    """Every athlete once: (long name, country, the newest short name), by long name."""
-    rows = await (await conn.execute(
-        "SELECT DISTINCT ON (long_name, country) long_name, country, short_name "
-        "FROM athletes ORDER BY long_name, country, sid DESC, id DESC")).fetchall()
-    return sorted(rows)  # by code point, as a station's SQLite sorts (not the locale's)
+#: The (sid, id) of the matches where one of the people (arrays of long names and
+#: countries) fought, as ``k``: each side's index, not an OR the planner scans for.
+_FOUGHT = (
+    "WITH a AS (SELECT sid, id FROM athletes WHERE (long_name, country) IN "
+    "(SELECT * FROM unnest(%s::text[], %s::text[]))), "
+    "k AS (SELECT m.sid, m.id FROM a JOIN matches m ON m.sid = a.sid AND "
+    "m.blue_athlete_id = a.id UNION SELECT m.sid, m.id FROM a JOIN matches m "
+    "ON m.sid = a.sid AND m.red_athlete_id = a.id) ")
+#: What an athletes search needs of each match: its key, both athletes, its headline.
+_HEADLINES = (
+    _FOUGHT + "SELECT m.sid, m.id, m.day_id, m.number, m.match_id, b.long_name, b.country, "
+    "r.long_name, r.country, f.headline, f.sid IS NOT NULL FROM k "
+    "JOIN matches m ON m.sid = k.sid AND m.id = k.id "
+    "LEFT JOIN athletes b ON b.sid = m.sid AND b.id = m.blue_athlete_id "
+    "LEFT JOIN athletes r ON r.sid = m.sid AND r.id = m.red_athlete_id "
+    "LEFT JOIN folds f ON f.sid = m.sid AND f.match_id = m.id")
+
+
+def _names(people: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    return [p[0] for p in people], [p[1] for p in people]
 
 
 async def _athlete_refs(conn: psycopg.AsyncConnection, people: list[tuple[str, str]]
                         ) -> list[tuple[Any, ...]]:
     """The match rows (`_REFS`) of every court where one of ``people`` fought."""
     return list(await (await conn.execute(
-        "WITH a AS (SELECT sid, id FROM athletes WHERE (long_name, country) IN "
-        "(SELECT * FROM unnest(%s::text[], %s::text[]))) " + _REFS +
-        "WHERE (m.sid, m.blue_athlete_id) IN (SELECT sid, id FROM a) "
-        "OR (m.sid, m.red_athlete_id) IN (SELECT sid, id FROM a) ORDER BY m.sid, m.id",
-        ([p[0] for p in people], [p[1] for p in people]))).fetchall())
+        _FOUGHT + _REFS + "JOIN k ON m.sid = k.sid AND m.id = k.id ORDER BY m.sid, m.id",
+        _names(people))).fetchall())
+
+
+async def _headlines(conn: psycopg.AsyncConnection, people: list[tuple[str, str]]
+                     ) -> list[tuple[Any, ...]]:
+    """`_HEADLINES` rows of ``people``'s matches, every one folded."""
+    rows = await (await conn.execute(_HEADLINES, _names(people))).fetchall()
+    unfolded = [(r[0], r[1]) for r in rows if not r[10]]
+    if unfolded:
+        await summaries(conn, unfolded, read=False)
+        rows = await (await conn.execute(_HEADLINES, _names(people))).fetchall()
+    return list(rows)
 
 
 async def search_athletes(conn: psycopg.AsyncConnection, search: str, limit: int
@@ -236,53 +256,46 @@ async def search_athletes(conn: psycopg.AsyncConnection, search: str, limit: int
     """Athletes whose names or country contain ``search`` (case and accents ignored), by
     long name, each with the headline figures of its finished matches on every court
     (a match loaded twice counts once, its last finished load: as a station counts)."""
-    needle = unaccent(search)
-    found = [(long, country, short) for long, country, short in await _identities(conn)
-             if needle in unaccent(f"{short} {long} {country}")][:limit]
+    found = [(ident, long, country, short) for ident, short, long, country in
+             await people.search(conn, search, limit)]
     if not found:
         return []
-    refs = await _athlete_refs(conn, [(long, country) for long, country, _ in found])
-    keys = [(r[0], r[1]) for r in refs]
-    await summaries(conn, keys)  # folds what is not cached (and keeps its headline)
-    headlines = {(sid, match): h for sid, match, h in await (await conn.execute(
-        "SELECT f.sid, f.match_id, f.headline FROM folds f JOIN unnest(%s::int[], "
-        "%s::bigint[]) AS k(sid, id) ON f.sid = k.sid AND f.match_id = k.id",
-        ([k[0] for k in keys], [k[1] for k in keys]))).fetchall()} if keys else {}
-    wanted = {athlete_id(long, country) for long, country, _ in found}
+    wanted = {ident for ident, *_ in found}
     kept: dict[tuple[int, str], tuple[int, int, int, int]] = {}
-    for row in refs:
-        headline = headlines.get((row[0], row[1]))
-        if headline is None:  # unfinished (or folded by a request still storing it)
+    for sid, match, day, number, scoring_id, *names, headline, _folded in await _headlines(
+            conn, [(long, country) for _i, long, country, _s in found]):
+        if headline is None:  # unfinished
             continue
-        ref = _ref(row)
+        ref = MatchRef(id=sid * _SPAN + match, number=number, match_id=scoring_id,
+                       day_id=sid * _SPAN + day)
         winner, blue, red = headline
-        for side, person, scores in ((1, ref.blue, (blue, red)), (2, ref.red, (red, blue))):
-            if person is None or person.id not in wanted:
+        for side, (long, country), scores in ((1, names[:2], (blue, red)),
+                                              (2, names[2:], (red, blue))):
+            person = athlete_id(long, country or "") if long is not None else None
+            if person not in wanted:
                 continue
-            key = (person.id, ref.key)
+            key = (person, ref.key)
             if key not in kept or kept[key][0] < ref.id:
                 kept[key] = (ref.id, int(winner == side), *scores)
     totals: dict[int, list[int]] = {}
-    for (person_id, _key), (_match, won, points_for, against) in kept.items():
-        total = totals.setdefault(person_id, [0, 0, 0, 0])
+    for (person, _key), (_match, won, points_for, against) in kept.items():
+        total = totals.setdefault(person, [0, 0, 0, 0])
         total[0] += 1
         total[1] += won
         total[2] += points_for
         total[3] += against
     return [headline_row(AthleteRef(ident, short, long, country),
                          *totals.get(ident, [0, 0, 0, 0]))
-            for long, country, short in found
-            for ident in (athlete_id(long, country),)]
+            for ident, long, country, short in found]
 
 
 async def athlete(conn: psycopg.AsyncConnection, ident: int) -> dict[str, Any] | None:
     """An athlete's figures over every court (the station's athlete body); None when no
     court has an athlete of that id."""
-    person = next(((long, country, short) for long, country, short in await _identities(conn)
-                   if athlete_id(long, country) == ident), None)
+    person = await people.find(conn, ident)
     if person is None:
         return None
-    long, country, short = person
+    _id, short, long, country = person
     refs = await _athlete_refs(conn, [(long, country)])
     report = athlete_report(AthleteRef(ident, short, long, country), await _rows(conn, refs))
     return {**report, "courts": sorted({r[16] for r in refs})}

@@ -30,6 +30,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from restrike.errors import HubError
+from restrike.hub.server.people import UPSERT, people_rows
 from restrike.hub.wire import FORMAT, Reply, Upload
 
 __all__ = ["CLAIM_SECONDS", "store_upload"]
@@ -125,6 +126,8 @@ async def store_upload(conn: psycopg.AsyncConnection, upload: Upload) -> Reply:
                         rows = [(*m[:14], Jsonb(_json(m[14]))) for m in rows]
                     if rows:
                         await cur.executemany(sql, [(sid, *row) for row in rows])
+                if upload.athletes:  # each athlete once, over every court
+                    await cur.executemany(UPSERT, people_rows(upload.athletes))
                 touched = _touched(upload)
                 if touched:  # the analytics' caches of what this upload changes
                     await cur.execute(_FORGET_DAYS, (sid, sid, touched))

@@ -86,6 +86,15 @@ STEPS: tuple[str, ...] = (
     "CREATE INDEX matches_blue ON matches (sid, blue_athlete_id)",
     "CREATE INDEX matches_red ON matches (sid, red_athlete_id)",
     "CREATE INDEX days_date ON days (date)",
+    # Each athlete once (long name + country) with the hub's id of it and its names
+    # unaccented for the search (`folded`: filled by the hub, restrike.hub.server.people).
+    """CREATE TABLE people (
+        id bigint PRIMARY KEY, long_name text NOT NULL, country text NOT NULL,
+        short_name text NOT NULL, folded text)""",
+    "INSERT INTO people (id, long_name, country, short_name) SELECT DISTINCT ON "
+    "(long_name, country) ('x' || lpad(substr(md5(long_name || chr(31) || country), 1, 13), "
+    "16, '0'))::bit(64)::bigint, long_name, country, short_name FROM athletes "
+    "ORDER BY long_name, country, sid DESC, id DESC",
 )
 
 
