@@ -156,9 +156,9 @@ def run(matches: int = typer.Option(20, "--matches", min=1, max=1000,
                       f"(target 10 %{'' if not encode else ', re-encoding: for reference'}) "
                       f"{'OK' if share <= 0.10 else 'SLOW'}")
             if clip_seconds:
-                took, found = clip_cost(Path(folder), clip_seconds, ffmpeg)
+                took, cpu, found = clip_cost(Path(folder), clip_seconds, ffmpeg)
                 typer.echo(f"review clip analysed (PyAV, 1080p30, {clip_seconds} s): "
-                           f"{took:.2f} s, {found} (target 4 s: analysis.seek_within) "
-                           f"{'OK' if took <= 4 else 'SLOW'}")
+                           f"{took:.2f} s ({cpu:.2f} s CPU), {found} (target 4 s: "
+                           f"analysis.seek_within) {'OK' if took <= 4 else 'SLOW'}")
         except (RestrikeError, sqlite3.Error) as err:
             raise _fail(str(err), 1) from err
