@@ -28,7 +28,10 @@ def _start(display: str, home: Path, *, password: str | None, **options: object)
     return obs
 
 
-@pytest.fixture(scope="session")
+# Package scope: OBS renders all the time (~15 % of a core each here), so an instance
+# ends with the last test of the package that uses it (tests/config, tests/monitor,
+# tests/obs) instead of rendering until the session ends.
+@pytest.fixture(scope="package")
 def obs_with_password(xvfb_display: str, tmp_path_factory: pytest.TempPathFactory
                       ) -> Iterator[HeadlessObs]:
     """OBS #1 (auth on, replay buffer on): recording, replay and scene tests share it."""
@@ -39,7 +42,7 @@ def obs_with_password(xvfb_display: str, tmp_path_factory: pytest.TempPathFactor
     obs.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def obs_open(xvfb_display: str, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[HeadlessObs]:
     """OBS #2 (auth off), run beside #1 like a streaming machine would be."""
