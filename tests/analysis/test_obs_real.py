@@ -137,11 +137,12 @@ async def _play(parts: Assembly, conn: Any, court: Court, send: Any,
         await asyncio.sleep(1.0)
     send(court.challenge(1))
     await until(lambda: review.flow.active and review.flow.active.clip, 30, "clip saved")
-    await until(lambda: told, 60, "the clip analysed")
+    await until(lambda: [t for t in told if t["moved"] is not None], 60,
+                "the clip analysed and the player's answer")
     assert parts.playback is not None
-    if told[0]["moved"]:  # where the player is right after the seek (it plays on)
+    if told[-1]["moved"]:  # where the player is right after the seek (it plays on)
         moved_to.append(await parts.playback.player.wait_position(
-            told[0]["suggested_start"] - 0.5, within=5, file=told[0]["clip"]))
+            told[-1]["suggested_start"] - 0.5, within=5, file=told[-1]["clip"]))
     send(court.decide(True))
     send(court.outcome(False))
     send(court.finish(2))
@@ -174,7 +175,8 @@ def _white_span(clip: str) -> tuple[float, float]:
 
 async def test_the_motion_peak_finds_the_flash_in_the_real_obs_clip(
         match: dict[str, Any]) -> None:
-    (found,) = match["told"]
+    asked, found = match["told"]  # at once (the player being asked), then its answer
+    assert asked["moved"] is None and {**found, "moved": None} == asked
     assert found["clip"] == match["clip"]
     first, last = await asyncio.to_thread(_white_span, found["clip"])
     # The picture changes at both ends of the flash: the peak is between them.

@@ -46,7 +46,8 @@ def impact_clip(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def _review(parts: Assembly, clip: Path, *, paused: bool = False) -> dict[str, Any]:
-    """Open ``clip`` at the offset and publish its review message; the analysis told."""
+    """Open ``clip`` at the offset and publish its review message; the analysis told
+    (its last message: the first has ``moved`` None while the player is asked)."""
     assert parts.playback is not None
     player = parts.playback.player
     assert isinstance(player, MpvPlayer)
@@ -59,7 +60,12 @@ async def _review(parts: Assembly, clip: Path, *, paused: bool = False) -> dict[
             await player.wait_position(OPENED_AT, file=str(clip))
         parts.station.bus.publish(Broadcast("review", {
             "active": True, "id": 1, "clip": str(clip), "start": OPENED_AT}))
-        return await asyncio.wait_for(told.get(), 30)
+        first = await asyncio.wait_for(told.get(), 30)  # at once: the banner
+        if first["moved"] is not None:  # nothing asked of the player
+            return dict(first)
+        final = await asyncio.wait_for(told.get(), 30)  # the player's answer
+        assert {**final, "moved": None} == first, (first, final)
+        return dict(final)
     finally:
         unsubscribe()
 

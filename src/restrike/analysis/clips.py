@@ -4,7 +4,8 @@ When the review saves a clip (its ``review`` message on the bus carries ``clip``
 ``start``, where the replay was opened), the analyzers run on a worker thread: the
 review has opened the player already and never waits for them. Their findings are
 stored (``analysis_findings``) and told to the console (``{"type": "analysis"}``:
-the impact, the suggested start, whether the player moved). With
+the impact and the suggested start at once, with ``moved`` None while the player is
+asked, then again with ``moved`` true or false). With
 ``analysis.seek_to_impact``, the player is asked (`PlayerSeekRequested`, through the
 bus: the plugin knows no review nor player) to move to the suggested start; it moves
 only while the replay is still in its first ``analysis.seek_within`` seconds, so a
@@ -32,7 +33,9 @@ __all__ = ["ClipAnalyses", "ClipOptions"]
 log = logging.getLogger(__name__)
 
 MAX_ANALYSED = 500  # clips remembered as analysed (a clip is analysed once)
-PLAYER_ANSWER = 2.0  # seconds to wait for the player's answer to a seek request
+#: Seconds to wait for the player's answer to a seek request (it may wait up to 2 s
+#: for the clip to load, then seeks); without a player nobody answers.
+PLAYER_ANSWER = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +80,23 @@ class ClipAnalyses:
         start = suggest_start(f for _name, f in findings)
         self.suggestions[clip] = start
         best = max(findings, key=lambda nf: nf[1].score, default=None)
-        moved = False
-        if start is not None and opened_at is not None and options.seek_to_impact:
+        asking = start is not None and opened_at is not None and options.seek_to_impact
+        body: dict[str, Any] = {
+            "clip": clip, "suggested_start": start,
+            "impact": None if best is None else best[1].at,
+            "moved": None if asking else False,  # None: the player is being asked
+            "findings": [{"analyzer": n, "at": f.at, "score": f.score, "label": f.label}
+                         for n, f in findings]}
+        # The banner at once; a body once published is never changed (clients queue it).
+        self._bus.publish(Broadcast("analysis", body, coalesce=False))
+        if asking:
+            assert start is not None and opened_at is not None
             moved = await self._move_player(clip, start, opened_at, options.seek_within)
+            body = {**body, "moved": moved}
+            self._bus.publish(Broadcast("analysis", body, coalesce=False))
         log.info("analysis: clip %s: impact %s, replay %s", clip,
                  "none" if best is None else f"at {best[1].at:.2f} s",
-                 "moved there" if moved else "left where it was")
-        self._bus.publish(Broadcast("analysis", {
-            "clip": clip, "suggested_start": start,
-            "impact": None if best is None else best[1].at, "moved": moved,
-            "findings": [{"analyzer": n, "at": f.at, "score": f.score, "label": f.label}
-                         for n, f in findings]}, coalesce=False))
+                 "moved there" if body["moved"] else "left where it was")
         now = time.time()
         rows = [(clip, name, f.at, f.score, f.label, now) for name, f in findings]
         try:
