@@ -9,6 +9,7 @@ the server's ``error`` (``unknown_key``, ``revoked``, ``no_seat``, ``expired``,
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -28,7 +29,8 @@ def check_url(server: str) -> str:
     """The server's base URL without a trailing slash; LicenseError if it is no URL."""
     url = server.strip().rstrip("/")
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if (not url.isprintable() or any(c.isspace() for c in url)
+            or parts.scheme not in ("http", "https") or not parts.hostname):
         raise LicenseError(f"{server!r} is not a licence server URL: give it as "
                            "https://host[:port]", kind="bad_url")
     try:
@@ -51,7 +53,7 @@ def _call(server: str, path: str, body: dict[str, Any] | None,
             payload = json.loads(answer.read(1_000_000))
     except urllib.error.HTTPError as err:
         raise _refusal(server, err) from err
-    except (urllib.error.URLError, OSError) as err:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
         reason = getattr(err, "reason", err)
         raise LicenseError(f"cannot reach the licence server at {server} ({reason}): check "
                            "the URL and the network, then try again",
