@@ -210,45 +210,43 @@ async def day_report(conn: psycopg.AsyncConnection, day: str) -> dict[str, Any]:
             "courts": sorted({r[2] for r in played})}
 
 
-#: The (sid, id) of the matches where one of the people (arrays of long names and
-#: countries) fought, as ``k``: each side's index, not an OR the planner scans for.
+#: The (sid, id) of the matches where one of the people (an array of hub ids) fought,
+#: as ``k``: each side's index, not an OR the planner scans for.
 _FOUGHT = (
-    "WITH a AS (SELECT sid, id FROM athletes WHERE (long_name, country) IN "
-    "(SELECT * FROM unnest(%s::text[], %s::text[]))), "
+    "WITH a AS (SELECT sid, id FROM athletes WHERE person = ANY(%(people)s)), "
     "k AS (SELECT m.sid, m.id FROM a JOIN matches m ON m.sid = a.sid AND "
     "m.blue_athlete_id = a.id UNION SELECT m.sid, m.id FROM a JOIN matches m "
     "ON m.sid = a.sid AND m.red_athlete_id = a.id) ")
-#: What an athletes search needs of each match: its key, both athletes, its headline.
-_HEADLINES = (
-    _FOUGHT + "SELECT m.sid, m.id, m.day_id, m.number, m.match_id, b.long_name, b.country, "
-    "r.long_name, r.country, f.headline, f.sid IS NOT NULL FROM k "
-    "JOIN matches m ON m.sid = k.sid AND m.id = k.id "
-    "LEFT JOIN athletes b ON b.sid = m.sid AND b.id = m.blue_athlete_id "
-    "LEFT JOIN athletes r ON r.sid = m.sid AND r.id = m.red_athlete_id "
-    "LEFT JOIN folds f ON f.sid = m.sid AND f.match_id = m.id")
+_UNFOLDED = (_FOUGHT + "SELECT k.sid, k.id FROM k LEFT JOIN folds f ON f.sid = k.sid AND "
+             "f.match_id = k.id WHERE f.sid IS NULL")
 
 
-def _names(people: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    return [p[0] for p in people], [p[1] for p in people]
+def _side(side: int) -> str:
+    """One side's finished matches of the people: its athlete, the match's key (a match
+    loaded twice is one: `MatchRef.key`), won, points for and against."""
+    column, mine, theirs = ("blue_athlete_id", 1, 2) if side == 1 else ("red_athlete_id", 2, 1)
+    return (f"SELECT a.person, m.sid, m.id, CASE WHEN m.number IS NULL AND m.match_id IS NULL "
+            f"THEN 'row:' || m.id ELSE m.day_id || '|' || coalesce(m.number, '') || '|' || "
+            f"coalesce(m.match_id, '') END AS key, (f.headline->>0)::int = {side} AS won, "
+            f"(f.headline->>{mine})::int AS pf, (f.headline->>{theirs})::int AS pa "
+            f"FROM athletes a JOIN matches m ON m.sid = a.sid AND m.{column} = a.id "
+            f"JOIN folds f ON f.sid = m.sid AND f.match_id = m.id "
+            f"WHERE a.person = ANY(%(people)s) AND jsonb_typeof(f.headline) = 'array'")
 
 
-async def _athlete_refs(conn: psycopg.AsyncConnection, people: list[tuple[str, str]]
-                        ) -> list[tuple[Any, ...]]:
-    """The match rows (`_REFS`) of every court where one of ``people`` fought."""
+#: Each person's finished matches (each once: its last finished load) and their sums.
+_TOTALS = (
+    f"WITH sides AS ({_side(1)} UNION ALL {_side(2)}), "
+    "kept AS (SELECT DISTINCT ON (person, sid, key) person, won, pf, pa FROM sides "
+    "ORDER BY person, sid, key, id DESC) "
+    "SELECT person, count(*), sum(won::int), sum(pf), sum(pa) FROM kept GROUP BY person")
+
+
+async def _athlete_refs(conn: psycopg.AsyncConnection, ident: int) -> list[tuple[Any, ...]]:
+    """The match rows (`_REFS`) of every court where that athlete fought."""
     return list(await (await conn.execute(
         _FOUGHT + _REFS + "JOIN k ON m.sid = k.sid AND m.id = k.id ORDER BY m.sid, m.id",
-        _names(people))).fetchall())
-
-
-async def _headlines(conn: psycopg.AsyncConnection, people: list[tuple[str, str]]
-                     ) -> list[tuple[Any, ...]]:
-    """`_HEADLINES` rows of ``people``'s matches, every one folded."""
-    rows = await (await conn.execute(_HEADLINES, _names(people))).fetchall()
-    unfolded = [(r[0], r[1]) for r in rows if not r[10]]
-    if unfolded:
-        await summaries(conn, unfolded, read=False)
-        rows = await (await conn.execute(_HEADLINES, _names(people))).fetchall()
-    return list(rows)
+        {"people": [ident]})).fetchall())
 
 
 async def search_athletes(conn: psycopg.AsyncConnection, search: str, limit: int
@@ -256,37 +254,18 @@ async def search_athletes(conn: psycopg.AsyncConnection, search: str, limit: int
     """Athletes whose names or country contain ``search`` (case and accents ignored), by
     long name, each with the headline figures of its finished matches on every court
     (a match loaded twice counts once, its last finished load: as a station counts)."""
-    found = [(ident, long, country, short) for ident, short, long, country in
-             await people.search(conn, search, limit)]
+    found = await people.search(conn, search, limit)
     if not found:
         return []
-    wanted = {ident for ident, *_ in found}
-    kept: dict[tuple[int, str], tuple[int, int, int, int]] = {}
-    for sid, match, day, number, scoring_id, *names, headline, _folded in await _headlines(
-            conn, [(long, country) for _i, long, country, _s in found]):
-        if headline is None:  # unfinished
-            continue
-        ref = MatchRef(id=sid * _SPAN + match, number=number, match_id=scoring_id,
-                       day_id=sid * _SPAN + day)
-        winner, blue, red = headline
-        for side, (long, country), scores in ((1, names[:2], (blue, red)),
-                                              (2, names[2:], (red, blue))):
-            person = athlete_id(long, country or "") if long is not None else None
-            if person not in wanted:
-                continue
-            key = (person, ref.key)
-            if key not in kept or kept[key][0] < ref.id:
-                kept[key] = (ref.id, int(winner == side), *scores)
-    totals: dict[int, list[int]] = {}
-    for (person, _key), (_match, won, points_for, against) in kept.items():
-        total = totals.setdefault(person, [0, 0, 0, 0])
-        total[0] += 1
-        total[1] += won
-        total[2] += points_for
-        total[3] += against
+    wanted = {"people": [row[0] for row in found]}
+    unfolded = await (await conn.execute(_UNFOLDED, wanted)).fetchall()
+    if unfolded:
+        await summaries(conn, [(sid, match) for sid, match in unfolded], read=False)
+    totals = {person: (int(n), int(won), int(pf), int(pa)) for person, n, won, pf, pa in
+              await (await conn.execute(_TOTALS, wanted)).fetchall()}
     return [headline_row(AthleteRef(ident, short, long, country),
-                         *totals.get(ident, [0, 0, 0, 0]))
-            for ident, long, country, short in found]
+                         *totals.get(ident, (0, 0, 0, 0)))
+            for ident, short, long, country in found]
 
 
 async def athlete(conn: psycopg.AsyncConnection, ident: int) -> dict[str, Any] | None:
@@ -296,7 +275,7 @@ async def athlete(conn: psycopg.AsyncConnection, ident: int) -> dict[str, Any] |
     if person is None:
         return None
     _id, short, long, country = person
-    refs = await _athlete_refs(conn, [(long, country)])
+    refs = await _athlete_refs(conn, ident)
     report = athlete_report(AthleteRef(ident, short, long, country), await _rows(conn, refs))
     return {**report, "courts": sorted({r[16] for r in refs})}
 

@@ -95,6 +95,11 @@ STEPS: tuple[str, ...] = (
     "(long_name, country) ('x' || lpad(substr(md5(long_name || chr(31) || country), 1, 13), "
     "16, '0'))::bit(64)::bigint, long_name, country, short_name FROM athletes "
     "ORDER BY long_name, country, sid DESC, id DESC",
+    # Each athlete row's hub id (people.id), made by the database as the hub makes it:
+    # the searches find an athlete's matches on every court by it.
+    "ALTER TABLE athletes ADD COLUMN person bigint GENERATED ALWAYS AS (('x' || lpad(substr("
+    "md5(long_name || chr(31) || country), 1, 13), 16, '0'))::bit(64)::bigint) STORED",
+    "CREATE INDEX athletes_by_person ON athletes (person, sid, id)",
 )
 
 
