@@ -7,7 +7,8 @@
   `restrike.analysis.cards`);
 * each **segment** cut from its recording by **stream copy** when the recordings are
   H.264/AAC and a keyframe lies at most `MAX_KEY_GAP` s before the window (the cut
-  starts on that keyframe: a little more before the moment, never less); otherwise
+  starts on that keyframe: a little more before the moment, never less; a match's
+  copied cuts of one recording are made by one ffmpeg run); otherwise
   that segment is **re-encoded** from the exact cut point (and every part is
   re-encoded when the recordings are not H.264/AAC or differ in size, rate or sound);
 * the parts joined by ffmpeg's concat demuxer without re-encoding, a chapter per card
@@ -41,6 +42,7 @@ MAX_KEY_GAP = 3.0
 #: Every part in one video time scale: the concat demuxer copies timestamps as they are.
 TIMESCALE = ("-video_track_timescale", "90000")
 COARSE_SEEK = 10.0  # seconds read before a copied cut's keyframe, to land on it exactly
+MAX_CUTS_PER_RUN = 16  # stream-copied cuts (an input and an output each) per ffmpeg run
 MAX_TAGS = 100_000
 
 Progress = Callable[[float, str], None]
@@ -202,38 +204,60 @@ class _Builder:
                             len(attempts), err)
         self.parts.append((self.work / name, match.title()))
 
-    def segment(self, segment: Segment) -> None:
-        name = f"part{len(self.parts):04d}.mp4"
-        path = Path(segment.recording)
-        start = segment.start
-        if self.copy:
-            frames = self._keyframes.get(segment.recording)
-            if frames is None:
-                frames = self._keyframes[segment.recording] = self.tools.keyframes(path)
-            key = max((k for k in frames if k <= start + 1e-3), default=None)
-            if key is not None and start - key <= MAX_KEY_GAP:
+    def segments(self, segments: Sequence[Segment]) -> None:
+        """A match's segments, in order. Those cut by stream copy are cut together, by
+        one ffmpeg per recording (an input and an output per segment: a process start
+        each was most of a copied reel's time); the others are re-encoded one by one."""
+        copies: dict[str, list[tuple[float, float, float, str]]] = {}
+        for segment in segments:
+            name = f"part{len(self.parts):04d}.mp4"
+            key = self._copy_start(segment) if self.copy else None
+            if key is None:
+                self._encode(segment, name)
+            else:
                 # A coarse seek to well before the keyframe, then packets dropped up to
                 # it exactly (stream copy: nothing decoded, the cut starts on the key).
                 coarse = max(0.0, key - COARSE_SEEK)
-                self.tools.run([self.tools.ffmpeg, "-v", "error", "-ss", f"{coarse:.3f}", "-i",
-                                str(path), "-ss", f"{key - coarse:.3f}", "-t",
-                                f"{segment.end - key:.3f}", "-map", "0:v:0",
-                                *(["-map", "0:a:0"] if self.audio else []), "-c", "copy",
-                                *TIMESCALE, "-avoid_negative_ts", "make_zero", "-y", name],
-                               cwd=self.work, what=f"cutting {path.name}")
-                self.copied += 1
-                self.parts.append((self.work / name, ", ".join(segment.labels)))
-                return
+                copies.setdefault(segment.recording, []).append(
+                    (coarse, key - coarse, segment.end - key, name))
+            self.parts.append((self.work / name, ", ".join(segment.labels)))
+        for recording, cuts in copies.items():
+            for first in range(0, len(cuts), MAX_CUTS_PER_RUN):
+                self._copy(Path(recording), cuts[first:first + MAX_CUTS_PER_RUN])
+
+    def _copy_start(self, segment: Segment) -> float | None:
+        """The keyframe a stream-copied cut of ``segment`` starts on (None: none close)."""
+        frames = self._keyframes.get(segment.recording)
+        if frames is None:
+            frames = self._keyframes[segment.recording] = self.tools.keyframes(
+                Path(segment.recording))
+        key = max((k for k in frames if k <= segment.start + 1e-3), default=None)
+        return key if key is not None and segment.start - key <= MAX_KEY_GAP else None
+
+    def _copy(self, path: Path, cuts: Sequence[tuple[float, float, float, str]]) -> None:
+        inputs: list[str] = []
+        outputs: list[str] = []
+        for index, (coarse, skip, length, name) in enumerate(cuts):
+            inputs += ["-ss", f"{coarse:.3f}", "-i", str(path)]
+            outputs += ["-ss", f"{skip:.3f}", "-t", f"{length:.3f}", "-map", f"{index}:v:0",
+                        *(["-map", f"{index}:a:0"] if self.audio else []), "-c", "copy",
+                        *TIMESCALE, "-avoid_negative_ts", "make_zero", "-y", name]
+        self.tools.run([self.tools.ffmpeg, "-v", "error", *inputs, *outputs], cwd=self.work,
+                       what=f"cutting {path.name}")
+        self.copied += len(cuts)
+
+    def _encode(self, segment: Segment, name: str) -> None:
+        path = Path(segment.recording)
         has_audio = self.infos[segment.recording].audio_codec is not None
         audio_in = [] if not self.audio or has_audio else self._silence()
         maps = ["-map", "0:v:0"]
         if self.audio:
             maps += ["-map", "0:a:0" if has_audio else "1:a:0"]
-        self.tools.run([self.tools.ffmpeg, "-v", "error", "-ss", f"{start:.3f}", "-i", str(path),
-                        *audio_in, "-t", f"{segment.length:.3f}", *maps, *self._encode_args(),
-                        "-shortest", "-y", name], cwd=self.work, what=f"cutting {path.name}")
+        self.tools.run([self.tools.ffmpeg, "-v", "error", "-ss", f"{segment.start:.3f}", "-i",
+                        str(path), *audio_in, "-t", f"{segment.length:.3f}", *maps,
+                        *self._encode_args(), "-shortest", "-y", name], cwd=self.work,
+                       what=f"cutting {path.name}")
         self.encoded += 1
-        self.parts.append((self.work / name, ", ".join(segment.labels)))
 
     def join(self, output: Path) -> list[tuple[float, str]]:
         """Concatenate the parts into ``output`` with a chapter each; the chapters."""
@@ -283,10 +307,9 @@ def build_reel(tools: Tools, moments: Sequence[Moment], request: ReelRequest, ou
                 builder.card(part.match, request.title_seconds)
             done += 1
             report(done / total, f"match {part.match.number}")
-            for segment in part.segments:
-                builder.segment(segment)
-                done += 1
-                report(done / total, f"match {part.match.number}: {', '.join(segment.labels)}")
+            builder.segments(part.segments)
+            done += len(part.segments)
+            report(done / total, f"match {part.match.number}: {len(part.segments)} moments")
         result.chapters = builder.join(output)
     result.segments = builder.copied + builder.encoded
     result.copied, result.encoded = builder.copied, builder.encoded
