@@ -18,6 +18,7 @@ the impact in a review clip, used to suggest where a replay should start.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -84,6 +85,8 @@ def read_frames(path: Path, fmt: FrameFormat | None = None) -> Generator[Frame, 
                 raise AnalysisError(f"cannot analyse {path}: it has no video stream")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"  # the codec's own threads (frames or slices)
+            # Half the cores at most: OBS records and mpv plays the same replay meanwhile.
+            stream.codec_context.thread_count = max(1, (os.cpu_count() or 2) // 2)
             # 64 x 36 grey needs no deblocking nor bit-exact output: a third faster.
             stream.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}
             step = 1.0 / fmt.fps * 0.9  # keep a frame this long after the last one kept
