@@ -6,6 +6,7 @@ import json
 import math
 import sqlite3
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -196,15 +197,23 @@ def test_state_to_json_always_encodes() -> None:
     assert body["athletes"][0]["long_name"] == "KIM \ufffd Minsu\x00"
 
 
-def test_the_store_encodings_always_encode() -> None:
-    from restrike.store._batch import _args_json, event_rows
+def test_the_store_encodings_always_encode(tmp_path: Path) -> None:
+    from restrike.store import Committed, Received, Store
+    from restrike.store._batch import _args_json
 
     msg = Message("avt", "video_time", None, {"value": 10**5000, "name": ODD_TEXT},
                   raw="avt;\ud800", truncated=True)
     odd: list[Parsed] = [msg, Unknown("z\ud800", "z\ud800", "r\ud800"),
                          Invalid(None, "\ud800", "bad \udfff")]
-    json.loads(_args_json(msg))
-    rows = event_rows([(i, 1.0, "127.0.0.1:1", m, None) for i, m in enumerate(odd)])
+    json.loads(_args_json(msg)[0])
+    store = Store(tmp_path / "odd.sqlite3")
+    got: list[Committed] = []
+    store.subscribe_commits(got.append)
+    store.start()
+    store.submit(Received(1, 1.0, "127.0.0.1:1", b"odd", odd))  # rows as a commit makes them
+    store.close()
+    rows = [row for commit in got for row in commit.rows]
+    assert len(rows) == len(odd)
     strict_json(rows)
     with closing(sqlite3.connect(":memory:")) as conn:  # SQLite refuses lone surrogates
         conn.execute("CREATE TABLE t (code, raw, error, args)")

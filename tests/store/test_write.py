@@ -9,6 +9,7 @@ import threading
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -182,8 +183,8 @@ def test_committed_rows_of_hostile_datagrams_are_strict_json(db: Path) -> None:
     feed(store, hostile * 3)
     # Fields no parser of the shipped definition makes, but a hand-made message may
     # carry: the store's JSON-safe fallback must reach the rows too.
-    odd = Message("zz1", "note", 1, {"name": "\udcff", "n": 10**400,
-                                        "x": float("nan")}, raw="zz1;odd")
+    fields: dict[str, Any] = {"name": "\udcff", "n": 10**400, "x": float("nan")}
+    odd = Message("zz1", "note", 1, fields, raw="zz1;odd")
     store.submit(Received(100, 1_780_000_100.0, SOURCE, b"zz1;odd", [odd]))
     store.close()
     unsubscribe()
