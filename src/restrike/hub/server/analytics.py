@@ -211,33 +211,23 @@ async def day_report(conn: psycopg.AsyncConnection, day: str) -> dict[str, Any]:
 
 
 #: The (sid, id) of the matches where one of the people (an array of hub ids) fought,
-#: as ``k``: each side's index, not an OR the planner scans for.
-_FOUGHT = (
-    "WITH a AS (SELECT sid, id FROM athletes WHERE person = ANY(%(people)s)), "
-    "k AS (SELECT m.sid, m.id FROM a JOIN matches m ON m.sid = a.sid AND "
-    "m.blue_athlete_id = a.id UNION SELECT m.sid, m.id FROM a JOIN matches m "
-    "ON m.sid = a.sid AND m.red_athlete_id = a.id) ")
-_UNFOLDED = (_FOUGHT + "SELECT k.sid, k.id FROM k LEFT JOIN folds f ON f.sid = k.sid AND "
-             "f.match_id = k.id WHERE f.sid IS NULL")
-
-
-def _side(side: int) -> str:
-    """One side's finished matches of the people: its athlete, the match's key (a match
-    loaded twice is one: `MatchRef.key`), won, points for and against."""
-    column, mine, theirs = ("blue_athlete_id", 1, 2) if side == 1 else ("red_athlete_id", 2, 1)
-    return (f"SELECT a.person, m.sid, m.id, CASE WHEN m.number IS NULL AND m.match_id IS NULL "
-            f"THEN 'row:' || m.id ELSE m.day_id || '|' || coalesce(m.number, '') || '|' || "
-            f"coalesce(m.match_id, '') END AS key, (f.headline->>0)::int = {side} AS won, "
-            f"(f.headline->>{mine})::int AS pf, (f.headline->>{theirs})::int AS pa "
-            f"FROM athletes a JOIN matches m ON m.sid = a.sid AND m.{column} = a.id "
-            f"JOIN folds f ON f.sid = m.sid AND f.match_id = m.id "
-            f"WHERE a.person = ANY(%(people)s) AND jsonb_typeof(f.headline) = 'array'")
-
-
-#: Each person's finished matches (each once: its last finished load) and their sums.
+#: as ``k`` (the ``sides`` the ingest keeps: one index range per athlete).
+_FOUGHT = ("WITH k AS (SELECT DISTINCT sid, match_id AS id FROM sides "
+           "WHERE person = ANY(%(people)s)) ")
+_UNFOLDED = ("SELECT DISTINCT s.sid, s.match_id FROM sides s LEFT JOIN folds f ON "
+             "f.sid = s.sid AND f.match_id = s.match_id "
+             "WHERE s.person = ANY(%(people)s) AND f.sid IS NULL")
+#: Each person's finished matches (each once: its last finished load, `MatchRef.key`),
+#: won, points for and against, summed.
 _TOTALS = (
-    f"WITH sides AS ({_side(1)} UNION ALL {_side(2)}), "
-    "kept AS (SELECT DISTINCT ON (person, sid, key) person, won, pf, pa FROM sides "
+    "WITH played AS (SELECT s.person, s.sid, m.id, CASE WHEN m.number IS NULL AND "
+    "m.match_id IS NULL THEN 'row:' || m.id ELSE m.day_id || '|' || coalesce(m.number, '') "
+    "|| '|' || coalesce(m.match_id, '') END AS key, (f.headline->>0)::int = s.side AS won, "
+    "(f.headline->>s.side::int)::int AS pf, (f.headline->>(3 - s.side))::int AS pa "
+    "FROM sides s JOIN matches m ON m.sid = s.sid AND m.id = s.match_id "
+    "JOIN folds f ON f.sid = s.sid AND f.match_id = s.match_id "
+    "WHERE s.person = ANY(%(people)s) AND jsonb_typeof(f.headline) = 'array'), "
+    "kept AS (SELECT DISTINCT ON (person, sid, key) person, won, pf, pa FROM played "
     "ORDER BY person, sid, key, id DESC) "
     "SELECT person, count(*), sum(won::int), sum(pf), sum(pa) FROM kept GROUP BY person")
 

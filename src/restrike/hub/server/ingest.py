@@ -31,6 +31,7 @@ from psycopg.types.json import Jsonb
 
 from restrike.errors import HubError
 from restrike.hub.server.people import UPSERT, people_rows
+from restrike.hub.server.schema import FILL_SIDES
 from restrike.hub.wire import FORMAT, Reply, Upload
 
 __all__ = ["CLAIM_SECONDS", "store_upload"]
@@ -83,6 +84,8 @@ _UPSERT_SQL = {key: _upsert_sql(*spec) for key, spec in _UPSERTS.items()}
 _FORGET_DAYS = ("DELETE FROM partials WHERE sid = %s AND day_id IN (SELECT day_id FROM "
                 "matches WHERE sid = %s AND id = ANY(%s))")
 _FORGET_FOLDS = "DELETE FROM folds WHERE sid = %s AND match_id = ANY(%s)"
+_FORGET_SIDES = "DELETE FROM sides WHERE sid = %s AND match_id = ANY(%s)"
+_SIDES = FILL_SIDES + " WHERE m.sid = %s AND m.id = ANY(%s)"
 
 
 def _touched(upload: Upload) -> list[int]:
@@ -132,6 +135,8 @@ async def store_upload(conn: psycopg.AsyncConnection, upload: Upload) -> Reply:
                 if touched:  # the analytics' caches of what this upload changes
                     await cur.execute(_FORGET_DAYS, (sid, sid, touched))
                     await cur.execute(_FORGET_FOLDS, (sid, touched))
+                    await cur.execute(_FORGET_SIDES, (sid, touched))
+                    await cur.execute(_SIDES, (sid, touched))
             gap = upload.after is not None and upload.after > held
             stored, events = (0, 0) if gap else await _copy_feed(cur, sid, held, upload, data,
                                                                  now)

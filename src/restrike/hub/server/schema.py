@@ -13,7 +13,13 @@ import psycopg
 
 from restrike.errors import HubError
 
-__all__ = ["STEPS", "migrate"]
+__all__ = ["FILL_SIDES", "STEPS", "migrate"]
+
+#: The sides of every match (a migration step; ``restrike bench hub`` fills its copy so).
+FILL_SIDES = (
+    "INSERT INTO sides (sid, match_id, side, person) SELECT m.sid, m.id, v.side, a.person "
+    "FROM matches m CROSS JOIN (VALUES (1), (2)) AS v(side) JOIN athletes a ON a.sid = m.sid "
+    "AND a.id = CASE v.side WHEN 1 THEN m.blue_athlete_id ELSE m.red_athlete_id END")
 
 STEPS: tuple[str, ...] = (
     """CREATE TABLE stations (
@@ -100,6 +106,13 @@ STEPS: tuple[str, ...] = (
     "ALTER TABLE athletes ADD COLUMN person bigint GENERATED ALWAYS AS (('x' || lpad(substr("
     "md5(long_name || chr(31) || country), 1, 13), 16, '0'))::bit(64)::bigint) STORED",
     "CREATE INDEX athletes_by_person ON athletes (person, sid, id)",
+    # Each match's two sides with their athlete's hub id: an athlete's matches on every
+    # court are one index range (the ingest keeps it for the matches it touches).
+    """CREATE TABLE sides (
+        sid int NOT NULL, match_id bigint NOT NULL, side smallint NOT NULL,
+        person bigint NOT NULL, PRIMARY KEY (sid, match_id, side))""",
+    "CREATE INDEX sides_person ON sides (person)",
+    FILL_SIDES,
 )
 
 
