@@ -28,7 +28,11 @@ REFUSALS = frozenset({"unknown_key", "revoked", "no_seat", "expired", "not_activ
 def check_url(server: str) -> str:
     """The server's base URL without a trailing slash; LicenseError if it is no URL."""
     url = server.strip().rstrip("/")
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as err:  # e.g. "http://[x" (an IPv6 bracket left open)
+        raise LicenseError(f"{server!r} is not a licence server URL: give it as "
+                           "https://host[:port]", kind="bad_url") from err
     if (not url.isprintable() or any(c.isspace() for c in url)
             or parts.scheme not in ("http", "https") or not parts.hostname):
         raise LicenseError(f"{server!r} is not a licence server URL: give it as "
