@@ -103,13 +103,28 @@ def summaries(conn: sqlite3.Connection,
              else fold_from(conn, ref.id, tz).summary()) for ref, summary, current in refs]
 
 
+#: Decoded ``args`` by their JSON text: clock ticks and score groups repeat all day, and
+#: decoding was half of what folding a match cost. Read-only mappings, shared.
+_ARGS: dict[str, Mapping[str, Any]] = {"{}": _EMPTY}
+_ARGS_KEPT = 4096
+
+
+def _args(text: str) -> Mapping[str, Any]:
+    found = _ARGS.get(text)
+    if found is None:
+        if len(_ARGS) >= _ARGS_KEPT:
+            _ARGS.clear()
+            _ARGS["{}"] = _EMPTY
+        found = _ARGS[text] = json.loads(text)
+    return found
+
+
 def match_events(conn: sqlite3.Connection, match_id: int, after: int = 0) -> Iterator[Event]:
     """The match's stored events with ids above ``after``, oldest first."""
     cursor = conn.execute("SELECT id, received_at, kind, athlete, args, truncated FROM events "
                           "WHERE match_id = ? AND id > ? ORDER BY id", (match_id, after))
     for event_id, t, kind, athlete, args, truncated in cursor:
-        yield Event(event_id, t, kind, athlete, _EMPTY if args == "{}" else json.loads(args),
-                    bool(truncated))
+        yield Event(event_id, t, kind, athlete, _args(args), bool(truncated))
 
 
 def fold_from(conn: sqlite3.Connection, match_id: int, tz: tzinfo | None = None,
