@@ -13,7 +13,7 @@ import pytest
 
 from restrike.errors import HubError
 from restrike.hub.client import HubClient
-from restrike.hub.server.people import athlete_id
+from restrike.hub.server.people import athlete_id, fill_names
 from restrike.hub.server.schema import STEPS, migrate
 from tests.hub.conftest import HubProcess
 from tests.peers.postgres import PostgresCluster
@@ -33,12 +33,17 @@ def test_an_older_hubs_database_is_migrated(postgres: PostgresCluster) -> None:
         conn.execute("INSERT INTO hub_schema VALUES (%s)", (OLDER,))
         conn.execute("INSERT INTO athletes VALUES (1, 1, 'PEÑA', 'PEÑA Ana', 'MEX'), "
                      "(2, 1, 'PEÑA', 'PEÑA Ana', 'MEX'), (2, 2, 'KIM', 'KIM Minsu', 'KOR')")
+        conn.execute("INSERT INTO matches (sid, id, day_id, blue_athlete_id, red_athlete_id, "
+                     "loaded_at) VALUES (2, 5, 1, 2, 1, 0)")
         conn.commit()
         assert migrate(conn) == len(STEPS)
-        people = conn.execute("SELECT id, long_name, country FROM people ORDER BY long_name"
-                              ).fetchall()
-    assert people == [(athlete_id("KIM Minsu", "KOR"), "KIM Minsu", "KOR"),
-                      (athlete_id("PEÑA Ana", "MEX"), "PEÑA Ana", "MEX")]
+        fill_names(conn)  # what the hub does at start
+        people = conn.execute("SELECT id, long_name, country, folded FROM people "
+                              "ORDER BY long_name").fetchall()
+        sides = conn.execute("SELECT side, person FROM sides ORDER BY side").fetchall()
+    assert people == [(athlete_id("KIM Minsu", "KOR"), "KIM Minsu", "KOR", "kim kim minsu kor"),
+                      (athlete_id("PEÑA Ana", "MEX"), "PEÑA Ana", "MEX", "pena pena ana mex")]
+    assert sides == [(1, athlete_id("KIM Minsu", "KOR")), (2, athlete_id("PEÑA Ana", "MEX"))]
 
 
 def test_a_newer_hubs_database_is_refused(postgres: PostgresCluster) -> None:

@@ -214,22 +214,25 @@ async def day_report(conn: psycopg.AsyncConnection, day: str) -> dict[str, Any]:
 #: as ``k`` (the ``sides`` the ingest keeps: one index range per athlete).
 _FOUGHT = ("WITH k AS (SELECT DISTINCT sid, match_id AS id FROM sides "
            "WHERE person = ANY(%(people)s)) ")
-_UNFOLDED = ("SELECT DISTINCT s.sid, s.match_id FROM sides s LEFT JOIN folds f ON "
-             "f.sid = s.sid AND f.match_id = s.match_id "
-             "WHERE s.person = ANY(%(people)s) AND f.sid IS NULL")
 #: Each person's finished matches (each once: its last finished load, `MatchRef.key`),
-#: won, points for and against, summed.
+#: won, points for and against, summed; then the (sid, match) of those not folded yet
+#: (a row with person NULL each).
 _TOTALS = (
-    "WITH played AS (SELECT s.person, s.sid, m.id, CASE WHEN m.number IS NULL AND "
+    "WITH s AS (SELECT sid, match_id, side, person FROM sides "
+    "WHERE person = ANY(%(people)s)), "
+    "played AS (SELECT s.person, s.sid, m.id, CASE WHEN m.number IS NULL AND "
     "m.match_id IS NULL THEN 'row:' || m.id ELSE m.day_id || '|' || coalesce(m.number, '') "
     "|| '|' || coalesce(m.match_id, '') END AS key, (f.headline->>0)::int = s.side AS won, "
     "(f.headline->>s.side::int)::int AS pf, (f.headline->>(3 - s.side))::int AS pa "
-    "FROM sides s JOIN matches m ON m.sid = s.sid AND m.id = s.match_id "
+    "FROM s JOIN matches m ON m.sid = s.sid AND m.id = s.match_id "
     "JOIN folds f ON f.sid = s.sid AND f.match_id = s.match_id "
-    "WHERE s.person = ANY(%(people)s) AND jsonb_typeof(f.headline) = 'array'), "
+    "WHERE jsonb_typeof(f.headline) = 'array'), "
     "kept AS (SELECT DISTINCT ON (person, sid, key) person, won, pf, pa FROM played "
     "ORDER BY person, sid, key, id DESC) "
-    "SELECT person, count(*), sum(won::int), sum(pf), sum(pa) FROM kept GROUP BY person")
+    "SELECT person, count(*), sum(won::int), sum(pf), sum(pa) FROM kept GROUP BY person "
+    "UNION ALL SELECT DISTINCT NULL::bigint, s.sid, s.match_id, NULL::bigint, NULL::bigint "
+    "FROM s LEFT JOIN folds f ON f.sid = s.sid AND f.match_id = s.match_id "
+    "WHERE f.sid IS NULL")
 
 
 async def _athlete_refs(conn: psycopg.AsyncConnection, ident: int) -> list[tuple[Any, ...]]:
@@ -248,11 +251,13 @@ async def search_athletes(conn: psycopg.AsyncConnection, search: str, limit: int
     if not found:
         return []
     wanted = {"people": [row[0] for row in found]}
-    unfolded = await (await conn.execute(_UNFOLDED, wanted)).fetchall()
+    rows = await (await conn.execute(_TOTALS, wanted)).fetchall()
+    unfolded = [(int(r[1]), int(r[2])) for r in rows if r[0] is None]
     if unfolded:
-        await summaries(conn, [(sid, match) for sid, match in unfolded], read=False)
-    totals = {person: (int(n), int(won), int(pf), int(pa)) for person, n, won, pf, pa in
-              await (await conn.execute(_TOTALS, wanted)).fetchall()}
+        await summaries(conn, unfolded, read=False)
+        rows = await (await conn.execute(_TOTALS, wanted)).fetchall()
+    totals = {person: (int(n), int(won), int(pf), int(pa)) for person, n, won, pf, pa in rows
+              if person is not None}
     return [headline_row(AthleteRef(ident, short, long, country),
                          *totals.get(ident, (0, 0, 0, 0)))
             for ident, short, long, country in found]

@@ -3,7 +3,8 @@
 Its hub id is made of those two (`athlete_id`: the same on every hub, and in the
 database — the migration that made ``people`` computes it in SQL the same way). Each
 upload's athlete rows are added (``people_rows``, by the ingest); ``folded`` keeps the
-names without case and accents for the search, as a station's search folds them.
+names without case and accents for the search, as a station's search folds them (the
+rows a migration copied are folded when the hub starts: `fill_names`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import psycopg
 
 from restrike.analytics.model import unaccent
 
-__all__ = ["UPSERT", "athlete_id", "find", "people_rows", "search"]
+__all__ = ["UPSERT", "athlete_id", "fill_names", "find", "people_rows", "search"]
 
 UPSERT = ("INSERT INTO people (id, long_name, country, short_name, folded) "
           "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
@@ -42,21 +43,19 @@ def people_rows(athletes: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
                    _folded(short, long, country)) for _id, short, long, country in athletes)
 
 
-async def _fill(conn: psycopg.AsyncConnection) -> None:
-    """Fold the names the migration copied (it cannot unaccent in SQL)."""
-    rows = await (await conn.execute(
-        f"SELECT {_COLUMNS} FROM people WHERE folded IS NULL")).fetchall()
+def fill_names(conn: psycopg.Connection) -> None:
+    """Fold the names the migration copied (it cannot unaccent in SQL): once, at start."""
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM people WHERE folded IS NULL").fetchall()
     if rows:
-        async with conn.cursor() as cur:
-            await cur.executemany("UPDATE people SET folded = %s WHERE id = %s",
-                                  [(_folded(r[1], r[2], r[3]), r[0]) for r in rows])
+        with conn.cursor() as cur:
+            cur.executemany("UPDATE people SET folded = %s WHERE id = %s",
+                            [(_folded(r[1], r[2], r[3]), r[0]) for r in rows])
 
 
 async def search(conn: psycopg.AsyncConnection, text: str, limit: int
                  ) -> list[tuple[int, str, str, str]]:
     """(id, short name, long name, country) of the athletes whose names or country contain
     ``text`` (case and accents ignored), by long name as a station sorts (code points)."""
-    await _fill(conn)
     needle = unaccent(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return list(await (await conn.execute(
         f"SELECT {_COLUMNS} FROM people WHERE folded LIKE %s ESCAPE '\\' "
