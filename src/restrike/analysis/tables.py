@@ -102,7 +102,7 @@ def _by_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> list[dict[str, Any]
     if not wanted:
         return []
     marks = ",".join("?" * len(wanted))
-    rows = conn.execute(f"{_SELECT} WHERE t.id IN ({marks}) ORDER BY t.at, t.id",
+    rows = conn.execute(f"{_SELECT} WHERE t.id IN ({marks}) ORDER BY t.at, t.event_id, t.id",
                         wanted).fetchall()
     return [tag_json(row) for row in rows]
 
@@ -158,7 +158,7 @@ def list_tags(conn: sqlite3.Connection, *, match: int | None = None, day: str | 
         where.append("t.source = ?")
         params.append(source)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    rows = conn.execute(f"{_SELECT}{clause} ORDER BY t.at, t.id LIMIT ?",
+    rows = conn.execute(f"{_SELECT}{clause} ORDER BY t.at, t.event_id, t.id LIMIT ?",
                         (*params, limit)).fetchall()
     return [tag_json(row) for row in rows]
 
