@@ -39,7 +39,7 @@ class Committed:
                  event_ids: range, rows: list[dict[str, Any]] | None = None,
                  duration_ms: float = 0.0, *,
                  build: Callable[[], list[dict[str, Any]]] | None = None,
-                 match_ids: frozenset[int] | None = None) -> None:
+                 match_ids: frozenset[int] = frozenset()) -> None:
         self.first_seq = first_seq
         self.last_seq = last_seq
         self.count = count  # datagrams in the batch
@@ -49,9 +49,8 @@ class Committed:
         self._rows = rows
         self._build = build
         # The matches of its events, known without building the rows (an analytics
-        # update needs only these); derived from ``rows`` when not given.
-        self.match_ids = match_ids if match_ids is not None else frozenset(
-            m for row in rows or () if isinstance(m := row.get("match"), int))
+        # update needs only these).
+        self.match_ids = match_ids
         self._lock = threading.Lock()
 
     @property
