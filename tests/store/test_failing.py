@@ -69,7 +69,9 @@ def test_disk_full_is_reported_at_once_bounded_spilled_and_recovered(
         with caplog.at_level(logging.ERROR, logger="restrike.store"):
             for n in range(2, 202):
                 store.submit(received(n, payload(n), t=1_000.0 + n))
-            wait_until_sync(lambda: store.stats().error is not None)
+            # The writer sets its error, then logs it: wait for both.
+            wait_until_sync(lambda: store.stats().error is not None and any(
+                "database or disk is full" in r.getMessage() for r in caplog.records))
         stats = store.stats()
         assert stats.error is not None
         assert stats.error.startswith("database write failing: database or disk is full — "
