@@ -73,7 +73,7 @@ def test_from_settings_copies_every_setting_unconverted() -> None:
               for name in playback.SETTING_FIELDS}
     values |= {"playback.mpv_path": "/opt/mpv", "playback.geometry": "50%x50%+0+0",
                "obs": [{"name": "rec", "url": "wss://obs.example:443", "password": "pw",
-                        "role": "recording", "protocol": "v4"}]}
+                        "role": "recording", "protocol": "v4", "angle_name": "Mat side"}]}
     settings = load_settings(None, values, env={})
     player = playback.PlaybackSettings.from_settings(settings.playback, vo="null")
     for name in playback.SETTING_FIELDS:
@@ -83,7 +83,7 @@ def test_from_settings_copies_every_setting_unconverted() -> None:
     [entry] = settings.obs
     connection = obs.ObsConnectionSettings.from_settings(entry, connect_timeout=0.5)
     assert [getattr(connection, n) for n in obs.SETTING_FIELDS] == \
-        ["rec", "wss://obs.example:443", "pw", "recording", "v4"]
+        ["rec", "wss://obs.example:443", "pw", "recording", "v4", "Mat side"]
     assert connection.connect_timeout == 0.5
 
 

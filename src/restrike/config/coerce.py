@@ -294,4 +294,17 @@ def obs_entries(value: Any, source: Source) -> tuple[ObsConnectionSettings, ...]
             raise ConfigError(f"{where}.url ({source}): must start with ws:// or wss://, "
                               f"not {mask_url(repr(url))}")
         out.append(ObsConnectionSettings(**kwargs))
+        _check_angle(out, where, source)
     return tuple(out)
+
+
+def _check_angle(entries: list[ObsConnectionSettings], where: str, source: Source) -> None:
+    """The last entry's camera angle name is not another camera's (the console and the
+    archive tell the angles apart by it)."""
+    last = entries[-1]
+    if last.role == "streaming":
+        return
+    name = last.angle_name or last.name
+    if any((o.angle_name or o.name) == name for o in entries[:-1] if o.role != "streaming"):
+        raise ConfigError(f"{where}.angle_name ({source}): camera angle {name!r} is used "
+                          "twice")

@@ -41,7 +41,8 @@ def _obs_dicts(settings: Settings) -> list[dict[str, Any]]:
 def obs_dicts(entries: Iterable[Any]) -> list[dict[str, Any]]:
     """``[[obs]]`` entries as shown (URL credentials and the password masked)."""
     return [{"name": o.name, "url": mask_url(o.url), "password": MASK if o.password else "",
-             "role": o.role, "protocol": o.protocol} for o in entries]
+             "role": o.role, "protocol": o.protocol,
+             **({"angle_name": o.angle_name} if o.angle_name else {})} for o in entries]
 
 
 def _rows(settings: Settings) -> Iterator[Setting]:

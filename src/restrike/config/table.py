@@ -278,6 +278,10 @@ class ObsConnectionSettings:
         "auto", "obs-websocket protocol version; `auto`: v5 is tried first (its server "
         "greets at once), then v4, and what answered is kept for the reconnects.",
         kind="str", choices=("auto", "v5", "v4"))
+    angle_name: str = _s(
+        "", "Name of this OBS's camera angle in multi-angle review (the console, the "
+        "archive, the clips API); empty: the connection's `name`. The angles' order is the "
+        "`[[obs]]` order (the recording OBS first). Unique among the cameras.", kind="str")
 
     def __repr__(self) -> str:  # never show the password
         return (f"ObsConnectionSettings(name={self.name!r}, url={mask_url(self.url)!r}, "

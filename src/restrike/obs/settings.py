@@ -9,7 +9,7 @@ tests, benchmarks).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
 from restrike.errors import ConfigError
@@ -29,7 +29,7 @@ __all__ = [
 ObsRole = Literal["recording", "streaming", "both", "angle"]
 ObsProtocol = Literal["auto", "v5", "v4"]
 #: The fields that are keys of an ``[[obs]]`` entry.
-SETTING_FIELDS = ("name", "url", "password", "role", "protocol")
+SETTING_FIELDS = ("name", "url", "password", "role", "protocol", "angle_name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,7 @@ class ObsConnectionSettings:
     password: str = ""  # empty: none
     role: ObsRole = "both"
     protocol: ObsProtocol = "auto"  # v5 tried first, then v4 (remembered per connection)
+    angle_name: str = ""  # the camera angle's name in multi-angle review; empty: name
     request_timeout: float = 5.0
     connect_timeout: float = 5.0
 
@@ -65,6 +66,16 @@ class ObsConnectionSettings:
         """From a loaded ``[[obs]]`` entry (nothing is converted here); ``client`` sets the
         timeouts."""
         return cls(**{name: getattr(entry, name) for name in SETTING_FIELDS}, **client)
+
+    @property
+    def angle(self) -> str:
+        """The name this OBS's camera angle is shown by (its connection name by default)."""
+        return self.angle_name or self.name
+
+    def same_session(self, other: ObsConnectionSettings) -> bool:
+        """True when ``other`` differs at most in what needs no new session (the angle's
+        name): the pool keeps that connection and only takes the new settings."""
+        return self == replace(other, angle_name=self.angle_name)
 
     def serves(self, role: ObsRole) -> bool:
         """``both`` serves recording and streaming; ``angle`` only itself (a camera)."""
