@@ -230,8 +230,21 @@ def test_obs_array_of_tables(tmp_path: Path) -> None:
     assert s.obs[0].password == "pw" and s.obs[1].password == ""
     assert s.obs[1].protocol == "v4" and s.obs[1].role == "streaming"
     assert [f.name for f in dataclasses.fields(ObsConnectionSettings)] == \
-        ["name", "url", "password", "role", "protocol"]
+        ["name", "url", "password", "role", "protocol", "angle_name"]
     assert "pw" not in repr(s.obs[0])
+
+
+def test_a_camera_angle_name_is_unique_among_the_cameras(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[[obs]]\nname = "rec"\nrole = "recording"\n'
+                    '[[obs]]\nname = "cam2"\nrole = "angle"\nangle_name = "Corner"\n'
+                    '[[obs]]\nname = "Corner"\nrole = "streaming"\n', encoding="utf-8")
+    assert [o.angle_name for o in load_settings(path, env={}).obs] == ["", "Corner", ""]
+    path.write_text('[[obs]]\nname = "rec"\nrole = "recording"\n'
+                    '[[obs]]\nname = "cam2"\nrole = "angle"\nangle_name = "rec"\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"obs\[1\]\.angle_name .*'rec' is used twice"):
+        load_settings(path, env={})
 
 
 def test_secrets_are_masked_in_show_and_describe(tmp_path: Path) -> None:
