@@ -3,6 +3,7 @@ removed from the settings without a restart (real OBS 29 for v5, the v4 fake).""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,24 @@ async def test_the_consoles_save_applies_obs_live(tmp_path: Path, fake_v4: FakeO
                           "role": "recording", "protocol": "auto"}]
     finally:
         await parts.station.stop()
+
+
+async def test_angle_names_and_order_apply_in_the_same_sessions(fake_v4: FakeObsV4) -> None:
+    """The console renames a camera angle and moves it up: the pool takes the new order
+    and name without closing the connection (the camera's replay buffer goes on)."""
+    rec = ObsConnectionSettings("rec", fake_v4.url, role="recording", protocol="v4")
+    cam2 = ObsConnectionSettings("cam2", fake_v4.url, role="angle", protocol="v4")
+    cam3 = ObsConnectionSettings("cam3", fake_v4.url, role="angle", protocol="v4")
+    async with ObsPool([rec, cam2, cam3], backoff=Backoff(0.1, 0.5)) as pool:
+        for conn in pool.connections:
+            await conn.wait_connected(15)
+        before = {c.name: c for c in pool.connections}
+        assert [c.angle_name for c in pool.for_role("angle")] == ["cam2", "cam3"]
+        result = await pool.apply([rec, cam3, replace(cam2, angle_name="Corner blue")])
+        assert result == {"added": [], "changed": [], "removed": []}
+        assert [c.angle_name for c in pool.for_role("angle")] == ["cam3", "Corner blue"]
+        assert all(pool.get(n) is c and c.status.connected for n, c in before.items())
+        # A key that needs a new session still gives one.
+        result = await pool.apply([rec, cam3, replace(cam2, angle_name="Corner blue",
+                                                      protocol="auto")])
+        assert result["changed"] == ["cam2"] and pool.get("cam2") is not before["cam2"]

@@ -112,6 +112,7 @@ class FakeConn:
     def __init__(self, pool: FakePool, name: str, role: str, folder: Path) -> None:
         self.pool = pool
         self.name = name
+        self.angle_name = name
         self.role = role
         self.status = ObsStatus(name, role, ConnectionState.CONNECTED)  # type: ignore[arg-type]
         self._client = FakeControl(self, folder)

@@ -136,6 +136,11 @@ class ObsConnection:
         return self.settings.role
 
     @property
+    def angle_name(self) -> str:
+        """Its camera angle's name in multi-angle review (``angle_name``, else ``name``)."""
+        return self.settings.angle
+
+    @property
     def status(self) -> ObsStatus:
         return self._status
 
@@ -357,17 +362,23 @@ class ObsPool:
 
     async def apply(self, settings: Sequence[ObsConnectionSettings]) -> dict[str, list[str]]:
         """Take a new ``[[obs]]`` list while running: a removed connection is closed, an
-        added one started, a changed one (any key) closed and started again; the others
-        keep their session. Returns the names ``{"added", "changed", "removed"}``;
-        ConfigError (nothing changes) for a repeated name."""
+        added one started, a changed one (any key but ``angle_name``) closed and started
+        again; the others keep their session (and take a new angle name). The pool's
+        order (``for_role``, the angles' order) becomes the list's. Returns the names
+        ``{"added", "changed", "removed"}``; ConfigError (nothing changes) for a repeated
+        name."""
         _check_unique(settings)
         wanted = {s.name: s for s in settings}
         old = self._connections
         removed = [n for n in old if n not in wanted]
-        changed = [n for n in old if n in wanted and old[n].settings != wanted[n]]
+        changed = [n for n in old if n in wanted
+                   and not old[n].settings.same_session(wanted[n])]
         added = [n for n in wanted if n not in old]
         for name in (*removed, *changed):
             await self._close(old[name])
+        for name, conn in old.items():  # a new angle name: the same session goes on
+            if name in wanted and name not in changed:
+                conn.settings = wanted[name]
         connections = {}
         for name, entry in wanted.items():
             conn = old[name] if name in old and name not in changed else self._connection(entry)

@@ -222,12 +222,12 @@ class CommandExecutor:
         times[f"save:{link.name}"] = took
         times["saved"] = max(times.get("saved", 0.0), sent + took)  # the last one saved
         if path is None:
-            return AngleSave(link.name, link.name, None, sent, error=error)
+            return AngleSave(link.angle_name, link.name, None, sent, error=error)
         path = await self._file_clip(review_id, path, requested_by,
                                      angle=link.name if multi else None)
         length = await asyncio.to_thread(media_duration, path) if multi else None
         start = sent - length if length is not None else self.clip_start(sent)
-        return AngleSave(link.name, link.name, path, sent, start)
+        return AngleSave(link.angle_name, link.name, path, sent, start)
 
     async def _file_clip(self, review_id: int, path: str, requested_by: str,
                          angle: str | None = None) -> str:

@@ -79,6 +79,11 @@ class ObsLink(Protocol):
     def role(self) -> str: ...
 
     @property
+    def angle_name(self) -> str:
+        """The name of its camera angle (multi-angle review)."""
+        ...
+
+    @property
     def status(self) -> ObsStatus: ...
 
     @property
