@@ -25,8 +25,10 @@ from restrike.analytics import (
     athlete_report,
     fold_match,
     group_report,
+    match_report,
 )
 from restrike.hub.server.analytics import athlete_id
+from restrike.hub.server.ids import tournament_id
 from tests.hub.conftest import HubProcess, hub_station
 from tests.station.fixtures import StationProcess, match_datagrams, send_udp
 
@@ -150,6 +152,92 @@ def recomputed(stations: list[StationProcess], tournament: str) -> dict[str, Any
     return group_report(station_rows(stations, tournament))
 
 
+def match_recomputed(station: StationProcess, hub_row: dict[str, Any]) -> dict[str, Any]:
+    """The hub's answer for a match (``hub_row``: the match in the hub's /api/v1/matches),
+    recomputed from the station's own store: its events folded, named with the hub's ids."""
+    conn = sqlite3.connect(f"file:{database(station)}?mode=ro", uri=True)
+    try:
+        events = conn.execute("SELECT id, received_at, kind, athlete, args FROM events "
+                              "WHERE match_id = ? ORDER BY id",
+                              (hub_row["station_id"],)).fetchall()
+    finally:
+        conn.close()
+    folded = fold_match(Event(e[0], e[1], e[2], e[3], json.loads(e[4])) for e in events)
+    blue, red = (person(a["short_name"], a["long_name"], a["country"]) if a else None
+                 for a in (hub_row["blue"], hub_row["red"]))
+    ref = MatchRef(id=hub_row["id"], number=hub_row["number"], match_id=hub_row["match_id"],
+                   phase=hub_row["phase"], category=hub_row["category"],
+                   division=hub_row["division"], tournament=hub_row["tournament"],
+                   tournament_id=tournament_id(hub_row["tournament"]), day=hub_row["day"],
+                   day_id=hub_row["day_id"], blue=blue, red=red)
+    report = match_report(ref, folded.summary(), folded.timeline())
+    return {**report, "match": {**report["match"], "court": hub_row["court"]}}
+
+
+def keys(value: Any) -> Any:
+    """The shape of a JSON value: its keys, nested (lists by their first item)."""
+    if isinstance(value, dict):
+        return {k: keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [keys(value[0])] if value else []
+    return None
+
+
+def same_shape(station: Any, hub: Any) -> bool:
+    """Every key of the station's answer is in the hub's, at the same place (the hub
+    may add some, e.g. ``court``)."""
+    if isinstance(station, dict):
+        return isinstance(hub, dict) and all(k in hub and same_shape(v, hub[k])
+                                             for k, v in station.items())
+    if isinstance(station, list) and station:
+        return isinstance(hub, list) and bool(hub) and same_shape(station[0], hub[0])
+    return True
+
+
+def check_read_api(hub: HubProcess, stations: dict[str, StationProcess]) -> None:
+    """The hub answers the station's read paths in the station's shapes, with its own
+    ids (unique at the hub), and each match's figures equal the station store's."""
+    station = stations["Court 1"]
+    mine = hub.get("/api/v1/matches")
+    theirs = station.get("/api/v1/matches").json()
+    assert same_shape(keys(theirs), keys(mine)) and mine["count"] == len(mine["matches"])
+    assert len({m["id"] for m in mine["matches"]}) == len(mine["matches"])  # unique at hub
+    for row in mine["matches"]:
+        assert hub.get(f"/api/v1/analytics/matches/{row['id']}") == match_recomputed(
+            stations[row["court"]], row)
+        whole = hub.get(f"/api/v1/matches/{row['id']}")
+        assert {e["match"] for e in whole["events"]} == {row["id"]}
+    one = next(m for m in mine["matches"] if m["court"] == "Court 1")
+    assert same_shape(keys(station.get(f"/api/v1/matches/{one['station_id']}").json()),
+                      keys(hub.get(f"/api/v1/matches/{one['id']}")))
+    assert same_shape(keys(station.get(
+        f"/api/v1/analytics/matches/{one['station_id']}").json()),
+        keys(hub.get(f"/api/v1/analytics/matches/{one['id']}")))
+    events = hub.get("/api/v1/events", match=one["id"], limit=1000)["events"]
+    assert events and all(e["court"] == "Court 1" and e["match"] == one["id"]
+                          for e in events)
+    assert same_shape(keys(station.get("/api/v1/events").json()["events"]),
+                      keys(events))
+    [listed] = hub.get("/api/v1/tournaments")["tournaments"]
+    assert listed["id"] == tournament_id("Hub Open")
+    assert same_shape(keys(station.get("/api/v1/tournaments").json()),
+                      keys(hub.get("/api/v1/tournaments")))
+    by_id = hub.get(f"/api/v1/analytics/tournaments/{listed['id']}")
+    assert by_id == hub.get("/api/v1/analytics/tournaments/Hub Open")
+    assert by_id["tournament"] == {"id": listed["id"], "name": "Hub Open"}
+    [local] = station.get("/api/v1/tournaments").json()["tournaments"]
+    assert same_shape(keys(station.get(f"/api/v1/analytics/tournaments/{local['id']}").json()),
+                      keys(by_id))
+    assert same_shape(keys(station.get(f"/api/v1/analytics/days/{one['day']}").json()),
+                      keys(hub.get(f"/api/v1/analytics/days/{one['day']}")))
+    for path in ("/api/v1/analytics/matches/1", f"/api/v1/matches/{1 << 52}",
+                 "/api/v1/analytics/tournaments/Nowhere Cup"):
+        answer = httpx.get(hub.url + path, timeout=10)
+        assert answer.status_code == 404 and set(answer.json()) >= {"error", "detail"}
+    answer = httpx.get(hub.url + f"/api/v1/analytics/matches/{1 << 54}", timeout=10)
+    assert answer.status_code == 422
+
+
 def without_match_ids(report: dict[str, Any]) -> dict[str, Any]:
     """An athlete's report with the match ids left out (the hub's are its own)."""
     def line(m: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -249,6 +337,7 @@ def test_three_courts_through_a_hub_outage_and_a_station_kill(
         assert {m["court"] for m in finished} == set(COURTS)
         assert all(m["winner"] == "BLUE" and m["blue"]["long_name"] == "KIM Minsu"
                    for m in finished)
+        check_read_api(hub, stations)
     finally:
         for station in stations.values():
             station.stop()

@@ -2,10 +2,11 @@
 
 Figures come from the analytics core (`restrike.analytics`: ``fold_match``,
 ``group_partial``/``group_body``, ``athlete_report``), the same code as a station's,
-over the matches every court sent. What is one thing across courts is named as the
-station names it: a tournament by its name, an athlete by long name and country — its
-hub id (`athlete_id`) is made from those two, so the same athlete on several courts is
-one athlete, with the same id on every hub.
+over the matches every court sent, in the station's shapes. What is one thing across
+courts is named as the station names it: a tournament by its name, an athlete by long
+name and country — their hub ids are made of those (`restrike.hub.server.ids`), so the
+same athlete on several courts is one athlete, with the same id on every hub. Matches
+and days have the hub's ids (unique at the hub: ``sid × 2^40 + id``).
 
 Two caches in the database keep requests quick over millions of events: ``folds``
 (each match's folded summary and the headline its search needs) and ``partials``
@@ -33,15 +34,16 @@ from restrike.analytics import (
     fold_match,
     group_body,
     group_partial,
+    match_report,
 )
 from restrike.analytics.aggregate import headline as headline_row
 from restrike.hub.server import people
+from restrike.hub.server.ids import hub_id, split, tournament_id
 from restrike.hub.server.people import athlete_id
 
-__all__ = ["athlete", "athlete_id", "day_report", "search_athletes", "tournament_report"]
+__all__ = ["athlete", "athlete_id", "day_report", "match", "search_athletes",
+           "tournament_name", "tournament_report"]
 
-#: Match ids and day ids of different stations made distinct for the analytics core.
-_SPAN = 1 << 40
 Key = tuple[int, int]  # (sid, id)
 #: Matches folded at once when the cache misses them (their events held in memory).
 _CHUNK = 200
@@ -63,10 +65,10 @@ def _person(short: str | None, long: str | None, country: str | None) -> Athlete
 
 
 def _ref(r: tuple[Any, ...]) -> MatchRef:
-    return MatchRef(id=r[0] * _SPAN + r[1], number=r[2], match_id=r[3], phase=r[4],
-                    category=r[5], division=r[6], tournament=r[9], day=r[7],
-                    day_id=r[0] * _SPAN + r[8], blue=_person(r[10], r[11], r[12]),
-                    red=_person(r[13], r[14], r[15]))
+    return MatchRef(id=hub_id(r[0], r[1]), number=r[2], match_id=r[3], phase=r[4],
+                    category=r[5], division=r[6], tournament=r[9],
+                    tournament_id=tournament_id(r[9]), day=r[7], day_id=hub_id(r[0], r[8]),
+                    blue=_person(r[10], r[11], r[12]), red=_person(r[13], r[14], r[15]))
 
 
 async def _versions(conn: psycopg.AsyncConnection, sids: Iterable[int]) -> dict[int, float]:
@@ -113,17 +115,7 @@ async def summaries(conn: psycopg.AsyncConnection, keys: list[Key], *, read: boo
 async def _fold(conn: psycopg.AsyncConnection, keys: list[Key]) -> dict[Key, dict[str, Any]]:
     """Fold these matches from their events and keep the summaries."""
     versions = await _versions(conn, (sid for sid, _ in keys))
-    events: dict[Key, list[Event]] = {k: [] for k in keys}
-    sids, ids = zip(*keys, strict=True)
-    async with conn.cursor() as cur:
-        await cur.execute(
-            "SELECT e.sid, e.match_id, e.id, e.received_at, e.kind, e.athlete, e.args "
-            "FROM unnest(%s::int[], %s::bigint[]) AS k(sid, id) JOIN events e "
-            "ON e.sid = k.sid AND e.match_id = k.id ORDER BY e.sid, e.match_id, e.id",
-            (list(sids), list(ids)))
-        async for sid, match, *event in cur:
-            events[(sid, match)].append(Event(event[0], event[1], event[2], event[3],
-                                              _args(event[4])))
+    events = await _events(conn, keys)
     found = {key: fold_match(folded).summary() for key, folded in events.items()}
     await _keep(conn, versions, "INSERT INTO folds (sid, match_id, summary, headline) "
                 "VALUES (%s, %s, %s, %s) ON CONFLICT (sid, match_id) DO UPDATE SET "
@@ -145,6 +137,37 @@ async def _rows(conn: psycopg.AsyncConnection, refs: list[tuple[Any, ...]]
                 ) -> list[tuple[MatchRef, dict[str, Any]]]:
     folded = await summaries(conn, [(r[0], r[1]) for r in refs])
     return [(_ref(r), folded[(r[0], r[1])]) for r in refs]
+
+
+async def _events(conn: psycopg.AsyncConnection, keys: list[Key]
+                  ) -> dict[Key, list[Event]]:
+    """The events of these matches, each match's oldest first."""
+    events: dict[Key, list[Event]] = {k: [] for k in keys}
+    sids, ids = zip(*keys, strict=True)
+    async with conn.cursor() as cur:
+        await cur.execute(
+            "SELECT e.sid, e.match_id, e.id, e.received_at, e.kind, e.athlete, e.args "
+            "FROM unnest(%s::int[], %s::bigint[]) AS k(sid, id) JOIN events e "
+            "ON e.sid = k.sid AND e.match_id = k.id ORDER BY e.sid, e.match_id, e.id",
+            (list(sids), list(ids)))
+        async for sid, match_id, *event in cur:
+            events[(sid, match_id)].append(Event(event[0], event[1], event[2], event[3],
+                                                 _args(event[4])))
+    return events
+
+
+async def match(conn: psycopg.AsyncConnection, ident: int) -> dict[str, Any] | None:
+    """A match's figures by its hub id (the station's match body, plus ``court``); None
+    when no court has it. Folded from its events on each request: one match is quick,
+    and its timeline is not cached."""
+    sid, row = split(ident)
+    ref = await (await conn.execute(_REFS + "WHERE m.sid = %s AND m.id = %s",
+                                    (sid, row))).fetchone()
+    if ref is None:
+        return None
+    folded = fold_match((await _events(conn, [(sid, row)]))[(sid, row)])
+    report = match_report(_ref(ref), folded.summary(), folded.timeline())
+    return {**report, "match": {**report["match"], "court": ref[16]}}
 
 
 async def _partials(conn: psycopg.AsyncConnection, days: list[Key]) -> list[dict[str, Any]]:
@@ -174,39 +197,57 @@ async def _partials(conn: psycopg.AsyncConnection, days: list[Key]) -> list[dict
     return [found[d] for d in days]
 
 
-async def tournament_report(conn: psycopg.AsyncConnection, name: str
+async def tournament_name(conn: psycopg.AsyncConnection, key: str) -> str | None:
+    """The name of the tournament ``key`` names: its hub id (as in /api/v1/tournaments)
+    or its name; None when no court has it."""
+    names = [str(n) for (n,) in await (await conn.execute(
+        "SELECT DISTINCT name FROM tournaments")).fetchall()]
+    if key.isdigit():
+        ident = int(key)
+        found = next((n for n in names if tournament_id(n) == ident), None)
+        if found is not None:
+            return found
+    return key if key in names else None
+
+
+async def tournament_report(conn: psycopg.AsyncConnection, key: str
                             ) -> dict[str, Any] | None:
-    """A tournament's figures over every court; None when no court has one of that name."""
-    days = await (await conn.execute(
-        "SELECT d.sid, d.id, s.court FROM tournaments t JOIN stations s ON s.sid = t.sid "
-        "LEFT JOIN days d ON d.sid = t.sid AND d.tournament_id = t.id WHERE t.name = %s",
-        (name,))).fetchall()
-    if not days:
+    """A tournament's figures over every court (the station's tournament body, its days
+    each with its court, plus ``courts``); None when no court has it."""
+    name = await tournament_name(conn, key)
+    if name is None:
         return None
-    held = [(sid, day) for sid, day, _court in days if day is not None]
+    days = await (await conn.execute(
+        "SELECT d.sid, d.id, d.date, d.name, s.court FROM tournaments t "
+        "JOIN stations s ON s.sid = t.sid "
+        "JOIN days d ON d.sid = t.sid AND d.tournament_id = t.id WHERE t.name = %s "
+        "ORDER BY d.date, s.court, d.sid, d.id", (name,))).fetchall()
+    held = [(sid, day) for sid, day, *_ in days]
     courts = await (await conn.execute(
         "SELECT DISTINCT s.court FROM matches m JOIN stations s ON s.sid = m.sid "
         "JOIN unnest(%s::int[], %s::bigint[]) AS k(sid, id) ON m.sid = k.sid AND "
         "m.day_id = k.id ORDER BY s.court", ([s for s, _ in held], [d for _, d in held])
     )).fetchall()
-    return {**group_body(await _partials(conn, held)), "tournament": name,
-            "courts": [c for (c,) in courts]}
+    return {"tournament": {"id": tournament_id(name), "name": name},
+            "days": [{"id": hub_id(sid, day), "date": date, "name": label, "court": court}
+                     for sid, day, date, label, court in days],
+            **group_body(await _partials(conn, held)), "courts": [c for (c,) in courts]}
 
 
 async def day_report(conn: psycopg.AsyncConnection, day: str) -> dict[str, Any]:
-    """Every court's matches of that date (``YYYY-MM-DD``) as one day's figures; the
-    tournaments and courts it had (zeros when none)."""
+    """Every court's matches of that date (``YYYY-MM-DD``) as one day's figures (the
+    station's day body, its days each with its court), and the courts that played."""
     rows = await (await conn.execute(
         "SELECT d.sid, d.id, s.court, t.name, d.name, EXISTS (SELECT 1 FROM matches m "
         "WHERE m.sid = d.sid AND m.day_id = d.id) FROM days d "
         "JOIN stations s ON s.sid = d.sid "
-        "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id WHERE d.date = %s",
-        (day,))).fetchall()
+        "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id WHERE d.date = %s "
+        "ORDER BY s.court, d.sid, d.id", (day,))).fetchall()
     played = [r for r in rows if r[5]]
-    return {**group_body(await _partials(conn, [(r[0], r[1]) for r in played])),
-            "day": day,
-            "days": [{"court": c, "tournament": t, "name": n}
-                     for c, t, n in sorted({(r[2], r[3], r[4] or "") for r in played})],
+    return {"day": day,
+            "days": [{"id": hub_id(r[0], r[1]), "tournament_id": tournament_id(r[3]),
+                      "tournament": r[3], "name": r[4], "court": r[2]} for r in rows],
+            **group_body(await _partials(conn, [(r[0], r[1]) for r in played])),
             "courts": sorted({r[2] for r in played})}
 
 

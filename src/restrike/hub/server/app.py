@@ -38,6 +38,7 @@ from restrike.http.errors import error_response
 from restrike.hub.server import analytics, queries
 from restrike.hub.server.commands import Channels
 from restrike.hub.server.guard import HostNames, check_control
+from restrike.hub.server.ids import MAX_ID
 from restrike.hub.server.ingest import store_upload
 from restrike.hub.server.pool import Pool
 from restrike.hub.server.schema import STEPS
@@ -59,6 +60,7 @@ SHARED_BATCH = 500
 LIVE_SECONDS = 3.0
 Limit = Annotated[int, Query(ge=1, le=10_000)]
 Text = Annotated[str | None, Query(max_length=256)]
+HubId = Annotated[int, Path(ge=0, le=MAX_ID, description="The hub's id (docs/hub.md)")]
 CourtName = Annotated[str, StringConstraints(min_length=1, max_length=64,
                                              pattern=r"^[^\x00-\x1f\x7f]+$")]
 
@@ -99,7 +101,7 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
     stats = {"uploads": 0, "stored": 0, "refused": 0}
     seen: dict[str, float] = {}  # court -> its last upload (monotonic)
     bulk = asyncio.Semaphore(max(1, pool.size // 2))
-    channels = Channels(tokens)
+    channels = Channels(tokens, pool)
     names = HostNames(allowed_hosts)
 
     @app.post("/api/v1/hub/upload", summary="A station's batch of rows (docs/hub.md)")
@@ -192,7 +194,7 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
 
     @app.get("/api/v1/commands", summary="The last OBS actions and each court's answer")
     async def recent_commands() -> dict[str, Any]:
-        return {"commands": channels.recent(), "listening": channels.courts}
+        return {"commands": await channels.recent(), "listening": channels.courts}
 
     @app.get("/api/v1/tournaments", summary="Tournaments by name over every court")
     async def tournaments() -> dict[str, Any]:
@@ -204,27 +206,44 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
                       day: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
                       finished: bool | None = None, limit: Limit = 200) -> dict[str, Any]:
         async with pool.connection() as conn:
-            return {"matches": await queries.matches(
-                conn, tournament=tournament, court=court, day=day, finished=finished,
-                limit=limit)}
+            rows = await queries.matches(conn, tournament=tournament, court=court, day=day,
+                                         finished=finished, limit=limit)
+        return {"matches": rows, "count": len(rows)}
+
+    @app.get("/api/v1/matches/{match_id}", summary="One match with its events (hub id)")
+    async def match(match_id: HubId) -> dict[str, Any]:
+        async with pool.connection() as conn:
+            found = await queries.match(conn, match_id)
+        if found is None:
+            raise HubError(f"no match with id {match_id}", status=404)
+        return found
 
     @app.get("/api/v1/events", summary="Events of every court, newest first")
     async def events(court: Text = None,
-                     match: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+                     match: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
                      kind: Text = None, limit: Limit = 100) -> dict[str, Any]:
-        if match is not None and court is None:
-            raise HubError("match needs court: match ids are per court", status=422)
         async with pool.connection() as conn:
-            return {"events": await queries.events(conn, court=court, match=match, kind=kind,
-                                                   limit=limit)}
+            rows = await queries.events(conn, court=court, match=match, kind=kind,
+                                        limit=limit)
+        return {"events": rows, "count": len(rows)}
 
-    @app.get("/api/v1/analytics/tournaments/{name}",
-             summary="A tournament's figures over every court")
-    async def tournament_analytics(name: str) -> dict[str, Any]:
+    @app.get("/api/v1/analytics/matches/{match_id}",
+             summary="A match's figures (its hub id, as in /api/v1/matches)")
+    async def match_analytics(match_id: HubId) -> dict[str, Any]:
         async with pool.connection() as conn:
-            report = await analytics.tournament_report(conn, name)
+            report = await analytics.match(conn, match_id)
         if report is None:
-            raise HubError(f"no court has a tournament named {name!r}", status=404)
+            raise HubError(f"no match with id {match_id}", status=404)
+        return report
+
+    @app.get("/api/v1/analytics/tournaments/{tournament}",
+             summary="A tournament's figures over every court (its id or its name)")
+    async def tournament_analytics(
+            tournament: Annotated[str, Path(max_length=256)]) -> dict[str, Any]:
+        async with pool.connection() as conn:
+            report = await analytics.tournament_report(conn, tournament)
+        if report is None:
+            raise HubError(f"no court has a tournament {tournament!r}", status=404)
         return report
 
     @app.get("/api/v1/analytics/days/{day}",
@@ -244,7 +263,7 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
 
     @app.get("/api/v1/analytics/athletes/{athlete_id}",
              summary="An athlete's figures over every court (id: as in the search)")
-    async def athlete(athlete_id: Annotated[int, Path(ge=0, le=2**53)]) -> dict[str, Any]:
+    async def athlete(athlete_id: HubId) -> dict[str, Any]:
         async with pool.connection() as conn:
             report = await analytics.athlete(conn, athlete_id)
         if report is None:

@@ -6,8 +6,10 @@ is reachable while its channel is. An action is sent once to every court it name
 (at most once: a court whose channel drops before it answers is shown "no answer",
 never sent it again — a second "start recording" is not what anyone wants), and the
 control room's request waits for the answers up to `WAIT` seconds; answers that come
-later still reach the record (`recent`). Records live in memory: the last `KEEP`
-actions since the hub started.
+later still reach the record (`recent`). Records are kept in the hub's database
+(table ``commands``, each court's answer written as it comes), so a restarted hub
+still lists them; a court still "sent" when the hub stopped is "no answer"
+(`close_unanswered`, at start).
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
+from psycopg.types.json import Jsonb
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from restrike.errors import HubError
+from restrike.hub.server.pool import Pool
 from restrike.hub.server.tokens import Tokens
 from restrike.hub.wire import Command, CommandResult, signature
 
-__all__ = ["WAIT", "Channels"]
+__all__ = ["WAIT", "Channels", "close_unanswered"]
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +63,21 @@ class _Channel:
     court: str
     station: str
     ws: WebSocket
-    #: command id -> the court's part of it and what the control room's request awaits
-    waiting: dict[int, tuple[_Sent, asyncio.Future[None]]] = field(default_factory=dict)
+    #: command id -> the action, the court's part of it and what the control room's
+    #: request awaits
+    waiting: dict[int, tuple[_Action, _Sent, asyncio.Future[None]]] = field(
+        default_factory=dict)
 
-    def closed(self) -> None:
-        for sent, answered in self.waiting.values():
+    def closed(self) -> list[_Action]:
+        """Every action still waiting on this court is "no answer"; those actions."""
+        for _action, sent, answered in self.waiting.values():
             sent.state, sent.error = "no answer", ("the court's command channel closed "
                                                    "before it answered")
             if not answered.done():
                 answered.set_result(None)
+        actions = [action for action, _sent, _answered in self.waiting.values()]
         self.waiting.clear()
+        return actions
 
 
 @dataclass
@@ -87,20 +96,46 @@ class _Action:
 class Channels:
     """The open command channels by court, and the actions sent over them."""
 
-    def __init__(self, tokens: Tokens) -> None:
+    def __init__(self, tokens: Tokens, pool: Pool) -> None:
         self.tokens = tokens
+        self.pool = pool
         self._open: dict[str, _Channel] = {}
-        self._recent: deque[_Action] = deque(maxlen=KEEP)
-        self._next = int(time.time() * 1000)  # ids that do not repeat across restarts
 
     @property
     def courts(self) -> list[str]:
         """The courts whose channel is open."""
         return sorted(self._open)
 
-    def recent(self) -> list[dict[str, Any]]:
-        """The last actions, newest first."""
-        return [a.as_dict() for a in reversed(self._recent)]
+    async def recent(self) -> list[dict[str, Any]]:
+        """The last `KEEP` actions, newest first (from the database)."""
+        async with self.pool.connection() as conn:
+            rows = await (await conn.execute(
+                "SELECT id, action, params, at, courts FROM commands ORDER BY id DESC "
+                "LIMIT %s", (KEEP,))).fetchall()
+        return [{"id": i, "action": a, "params": p, "at": at, "courts": c}
+                for i, a, p, at, c in rows]
+
+    async def _record(self, action: str, params: dict[str, Any]) -> _Action:
+        """A new action written down before anything is sent (HubError if the database
+        cannot keep it: nothing is sent then). Its id is above every stored one and
+        about the time in milliseconds."""
+        at = time.time()
+        async with self.pool.connection() as conn:
+            row = await (await conn.execute(
+                "INSERT INTO commands (id, action, params, at, courts) SELECT greatest("
+                "%s, coalesce(max(id), 0) + 1), %s, %s, %s, '[]' FROM commands RETURNING id",
+                (int(at * 1000), action, Jsonb(params), at))).fetchone()
+        assert row is not None
+        return _Action(int(row[0]), action, params, at, [])
+
+    async def _save(self, record: _Action) -> None:
+        """Write the courts' answers so far (a failure is logged: the command ran)."""
+        try:
+            async with self.pool.connection() as conn:
+                await conn.execute("UPDATE commands SET courts = %s WHERE id = %s",
+                                   (Jsonb([c.as_dict() for c in record.courts]), record.id))
+        except HubError as err:
+            log.warning("the answers to command %s were not kept: %s", record.id, err)
 
     def admit(self, court: str, station: str, authorization: str | None) -> None:
         """HubError (401, 409) unless this station may hold ``court``'s channel."""
@@ -127,23 +162,24 @@ class Channels:
                     continue
                 waiting = channel.waiting.pop(result.id, None)
                 if waiting is not None:
-                    waiting[0].answered(result)
-                    if not waiting[1].done():
-                        waiting[1].set_result(None)
+                    record, sent, answered = waiting
+                    sent.answered(result)
+                    await self._save(record)
+                    if not answered.done():
+                        answered.set_result(None)
         except (WebSocketDisconnect, RuntimeError):  # closed, or replaced and closed by us
             pass
         finally:
             if self._open.get(court) is channel:
                 del self._open[court]
-            channel.closed()
+            for record in channel.closed():
+                await self._save(record)
             log.info("command channel of court %r closed", court)
 
     async def send(self, action: str, params: dict[str, Any], courts: Iterable[str]
                    ) -> dict[str, Any]:
         """Send ``action`` to ``courts``; the record once all answered or after WAIT s."""
-        self._next += 1
-        record = _Action(self._next, action, params, time.time(), [])
-        self._recent.append(record)
+        record = await self._record(action, params)
         answers = []
         for court in sorted(set(courts)):
             sent = _Sent(court, "sent")
@@ -154,14 +190,18 @@ class Channels:
                                                      "channel open to this hub")
                 continue
             answered = asyncio.get_running_loop().create_future()
-            channel.waiting[record.id] = (sent, answered)
+            channel.waiting[record.id] = (record, sent, answered)
             answers.append(answered)
-            try:
-                await channel.ws.send_text(self._command(court, record).model_dump_json())
-            except (WebSocketDisconnect, RuntimeError, OSError):
-                channel.closed()
+        await self._save(record)  # who it goes to, before any answer can come
+        for court, channel in list(self._open.items()):
+            if record.id in channel.waiting:
+                try:
+                    await channel.ws.send_text(self._command(court, record).model_dump_json())
+                except (WebSocketDisconnect, RuntimeError, OSError):
+                    channel.closed()
         if answers:
             await asyncio.wait(answers, timeout=WAIT)
+        await self._save(record)
         return record.as_dict()
 
     def _command(self, court: str, record: _Action) -> Command:
@@ -171,6 +211,20 @@ class Channels:
             "id": record.id, "action": record.action, "params": record.params,
             "signature": signature(token, court, record.id, record.action, record.params)
             if token else None})
+
+
+def close_unanswered(conn: psycopg.Connection) -> int:
+    """At start: the courts of stored actions still "sent" (the hub stopped before they
+    answered) become "no answer"; how many actions changed."""
+    rows = conn.execute("SELECT id, courts FROM commands WHERE courts @> %s",
+                        (Jsonb([{"state": "sent"}]),)).fetchall()
+    for ident, courts in rows:
+        for court in courts:
+            if court["state"] == "sent":
+                court["state"] = "no answer"
+                court["error"] = "the hub stopped before the court answered"
+        conn.execute("UPDATE commands SET courts = %s WHERE id = %s", (Jsonb(courts), ident))
+    return len(rows)
 
 
 async def _close(channel: _Channel) -> None:

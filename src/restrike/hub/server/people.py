@@ -9,13 +9,13 @@ rows a migration copied are folded when the hub starts: `fill_names`).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from typing import Any
 
 import psycopg
 
 from restrike.analytics.model import unaccent
+from restrike.hub.server.ids import name_id
 
 __all__ = ["UPSERT", "athlete_id", "fill_names", "find", "people_rows", "search"]
 
@@ -29,8 +29,7 @@ _COLUMNS = "id, short_name, long_name, country"
 def athlete_id(long_name: str, country: str) -> int:
     """The hub's id of an athlete: 52 bits of the MD5 of long name and country (exact
     in a browser's numbers)."""
-    digest = hashlib.md5(f"{long_name}\x1f{country}".encode(), usedforsecurity=False)
-    return int(digest.hexdigest()[:13], 16)
+    return name_id(long_name, country)
 
 
 def _folded(short: str, long: str, country: str) -> str:

@@ -4,8 +4,9 @@ are `restrike.hub.server.analytics`).
 The shapes are the station's (docs/api.md, docs/store.md) plus ``court``; what is
 one thing across courts is named as the station names it — a tournament by its name,
 an athlete by long name and country — so the same tournament or athlete seen on
-several courts is one. A match or an event is addressed by its court and its id on
-that court's station.
+several courts is one. Ids are the hub's (`restrike.hub.server.ids`): a match, event
+or day is unique at the hub (its id on its station is ``station_id``), a tournament's
+and an athlete's are made of their names.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from typing import Any
 
 import psycopg
 
+from restrike.hub.server.ids import hub_id, split, tournament_id
 from restrike.hub.server.ingest import CLAIM_SECONDS
+from restrike.hub.server.people import athlete_id
 
-__all__ = ["CONNECTED_SECONDS", "courts", "events", "matches", "tournaments"]
+__all__ = ["CONNECTED_SECONDS", "courts", "events", "match", "matches", "tournaments"]
 
 #: A court is shown connected while its station uploaded within this many seconds.
 CONNECTED_SECONDS = 6.0
@@ -63,14 +66,15 @@ async def tournaments(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
         "LEFT JOIN days d ON d.sid = t.sid AND d.tournament_id = t.id "
         "LEFT JOIN matches m ON m.sid = d.sid AND m.day_id = d.id "
         "GROUP BY t.name ORDER BY min(t.created_at) DESC")).fetchall()
-    return [{"name": r[0], "created_at": iso(r[1]), "courts": list(r[2]), "days": r[3],
-             "matches": r[4]} for r in rows]
+    return [{"id": tournament_id(r[0]), "name": r[0], "created_at": iso(r[1]),
+             "courts": list(r[2]), "days": r[3], "matches": r[4]} for r in rows]
 
 
 _MATCHES = (
-    "SELECT s.court, m.id, m.number, m.match_id, m.phase, m.category, m.division, d.date, "
+    "SELECT s.court, m.sid, m.id, m.number, m.match_id, m.phase, m.category, m.division, d.date, "
     "d.name, t.name, b.short_name, b.long_name, b.country, r.short_name, r.long_name, "
-    "r.country, m.loaded_at, m.started_at, m.ended_at, m.winner, m.decision, m.result "
+    "r.country, m.loaded_at, m.started_at, m.ended_at, m.winner, m.decision, m.result, "
+    "m.day_id "
     "FROM matches m JOIN stations s ON s.sid = m.sid "
     "JOIN days d ON d.sid = m.sid AND d.id = m.day_id "
     "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id "
@@ -81,16 +85,19 @@ _MATCHES = (
 def _athlete(short: str | None, long: str | None, country: str | None) -> dict[str, Any] | None:
     if long is None:
         return None
-    return {"short_name": short, "long_name": long, "country": country}
+    return {"id": athlete_id(long, country or ""), "short_name": short, "long_name": long,
+            "country": country}
 
 
 def _match(r: tuple[Any, ...]) -> dict[str, Any]:
-    return {"court": r[0], "id": r[1], "number": r[2], "match_id": r[3], "phase": r[4],
-            "category": r[5], "division": r[6], "day": r[7], "day_name": r[8],
-            "tournament": r[9], "blue": _athlete(r[10], r[11], r[12]),
-            "red": _athlete(r[13], r[14], r[15]), "loaded_at": iso(r[16]),
-            "started_at": iso(r[17]), "ended_at": iso(r[18]), "winner": r[19],
-            "decision": r[20], "result": r[21] or {}}
+    """A match row (`_MATCHES`) in the station's shape, its ids the hub's."""
+    return {"court": r[0], "id": hub_id(r[1], r[2]), "station_id": r[2], "number": r[3],
+            "match_id": r[4], "phase": r[5], "category": r[6], "division": r[7],
+            "day": r[8], "day_id": hub_id(r[1], r[23]), "day_name": r[9],
+            "tournament": r[10], "tournament_id": tournament_id(r[10]),
+            "blue": _athlete(r[11], r[12], r[13]), "red": _athlete(r[14], r[15], r[16]),
+            "loaded_at": iso(r[17]), "started_at": iso(r[18]), "ended_at": iso(r[19]),
+            "winner": r[20], "decision": r[21], "result": r[22] or {}}
 
 
 async def matches(conn: psycopg.AsyncConnection, *, tournament: str | None = None,
@@ -102,6 +109,16 @@ async def matches(conn: psycopg.AsyncConnection, *, tournament: str | None = Non
         _MATCHES + where + " ORDER BY m.loaded_at DESC, m.sid, m.id DESC LIMIT %s",
         (*params, limit))).fetchall()
     return [_match(r) for r in rows]
+
+
+async def match(conn: psycopg.AsyncConnection, ident: int) -> dict[str, Any] | None:
+    """One match (by its hub id) with its events oldest first, or None."""
+    sid, row = split(ident)
+    found = await (await conn.execute(_MATCHES + "WHERE m.sid = %s AND m.id = %s",
+                                      (sid, row))).fetchone()
+    if found is None:
+        return None
+    return {**_match(found), "events": await events(conn, match=ident, limit=None)}
 
 
 def _filters(**values: Any) -> tuple[str, list[Any]]:
@@ -117,33 +134,37 @@ def _filters(**values: Any) -> tuple[str, list[Any]]:
 
 
 async def events(conn: psycopg.AsyncConnection, *, court: str | None = None,
-                 match: int | None = None, kind: str | None = None, limit: int = 100,
+                 match: int | None = None, kind: str | None = None, limit: int | None = 100,
                  ) -> list[dict[str, Any]]:
-    """Events newest first (a match needs its court: ids are per station)."""
+    """Events newest first (``match``: a hub id; ``limit`` None: all of them, oldest
+    first, as a station's match body lists them)."""
     clauses: list[str] = []
     params: list[Any] = []
     if court is not None:
         clauses.append("s.court = %s")
         params.append(court)
     if match is not None:
-        clauses.append("e.match_id = %s")
-        params.append(match)
+        clauses.append("e.sid = %s AND e.match_id = %s")
+        params.extend(split(match))
     if kind is not None:
         clauses.append("e.kind = %s")
         params.append(kind)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    order = (" ORDER BY e.sid, e.id" if limit is None else
+             " ORDER BY e.received_at DESC, e.id DESC LIMIT %s")
     rows = await (await conn.execute(
-        "SELECT s.court, e.id, e.received_at, d.source, e.code, e.kind, e.athlete, e.args, "
-        "e.raw, e.error, e.match_id, e.truncated FROM events e "
+        "SELECT s.court, e.sid, e.id, e.received_at, d.source, e.code, e.kind, e.athlete, "
+        "e.args, e.raw, e.error, e.match_id, e.truncated FROM events e "
         "JOIN stations s ON s.sid = e.sid "
-        "JOIN datagrams d ON d.sid = e.sid AND d.id = e.datagram_id" + where +
-        " ORDER BY e.received_at DESC, e.id DESC LIMIT %s", (*params, limit))).fetchall()
+        "JOIN datagrams d ON d.sid = e.sid AND d.id = e.datagram_id" + where + order,
+        (*params, limit) if limit is not None else params)).fetchall()
     out = []
-    for r in rows:
-        event = {"court": r[0], "id": r[1], "received_at": iso(r[2]), "source": r[3],
-                 "code": r[4], "kind": r[5], "athlete": r[6], "args": r[7] or {},
-                 "raw": r[8], "error": r[9], "match": r[10]}
-        if r[11]:
+    for court, sid, *r in rows:
+        event = {"court": court, "id": hub_id(sid, r[0]), "station_id": r[0],
+                 "received_at": iso(r[1]), "source": r[2], "code": r[3], "kind": r[4],
+                 "athlete": r[5], "args": r[6] or {}, "raw": r[7], "error": r[8],
+                 "match": None if r[9] is None else hub_id(sid, r[9])}
+        if r[10]:
             event["truncated"] = True
         out.append(event)
     return out

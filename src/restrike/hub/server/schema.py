@@ -113,6 +113,11 @@ STEPS: tuple[str, ...] = (
         person bigint NOT NULL, PRIMARY KEY (sid, match_id, side))""",
     "CREATE INDEX sides_person ON sides (person)",
     FILL_SIDES,
+    # The control room's OBS actions (restrike.hub.server.commands): each with every
+    # court's answer as it comes, kept across restarts.
+    """CREATE TABLE commands (
+        id bigint PRIMARY KEY, action text NOT NULL, params jsonb NOT NULL,
+        at double precision NOT NULL, courts jsonb NOT NULL)""",
 )
 
 

@@ -10,6 +10,7 @@ import uvicorn
 
 from restrike.errors import HubError
 from restrike.hub.server.app import create_app
+from restrike.hub.server.commands import close_unanswered
 from restrike.hub.server.people import fill_names
 from restrike.hub.server.pool import Pool
 from restrike.hub.server.schema import migrate
@@ -30,6 +31,7 @@ def prepare(database: str, tokens_file: Path | None) -> tuple[int, Tokens]:
         with psycopg.connect(database, connect_timeout=10) as conn:
             version = migrate(conn)
             fill_names(conn)
+            close_unanswered(conn)
     except psycopg.Error as err:
         raise HubError(f"cannot open the hub database {_masked(database)}: {err}") from err
     return version, tokens
