@@ -124,6 +124,7 @@ async def test_angle_names_and_order_apply_in_the_same_sessions(fake_v4: FakeObs
         result = await pool.apply([rec, cam3, replace(cam2, angle_name="Corner blue")])
         assert result == {"added": [], "changed": [], "removed": []}
         assert [c.angle_name for c in pool.for_role("angle")] == ["cam3", "Corner blue"]
+        assert [s.as_dict()["angle"] for s in pool.statuses()] == ["rec", "cam3", "Corner blue"]
         assert all(pool.get(n) is c and c.status.connected for n, c in before.items())
         # A key that needs a new session still gives one.
         result = await pool.apply([rec, cam3, replace(cam2, angle_name="Corner blue",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import tomllib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -171,3 +172,51 @@ def test_archive_angle_links_and_live_angle_buttons(angle_page, angle_station, c
         status = playback(station)
         shown = 2 if angle is None else 1  # the grid, or that angle alone
         assert status["angle"] == angle and status["angles"] == shown, status
+
+
+def test_angle_names_and_order_in_the_obs_settings(angle_page, angle_station):
+    """The console names a camera angle and moves it up; the file keeps it and the
+    running pool takes it at once (GET /api/v1/obs: its order and angle names)."""
+    page, station = angle_page, angle_station
+    seeded = httpx.put(station.url + "/api/v1/settings", timeout=10, json={"values": {"obs": [
+        {"name": "rec", "url": "ws://127.0.0.1:1", "role": "recording"},
+        {"name": "cam2", "url": "ws://127.0.0.1:1", "role": "angle"}]}})
+    assert seeded.status_code == 200, seeded.text
+    try:
+        page.goto(station.url + "/#/settings")
+        page.wait_for_selector("#obs-list tr[data-obs='cam2']")
+        # A third camera, added as an angle.
+        page.fill("#obs-new-name", "cam3")
+        page.fill("#obs-new-url", "ws://127.0.0.1:1")
+        page.select_option("#obs-new-role", "angle")
+        page.click("#btn-obs-add")
+        page.wait_for_selector("#obs-list tr[data-obs='cam3']")
+        # cam2 named, cam3 moved up: each a save of the whole list.
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/settings")
+                                  and r.request.method == "PUT") as info:
+            page.fill("#obs-list tr[data-obs='cam2'] input.angle-name", "Corner blue")
+            page.press("#obs-list tr[data-obs='cam2'] input.angle-name", "Enter")
+        assert info.value.status == 200, info.value.text()
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/settings")
+                                  and r.request.method == "PUT") as info:
+            page.click("#obs-list tr[data-obs='cam3'] button[aria-label='Move cam3 up']")
+        assert info.value.status == 200, info.value.text()
+        page.wait_for_selector("#obs-list tr:nth-child(2)[data-obs='cam3']")
+        assert page.input_value("#obs-list tr[data-obs='cam2'] input.angle-name") \
+            == "Corner blue"
+        saved = tomllib.loads(station.config_file.read_text(encoding="utf-8"))["obs"]
+        assert [(o["name"], o.get("angle_name")) for o in saved] == [
+            ("rec", None), ("cam3", None), ("cam2", "Corner blue")]
+
+        def running() -> list[tuple[str, str | None]]:
+            return [(o["name"], o["angle"]) for o in station.get("/api/v1/obs").json()]
+
+        want = [("rec", "rec"), ("cam3", "cam3"), ("cam2", "Corner blue")]
+        wait_until_sync(lambda: running() == want, 15, "the pool in the new order")
+        # A name another camera has is refused, with the reason.
+        page.fill("#obs-list tr[data-obs='cam3'] input.angle-name", "Corner blue")
+        page.press("#obs-list tr[data-obs='cam3'] input.angle-name", "Enter")
+        page.wait_for_selector("#obs-msg .error-text:has-text('used twice')")
+        assert running() == want
+    finally:
+        httpx.put(station.url + "/api/v1/settings", timeout=10, json={"values": {"obs": []}})

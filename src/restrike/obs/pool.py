@@ -106,7 +106,7 @@ class ObsConnection:
         self._stopping = asyncio.Event()
         self._connected = asyncio.Event()
         self._switched = False
-        self._status = ObsStatus(settings.name, settings.role)
+        self._status = ObsStatus(settings.name, settings.role, angle=settings.angle)
         self._heard: Counter[str] = Counter()  # status field → events that changed it
         self.detected: ObsProtocol | None = None  # with protocol auto: what answered
 
@@ -138,7 +138,12 @@ class ObsConnection:
     @property
     def angle_name(self) -> str:
         """Its camera angle's name in multi-angle review (``angle_name``, else ``name``)."""
-        return self.settings.angle
+        return self.settings.angle_name or self.name
+
+    def rename_angle(self, settings: ObsConnectionSettings) -> None:
+        """Take ``settings`` that differ only in the angle's name (same session)."""
+        self.settings = settings
+        self._update(angle=settings.angle)
 
     @property
     def status(self) -> ObsStatus:
@@ -378,7 +383,7 @@ class ObsPool:
             await self._close(old[name])
         for name, conn in old.items():  # a new angle name: the same session goes on
             if name in wanted and name not in changed:
-                conn.settings = wanted[name]
+                conn.rename_angle(wanted[name])
         connections = {}
         for name, entry in wanted.items():
             conn = old[name] if name in old and name not in changed else self._connection(entry)

@@ -68,9 +68,10 @@ class ObsConnectionSettings:
         return cls(**{name: getattr(entry, name) for name in SETTING_FIELDS}, **client)
 
     @property
-    def angle(self) -> str:
-        """The name this OBS's camera angle is shown by (its connection name by default)."""
-        return self.angle_name or self.name
+    def angle(self) -> str | None:
+        """The name this OBS's camera angle is shown by (its connection name by default);
+        None for a streaming OBS (no camera of the review)."""
+        return None if self.role == "streaming" else self.angle_name or self.name
 
     def same_session(self, other: ObsConnectionSettings) -> bool:
         """True when ``other`` differs at most in what needs no new session (the angle's
@@ -102,6 +103,7 @@ class ObsStatus:
     error: str | None = None
     stream_reconnecting: bool = False
     record_path: str | None = None
+    angle: str | None = None  # its camera angle's name (multi-angle review); None: none
 
     def __post_init__(self) -> None:
         # Errors quote URLs (a library's message may too): never carry their credentials
@@ -128,6 +130,7 @@ class ObsStatus:
             "error": self.error,
             "stream_reconnecting": self.stream_reconnecting,
             "record_path": self.record_path,
+            "angle": self.angle,
         }
 
 

@@ -187,11 +187,37 @@ export class SettingsView {
   renderObs() {
     const box = document.getElementById("obs-list");
     if (!this.obs.length) { box.replaceChildren(el("p", { class: "muted" }, "No OBS connection configured.")); return; }
+    const last = this.obs.length - 1;
     box.replaceChildren(el("table", { class: "data" }, el("tbody", {}, ...this.obs.map((o, i) => el("tr", { "data-obs": o.name },
       el("td", {}, el("b", {}, o.name)), el("td", {}, o.url), el("td", {}, o.role || "both"),
+      el("td", {}, (o.role || "both") === "streaming" ? "" : el("input", {
+        class: "angle-name", value: o.angle_name || "", placeholder: o.name, maxlength: "60", style: "width:9em",
+        "aria-label": `Camera angle name of ${o.name}`, title: "Camera angle name (multi-angle review); empty: the connection name",
+        onchange: (e) => this.renameAngle(i, e.target.value.trim()) })),
       el("td", {}, el("div", { class: "row" },
+        el("button", { type: "button", class: "small", "aria-label": `Move ${o.name} up`, disabled: i === 0, onclick: () => this.moveObs(i, -1) }, "↑"),
+        el("button", { type: "button", class: "small", "aria-label": `Move ${o.name} down`, disabled: i === last, onclick: () => this.moveObs(i, 1) }, "↓"),
         el("button", { type: "button", class: "small", onclick: () => this.testObs(o) }, "Test"),
         el("button", { type: "button", class: "small", onclick: () => this.removeObs(i) }, "Remove"))))))));
+  }
+
+  /** A camera angle's name (empty: the connection's name), applied without a restart. */
+  async renameAngle(i, name) {
+    const list = this.obs.map((o, j) => {
+      if (j !== i) return o;
+      const { angle_name: _old, ...rest } = o;
+      return name ? { ...rest, angle_name: name } : rest;
+    });
+    await this.saveObs(list);
+  }
+
+  /** The connections' order is the angles' order (the recording OBS stays angle 1). */
+  async moveObs(i, step) {
+    const j = i + step;
+    if (j < 0 || j >= this.obs.length) return;
+    const list = this.obs.slice();
+    [list[i], list[j]] = [list[j], list[i]];
+    await this.saveObs(list);
   }
 
   async addObs() {
