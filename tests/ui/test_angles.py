@@ -88,7 +88,14 @@ def file_clip_with_angles(station: ConsoleStation, source: Path) -> dict[str, An
         db.executemany('INSERT INTO clip_angles (clip_id, position, name, obs_name, path, '
                        '"offset", error) VALUES (?, ?, ?, ?, ?, ?, ?)', rows)
     db.close()
-    return {"match": match, "paths": paths}
+    return {"match": match, "paths": paths, "clip_start": at - 20}
+
+
+def epoch(value: float | str) -> float:
+    """An API time (seconds or ISO 8601) as seconds since the epoch."""
+    if isinstance(value, int | float):
+        return float(value)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
 def playback(station: ConsoleStation) -> dict[str, Any]:
@@ -133,6 +140,34 @@ def test_archive_angle_links_and_live_angle_buttons(angle_page, angle_station, c
     wait_until_sync(lambda: playback(station)["file"] == paths[1], 15, "cam2's file in mpv")
     assert playback(station)["angles"] <= 1
 
+    # The match timeline plays a marker in the chosen angle: cam2's own second (the
+    # clip's common second minus cam2's offset), or every angle from the common second.
+    choice = page.locator("#timeline-angle")
+    assert choice.locator("option").all_inner_texts() == [
+        "the match recording", "every angle together", "angle rec", "angle cam2"]
+    marker = page.locator("#timeline .marker").first
+    event_id = int(marker.get_attribute("data-event") or 0)
+    (event,) = [e for e in station.get(f"/api/v1/matches/{match['id']}").json()["events"]
+                if e["id"] == event_id]
+    common = epoch(event["received_at"]) - filed["clip_start"]  # its second in the clip
+    assert 0 < common < 20
+    choice.select_option(label="angle cam2")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/playback/open")) as info:
+        marker.click()
+    assert info.value.status == 200, info.value.text()
+    sent = info.value.request.post_data_json
+    assert sent["path"] == paths[1]
+    assert sent["start"] == pytest.approx(max(0.0, common - ANGLES[1][1] - 2), abs=0.11)
+    choice.select_option(label="every angle together")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/playback/open_angles")) as info:
+        marker.click()
+    assert info.value.status == 200, info.value.text()
+    sent = info.value.request.post_data_json
+    assert [a["path"] for a in sent["angles"]] == paths
+    assert sent["start"] == pytest.approx(max(0.0, common - 2), abs=0.11)
+    wait_until_sync(lambda: playback(station)["angles"] == 2, 15, "every angle from the marker")
+    assert playback(station)["position"] == pytest.approx(sent["start"], abs=2.0)
+
     # The live view during a multi-angle review: a button per angle switches mpv.
     opened = station.post("/api/v1/playback/open_angles", json={
         "angles": [{"path": p, "offset": o} for p, (_, o) in zip(paths, ANGLES, strict=True)]})
@@ -141,7 +176,8 @@ def test_archive_angle_links_and_live_angle_buttons(angle_page, angle_station, c
               "requested_by": "blue", "clip": paths[0],
               "angles": [{"name": n, "path": p, "offset": o}
                          for p, (n, o) in zip(paths, ANGLES, strict=True)],
-              "missing_angles": [{"name": MISSING[0], "error": MISSING[1]}]}
+              "missing_angles": [{"name": MISSING[0], "error": MISSING[1]}],
+              "error": f"angle missing: {MISSING[0]} ({MISSING[1]})"}
 
     def live_socket(ws: WebSocketRoute) -> None:
         """/ws/live as the station sends it, and the review after its snapshot."""
@@ -163,6 +199,10 @@ def test_archive_angle_links_and_live_angle_buttons(angle_page, angle_station, c
     assert buttons.all_inner_texts() == ["All", "1 rec", "2 cam2", "cam3 (missing)"]
     gone = buttons.filter(has_text="cam3")
     assert gone.is_disabled() and gone.get_attribute("title") == MISSING[1]
+    # The missing angle is a warning banner; the review goes on with the others.
+    banner = page.locator("#banners .banner.error")
+    banner.wait_for()
+    assert f"angle missing: {MISSING[0]}" in banner.inner_text()
     shoot(page, "live-angles-1920x1080")
     for label, angle in (("2 cam2", 2), ("1 rec", 1), ("All", None)):
         with page.expect_response(lambda r: r.url.endswith("/api/v1/playback/angle")) as info:

@@ -203,6 +203,7 @@ export class ArchiveView {
       return !Number.isNaN(t0) && t0 >= start && (Number.isNaN(end) || t0 <= end + 60000);
     };
     this.current = { match: detail, events, recordings: recordings.filter(mine), clips: clips.filter(mine) };
+    this.renderAngleChoice();
     this.renderTimeline();
     this.renderFiles();
     if (innerWidth < 900) document.getElementById("archive-detail").scrollIntoView({ block: "start" });
@@ -264,6 +265,47 @@ export class ArchiveView {
 
   hideTip() { this.tip.classList.add("hidden"); }
 
+  /** The camera angles of this match's multi-angle clips: a marker plays in the one
+   *  chosen (or in every angle together) when a clip covers its moment. */
+  renderAngleChoice() {
+    const names = [];
+    for (const c of this.current.clips) for (const a of c.angles || []) if (!names.includes(a.name)) names.push(a.name);
+    const select = document.getElementById("timeline-angle");
+    const before = select.value;
+    select.replaceChildren(el("option", { value: "" }, "the match recording"),
+      el("option", { value: "*" }, "every angle together"),
+      ...names.map((n) => el("option", { value: `angle:${n}` }, `angle ${n}`)));
+    select.value = [...select.options].some((o) => o.value === before) ? before : "";
+    document.getElementById("timeline-angle-row").style.display = names.length < 2 ? "none" : "";
+  }
+
+  /** The second of a clip's common time line where an event falls (null: not in it). */
+  static inClip(c, e) {
+    const link = (c.events || []).find((x) => String(x.id) === String(e.id));
+    if (link && link.in_clip != null) return Number(link.in_clip);
+    const t = ts(e.received_at);
+    const start = ts(c.clip_start);
+    const end = ts(c.requested_at);
+    if (Number.isNaN(t) || Number.isNaN(start) || t < start || (!Number.isNaN(end) && t > end)) return null;
+    return (t - start) / 1000;
+  }
+
+  /** An event in the chosen angle: {angles, second} for every angle together (on the
+   *  clip's common time line), [path, second] for one angle (its own second: the
+   *  common one minus its offset); null when no multi-angle clip covers it. */
+  locateAngle(e, choice) {
+    for (const c of this.current.clips) {
+      const angles = c.angles || [];
+      if (angles.length < 2) continue;
+      const second = ArchiveView.inClip(c, e);
+      if (second == null) continue;
+      if (choice === "*") return { angles, second };
+      const a = angles.find((x) => `angle:${x.name}` === choice);
+      if (a) return [a.path, second - Number(a.offset || 0)];
+    }
+    return null;
+  }
+
   /** Where to play an event: [path, second] from the match recording, else from a clip. */
   locate(e) {
     const { recordings, clips } = this.current;
@@ -275,7 +317,11 @@ export class ArchiveView {
         const rec = recordings.find((r) => (r.output || "recording") === "recording" && covers(r, t));
         if (rec) return [rec.path, Number(link.in_recording)];
       }
-      if (link.in_clip != null && c.path) return [c.path, Number(link.in_clip)];
+      if (link.in_clip != null && c.path) {
+        // A multi-angle clip's path is its first angle's file: its own second.
+        const first = (c.angles || []).find((a) => a.path === c.path);
+        return [c.path, Number(link.in_clip) - Number((first && first.offset) || 0)];
+      }
     }
     const rec = recordings.find((r) => (r.output || "recording") === "recording" && covers(r, t))
       || recordings.find((r) => covers(r, t));
@@ -284,7 +330,20 @@ export class ArchiveView {
   }
 
   async play(e) {
-    const where = this.locate(e);
+    const choice = document.getElementById("timeline-angle").value;
+    const inAngle = choice ? this.locateAngle(e, choice) : null;
+    if (inAngle && !Array.isArray(inAngle)) {
+      const start = Math.max(0, Math.round((inAngle.second - LEAD_IN) * 10) / 10);
+      try {
+        await postJSON("/api/v1/playback/open_angles", { angles: inAngle.angles.map((a) => ({ path: a.path, offset: a.offset })), start });
+        toast(`Playing every angle from ${start} s`, "ok");
+      } catch (err) {
+        toast(`Playback failed: ${err.message}`, "error", 8000);
+      }
+      return;
+    }
+    if (choice && !inAngle) toast("No multi-angle clip covers this moment: the recording plays it", "ok");
+    const where = inAngle || this.locate(e);
     if (!where) { toast("No recording or clip covers this moment", "error"); return; }
     const [path, second] = where;
     const start = Math.max(0, Math.round((second - LEAD_IN) * 10) / 10);
