@@ -2,21 +2,25 @@
 recording" on every court makes the station's OBS 29 record, the hub shows each court's
 answer and, from the station's uploads, its OBS recording; a scene switch on one court;
 "stop recording" leaves the file OBS wrote. The hub has a tokens file, so every command
-travels signed with the court's token."""
+travels signed with the court's token. Then the same through the control room page in
+Chromium: its buttons, each court's answer, and the court's card."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from restrike.obs.headless import HeadlessObs, HeadlessObsConfig, free_port
 from tests.helpers import wait_until_sync
 from tests.hub.conftest import HubProcess, hub_station
-from tests.station.fixtures import StationProcess
+from tests.station.fixtures import StationProcess, match_datagrams, send_udp
+from tests.ui.conftest import browser  # noqa: F401  (Chromium through Playwright)
 
 pytestmark = [pytest.mark.peers, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -89,3 +93,82 @@ def test_bulk_recording_and_a_scene_through_the_station(guarded: HubProcess,
                     "the hub to show the recording stopped")
     last = station.get("/api/v1/hub").json()["commands"]["last"]
     assert last["action"] == "stop_recording" and last["ok"]
+
+
+def card(page: Any) -> Any:
+    return page.locator(f'article.court[data-court="{COURT}"]')
+
+
+def answer_line(page: Any) -> Any:
+    return page.locator(f'#command-result li[data-court="{COURT}"]')
+
+
+def test_the_control_room_page_drives_and_shows_the_court(
+        guarded: HubProcess, station: StationProcess, browser: Any) -> None:  # noqa: F811
+    """In Chromium: the court's card shows its scoreboard, clock, open review counting
+    down, feed / OBS / recording health and lag; the bulk buttons reach the court's OBS
+    and each answer shows; a finished match's figures open from the results."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: dialog.accept())  # "Stop recording on every court?"
+    try:
+        page.goto(guarded.url + "/")
+        expect(card(page).locator(".health")).to_contain_text("OBS court not recording",
+                                                              timeout=30_000)
+        page.get_by_role("button", name="Start recording").click()
+        expect(answer_line(page)).to_have_class("done", timeout=30_000)
+        expect(answer_line(page)).to_contain_text(f"{COURT}: done (court ok)")
+        expect(card(page).locator(".health")).to_contain_text("●REC", timeout=30_000)
+
+        page.locator("#scene-court").select_option(COURT)
+        page.locator("#scene-name").fill("No Such Scene")
+        page.get_by_role("button", name="Switch scene").click()
+        expect(answer_line(page)).to_have_class("failed", timeout=30_000)
+        expect(answer_line(page)).to_contain_text("No Such Scene")
+        page.locator("#scene-name").fill("Scene")
+        page.get_by_role("button", name="Switch scene").click()
+        expect(answer_line(page)).to_have_class("done", timeout=30_000)
+
+        page.get_by_role("button", name="Stop recording").click()
+        expect(answer_line(page)).to_have_class("done", timeout=30_000)
+        expect(card(page).locator(".health")).to_contain_text("OBS court not recording",
+                                                              timeout=30_000)
+        assert station.get("/api/v1/hub").json()["commands"]["last"]["action"] == \
+            "stop_recording"
+
+        send_udp(station.udp_port, match_datagrams())
+        expect(card(page).locator(".score")).to_have_text(["3", "1"], timeout=30_000)
+        expect(card(page).locator(".clock")).to_have_text(re.compile(r"^\d+:\d\d"))
+        # (the station records the match on its own: the OBS pill may say either)
+        expect(card(page).locator(".health")).to_contain_text(
+            re.compile(r"OBS court (●REC|not recording)"))
+        expect(card(page).locator(".health")).to_contain_text(re.compile(r"lag \d+\.\d s"))
+        expect(card(page).locator(".health")).to_contain_text("feed")
+
+        opened = httpx.post(station.url + "/api/v1/replay", json={"requested_by": "blue"},
+                            timeout=30)
+        assert opened.status_code == 200, opened.text
+        left = card(page).locator(".review .left")
+        expect(card(page).locator(".review")).to_contain_text("requested by blue")
+        expect(left).to_have_text(re.compile(r"^\d+ s left$"), timeout=15_000)
+        first = int(left.inner_text().split()[0])
+        wait_until_sync(lambda: int(left.inner_text().split()[0]) < first, 10,
+                        "the review's countdown to run")
+        assert httpx.post(station.url + "/api/v1/replay/close", timeout=30,
+                          json={"decision": "closed"}).status_code == 200
+        expect(card(page).locator(".review")).to_have_count(0, timeout=15_000)
+
+        row = page.locator("#results-body tr", has_text=COURT).first
+        expect(row).to_be_visible(timeout=15_000)  # the results refresh every 5 s
+        row.click()
+        expect(page.locator("#report h3")).to_contain_text(f"on {COURT}")
+        expect(page.locator("#report")).to_contain_text("KIM Minsu")
+        page.locator("#athlete-search").fill("minsu")
+        page.get_by_role("button", name="Find athletes").click()
+        page.locator("#athletes li", has_text="KIM Minsu").click()
+        expect(page.locator("#report h3")).to_contain_text("Athlete KIM Minsu")
+        expect(page.locator("#report")).to_contain_text(COURT)
+        assert errors == []
+    finally:
+        page.close()

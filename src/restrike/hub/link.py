@@ -65,6 +65,7 @@ class HubLinkComponent:
         self._wake = asyncio.Event()
         self._stopping = False
         self._live: dict[str, Any] = {"review": None, "obs": [], "feed": {}}
+        self._review_at = 0.0  # when the review body was published (monotonic)
         self._unsubscribe: list[Any] = []
         self._ctx: Context | None = None
         self._reader: StoreReader | None = None
@@ -100,6 +101,12 @@ class HubLinkComponent:
                                   batch_rows=self.options.batch_rows, cursor=self.cursor,
                                   clips_from=self.clips_from)
         bus = ctx.bus
+        # The OBS and feed statuses published before the link listened (plugins start
+        # after OBS, which publishes on changes only): the station keeps the newest of
+        # each for /ws/live (`Station.live_status`); a context without it starts empty.
+        known = getattr(ctx, "live_status", None)
+        if isinstance(known, dict):
+            self._live.update({k: known[k] for k in ("obs", "feed") if k in known})
         self._unsubscribe = [
             bus.subscribe(EventsCommitted, lambda _e: self._wake.set()),
             bus.subscribe(StateChanged, lambda _e: self._wake.set()),
@@ -120,6 +127,7 @@ class HubLinkComponent:
     def _on_broadcast(self, event: Broadcast) -> None:
         if event.type == "review":
             self._live["review"] = event.body
+            self._review_at = time.monotonic()
             self._wake.set()
 
     async def stop(self, stage: Stage) -> None:
@@ -240,5 +248,16 @@ class HubLinkComponent:
     def _live_now(self) -> dict[str, Any]:
         assert self._ctx is not None
         return {"state": json.loads(self._ctx.live.json_bytes()), **self._live,
+                "review": review_now(self._live["review"],
+                                     time.monotonic() - self._review_at),
                 "lag_rows": self.lag_rows, "lag_seconds": self.lag_seconds,
                 "sent_at": time.time()}
+
+
+def review_now(body: dict[str, Any] | None, elapsed: float) -> dict[str, Any] | None:
+    """The review body as of now: an open review's clock ``elapsed`` seconds on from when
+    it was published (the review publishes on changes, not every second)."""
+    left = body.get("review_clock_remaining") if body else None
+    if body is None or not body.get("active") or not isinstance(left, int | float):
+        return body
+    return {**body, "review_clock_remaining": round(max(0.0, left - elapsed), 1)}

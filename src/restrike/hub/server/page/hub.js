@@ -1,13 +1,9 @@
 // The control room: every court from /ws/live, results and analytics from the read API,
 // OBS actions on the courts through their stations (POST /api/v1/commands).
-const $ = (id) => document.getElementById(id);
+import { $, athleteName, getJson, refreshChoices, showMatch, text, wireAnalytics } from "./analytics.js";
 
-function text(tag, content, cls) {
-  const el = document.createElement(tag);
-  if (cls) el.className = cls;
-  el.textContent = content ?? "";
-  return el;
-}
+/** When the courts were last received (the open reviews' countdowns run from it). */
+let receivedAt = performance.now();
 
 function pill(label, ok) {
   return text("span", label, "pill " + (ok ? "ok" : "bad"));
@@ -36,14 +32,20 @@ function courtCard(court) {
   card.append(board);
   const review = court.review;
   if (review && review.active) {
-    const left = review.remaining ?? review.seconds_left ?? "";
-    card.append(text("div", `Review: ${review.requested_by || review.athlete || ""} ${left !== "" ? left + " s" : ""}`, "review"));
+    const box = text("div", `Review requested by ${review.requested_by || "?"}: `, "review");
+    const left = text("span", "", "left");
+    if (typeof review.review_clock_remaining === "number") left.dataset.left = review.review_clock_remaining;
+    box.append(left);
+    card.append(box);
   }
   const health = text("div", "", "health");
   const feed = court.feed || {};
-  health.append(pill("feed", feed.receiving !== false));
-  for (const obs of court.obs || []) {
-    health.append(pill(`OBS ${obs.name || ""}${obs.recording ? " ●REC" : ""}${obs.streaming ? " ●LIVE" : ""}`, !!obs.connected));
+  health.append(pill(`feed ${feed.activity || (feed.receiving ? "receiving" : "silent")}`, !!feed.receiving));
+  const obsList = court.obs || [];
+  if (!obsList.length) health.append(pill("no OBS", false));
+  for (const obs of obsList) {
+    const rec = obs.recording ? " ●REC" : " not recording";
+    health.append(pill(`OBS ${obs.name || ""}${obs.connected ? rec : " offline"}${obs.streaming ? " ●LIVE" : ""}${obs.scene ? " · " + obs.scene : ""}`, !!obs.connected));
   }
   health.append(pill(`lag ${court.lag_seconds.toFixed(1)} s / ${court.lag_rows} rows`, court.lag_seconds < 2));
   health.append(pill(court.commands ? "commands" : "no commands", court.commands));
@@ -52,9 +54,19 @@ function courtCard(court) {
   return card;
 }
 
+/** Each open review's seconds left, counted down from the last courts received. */
+function tickReviews() {
+  const gone = (performance.now() - receivedAt) / 1000;
+  for (const el of document.querySelectorAll(".review .left")) {
+    el.textContent = el.dataset.left === undefined ? "" : `${Math.max(0, Math.ceil(Number(el.dataset.left) - gone))} s left`;
+  }
+}
+
 function showCourts(body) {
   $("open-warning").hidden = !!body.tokens;
+  receivedAt = performance.now();
   $("grid").replaceChildren(...body.courts.map(courtCard));
+  tickReviews();
   const select = $("scene-court");
   const names = body.courts.map((c) => c.court);
   if (names.join("\n") !== [...select.options].map((o) => o.value).join("\n")) {
@@ -138,18 +150,12 @@ function connect() {
   };
 }
 
-async function getJson(path) {
-  const answer = await fetch(path);
-  if (!answer.ok) throw new Error(`${path}: ${answer.status}`);
-  return answer.json();
-}
-
-function athleteName(a) { return a ? `${a.long_name} (${a.country})` : "—"; }
-
 async function showResults() {
   const { matches } = await getJson("/api/v1/matches?finished=true&limit=100");
   $("results-body").replaceChildren(...matches.map((m) => {
     const row = document.createElement("tr");
+    row.title = "the match's figures";
+    row.addEventListener("click", () => showMatch(m.id));
     const result = m.result || {};
     const score = result.blue_points != null ? `${result.blue_points}-${result.red_points}` : "";
     for (const cell of [m.court, m.tournament, m.number, m.category, athleteName(m.blue),
@@ -160,36 +166,9 @@ async function showResults() {
   }));
 }
 
-async function showTournaments() {
-  const { tournaments } = await getJson("/api/v1/tournaments");
-  const select = $("tournament");
-  const chosen = select.value;
-  select.replaceChildren(...tournaments.map((t) => {
-    const option = text("option", `${t.name} (${t.courts.length} courts, ${t.matches} matches)`);
-    option.value = t.name;
-    return option;
-  }));
-  if (chosen) select.value = chosen;
-  if (select.value) await showReport(select.value);
-}
-
-async function showReport(name) {
-  const report = await getJson(`/api/v1/analytics/tournaments/${encodeURIComponent(name)}`);
-  const list = document.createElement("dl");
-  const rows = [
-    ["Courts", report.courts.join(", ")],
-    ["Matches completed", `${report.matches_completed} of ${report.matches_planned}`],
-    ["Average fight", `${report.average_fight_seconds} s`],
-    ["Decisions", Object.entries(report.decisions).map(([k, v]) => `${k} ${v}`).join(", ")],
-    ["Events", report.events.total],
-    ["Top athletes", report.top_athletes.map((a) => `${athleteName(a.athlete)} ${a.points} pts`).join("; ")],
-  ];
-  for (const [k, v] of rows) list.append(text("dt", k), text("dd", v));
-  $("report").replaceChildren(list);
-}
-
-$("tournament").addEventListener("change", (e) => showReport(e.target.value));
+wireAnalytics();
 connect();
-const refresh = () => Promise.all([showResults(), showTournaments(), refreshCommand()]).catch((e) => console.warn(e));
+setInterval(tickReviews, 500);
+const refresh = () => Promise.all([showResults(), refreshChoices(), refreshCommand()]).catch((e) => console.warn(e));
 refresh();
 setInterval(refresh, 5000);
