@@ -4,6 +4,7 @@ read (426), a body that is not an upload (422/400) — never a 500."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from restrike.hub.wire import FORMAT
+from tests.helpers import wait_until_sync
 from tests.hub.conftest import HubProcess, hub_station, upload
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(300)]
@@ -48,6 +50,34 @@ def test_a_court_name_is_one_stations_at_a_time(guarded: HubProcess) -> None:
     assert answer.status_code == 409
     detail = answer.json()["detail"]
     assert first[:8] in detail and second[:8] in detail and "Mat B" in detail
+
+
+def test_a_second_station_of_a_held_court_is_refused_and_says_so(
+        guarded: HubProcess, tmp_path: Path) -> None:
+    """A real station given a court name another station is sending: its health is
+    refused, naming both stations (the first one keeps sending meanwhile)."""
+    first = uuid.uuid4().hex
+    stop = threading.Event()
+
+    def keep_sending() -> None:
+        while not stop.wait(1.0):
+            upload(guarded, "Mat 2", station=first)
+
+    assert upload(guarded, "Mat 2", station=first).status_code == 200
+    sender = threading.Thread(target=keep_sending, name="test-first-station")
+    sender.start()
+    station = hub_station(tmp_path, "Mat 2", guarded.url, token="good-token").start(
+        90, ready=(200, 503))
+    try:
+        hub = wait_until_sync(lambda: (h := station.get("/api/health").json()[
+            "components"]["hub"])["state"] == "refused" and h, 60, "the refusal")
+        assert not hub["ok"] and "409" in hub["error"]
+        mine = station.get("/api/v1/hub").json()["station"]
+        assert first[:8] in hub["error"] and mine[:8] in hub["error"], hub["error"]
+    finally:
+        stop.set()
+        sender.join()
+        station.stop()
 
 
 def test_an_upload_format_the_hub_does_not_read(guarded: HubProcess) -> None:
