@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -136,6 +137,9 @@ def _line(what: str, value: float, unit: str, target: str, ok: bool) -> None:
                f"{'OK' if ok else 'MISSED'}")
 
 
+_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
 @bench.command()
 def run(
     database: Annotated[str, typer.Option(
@@ -156,6 +160,10 @@ def run(
         help="Events of the analytics data set (0: no analytics).")] = 10_000_000,
     queries: Annotated[int, typer.Option("--queries", min=10, max=100_000,
                                          help="Analytics requests per endpoint.")] = 200,
+    keep: Annotated[str | None, typer.Option(
+        "--keep", help="Keep the analytics database under this name on the server and "
+                       "reuse it when it is there (skips the copy; its caches are warm).",
+        rich_help_panel="Analytics")] = None,
 ) -> None:
     """Catch-up rate and live lag of 14 courts into one hub, and its analytics over 10M
     events (prints figures vs targets)."""
@@ -171,7 +179,10 @@ def run(
                 hub.terminate()
                 hub.wait(30)
     if events:
-        _analytics(database, url, port, courts, events, queries)
+        if keep is not None and not _NAME.fullmatch(keep):
+            raise typer.BadParameter("a database name of a-z, 0-9 and _ (at most 63)",
+                                     param_hint="--keep")
+        _analytics(database, url, port, courts, events, queries, keep)
 
 
 @contextlib.contextmanager
@@ -189,8 +200,27 @@ def _scratch(database: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def _kept(database: str, name: str) -> Iterator[tuple[str, bool]]:
+    """The database ``name`` on the server of ``database``, made when missing (kept
+    after); its DSN and whether it already held the data set."""
+    import psycopg
+    base, _, _ = database.rpartition("/")
+    with psycopg.connect(database, autocommit=True) as conn:
+        there = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                             (name,)).fetchone() is not None
+        if not there:
+            conn.execute(f'CREATE DATABASE "{name}"')  # checked against _NAME
+    dsn = f"{base}/{name}"
+    with psycopg.connect(dsn) as conn:
+        full = there and conn.execute(
+            "SELECT to_regclass('events') IS NOT NULL AND EXISTS (SELECT 1 FROM events)"
+        ).fetchone() == (True,)
+    yield dsn, full
+
+
 def _analytics(database: str, url: str, port: int, courts: int, events: int,
-               queries: int) -> None:
+               queries: int, keep: str | None) -> None:
     from restrike.analytics.benchdata import build
     from restrike.hub.benchdata import load
     from restrike.hub.benchquery import measure
@@ -200,11 +230,16 @@ def _analytics(database: str, url: str, port: int, courts: int, events: int,
     typer.echo(f"  {dataset.events:,} events, {dataset.matches:,} matches, "
                f"{dataset.athletes:,} athletes, {dataset.days} days, {dataset.tournaments} "
                f"tournaments ({dataset.path})")
-    with _scratch(database) as dsn:
-        started = time.perf_counter()
-        copied = load(dsn, dataset.path, courts, typer.echo)
-        typer.echo(f"  copied into the hub's database in {time.perf_counter() - started:.0f} s "
-                   f"({copied['events']:,} events)")
+    place = _kept(database, keep) if keep else contextlib.nullcontext()
+    with place as kept, contextlib.ExitStack() as stack:
+        dsn, full = kept if kept else (stack.enter_context(_scratch(database)), False)
+        if full:
+            typer.echo(f"  reusing database {keep} as it is (its caches may be warm)")
+        else:
+            started = time.perf_counter()
+            copied = load(dsn, dataset.path, courts, typer.echo)
+            typer.echo(f"  copied into the hub's database in "
+                       f"{time.perf_counter() - started:.0f} s ({copied['events']:,} events)")
         hub = _start_hub(dsn, port)
         try:
             measure(url, dsn, hub.pid, queries, typer.echo)
