@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from restrike.errors import AnalysisError
 
 if TYPE_CHECKING:
+    from av.container import InputContainer
     from av.video.frame import VideoFrame
+    from av.video.stream import VideoStream
 
 __all__ = ["ANALYZER_GROUP", "Analyzer", "Finding", "Frame", "FrameFormat", "MotionPeak",
            "load_analyzers", "read_frames", "suggest_start"]
@@ -68,9 +70,13 @@ class Analyzer(Protocol):
     def analyze(self, frames: Iterable[Frame]) -> list[Finding]: ...
 
 
-def read_frames(path: Path, fmt: FrameFormat | None = None) -> Generator[Frame, None, None]:
+def read_frames(path: Path, fmt: FrameFormat | None = None, *,
+                window: tuple[float, float] | None = None) -> Generator[Frame, None, None]:
     """The frames of ``path``'s first video stream as `Frame`s, decoded by PyAV and
-    scaled to ``fmt`` (nothing kept: a generator). AnalysisError if it cannot be read."""
+    scaled to ``fmt`` (nothing kept: a generator). AnalysisError if it cannot be read.
+
+    ``window`` (first, last second from the stream's start): only those frames, decoded
+    from the keyframe before ``first`` (a seek), never the rest of the file."""
     fmt = fmt or FrameFormat()
     if not path.is_file():
         raise AnalysisError(f"cannot analyse {path}: no such file")
@@ -90,18 +96,33 @@ def read_frames(path: Path, fmt: FrameFormat | None = None) -> Generator[Frame, 
             # 64 x 36 grey needs no deblocking nor bit-exact output: a third faster.
             stream.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}
             step = 1.0 / fmt.fps * 0.9  # keep a frame this long after the last one kept
-            first: float | None = None
+            first: float | None = None if window is None else _seek(container, stream,
+                                                                    window[0])
+            low, high = window or (0.0, float("inf"))
             due = 0.0
             for index, frame in enumerate(container.decode(stream)):
                 at = frame.time if frame.time is not None else index / fmt.fps
                 first = at if first is None else first
                 t = at - first
-                if t < due:
+                if t > high:
+                    break
+                if t < due or t < low:
                     continue
                 due = t + step
                 yield Frame(round(t, 6), fmt.width, fmt.height, _gray(frame, fmt))
     except av.FFmpegError as err:
         raise AnalysisError(f"cannot analyse {path}: {err}") from err
+
+
+def _seek(container: InputContainer, stream: VideoStream, second: float) -> float:
+    """Seek ``stream`` to the keyframe at or before ``second`` from its start; the
+    stream's start time (what the frames' seconds count from)."""
+    base = stream.time_base
+    origin = float(stream.start_time * base) if stream.start_time is not None and base \
+        else 0.0
+    if second > 0 and base:
+        container.seek(int((origin + second) / base), stream=stream, backward=True)
+    return origin
 
 
 def _gray(frame: VideoFrame, fmt: FrameFormat) -> bytes:

@@ -34,6 +34,8 @@ Note = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x08\x
 Number = Annotated[str, StringConstraints(min_length=1, max_length=32,
                                           pattern=r"^[^\x00-\x1f\x7f]+$")]
 Seconds = Annotated[float, Field(ge=0, le=120)]
+AngleChoice = Annotated[str, StringConstraints(min_length=1, max_length=200,
+                                               pattern=r"^[^\x00-\x1f\x7f]+$")]
 #: ``kind=`` of GET /api/v1/tags: up to 20 kinds separated by commas (documented, so a
 #: request the schema allows is one the route takes).
 KINDS_PATTERN = r"^([a-z][a-z0-9_]{0,39}(,[a-z][a-z0-9_]{0,39}){0,19})?$"
@@ -63,6 +65,9 @@ class NewReel(BaseModel):
     after: Seconds | None = None
     max_seconds: float | None = Field(None, gt=0, le=36_000)
     title_seconds: float | None = Field(None, ge=0, le=10)
+    angle: AngleChoice = Field("best", description=(
+        "A moment inside a multi-angle review clip: `best` (the best-covered angle), "
+        "`recording` (the match recording only) or an angle's name."))
 
 
 def _epoch(text: str) -> float:
@@ -131,7 +136,8 @@ def make_router(store: StoreAccess, bus: Bus, jobs: ReelJobs,
             body.match, body.day.isoformat() if body.day else None, tuple(body.kinds),
             base.before if body.before is None else body.before,
             base.after if body.after is None else body.after, body.max_seconds,
-            base.title_seconds if body.title_seconds is None else body.title_seconds)
+            base.title_seconds if body.title_seconds is None else body.title_seconds,
+            body.angle)
         try:
             job = jobs.submit(request)
         except AnalysisError as err:

@@ -51,6 +51,10 @@ def highlights(
                                              help="keep the heaviest moments to this length"),
     title_seconds: float = typer.Option(3.0, "--title-seconds", min=0, max=10,
                                         help="title card per match; 0: none"),
+    angle: str = typer.Option("best", "--angle",
+                              help="a moment in a multi-angle review clip: `best` (the "
+                                   "best-covered angle), `recording` (the match recording "
+                                   "only) or an angle's name"),
     ffmpeg: str = typer.Option("ffmpeg", "--ffmpeg", help="ffmpeg to run"),
     data_dir: Path | None = _DATA_DIR,
     database: Path | None = typer.Option(None, "--database", dir_okay=False,
@@ -68,7 +72,7 @@ def highlights(
     if not path.is_file():
         raise _fail(f"no database at {path} (use --data-dir or --database)", 2)
     request = ReelRequest(match, day, tuple(k for k in kinds.split(",") if k), before, after,
-                          max_seconds, title_seconds)
+                          max_seconds, title_seconds, angle)
     try:
         tools = find_tools(ffmpeg)
         with Reader(path) as reader:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from restrike.analysis.angles import BEST, RECORDING, angle_clips, place_in_angles
 from restrike.analysis.cards import BACKGROUND, CardLayout, card_attempts, flag_files
 from restrike.analysis.ffmpeg import MediaInfo, Tools
 from restrike.analysis.reels import Matchup, Moment, Part, Segment, plan_reel
@@ -57,6 +58,7 @@ class ReelRequest:
     after: float = 4.0
     max_seconds: float | None = None
     title_seconds: float = 3.0
+    angle: str = BEST  # best | recording | an angle's name (restrike.analysis.angles)
 
 
 @dataclass(slots=True)
@@ -95,7 +97,9 @@ def _matchups(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, Matchup
 
 
 def collect(conn: sqlite3.Connection, request: ReelRequest) -> tuple[list[Moment], list[str]]:
-    """The request's tags placed in their recordings, and the matches left out (why).
+    """The request's tags placed in their recordings, or in the camera angle chosen for
+    each (``request.angle``, `restrike.analysis.angles`: a worker's thread, it decodes a
+    few seconds of each candidate angle), and the matches left out (why).
 
     AnalysisError when nothing is left: no tags, or no recording of any tagged match.
     """
@@ -112,18 +116,23 @@ def collect(conn: sqlite3.Connection, request: ReelRequest) -> tuple[list[Moment
         raise AnalysisError(f"no tags{kinds} for {what}")
     matchups = _matchups(conn, sorted({t["match"] for t in tags if t["match"] is not None}))
     moments: list[Moment] = []
-    without: dict[str, int] = {}
     for tag in tags:
         matchup = matchups.get(tag["match"])
         if matchup is None:
             continue
-        recording = tag["recording"]
-        if recording is None:
-            without[matchup.number] = without.get(matchup.number, 0) + 1
-            continue
+        recording = tag["recording"] or {"path": "", "offset": 0.0}  # "": an angle or none
         side = f" ({tag['side']})" if tag["side"] else ""
         moments.append(Moment(matchup, recording["path"], recording["offset"],
                               tag["kind"].replace("_", " ") + side, tag["weight"], tag["at"]))
+    if request.angle != RECORDING and moments:
+        clips = angle_clips(conn, min(m.at for m in moments), max(m.at for m in moments))
+        moments = place_in_angles(moments, clips, before=request.before,
+                                  after=request.after, angle=request.angle)
+    without: dict[str, int] = {}
+    for moment in moments:
+        if not moment.recording:
+            without[moment.match.number] = without.get(moment.match.number, 0) + 1
+    moments = [m for m in moments if m.recording]
     skipped = [f"match {number} has no recording ({count} tags): OBS was not recording it"
                for number, count in without.items()]
     if not moments:

@@ -52,7 +52,8 @@ class Job:
                 "finished_at": self.finished_at,
                 "request": {"match": r.match_number, "day": r.day, "kinds": list(r.kinds),
                             "before": r.before, "after": r.after,
-                            "max_seconds": r.max_seconds, "title_seconds": r.title_seconds}}
+                            "max_seconds": r.max_seconds, "title_seconds": r.title_seconds,
+                            "angle": r.angle}}
 
 
 class ReelJobs:
