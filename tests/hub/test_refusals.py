@@ -61,12 +61,12 @@ def test_a_second_station_of_a_held_court_is_refused_and_says_so(
 
     def keep_sending() -> None:
         while not stop.wait(1.0):
-            upload(guarded, "Mat 2", station=first)
+            upload(guarded, "Mat 8", station=first)
 
-    assert upload(guarded, "Mat 2", station=first).status_code == 200
+    assert upload(guarded, "Mat 8", station=first).status_code == 200
     sender = threading.Thread(target=keep_sending, name="test-first-station")
     sender.start()
-    station = hub_station(tmp_path, "Mat 2", guarded.url, token="good-token").start(
+    station = hub_station(tmp_path, "Mat 8", guarded.url, token="good-token").start(
         90, ready=(200, 503))
     try:
         hub = wait_until_sync(lambda: (h := station.get("/api/health").json()[
