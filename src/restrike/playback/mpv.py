@@ -351,8 +351,9 @@ class MpvPlayer:
         start = self._start(start)
         if not angles:
             raise PlayerError("open_angles needs at least one angle")
-        tracks = tuple([AngleTrack(await _existing(path), float(offset))
-                        for path, offset in angles])
+        paths = await _all_existing([path for path, _ in angles])
+        tracks = tuple(AngleTrack(path, float(offset))
+                       for path, (_, offset) in zip(paths, angles, strict=True))
         if not all(codec.is_finite_number(t.offset) for t in tracks):
             raise PlayerError("angle offsets must be numbers of seconds")
         await self._load(tracks[0].path, angles_options(tracks, start), paused, tracks)
@@ -381,9 +382,10 @@ class MpvPlayer:
     async def _load(self, target: str, options: dict[str, str], paused: bool,
                     angles: tuple[AngleTrack, ...]) -> None:
         client = self._require_client()
-        await client.set_property("pause", paused)
-        await client.set_property("ab-loop-a", "no")
-        await client.set_property("ab-loop-b", "no")
+        # Sent together (mpv answers in order): one round trip before the loadfile.
+        await asyncio.gather(client.set_property("pause", paused),
+                             client.set_property("ab-loop-a", "no"),
+                             client.set_property("ab-loop-b", "no"))
         self._state.load_started()
         self._state.angles, self._state.angle_shown = angles, None
         reply = None
@@ -466,10 +468,20 @@ class MpvPlayer:
 
 async def _existing(path: str | os.PathLike[str]) -> str:
     """``path`` as text; PlayerError if it is a local file that is not there."""
-    target = os.fspath(path)
-    if "://" not in target and not await asyncio.to_thread(os.path.isfile, target):
-        raise PlayerError(f"cannot open {target}: no such file")
+    (target,) = await _all_existing([path])
     return target
+
+
+async def _all_existing(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """``paths`` as text, checked in one worker-thread hop (a review's angles open right
+    after their saves); PlayerError naming the first local file that is not there."""
+    targets = [os.fspath(path) for path in paths]
+    local = [t for t in targets if "://" not in t]
+    missing = await asyncio.to_thread(
+        lambda: next((t for t in local if not os.path.isfile(t)), None)) if local else None
+    if missing is not None:
+        raise PlayerError(f"cannot open {missing}: no such file")
+    return targets
 
 
 def _number(value: Any) -> float | None:

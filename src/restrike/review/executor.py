@@ -223,33 +223,24 @@ class CommandExecutor:
         times["saved"] = max(times.get("saved", 0.0), sent + took)  # the last one saved
         if path is None:
             return AngleSave(link.angle_name, link.name, None, sent, error=error)
-        path = await self._file_clip(review_id, path, requested_by,
-                                     angle=link.name if multi else None)
-        length = await asyncio.to_thread(media_duration, path) if multi else None
+        # One worker-thread hop for the move and the probe: the slowest angle's run
+        # here lies between its save and the player.
+        target = self._clip_target(review_id, Path(path), requested_by,
+                                   angle=link.name if multi else None)
+        path, length = await asyncio.to_thread(_settle, Path(path), target, measure=multi)
         start = sent - length if length is not None else self.clip_start(sent)
         return AngleSave(link.angle_name, link.name, path, sent, start)
 
-    async def _file_clip(self, review_id: int, path: str, requested_by: str,
-                         angle: str | None = None) -> str:
-        """Move a saved replay into the match's ``IVR recordings`` folder, named after it.
-
-        OBS 29 saves replays next to the recordings; a rename on the same disk costs well
-        under a millisecond. When OBS runs on another machine (the path is not here) or
-        the move fails, the clip stays where OBS put it.
-        """
+    def _clip_target(self, review_id: int, source: Path, requested_by: str,
+                     angle: str | None = None) -> Path:
+        """Where a saved replay is filed: the match's ``IVR recordings`` folder, named
+        after the match, the review, who asked and the angle (see ``_settle``)."""
         prepared = self._outputs.prepared
         folder = Path(prepared.replay_folder) if prepared else (
             Path(self._options().recordings_root) / IVR_FOLDER)
         stem = prepared.stem if prepared else "replay"
-        source = Path(path)
         who = safe_component(requested_by) + (f"_{safe_component(angle)}" if angle else "")
-        target = folder / f"{stem}_review{review_id}_{who}_{source.name}"
-        try:
-            await asyncio.to_thread(_move, source, target)
-        except OSError as err:
-            log.info("clip %s left where OBS saved it: %s", path, err)
-            return path
-        return str(target)
+        return folder / f"{stem}_review{review_id}_{who}_{source.name}"
 
     async def _play_tail(self, review_id: int, conn: ObsLink) -> None:
         """Tail mode: open the live recording ``clip - start_offset`` s before its end."""
@@ -347,7 +338,7 @@ class CommandExecutor:
                 await control.stop_recording()
             # The replay buffer keeps running across matches when its folder and length
             # stay the same (a challenge early in the next match still gets a full clip);
-            # saved clips are renamed after their match anyway (_file_clip).
+            # saved clips are renamed after their match anyway (_settle).
             wanted = (str(cmd.folder), cmd.replay_seconds)
             replay = await control.replay_buffer_status()
             keep_replay = replay.active and self._replay_applied == wanted
@@ -356,7 +347,7 @@ class CommandExecutor:
             await control.set_record_folder(cmd.folder)
             await control.set_filename_pattern(cmd.filename_pattern)
             await control.set_replay_buffer_seconds(cmd.replay_seconds)
-            # OBS 29 saves replays in the recording folder; _file_clip moves each saved
+            # OBS 29 saves replays in the recording folder; _settle moves each saved
             # clip into the IVR folder.
             await asyncio.to_thread(_mkdir, cmd.replay_folder)
             await control.start_recording()
@@ -370,6 +361,20 @@ class CommandExecutor:
 
 def _mkdir(folder: os.PathLike[str] | str) -> None:
     Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def _settle(source: Path, target: Path, *, measure: bool) -> tuple[str, float | None]:
+    """Move a saved replay to ``target`` and, with ``measure``, read its length from its
+    header (a worker thread). OBS 29 saves replays next to the recordings: a rename on
+    the same disk costs well under a millisecond. When OBS runs on another machine (the
+    path is not here) or the move fails, the clip stays where OBS put it."""
+    try:
+        _move(source, target)
+        filed = target
+    except OSError as err:
+        log.info("clip %s left where OBS saved it: %s", source, err)
+        filed = source
+    return str(filed), media_duration(filed) if measure else None
 
 
 def _move(source: Path, target: Path) -> None:
