@@ -122,6 +122,9 @@ async def test_a_reel_job_cuts_the_recording_around_the_tags(
     number = tags[0]["match_number"]
     refused = await client.post("/api/v1/highlights", json={"match": number, "day": "2027-01-15"})
     assert refused.status_code == 422
+    for angle in ("", "cam\x01"):  # an angle's name is text on one line
+        bad = await client.post("/api/v1/highlights", json={"match": number, "angle": angle})
+        assert bad.status_code == 422, bad.text
     failed = await client.post("/api/v1/highlights", json={"match": number})
     assert failed.status_code == 202
 
@@ -146,6 +149,7 @@ async def test_a_reel_job_cuts_the_recording_around_the_tags(
                                                          "after": 1, "title_seconds": 1})
     job = await wait_until(lambda: finished(made.json()["id"]), 60, "the reel")
     assert job["state"] == "done", job
+    assert job["request"]["angle"] == "best"  # no multi-angle clip here: the recording
     assert job["result"]["matches"] == 1 and job["result"]["segments"] >= 1
     reel = await client.get(f"/api/v1/highlights/{job['id']}/file")
     assert reel.status_code == 200 and reel.headers["content-type"] == "video/mp4"

@@ -133,6 +133,7 @@ $("reel").onsubmit = (e) => {
   if ($("reel-match").value) body.match = $("reel-match").value;
   if ($("reel-day").value) body.day = $("reel-day").value;
   if ($("reel-max").value) body.max_seconds = Number($("reel-max").value);
+  if ($("reel-angle").value.trim()) body.angle = $("reel-angle").value.trim();
   call("POST", "/api/v1/highlights", body).then(jobLine).catch(show);
 };
 
