@@ -1,9 +1,13 @@
 """The review's archive writer: one ordered thread in front of :class:`Archive`.
 
 Every archive call of the review — clip rows and their event links, recording and
-stream sessions, and the reads the API makes — runs on one worker thread, in the order
-the review made it, so a clip row exists before it is updated and a session before it
-ends. Writes report their failures (``report``); the review never waits for them.
+stream sessions, and the reads the API makes — happens in the order the review made
+it, so a clip row exists before it is updated and a session before it ends. A write
+is one job queued on the store's writer (``Archive.inline``: all its steps in the
+writer's transaction), in order with the datagrams, and nobody waits for its commit:
+a flood of challenges costs one small queued job each, drained with the next commit.
+Reads run on one worker thread after the writes queued before them are committed.
+Writes report their failures (``report``); the review never waits for them.
 
 The store may open after the station started (a degraded start, ``Store(retry_open=
 True)``): the writer attaches once it is open (:meth:`attach`, :meth:`attach_when_open`)
@@ -21,7 +25,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from restrike.errors import RestrikeError, ReviewError
-from restrike.review.archive import Archive, chapters_text, local_day
+from restrike.review.archive import WRITE_TIMEOUT, Archive, chapters_text, local_day
 from restrike.review.naming import day_label
 from restrike.review.streams import StreamTimeline
 from restrike.review.workflow import ReviewRecord
@@ -70,6 +74,8 @@ class ArchiveWriter:
         self._archive: Archive | None = None  # set on the archive thread
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
         self._pending: set[asyncio.Future[Any]] = set()
+        self._last_write: concurrent.futures.Future[Any] | None = None  # reads wait for it
+        self._writes_on_thread = 0  # writes queued before the archive was attached
         self._stream_session: int | None = None  # on the archive thread only
         self._attach_error: str | None = None
 
@@ -152,22 +158,61 @@ class ArchiveWriter:
         return future
 
     def _write(self, job: Callable[[Archive], T]) -> asyncio.Future[T | None]:
-        """A write on the archive (skipped while not attached); failures are reported."""
-        def run() -> T | None:
-            archive = self._archive
-            return job(archive) if archive is not None else None
+        """A write on the archive (skipped while not attached); failures are reported.
 
-        future = self._call(run)
+        Attached, it is queued on the store's writer at once. Before that it waits on
+        the worker thread behind the attach, as do the writes after it until those are
+        queued (so the order holds)."""
+        archive = self._archive
+        if archive is None or self._writes_on_thread:
+            self._writes_on_thread += 1
+            future = self._call(lambda: self._submit_and_wait(job))
+            future.add_done_callback(self._thread_write_done)
+        else:
+            future = self._submit(archive, job)
         future.add_done_callback(self._written)
         return future
+
+    def _submit(self, archive: Archive, job: Callable[[Archive], T]
+                ) -> asyncio.Future[T | None]:
+        """Queue ``job`` as one writer job; the future resolves at its commit."""
+        try:
+            submitted: concurrent.futures.Future[T | None] = archive.store.call(
+                lambda conn: archive.inline(conn, job))
+        except RestrikeError as err:  # the store is closing
+            failed: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
+            failed.set_exception(err)
+            return failed
+        self._last_write = submitted
+        future: asyncio.Future[T | None] = asyncio.wrap_future(submitted)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        return future
+
+    def _submit_and_wait(self, job: Callable[[Archive], T]) -> T | None:
+        """On the worker thread (queued before the attach was done): the same job."""
+        archive = self._archive
+        if archive is None:
+            return None
+        submitted = archive.store.call(lambda conn: archive.inline(conn, job))
+        self._last_write = submitted
+        return submitted.result(WRITE_TIMEOUT)
+
+    def _thread_write_done(self, _future: asyncio.Future[Any]) -> None:
+        self._writes_on_thread -= 1
 
     def _written(self, future: asyncio.Future[Any]) -> None:
         if not future.cancelled() and (err := future.exception()) is not None:
             self._report(f"archive write failed: {err}")
 
     async def _read(self, job: Callable[[Archive], T], otherwise: T) -> T:
-        """A read on the archive, ``otherwise`` while not attached; errors propagate."""
+        """A read on the archive, ``otherwise`` while not attached; errors propagate.
+        It sees every write made before it (it waits for the last one's commit)."""
+        last = self._last_write
+
         def run() -> T:
+            if last is not None:
+                concurrent.futures.wait([last], timeout=WRITE_TIMEOUT)
             archive = self._archive
             return job(archive) if archive is not None else otherwise
 
