@@ -24,7 +24,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from restrike.hub.server.people import UPSERT, people_rows
-from restrike.hub.server.schema import FILL_SIDES, migrate
+from restrike.hub.server.schema import SIDES, migrate
 
 __all__ = ["load"]
 
@@ -89,7 +89,7 @@ def load(dsn: str, path: Path, courts: int, say: Callable[[str], None]) -> dict[
                 "SELECT id, day_id, number, match_id, phase, category, division, "
                 "blue_athlete_id, red_athlete_id, loaded_at, started_at, ended_at, winner, "
                 "decision, result FROM matches")))
-        conn.execute(FILL_SIDES)
+        conn.execute(SIDES)
         conn.commit()
         say(f"  {copied['matches']:,} matches on {courts} courts copied; the events ...")
         started = time.perf_counter()

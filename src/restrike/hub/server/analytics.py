@@ -48,19 +48,26 @@ Key = tuple[int, int]  # (sid, id)
 #: Matches folded at once when the cache misses them (their events held in memory).
 _CHUNK = 200
 
+#: Each match's row with its day, tournament, athletes (``[short, long, country]`` or
+#: null) and court. The athletes and the court are subqueries, not joins: a join of all
+#: seven tables cost ~8 ms of planning per request, more than running it.
 _REFS = (
     "SELECT m.sid, m.id, m.number, m.match_id, m.phase, m.category, m.division, d.date, "
-    "d.id, t.name, b.short_name, b.long_name, b.country, r.short_name, r.long_name, "
-    "r.country, s.court FROM matches m JOIN stations s ON s.sid = m.sid "
-    "JOIN days d ON d.sid = m.sid AND d.id = m.day_id "
-    "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id "
-    "LEFT JOIN athletes b ON b.sid = m.sid AND b.id = m.blue_athlete_id "
-    "LEFT JOIN athletes r ON r.sid = m.sid AND r.id = m.red_athlete_id ")
+    "d.id, t.name, (SELECT ARRAY[a.short_name, a.long_name, a.country] FROM athletes a "
+    "WHERE a.sid = m.sid AND a.id = m.blue_athlete_id), (SELECT ARRAY[a.short_name, "
+    "a.long_name, a.country] FROM athletes a WHERE a.sid = m.sid AND a.id = "
+    "m.red_athlete_id), (SELECT s.court FROM stations s WHERE s.sid = m.sid) "
+    "FROM matches m JOIN days d ON d.sid = m.sid AND d.id = m.day_id "
+    "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id ")
+#: Where `_REFS` puts the court.
+_COURT = 12
 
 
-def _person(short: str | None, long: str | None, country: str | None) -> AthleteRef | None:
-    if long is None:
+def _person(names: list[str] | None) -> AthleteRef | None:
+    """An athlete of `_REFS` (``[short, long, country]``), named by its hub id."""
+    if names is None or names[1] is None:
         return None
+    short, long, country = names
     return AthleteRef(athlete_id(long, country or ""), short or "", long, country or "")
 
 
@@ -68,7 +75,7 @@ def _ref(r: tuple[Any, ...]) -> MatchRef:
     return MatchRef(id=hub_id(r[0], r[1]), number=r[2], match_id=r[3], phase=r[4],
                     category=r[5], division=r[6], tournament=r[9],
                     tournament_id=tournament_id(r[9]), day=r[7], day_id=hub_id(r[0], r[8]),
-                    blue=_person(r[10], r[11], r[12]), red=_person(r[13], r[14], r[15]))
+                    blue=_person(r[10]), red=_person(r[11]))
 
 
 async def _versions(conn: psycopg.AsyncConnection, sids: Iterable[int]) -> dict[int, float]:
@@ -78,21 +85,23 @@ async def _versions(conn: psycopg.AsyncConnection, sids: Iterable[int]) -> dict[
     return {sid: seen for sid, seen in rows}
 
 
-async def _keep(conn: psycopg.AsyncConnection, versions: dict[int, float], sql: str,
-                rows: list[tuple[Any, ...]]) -> None:
-    """Store cache ``rows`` (their first value the sid) of the stations that uploaded
-    nothing since ``versions`` was read."""
-    if not rows:
+async def _keep(conn: psycopg.AsyncConnection, versions: dict[int, float],
+                *writes: tuple[str, list[tuple[Any, ...]]]) -> None:
+    """Run each ``(sql, rows)`` for the rows (their first value the sid) of the stations
+    that uploaded nothing since ``versions`` was read, in one transaction."""
+    sids = sorted({r[0] for _sql, rows in writes for r in rows})
+    if not sids:
         return
     async with conn.transaction():
         now = await (await conn.execute(
             "SELECT sid, last_seen FROM stations WHERE sid = ANY(%s) ORDER BY sid FOR SHARE",
-            (sorted({r[0] for r in rows}),))).fetchall()
+            (sids,))).fetchall()
         same = {sid for sid, seen in now if versions.get(sid) == seen}
-        kept = [r for r in rows if r[0] in same]
-        if kept:
-            async with conn.cursor() as cur:
-                await cur.executemany(sql, kept)
+        async with conn.cursor() as cur:
+            for sql, rows in writes:
+                kept = [r for r in rows if r[0] in same]
+                if kept:
+                    await cur.executemany(sql, kept)
 
 
 async def summaries(conn: psycopg.AsyncConnection, keys: list[Key], *, read: bool = True
@@ -117,12 +126,24 @@ async def _fold(conn: psycopg.AsyncConnection, keys: list[Key]) -> dict[Key, dic
     versions = await _versions(conn, (sid for sid, _ in keys))
     events = await _events(conn, keys)
     found = {key: fold_match(folded).summary() for key, folded in events.items()}
-    await _keep(conn, versions, "INSERT INTO folds (sid, match_id, summary, headline) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (sid, match_id) DO UPDATE SET "
-                "summary = excluded.summary, headline = excluded.headline",
-                [(sid, match, Jsonb(summary), Jsonb(_headline(summary)))
-                 for (sid, match), summary in found.items()])
+    heads = {key: _headline(summary) for key, summary in found.items()}
+    await _keep(conn, versions, (_FOLDS, [(sid, match, Jsonb(found[sid, match]), Jsonb(head))
+                                          for (sid, match), head in heads.items()]),
+                (_SIDES, [(sid, match, *(head or (None, None, None)))
+                          for (sid, match), head in heads.items()]))
     return found
+
+
+_FOLDS = ("INSERT INTO folds (sid, match_id, summary, headline) VALUES (%s, %s, %s, %s) "
+          "ON CONFLICT (sid, match_id) DO UPDATE SET summary = excluded.summary, "
+          "headline = excluded.headline")
+#: A folded match's headline on its two sides (won, points for and against; null while
+#: unfinished): what an athletes search sums, read from the sides alone.
+_SIDES = ("UPDATE sides SET folded = true, won = v.winner = side, "
+          "pf = CASE side WHEN 1 THEN v.blue ELSE v.red END, "
+          "pa = CASE side WHEN 1 THEN v.red ELSE v.blue END FROM (SELECT %s::int AS sid, "
+          "%s::bigint AS match_id, %s::int AS winner, %s::int AS blue, %s::int AS red) v "
+          "WHERE sides.sid = v.sid AND sides.match_id = v.match_id")
 
 
 def _headline(summary: dict[str, Any]) -> list[Any] | None:
@@ -167,7 +188,7 @@ async def match(conn: psycopg.AsyncConnection, ident: int) -> dict[str, Any] | N
         return None
     folded = fold_match((await _events(conn, [(sid, row)]))[(sid, row)])
     report = match_report(_ref(ref), folded.summary(), folded.timeline())
-    return {**report, "match": {**report["match"], "court": ref[16]}}
+    return {**report, "match": {**report["match"], "court": ref[_COURT]}}
 
 
 async def _partials(conn: psycopg.AsyncConnection, days: list[Key]) -> list[dict[str, Any]]:
@@ -191,9 +212,10 @@ async def _partials(conn: psycopg.AsyncConnection, days: list[Key]) -> list[dict
             by_day[(ref[0], ref[8])].append(row)
         made = [(*day, group_partial(rows)) for day, rows in by_day.items()]
         found.update({(sid, day): partial for sid, day, partial in made})
-        await _keep(conn, versions, "INSERT INTO partials (sid, day_id, partial) VALUES "
-                    "(%s, %s, %s) ON CONFLICT (sid, day_id) DO UPDATE SET "
-                    "partial = excluded.partial", [(s, d, Jsonb(p)) for s, d, p in made])
+        await _keep(conn, versions, ("INSERT INTO partials (sid, day_id, partial) VALUES "
+                                     "(%s, %s, %s) ON CONFLICT (sid, day_id) DO UPDATE SET "
+                                     "partial = excluded.partial",
+                                     [(s, d, Jsonb(p)) for s, d, p in made]))
     return [found[d] for d in days]
 
 
@@ -255,25 +277,18 @@ async def day_report(conn: psycopg.AsyncConnection, day: str) -> dict[str, Any]:
 #: as ``k`` (the ``sides`` the ingest keeps: one index range per athlete).
 _FOUGHT = ("WITH k AS (SELECT DISTINCT sid, match_id AS id FROM sides "
            "WHERE person = ANY(%(people)s)) ")
-#: Each person's finished matches (each once: its last finished load, `MatchRef.key`),
+#: Each person's finished matches (each once: its last finished load, the sides' `key`),
 #: won, points for and against, summed; then the (sid, match) of those not folded yet
-#: (a row with person NULL each).
+#: (a row with person NULL each). One index range of ``sides`` (its headline columns are
+#: written with each fold), no other table.
 _TOTALS = (
-    "WITH s AS (SELECT sid, match_id, side, person FROM sides "
-    "WHERE person = ANY(%(people)s)), "
-    "played AS (SELECT s.person, s.sid, m.id, CASE WHEN m.number IS NULL AND "
-    "m.match_id IS NULL THEN 'row:' || m.id ELSE m.day_id || '|' || coalesce(m.number, '') "
-    "|| '|' || coalesce(m.match_id, '') END AS key, (f.headline->>0)::int = s.side AS won, "
-    "(f.headline->>s.side::int)::int AS pf, (f.headline->>(3 - s.side))::int AS pa "
-    "FROM s JOIN matches m ON m.sid = s.sid AND m.id = s.match_id "
-    "JOIN folds f ON f.sid = s.sid AND f.match_id = s.match_id "
-    "WHERE jsonb_typeof(f.headline) = 'array'), "
-    "kept AS (SELECT DISTINCT ON (person, sid, key) person, won, pf, pa FROM played "
-    "ORDER BY person, sid, key, id DESC) "
+    "WITH j AS MATERIALIZED (SELECT person, sid, match_id, key, folded, won, pf, pa "
+    "FROM sides WHERE person = ANY(%(people)s)), "
+    "kept AS (SELECT DISTINCT ON (person, sid, key) person, won, pf, pa FROM j "
+    "WHERE won IS NOT NULL ORDER BY person, sid, key, match_id DESC) "
     "SELECT person, count(*), sum(won::int), sum(pf), sum(pa) FROM kept GROUP BY person "
-    "UNION ALL SELECT DISTINCT NULL::bigint, s.sid, s.match_id, NULL::bigint, NULL::bigint "
-    "FROM s LEFT JOIN folds f ON f.sid = s.sid AND f.match_id = s.match_id "
-    "WHERE f.sid IS NULL")
+    "UNION ALL SELECT DISTINCT NULL::bigint, sid, match_id, NULL::bigint, NULL::bigint "
+    "FROM j WHERE NOT folded")
 
 
 async def _athlete_refs(conn: psycopg.AsyncConnection, ident: int) -> list[tuple[Any, ...]]:
@@ -313,7 +328,7 @@ async def athlete(conn: psycopg.AsyncConnection, ident: int) -> dict[str, Any] |
     _id, short, long, country = person
     refs = await _athlete_refs(conn, ident)
     report = athlete_report(AthleteRef(ident, short, long, country), await _rows(conn, refs))
-    return {**report, "courts": sorted({r[16] for r in refs})}
+    return {**report, "courts": sorted({r[_COURT] for r in refs})}
 
 
 def _args(value: Any) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from psycopg.types.json import Jsonb
 
 from restrike.errors import HubError
 from restrike.hub.server.people import UPSERT, people_rows
-from restrike.hub.server.schema import FILL_SIDES
+from restrike.hub.server.schema import SIDES
 from restrike.hub.wire import FORMAT, Reply, Upload
 
 __all__ = ["CLAIM_SECONDS", "store_upload"]
@@ -85,7 +85,7 @@ _FORGET_DAYS = ("DELETE FROM partials WHERE sid = %s AND day_id IN (SELECT day_i
                 "matches WHERE sid = %s AND id = ANY(%s))")
 _FORGET_FOLDS = "DELETE FROM folds WHERE sid = %s AND match_id = ANY(%s)"
 _FORGET_SIDES = "DELETE FROM sides WHERE sid = %s AND match_id = ANY(%s)"
-_SIDES = FILL_SIDES + " WHERE m.sid = %s AND m.id = ANY(%s)"
+_SIDES = SIDES + " WHERE m.sid = %s AND m.id = ANY(%s)"
 
 
 def _touched(upload: Upload) -> list[int]:

@@ -13,12 +13,24 @@ import psycopg
 
 from restrike.errors import HubError
 
-__all__ = ["FILL_SIDES", "STEPS", "migrate"]
+__all__ = ["SIDES", "STEPS", "migrate"]
 
-#: The sides of every match (a migration step; ``restrike bench hub`` fills its copy so).
-FILL_SIDES = (
+#: The sides of every match (a migration step, as it was when added).
+_FILL_SIDES = (
     "INSERT INTO sides (sid, match_id, side, person) SELECT m.sid, m.id, v.side, a.person "
     "FROM matches m CROSS JOIN (VALUES (1), (2)) AS v(side) JOIN athletes a ON a.sid = m.sid "
+    "AND a.id = CASE v.side WHEN 1 THEN m.blue_athlete_id ELSE m.red_athlete_id END")
+#: Which loads of ``m`` are the same match (`restrike.analytics.MatchRef.key`): a match
+#: the scoring software loaded twice counts once in an athlete's figures.
+_MATCH_KEY = ("CASE WHEN m.number IS NULL AND m.match_id IS NULL THEN 'row:' || m.id "
+              "ELSE m.day_id || '|' || coalesce(m.number, '') || '|' || "
+              "coalesce(m.match_id, '') END")
+#: The sides of every match with its key (the ingest remakes those of the matches an
+#: upload touches; ``restrike bench hub`` fills its copy so).
+SIDES = (
+    "INSERT INTO sides (sid, match_id, side, person, key) SELECT m.sid, m.id, v.side, "
+    f"a.person, {_MATCH_KEY} FROM matches m CROSS JOIN (VALUES (1), (2)) AS v(side) "
+    "JOIN athletes a ON a.sid = m.sid "
     "AND a.id = CASE v.side WHEN 1 THEN m.blue_athlete_id ELSE m.red_athlete_id END")
 
 STEPS: tuple[str, ...] = (
@@ -112,12 +124,24 @@ STEPS: tuple[str, ...] = (
         sid int NOT NULL, match_id bigint NOT NULL, side smallint NOT NULL,
         person bigint NOT NULL, PRIMARY KEY (sid, match_id, side))""",
     "CREATE INDEX sides_person ON sides (person)",
-    FILL_SIDES,
+    _FILL_SIDES,
     # The control room's OBS actions (restrike.hub.server.commands): each with every
     # court's answer as it comes, kept across restarts.
     """CREATE TABLE commands (
         id bigint PRIMARY KEY, action text NOT NULL, params jsonb NOT NULL,
         at double precision NOT NULL, courts jsonb NOT NULL)""",
+    # Each side with its match's key: an athletes search sums an athlete's matches from
+    # its sides and their folds alone (no join with the matches table).
+    "ALTER TABLE sides ADD COLUMN key text",
+    f"UPDATE sides SET key = {_MATCH_KEY} FROM matches m WHERE m.sid = sides.sid "
+    "AND m.id = sides.match_id",
+    # ... and its match's headline once folded (restrike.hub.server.analytics writes it
+    # with the fold; an upload remakes the sides of the matches it touches, unfolded).
+    "ALTER TABLE sides ADD COLUMN folded boolean NOT NULL DEFAULT false, "
+    "ADD COLUMN won boolean, ADD COLUMN pf int, ADD COLUMN pa int",
+    "UPDATE sides SET folded = true, won = (f.headline->>0)::int = sides.side, "
+    "pf = (f.headline->>sides.side::int)::int, pa = (f.headline->>(3 - sides.side))::int "
+    "FROM folds f WHERE f.sid = sides.sid AND f.match_id = sides.match_id",
 )
 
 
