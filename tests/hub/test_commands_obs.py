@@ -95,6 +95,10 @@ def test_bulk_recording_and_a_scene_through_the_station(guarded: HubProcess,
     assert last["action"] == "stop_recording" and last["ok"]
 
 
+def hub_tournament(hub: HubProcess, name: str) -> dict[str, Any]:
+    return next(t for t in hub.get("/api/v1/tournaments")["tournaments"] if t["name"] == name)
+
+
 def card(page: Any) -> Any:
     return page.locator(f'article.court[data-court="{COURT}"]')
 
@@ -169,6 +173,13 @@ def test_the_control_room_page_drives_and_shows_the_court(
         page.locator("#athletes li", has_text="KIM Minsu").click()
         expect(page.locator("#report h3")).to_contain_text("Athlete KIM Minsu")
         expect(page.locator("#report")).to_contain_text(COURT)
+        page.locator("#tournament").select_option(
+            value=str(hub_tournament(guarded, "Hub Open")["id"]))
+        expect(page.locator("#report h3")).to_have_text("Tournament Hub Open")
+        expect(page.locator("#report")).to_contain_text("KIM Minsu")
+        page.locator("#day").select_option(index=1)
+        expect(page.locator("#report h3")).to_contain_text("Day ")
+        expect(page.locator("#report")).to_contain_text("Hub Open")
         assert errors == []
     finally:
         page.close()

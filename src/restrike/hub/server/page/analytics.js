@@ -82,12 +82,18 @@ async function searchAthletes() {
   }));
 }
 
+function placeholder(label) {
+  const option = text("option", label);
+  option.value = "";
+  return option;
+}
+
 /** The tournament and day choices, from the hub's tournaments and their days. */
 export async function refreshChoices() {
   const { tournaments } = await getJson("/api/v1/tournaments");
   const select = $("tournament");
   const chosen = select.value;
-  select.replaceChildren(text("option", "tournament…"), ...tournaments.map((t) => {
+  select.replaceChildren(placeholder("tournament…"), ...tournaments.map((t) => {
     const option = text("option", `${t.name} (${t.courts.length} courts, ${t.matches} matches)`);
     option.value = String(t.id);
     return option;
@@ -97,7 +103,7 @@ export async function refreshChoices() {
   const days = [...new Set(matches.map((m) => m.day))].sort().reverse();
   const daySelect = $("day");
   const day = daySelect.value;
-  daySelect.replaceChildren(text("option", "day…"), ...days.map((d) => { const o = text("option", d); o.value = d; return o; }));
+  daySelect.replaceChildren(placeholder("day…"), ...days.map((d) => { const o = text("option", d); o.value = d; return o; }));
   daySelect.value = day;
 }
 
