@@ -95,7 +95,8 @@ def test_every_setting_with_a_flag_is_an_option_of_run(run_help: set[str]) -> No
             assert option.metavar.startswith("<"), row.name
         if row.choices and len("|".join(row.choices)) <= 14:
             assert option.metavar == "<" + "|".join(row.choices) + ">", row.name
-    assert set(options) == {"--config"} | {row.flag for row in with_flag}
+    # --hub: the hub plugin's hub.url (issue 17), the one plugin setting with a flag
+    assert set(options) == {"--config", "--hub"} | {row.flag for row in with_flag}
     # No flag where the value would be visible to every user of the machine.
     assert [row.name for row in SETTINGS if row.flag is None and
             not row.name.startswith("obs")] == ["http.token"]

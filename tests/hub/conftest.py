@@ -99,15 +99,19 @@ class HubProcess:
 
 
 def hub_station(tmp: Path, court: str, hub_url: str, token: str = "",
-                tournament: str = "Hub Open", more: str = "") -> StationProcess:
-    """A station of ``court`` sending to ``hub_url`` (its [hub] section in a file;
-    ``more``: more TOML after it, e.g. an ``[[obs]]`` entry)."""
+                tournament: str = "Hub Open", more: str = "", *,
+                flag: bool = False) -> StationProcess:
+    """A station of ``court`` sending to ``hub_url`` (its [hub] section in a file, or
+    with ``flag`` the hub given as ``restrike run --hub URL``; ``more``: more TOML after
+    it, e.g. an ``[[obs]]`` entry)."""
     tmp.mkdir(parents=True, exist_ok=True)
     config = tmp / "restrike.toml"
-    config.write_text(f'[hub]\nurl = "{hub_url}"\ntoken = "{token}"\n'
+    url = "" if flag else f'url = "{hub_url}"\n'
+    config.write_text(f'[hub]\n{url}token = "{token}"\n'
                       f"heartbeat_seconds = 0.5\n{more}", encoding="utf-8")
-    return StationProcess(tmp / "data", extra=["--config", str(config), "--court", court,
-                                               "--tournament", tournament])
+    return StationProcess(tmp / "data", extra=[
+        "--config", str(config), "--court", court, "--tournament", tournament,
+        *(["--hub", hub_url] if flag else [])])
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ def test_a_wrong_token_is_401_and_the_station_says_so(guarded: HubProcess,
     assert answer.status_code == 401
     assert "wrong or missing token for court 'Mat A'" in answer.json()["detail"]
     assert upload(guarded, "Mat C").status_code == 401  # a court without a token
-    station = hub_station(tmp_path, "Mat A", guarded.url, token="bad").start(
-        90, ready=(200, 503))
+    station = hub_station(tmp_path, "Mat A", guarded.url, token="bad", flag=True).start(
+        90, ready=(200, 503))  # restrike run --hub URL --court "Mat A"
     try:
         deadline = time.monotonic() + 60
         hub = {}

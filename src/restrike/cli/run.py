@@ -220,6 +220,9 @@ def run(
     config: Path | None = typer.Option(None, "--config",
                                        help="Settings file (TOML); without it, the file "
                                             "named by RESTRIKE_CONFIG, if any."),
+    hub: str | None = typer.Option(None, "--hub", metavar="URL",
+                                   help="The tournament hub to send to (the hub plugin's "
+                                        "hub.url, docs/hub.md).", rich_help_panel="Station"),
     *,
     overrides: dict[str, Any],
 ) -> None:
@@ -228,6 +231,8 @@ def run(
     Every setting with a flag can be given here; precedence: command line > RESTRIKE_*
     environment > settings file > defaults (docs/settings.md).
     """
+    if hub is not None:  # a plugin's setting, given like the table's (checked when it loads)
+        overrides = {**overrides, "hub.url": hub}
     try:
         settings = load_effective(config, overrides)
     except ConfigError as err:

@@ -273,10 +273,19 @@ def _plugin_of(var: str, plugins: Plugins) -> str | None:
     return max(found, key=len) if found else None
 
 
+#: Short names a few settings are also read from (the tournament hub's court name).
+_ENV_ALIASES = {"RESTRIKE_COURT": "station.court"}
+
+
 def _read_env(env: Mapping[str, str], plugins: Plugins) -> dict[str, tuple[Any, Source]]:
     out: dict[str, tuple[Any, Source]] = {}
     known = {env_name(name): name for name in [*_TABLE, "obs"]}
+    aliases = {alias: name for alias, name in _ENV_ALIASES.items() if name not in
+               {known.get(var) for var in env}}  # the setting's own name wins
     for var, value in env.items():
+        if var in aliases:
+            out[aliases[var]] = (value, Source("env", var))
+            continue
         if not var.startswith("RESTRIKE_") or var == CONFIG_ENV:
             continue
         name = known.get(var)
