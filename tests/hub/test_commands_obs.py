@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from restrike.obs.headless import HeadlessObs, HeadlessObsConfig, free_port
 from tests.helpers import wait_until_sync
-from tests.hub.conftest import HubProcess, hub_station
+from tests.hub.conftest import HubProcess, hub_station, upload
 from tests.station.fixtures import StationProcess, match_datagrams, send_udp
 from tests.ui.conftest import browser  # noqa: F401  (Chromium through Playwright)
 
@@ -118,6 +118,8 @@ def test_the_control_room_page_drives_and_shows_the_court(
     page.on("dialog", lambda dialog: dialog.accept())  # "Stop recording on every court?"
     try:
         page.goto(guarded.url + "/")
+        expect(page.locator("#link")).to_have_text("live")  # its /ws/live is open
+        expect(page.locator("#open-warning")).to_be_hidden()  # the hub has tokens
         expect(card(page).locator(".health")).to_contain_text("OBS court not recording",
                                                               timeout=30_000)
         page.get_by_role("button", name="Start recording").click()
@@ -183,3 +185,21 @@ def test_the_control_room_page_drives_and_shows_the_court(
         assert errors == []
     finally:
         page.close()
+
+
+def test_a_hub_without_tokens_warns_in_the_control_room(
+        hub_process: HubProcess, browser: Any) -> None:  # noqa: F811
+    """Started without --tokens the hub takes every court (a demo works out of the box)
+    and says so: in its log at start, in the courts' answer and on the page."""
+    assert upload(hub_process, "Demo Court", token="anything").status_code == 200
+    assert hub_process.get("/api/v1/courts")["tokens"] is False
+    page = browser.new_page()
+    try:
+        page.goto(hub_process.url + "/")
+        expect(page.locator("#open-warning")).to_be_visible()
+        expect(page.locator("#open-warning")).to_contain_text("without a tokens file")
+        expect(page.locator('article.court[data-court="Demo Court"]')).to_be_visible()
+    finally:
+        page.close()
+    hub_process.stop()
+    assert "runs without --tokens" in hub_process.output
