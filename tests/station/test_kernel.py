@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import gc
 import logging
 import queue
 import socket
@@ -83,6 +84,7 @@ async def test_components_start_in_order_and_stop_in_stages(tmp_path: Path) -> N
     station.add(Recorder("b", log))
     await station.start()
     assert log == ["start a", "start b"]
+    assert gc.get_threshold() == kernel_station.GC_THRESHOLD  # young passes every 50,000
     assert station.tasks() == ["a-sleeper", "b-sleeper"]
     assert [r.prefix for r in station.routers] == ["/a", "/b"]
     assert station.health() == {"ok": True, "components": {
