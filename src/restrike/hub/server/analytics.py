@@ -51,14 +51,18 @@ _CHUNK = 200
 #: Each match's row with its day, tournament, athletes (``[short, long, country]`` or
 #: null) and court. The athletes and the court are subqueries, not joins: a join of all
 #: seven tables cost ~8 ms of planning per request, more than running it.
-_REFS = (
+_REF_COLUMNS = (
     "SELECT m.sid, m.id, m.number, m.match_id, m.phase, m.category, m.division, d.date, "
     "d.id, t.name, (SELECT ARRAY[a.short_name, a.long_name, a.country] FROM athletes a "
     "WHERE a.sid = m.sid AND a.id = m.blue_athlete_id), (SELECT ARRAY[a.short_name, "
     "a.long_name, a.country] FROM athletes a WHERE a.sid = m.sid AND a.id = "
-    "m.red_athlete_id), (SELECT s.court FROM stations s WHERE s.sid = m.sid) "
-    "FROM matches m JOIN days d ON d.sid = m.sid AND d.id = m.day_id "
-    "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id ")
+    "m.red_athlete_id), (SELECT s.court FROM stations s WHERE s.sid = m.sid) ")
+_REF_FROM = ("FROM matches m JOIN days d ON d.sid = m.sid AND d.id = m.day_id "
+             "JOIN tournaments t ON t.sid = d.sid AND t.id = d.tournament_id ")
+_REFS = _REF_COLUMNS + _REF_FROM
+#: `_REFS` with each match's cached summary last (null when not folded yet).
+_REFS_FOLDED = (_REF_COLUMNS + ", (SELECT f.summary FROM folds f WHERE f.sid = m.sid "
+                "AND f.match_id = m.id) " + _REF_FROM)
 #: Where `_REFS` puts the court.
 _COURT = 12
 
@@ -292,9 +296,11 @@ _TOTALS = (
 
 
 async def _athlete_refs(conn: psycopg.AsyncConnection, ident: int) -> list[tuple[Any, ...]]:
-    """The match rows (`_REFS`) of every court where that athlete fought."""
+    """The match rows (`_REFS`) of every court where that athlete fought, each with its
+    cached summary last (null when not folded yet): one query for both."""
     return list(await (await conn.execute(
-        _FOUGHT + _REFS + "JOIN k ON m.sid = k.sid AND m.id = k.id ORDER BY m.sid, m.id",
+        _FOUGHT + _REFS_FOLDED + "JOIN k ON m.sid = k.sid AND m.id = k.id "
+        "ORDER BY m.sid, m.id",
         {"people": [ident]})).fetchall())
 
 
@@ -327,7 +333,9 @@ async def athlete(conn: psycopg.AsyncConnection, ident: int) -> dict[str, Any] |
         return None
     _id, short, long, country = person
     refs = await _athlete_refs(conn, ident)
-    report = athlete_report(AthleteRef(ident, short, long, country), await _rows(conn, refs))
+    missing = await summaries(conn, [(r[0], r[1]) for r in refs if r[-1] is None])
+    rows = [(_ref(r), r[-1] if r[-1] is not None else missing[(r[0], r[1])]) for r in refs]
+    report = athlete_report(AthleteRef(ident, short, long, country), rows)
     return {**report, "courts": sorted({r[_COURT] for r in refs})}
 
 
