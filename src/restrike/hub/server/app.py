@@ -229,46 +229,47 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
 
     @app.get("/api/v1/analytics/matches/{match_id}",
              summary="A match's figures (its hub id, as in /api/v1/matches)")
-    async def match_analytics(match_id: HubId) -> dict[str, Any]:
+    async def match_analytics(match_id: HubId) -> JSONResponse:
         async with pool.connection() as conn:
             report = await analytics.match(conn, match_id)
         if report is None:
             raise HubError(f"no match with id {match_id}", status=404)
-        return report
+        return JSONResponse(report)  # plain JSON: no encoder walk over the figures
 
     @app.get("/api/v1/analytics/tournaments/{tournament}",
              summary="A tournament's figures over every court (its id or its name)")
     async def tournament_analytics(
-            tournament: Annotated[str, Path(max_length=256)]) -> dict[str, Any]:
+            tournament: Annotated[str, Path(max_length=256)]) -> JSONResponse:
         async with pool.connection() as conn:
             report = await analytics.tournament_report(conn, tournament)
         if report is None:
             raise HubError(f"no court has a tournament {tournament!r}", status=404)
-        return report
+        return JSONResponse(report)  # plain JSON: no encoder walk over the figures
 
     @app.get("/api/v1/analytics/days/{day}",
              summary="A day's figures over every court (every tournament of that date)")
     async def day_analytics(
-            day: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")]) -> dict[str, Any]:
+            day: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")]) -> JSONResponse:
         async with pool.connection() as conn:
-            return await analytics.day_report(conn, day)
+            return JSONResponse(await analytics.day_report(conn, day))
 
     @app.get("/api/v1/analytics/athletes",
              summary="Athletes by name or country over every court, with headline figures")
     async def athletes(search: Annotated[str, Query(max_length=100,
                                                     pattern=r"^[^\x00-\x1f\x7f]*$")] = "",
-                       limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+                       limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JSONResponse:
         async with pool.connection() as conn:
-            return {"athletes": await analytics.search_athletes(conn, search, limit)}
+            return JSONResponse({"athletes": await analytics.search_athletes(
+                conn, search, limit)})
 
     @app.get("/api/v1/analytics/athletes/{athlete_id}",
              summary="An athlete's figures over every court (id: as in the search)")
-    async def athlete(athlete_id: HubId) -> dict[str, Any]:
+    async def athlete(athlete_id: HubId) -> JSONResponse:
         async with pool.connection() as conn:
             report = await analytics.athlete(conn, athlete_id)
         if report is None:
             raise HubError(f"no athlete with id {athlete_id}", status=404)
-        return report
+        return JSONResponse(report)  # plain JSON: no encoder walk over the figures
 
     @app.websocket("/ws/live")
     async def live(ws: WebSocket) -> None:
