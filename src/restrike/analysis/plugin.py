@@ -1,10 +1,10 @@
 """The analysis plugin's component: tags key moments as the store commits the feed.
 
-It follows `EventsCommitted` (the events with their ids and matches): the loop only
-queues each commit; a thread of its own builds the rows and folds them through the
-pure `Tagger` (at a flood's rate, building and folding every row took most of the
-loop's time, and the loop sets the intake's pace), then hands the tags back to the
-loop, whose one task gives them to the store's writer in order; each new or dropped
+It follows `EventsCommitted`: the loop only wakes a thread of its own, which reads
+the new events from the store by cursor (`restrike.analysis.feed`) and folds them
+through the pure `Tagger` (at a flood's rate, building and folding every row took
+most of the loop's time, and the loop sets the intake's pace), then hands the tags
+back to the loop, whose one task gives them to the store's writer in order; each new or dropped
 tag goes to /ws/live (``{"type": "tags"}``). At start it rebuilds the tagger from
 the current match's stored events, so a restarted station goes on tagging that match
 (stored tags are kept, not doubled). Saved review clips go to the video analyzers
@@ -17,20 +17,16 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import json
 import logging
-import queue
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from restrike.analysis import cli as analysis_cli
 from restrike.analysis.api import make_router
 from restrike.analysis.clips import ClipAnalyses, ClipOptions
+from restrike.analysis.feed import EventCursor
 from restrike.analysis.highlights import ReelRequest
 from restrike.analysis.jobs import ReelJobs
 from restrike.analysis.rules import Drop, Event, Rules, Tag, Tagger
@@ -94,35 +90,6 @@ class AnalysisSettings:
              "console still offers it).", kind="float", min=0.5, max=60)
 
 
-def _epoch(value: object) -> float:
-    if isinstance(value, int | float):
-        return float(value)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-
-
-class _Days:
-    """``received_at`` → (epoch, local date), the last one kept: a datagram's messages
-    share their time, so most rows skip the parse and the date."""
-
-    def __init__(self) -> None:
-        self._last: tuple[object, float, str] = (object(), 0.0, "")  # equal to nothing
-
-    def __call__(self, value: object) -> tuple[float, str]:
-        last, at, day = self._last
-        if value != last:
-            at = _epoch(value)
-            day = time.strftime("%Y-%m-%d", time.localtime(at))
-            self._last = (value, at, day)
-        return at, day
-
-
-def event_of(row: Mapping[str, Any], days: _Days) -> Event:
-    """A committed event (API shape or a stored row as a mapping) for the tagger."""
-    at, day = days(row["received_at"])
-    return Event(int(row["id"]), row.get("match"), at, str(row["kind"]), row.get("athlete"),
-                 row.get("args") or {}, day)
-
-
 class Analysis:
     """The station component (entry point ``analysis``)."""
 
@@ -141,10 +108,11 @@ class Analysis:
         self.ready = False
         self.error: str | None = None
         self.clips: ClipAnalyses | None = None
-        self._last_id = 0
-        # Commits in order, for the tagger thread (None: no more); waiting there until
-        # the current match is folded in.
-        self._commits: queue.SimpleQueue[EventsCommitted | None] = queue.SimpleQueue()
+        # A commit wakes the tagger thread, which reads what is new by cursor
+        # (restrike.analysis.feed); set at stop too, after _stopping.
+        self._wake = threading.Event()
+        self._stopping = False
+        self._cursor: EventCursor | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changes: asyncio.Queue[list[Change]] = asyncio.Queue()
@@ -180,7 +148,8 @@ class Analysis:
             for unsubscribe in self._unsubscribe:
                 unsubscribe()
             self._unsubscribe = []
-            self._commits.put(None)
+            self._stopping = True  # the thread tags what is committed, then ends
+            self._wake.set()
         elif stage is Stage.DRAIN and self._thread is not None:
             await asyncio.to_thread(self._thread.join)  # its last tags are on the loop
             await self._changes.join()  # the tags reach the writer before the store closes
@@ -188,7 +157,8 @@ class Analysis:
     def health(self) -> Health:
         state = "running" if self.ready else "waiting for the store"
         body: Health = {"ok": True, "state": state, "events": self.fed, "tagged": self.tagged,
-                        "dropped": self.dropped, "queued": self._commits.qsize()}
+                        "dropped": self.dropped,
+                        "cursor": self._cursor.last_id if self._cursor is not None else None}
         if self.clips is not None:
             body["clips_analysed"] = len(self.clips.suggestions)
             body["replays_moved"] = self.clips.moved
@@ -226,52 +196,56 @@ class Analysis:
         while True:
             try:
                 await asyncio.wrap_future(store.migrate(OWNER, STEPS))
-                rows = await asyncio.to_thread(self._current_match_rows, store)
+                cursor, events = await asyncio.to_thread(self._open_cursor, store)
                 break
             except StoreError as err:
                 self.error = str(err)
                 await asyncio.sleep(RETRY_OPEN)
         self.error = None
-        self._thread = threading.Thread(target=self._tag_commits, args=(rows,),
+        self._cursor = cursor
+        self._thread = threading.Thread(target=self._tag_commits, args=(cursor, events),
                                         name="analysis-tagger", daemon=True)
         self._thread.start()
         self.ready = True
-        log.info("analysis: tagging (%d events of the current match folded in)", len(rows))
+        log.info("analysis: tagging (%d events of the current match folded in)", len(events))
 
     @staticmethod
-    def _current_match_rows(store: StoreAccess) -> list[dict[str, Any]]:
-        with store.reader() as reader:
-            found = reader.query("SELECT value FROM settings WHERE key = 'current.match'")
-            if not found or not found[0][0]:
-                return []
-            rows = reader.query("SELECT id, match_id, received_at, kind, athlete, args "
-                                "FROM events WHERE match_id = ? ORDER BY id",
-                                (int(found[0][0]),))
-        return [{"id": r[0], "match": r[1], "received_at": r[2], "kind": r[3],
-                 "athlete": r[4], "args": json.loads(r[5]) if r[5] else {}} for r in rows]
+    def _open_cursor(store: StoreAccess) -> tuple[EventCursor, list[Event]]:
+        reader = store.reader()
+        try:
+            return EventCursor.at_current_match(reader)
+        except BaseException:
+            reader.close()
+            raise
 
-    def _on_commit(self, event: EventsCommitted) -> None:
-        self._commits.put(event)  # all the loop does: no row is built or read here
+    def _on_commit(self, _event: EventsCommitted) -> None:
+        self._wake.set()  # all the loop does: the tagger reads the new events itself
 
-    def _tag_commits(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """The tagger thread: the current match's stored events, then each commit."""
-        self._feed(rows)
-        while (event := self._commits.get()) is not None:
-            try:
-                self._feed(event.rows)
-            except Exception:  # a bug in a rule must not stop the tagging of the rest
-                log.exception("analysis: a commit up to datagram %d was not tagged",
-                              event.last_seq)
+    def _tag_commits(self, cursor: EventCursor, events: list[Event]) -> None:
+        """The tagger thread: the current match's stored events, then whatever each
+        commit added, read by cursor; at stop, what was committed before it."""
+        try:
+            self._feed(events)
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                stopping = self._stopping
+                try:
+                    for chunk in cursor.chunks():
+                        self._feed(chunk)
+                except Exception:  # a bug in a rule must not stop the tagging of the rest
+                    log.exception("analysis: events after %d were not tagged", cursor.last_id)
+                if stopping:
+                    return
+        finally:
+            cursor.reader.close()
 
-    def _feed(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def _feed(self, events: Sequence[Event]) -> None:
         changes: list[Change] = []
-        days = _Days()
-        for row in rows:
-            if row["id"] <= self._last_id:
-                continue  # folded in already (committed while the match was read)
-            self._last_id = row["id"]
-            self.fed += 1
-            changes += self.tagger.feed(event_of(row, days))
+        feed = self.tagger.feed
+        for event in events:
+            changes += feed(event)
+        self.fed += len(events)
         if changes:
             assert self._loop is not None
             with contextlib.suppress(RuntimeError):  # the loop closed at shutdown
