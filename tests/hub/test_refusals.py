@@ -80,6 +80,20 @@ def test_a_second_station_of_a_held_court_is_refused_and_says_so(
         station.stop()
 
 
+def test_a_station_whose_hub_is_too_old_says_upgrade_the_hub(guarded: HubProcess,
+                                                             tmp_path: Path) -> None:
+    """A hub without the upload route this station uses (an older one, or no hub at
+    that URL): the station's health is refused and says to upgrade the hub."""
+    station = hub_station(tmp_path, "Mat 9", guarded.url + "/older", "good-token",
+                          flag=True).start(90, ready=(200, 503))
+    try:
+        hub = wait_until_sync(lambda: (h := station.get("/api/health").json()[
+            "components"]["hub"])["state"] == "refused" and h, 60, "the refusal")
+        assert not hub["ok"] and "404" in hub["error"] and "upgrade the hub" in hub["error"]
+    finally:
+        station.stop()
+
+
 def test_an_upload_format_the_hub_does_not_read(guarded: HubProcess) -> None:
     answer = upload(guarded, "Mat A", format=FORMAT + 1)
     assert answer.status_code == 426 and "upgrade the hub" in answer.json()["detail"]

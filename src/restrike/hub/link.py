@@ -41,7 +41,10 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 30.0
 #: Status codes that need a person (token, name, version), not just time.
-REFUSALS = {401: "refused", 403: "refused", 409: "refused", 400: "refused", 426: "refused"}
+#: Answers that will not change until someone acts (a token, a court name, a hub to
+#: upgrade — 404: no upload route, 426: another upload format): health not ok.
+REFUSALS = {401: "refused", 403: "refused", 404: "refused", 409: "refused", 400: "refused",
+            426: "refused"}
 
 
 class HubLinkComponent:
