@@ -9,6 +9,7 @@ import contextlib
 import json
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -66,5 +67,14 @@ def test_the_log_outlives_a_hub_restart(hub_database: str) -> None:
         listed = hub.get("/api/v1/commands")["commands"]
         assert [c["id"] for c in listed] == [later["id"], record["id"]]
         assert listed[0]["courts"] == later["courts"]
+        # Presses at the same moment from several control rooms: each kept, its own id.
+        with ThreadPoolExecutor(6) as pool:
+            pressed = list(pool.map(lambda _n: httpx.post(
+                hub.url + "/api/v1/commands", timeout=30,
+                json={"action": "stop_recording", "courts": ["Log 2"]}), range(6)))
+        assert all(p.status_code == 200 for p in pressed), [p.text for p in pressed]
+        ids = {p.json()["id"] for p in pressed}
+        assert len(ids) == 6 and ids <= {c["id"] for c in hub.get("/api/v1/commands")[
+            "commands"]}
     finally:
         hub.stop()

@@ -120,7 +120,9 @@ class Channels:
         cannot keep it: nothing is sent then). Its id is above every stored one and
         about the time in milliseconds."""
         at = time.time()
-        async with self.pool.connection() as conn:
+        async with self.pool.connection() as conn, conn.transaction():
+            # two presses in the same millisecond: one after the other, distinct ids
+            await conn.execute("LOCK TABLE commands IN SHARE ROW EXCLUSIVE MODE")
             row = await (await conn.execute(
                 "INSERT INTO commands (id, action, params, at, courts) SELECT greatest("
                 "%s, coalesce(max(id), 0) + 1), %s, %s, %s, '[]' FROM commands RETURNING id",
