@@ -128,3 +128,16 @@ def test_a_catch_up_through_the_uploader_arrives_whole_and_in_order(
             "SELECT m.id, m.ended_at, m.winner FROM matches m JOIN stations s USING (sid) "
             "WHERE s.station = %s ORDER BY m.id", (station,)).fetchall()
     assert at_hub == matches and all(m[2] == "BLUE" for m in matches)
+
+
+def test_an_athlete_is_one_person_with_its_newest_short_name(guarded: HubProcess) -> None:
+    """The same athlete from two courts is one row of ``people``; a new short name is
+    written, the same one again changes nothing."""
+    long = f"RENAME {uuid.uuid4().hex[:8]}"
+    stations = {"Mat 10": uuid.uuid4().hex, "Mat 11": uuid.uuid4().hex}
+    for court, short in (("Mat 10", "R. One"), ("Mat 11", "R. Two"), ("Mat 10", "R. Two")):
+        answer = upload(guarded, court, station=stations[court],
+                        athletes=[[7, short, long, "KOR"]])
+        assert answer.status_code == 200, answer.text
+        found = guarded.get("/api/v1/analytics/athletes", search=long)["athletes"]
+        assert [(a["short_name"], a["long_name"]) for a in found] == [(short, long)]

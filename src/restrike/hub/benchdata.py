@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from restrike.hub.server.people import UPSERT, people_rows
+from restrike.hub.server.people import people_writes
 from restrike.hub.server.schema import SIDES, migrate
 
 __all__ = ["load"]
@@ -77,7 +77,8 @@ def load(dsn: str, path: Path, courts: int, say: Callable[[str], None]) -> dict[
                                   ((sid, *row) for sid in range(1, courts + 1)
                                    for row in rows))
         with conn.cursor() as cur:
-            cur.executemany(UPSERT, people_rows(source.execute(_TABLES["athletes"][0])))
+            for sql, rows in people_writes(source.execute(_TABLES["athletes"][0])):
+                cur.executemany(sql, rows)
         copied["matches"] = _copy(
             conn, "matches", ("sid", "id", "day_id", "number", "match_id", "phase", "category",
                               "division", "blue_athlete_id", "red_athlete_id", "loaded_at",

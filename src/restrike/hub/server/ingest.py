@@ -30,7 +30,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from restrike.errors import HubError
-from restrike.hub.server.people import UPSERT, people_rows
+from restrike.hub.server.people import people_writes
 from restrike.hub.server.schema import SIDES
 from restrike.hub.wire import FORMAT, Reply, Upload
 
@@ -130,7 +130,8 @@ async def store_upload(conn: psycopg.AsyncConnection, upload: Upload) -> Reply:
                     if rows:
                         await cur.executemany(sql, [(sid, *row) for row in rows])
                 if upload.athletes:  # each athlete once, over every court
-                    await cur.executemany(UPSERT, people_rows(upload.athletes))
+                    for sql, rows in people_writes(upload.athletes):
+                        await cur.executemany(sql, rows)
                 touched = _touched(upload)
                 if touched:  # the analytics' caches of what this upload changes
                     await cur.execute(_FORGET_DAYS, (sid, sid, touched))

@@ -2,7 +2,7 @@
 
 Its hub id is made of those two (`athlete_id`: the same on every hub, and in the
 database — the migration that made ``people`` computes it in SQL the same way). Each
-upload's athlete rows are added (``people_rows``, by the ingest); ``folded`` keeps the
+upload's athlete rows are added (``people_writes``, by the ingest); ``folded`` keeps the
 names without case and accents for the search, as a station's search folds them (the
 rows a migration copied are folded when the hub starts: `fill_names`).
 """
@@ -17,12 +17,15 @@ import psycopg
 from restrike.analytics.model import unaccent
 from restrike.hub.server.ids import name_id
 
-__all__ = ["UPSERT", "athlete_id", "fill_names", "find", "people_rows", "search"]
+__all__ = ["athlete_id", "fill_names", "find", "people_writes", "search"]
 
-UPSERT = ("INSERT INTO people (id, long_name, country, short_name, folded) "
-          "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
-          "short_name = excluded.short_name, folded = excluded.folded "
-          "WHERE people.short_name IS DISTINCT FROM excluded.short_name")
+#: Each athlete once: added when new (a row that is there is not locked), its newest
+#: short name written only when it changed. (An upsert's ON CONFLICT DO UPDATE locks
+#: the row even when nothing changes: courts uploading one athlete waited on each other.)
+_ADD = ("INSERT INTO people (id, long_name, country, short_name, folded) "
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING")
+_RENAME = ("UPDATE people SET short_name = %s, folded = %s WHERE id = %s "
+           "AND short_name IS DISTINCT FROM %s")
 _COLUMNS = "id, short_name, long_name, country"
 
 
@@ -36,10 +39,15 @@ def _folded(short: str, long: str, country: str) -> str:
     return unaccent(f"{short} {long} {country}")
 
 
-def people_rows(athletes: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """``UPSERT``'s rows for athlete rows ``(id, short_name, long_name, country)``."""
-    return sorted((athlete_id(long, country), long, country, short,  # one lock order
+def people_writes(athletes: Iterable[tuple[Any, ...]]
+                  ) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """The statements and rows that add athlete rows ``(id, short_name, long_name,
+    country)`` to ``people`` (run in order, each with ``executemany``)."""
+    rows = sorted((athlete_id(long, country), long, country, short,  # one lock order
                    _folded(short, long, country)) for _id, short, long, country in athletes)
+    return [(_ADD, rows),
+            (_RENAME, [(short, folded, ident, short)
+                       for ident, _long, _country, short, folded in rows])]
 
 
 def fill_names(conn: psycopg.Connection) -> None:
