@@ -216,8 +216,28 @@ def check_read_api(hub: HubProcess, stations: dict[str, StationProcess]) -> None
     events = hub.get("/api/v1/events", match=one["id"], limit=1000)["events"]
     assert events and all(e["court"] == "Court 1" and e["match"] == one["id"]
                           for e in events)
-    assert same_shape(keys(station.get("/api/v1/events").json()["events"]),
-                      keys(events))
+    assert same_shape(keys(station.get("/api/v1/events").json()),
+                      keys(hub.get("/api/v1/events")))
+    # The station's paging: next_before_id back as before_id, until it is null.
+    full = hub.get("/api/v1/events", court="Court 1", limit=1000)["events"]
+    paged: list[dict[str, Any]] = []
+    before = None
+    while True:
+        page = hub.get("/api/v1/events", court="Court 1", limit=25,
+                       **({"before_id": before} if before else {}))
+        paged += page["events"]
+        before = page["next_before_id"]
+        if before is None:
+            break
+    assert len(full) > 25 and [e["id"] for e in paged] == [e["id"] for e in full]
+    times = sorted({e["received_at"] for e in full})
+    assert len(times) > 1, times
+    since = times[len(times) // 2]
+    later = hub.get("/api/v1/events", court="Court 1", since=since, limit=1000)["events"]
+    assert later == [e for e in full if e["received_at"] >= since] and len(later) < len(full)
+    for params in ({"before_id": 1}, {"since": "yesterday"}):
+        answer = httpx.get(hub.url + "/api/v1/events", params=params, timeout=10)
+        assert answer.status_code == 422 and set(answer.json()) >= {"error", "detail"}
     [listed] = hub.get("/api/v1/tournaments")["tournaments"]
     assert listed["id"] == tournament_id("Hub Open")
     assert same_shape(keys(station.get("/api/v1/tournaments").json()),

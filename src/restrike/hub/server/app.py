@@ -35,10 +35,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from restrike.errors import HubError
 from restrike.http.errors import error_response
+from restrike.http.params import Since
 from restrike.hub.server import analytics, queries
 from restrike.hub.server.commands import Channels
 from restrike.hub.server.guard import HostNames, check_control
-from restrike.hub.server.ids import MAX_ID
+from restrike.hub.server.ids import MAX_ID, epoch
 from restrike.hub.server.ingest import store_upload
 from restrike.hub.server.pool import Pool
 from restrike.hub.server.schema import STEPS
@@ -221,11 +222,18 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
     @app.get("/api/v1/events", summary="Events of every court, newest first")
     async def events(court: Text = None,
                      match: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
-                     kind: Text = None, limit: Limit = 100) -> dict[str, Any]:
+                     kind: Text = None, since: Since | None = None, limit: Limit = 100,
+                     before_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description=(
+                         "Page: next_before_id of the page before"))] = None
+                     ) -> dict[str, Any]:
         async with pool.connection() as conn:
             rows = await queries.events(conn, court=court, match=match, kind=kind,
-                                        limit=limit)
-        return {"events": rows, "count": len(rows)}
+                                        limit=limit, before=before_id,
+                                        since=None if since is None else epoch(since))
+        if rows is None:
+            raise HubError(f"before_id {before_id} is no event's id", status=422)
+        return {"events": rows, "count": len(rows),
+                "next_before_id": rows[-1]["id"] if len(rows) == limit else None}
 
     @app.get("/api/v1/analytics/matches/{match_id}",
              summary="A match's figures (its hub id, as in /api/v1/matches)")

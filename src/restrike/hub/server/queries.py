@@ -118,7 +118,7 @@ async def match(conn: psycopg.AsyncConnection, ident: int) -> dict[str, Any] | N
                                       (sid, row))).fetchone()
     if found is None:
         return None
-    return {**_match(found), "events": await events(conn, match=ident, limit=None)}
+    return {**_match(found), "events": await events(conn, match=ident, limit=None) or []}
 
 
 def _filters(**values: Any) -> tuple[str, list[Any]]:
@@ -135,11 +135,26 @@ def _filters(**values: Any) -> tuple[str, list[Any]]:
 
 async def events(conn: psycopg.AsyncConnection, *, court: str | None = None,
                  match: int | None = None, kind: str | None = None, limit: int | None = 100,
-                 ) -> list[dict[str, Any]]:
-    """Events newest first (``match``: a hub id; ``limit`` None: all of them, oldest
-    first, as a station's match body lists them)."""
+                 since: float | None = None, before: int | None = None,
+                 ) -> list[dict[str, Any]] | None:
+    """Events newest first (``match``: a hub id; ``since``: epoch seconds, inclusive;
+    ``before``: the hub id of the last event of the page before — the page goes on
+    after it in this order; ``limit`` None: all of them, oldest first, as a station's
+    match body lists them). None when ``before`` names no event."""
     clauses: list[str] = []
     params: list[Any] = []
+    if before is not None:
+        sid, row = split(before)
+        found = await (await conn.execute(
+            "SELECT received_at FROM events WHERE sid = %s AND id = %s", (sid, row))
+        ).fetchone()
+        if found is None:
+            return None
+        clauses.append("(e.received_at, e.sid, e.id) < (%s, %s, %s)")
+        params.extend((found[0], sid, row))
+    if since is not None:
+        clauses.append("e.received_at >= %s")
+        params.append(since)
     if court is not None:
         clauses.append("s.court = %s")
         params.append(court)
@@ -151,7 +166,7 @@ async def events(conn: psycopg.AsyncConnection, *, court: str | None = None,
         params.append(kind)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     order = (" ORDER BY e.sid, e.id" if limit is None else
-             " ORDER BY e.received_at DESC, e.id DESC LIMIT %s")
+             " ORDER BY e.received_at DESC, e.sid DESC, e.id DESC LIMIT %s")
     rows = await (await conn.execute(
         "SELECT s.court, e.sid, e.id, e.received_at, d.source, e.code, e.kind, e.athlete, "
         "e.args, e.raw, e.error, e.match_id, e.truncated FROM events e "
