@@ -47,6 +47,8 @@ _ANGLE_MESSAGE = "restrike-angle"
 #: A process that lived this long is restarted at once; quicker deaths back off.
 _STABLE_AFTER = 5.0
 _FIRST_BACKOFF = 0.2
+#: Looks (10 ms apart) a frame step takes at most for a seek in progress to settle.
+SETTLE_POLLS = 100
 
 
 class MpvPlayer:
@@ -414,10 +416,20 @@ class MpvPlayer:
         await self._require_client().set_property("speed", float(value))
 
     async def frame_step(self) -> None:
-        await self._require_file("frame_step").command("frame-step")
+        await self._step("frame_step", "frame-step")
 
     async def frame_back_step(self) -> None:
-        await self._require_file("frame_back_step").command("frame-back-step")
+        await self._step("frame_back_step", "frame-back-step")
+
+    async def _step(self, action: str, command: str) -> None:
+        """A step sent while mpv still seeks is merged into that seek (no frame moves):
+        wait for the seek to settle first (at most ``SETTLE_POLLS`` looks)."""
+        client = self._require_file(action)
+        for _ in range(SETTLE_POLLS):
+            if await client.get_property("seeking") is not True:
+                break
+            await asyncio.sleep(0.01)
+        await client.command(command)
 
     async def seek(self, seconds: float, mode: SeekMode = "relative") -> None:
         """Exact seek, ``relative`` to the position (±1, ±5...) or to an ``absolute`` second."""
