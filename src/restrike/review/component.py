@@ -31,6 +31,7 @@ from typing import Any
 from restrike.bus import Broadcast, Bus, MessagesParsed, SettingsChanged, StateChanged
 from restrike.errors import ConfigError, FeatureLockedError, ReviewError
 from restrike.kernel.gates import RECORDING, REPLAY, FeatureGates, Gates
+from restrike.logs.repeats import RepeatGate
 from restrike.playback.player import PlaybackClosed, PlayerEvent, PlayerRestarted
 from restrike.protocol import MatchState
 from restrike.review.api import make_router
@@ -93,6 +94,7 @@ class Review:
         self.player = player
         self.hotkey = hotkey
         self.clock = clock
+        self._repeats = RepeatGate()
         self.last_error: str | None = None
         self.runner = WorkflowRunner(lambda: self.options.workflow, self._execute,
                                      prepare=self._with_names,
@@ -325,8 +327,8 @@ class Review:
         """A step failed: log it, keep it for health and ``GET /api/v1/review``, and tell
         every live console at once (``event`` ``review_error``, never coalesced away)."""
         self.last_error = text
-        if not logged:
-            log.warning("%s", text)
+        if not logged and (line := self._repeats.admit(text)) is not None:
+            log.warning("%s", line)  # a flood's repeats are counted, not written
         self._publish("review_error", error=text)
 
     def _publish(self, event: str, error: str | None = None) -> dict[str, Any]:
