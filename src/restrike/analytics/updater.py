@@ -133,9 +133,9 @@ class Updater:
         ids, self._dirty = sorted(self._dirty), set()
         if not ids:
             return
-        folded, live = await asyncio.to_thread(self._fold, ids, True)
-        await asyncio.wrap_future(self.store.call(save_job(folded)))
-        self.folded += len(folded)
+        job, count, live = await asyncio.to_thread(self._fold_job, ids, True)
+        await asyncio.wrap_future(self.store.call(job))
+        self.folded += count
         if live is not None:
             self.publish(live)
 
@@ -147,11 +147,19 @@ class Updater:
             self.complete = True
             log.info("analytics: every stored match is folded (%d this run)", self.folded)
             return False
-        folded, _live = await asyncio.to_thread(self._fold, ids, False)
-        await asyncio.wrap_future(self.store.call(save_job(folded)))
-        self.folded += len(folded)
+        job, count, _live = await asyncio.to_thread(self._fold_job, ids, False)
+        await asyncio.wrap_future(self.store.call(job))
+        self.folded += count
         self._wake.set()
         return True
+
+    def _fold_job(self, ids: list[int], keep: bool
+                  ) -> tuple[Callable[[Any], int], int, dict[str, Any] | None]:
+        """On a worker thread: the folds, their writer job (its JSON encoded here: a live
+        match's timeline grows with it, and encoding it on the loop took ~7 % of the
+        loop's time while a flood drained), how many, and the live report."""
+        folded, live = self._fold(ids, keep)
+        return save_job(folded), len(folded), live
 
     def _fold(self, ids: list[int], keep: bool) -> tuple[list[Folded], dict[str, Any] | None]:
         """On a worker thread: the matches' new events folded; the newest one's report."""
