@@ -4,16 +4,20 @@ Anyone on the court network can send a flood of challenges; with no OBS configur
 one failed with the same warning, ~200 lines a second in the benchmark's mix (and ~12 %
 of the event loop's time formatting and writing them), pushing the useful history out
 of the rotated log. A :class:`RepeatGate` lets a text through once per ``window``
-seconds and says how many times it was held back when it next lets it (or another
-text) through, so nothing is hidden: the count is in the log.
+seconds and says how many times it was held back when it next lets it through, so
+nothing is hidden: the count is in the log. Texts that differ only in their numbers
+("review 41: no OBS", "review 42: no OBS") count as the same warning.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
 __all__ = ["RepeatGate"]
+
+_NUMBERS = re.compile(r"\d+")
 
 
 class RepeatGate:
@@ -28,20 +32,21 @@ class RepeatGate:
         self.window = window
         self.clock = clock
         self.kept = kept
-        self._seen: dict[str, list[float]] = {}  # text -> [let through at, held back]
+        self._seen: dict[str, list[float]] = {}  # shape -> [let through at, held back]
 
     def admit(self, text: str) -> str | None:
         """The line to log for ``text`` now, None to hold it back."""
         now = self.clock()
-        seen = self._seen.get(text)
+        key = _NUMBERS.sub("#", text)
+        seen = self._seen.get(key)
         if seen is not None and now - seen[0] < self.window:
             seen[1] += 1
             return None
         held = int(seen[1]) if seen is not None else 0
-        self._seen.pop(text, None)
+        self._seen.pop(key, None)
         if len(self._seen) >= self.kept:
             del self._seen[next(iter(self._seen))]
-        self._seen[text] = [now, 0]
+        self._seen[key] = [now, 0]
         if held:
-            return f"{text} (and {held} more times since it was last logged)"
+            return f"{text} (and {held} more like it since it was last logged)"
         return text
