@@ -134,7 +134,7 @@ def guarded(postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
     its own courts)."""
     tokens = tmp_path_factory.mktemp("tokens") / "tokens.txt"
     tokens.write_text("Mat A = good-token\nMat B = other\n" + "".join(
-        f"Mat {n} = good-token\n" for n in range(1, 12)), encoding="utf-8")
+        f"Mat {n} = good-token\n" for n in range(1, 14)), encoding="utf-8")
     hub = HubProcess(postgres.create_database(), tokens=tokens).start()
     yield hub
     hub.stop()

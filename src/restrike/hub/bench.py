@@ -295,8 +295,9 @@ def _catch_up(folder: Path, url: str, backlog: int, hub: int, dsn: str) -> None:
         spent.append(sum(t - backends.get(pid, 0.0) for pid, t in after.items()))
         _line(f"catch-up of {backlog:,} datagrams ({rows:,} rows)", rows / took, "rows/s",
               ">= 50,000", rows / took >= 50_000)
-        # The station reads ahead while the hub stores, but the hub waits for PostgreSQL.
-        idle = rows / max(spent[0], spent[1] + spent[2], sum(spent) / 2)
+        # Each works while the others do (the station reads batch N+2 and the hub parses
+        # N+1 while PostgreSQL stores N): the busiest, or two cores' worth of all of it.
+        idle = rows / max(*spent, sum(spent) / 2)
         typer.echo(f"  CPU s: station {spent[0]:.2f}, hub {spent[1]:.2f}, PostgreSQL "
                    f"{spent[2]:.2f}{'' if after else ' (not local: not counted)'}; "
                    f"on 2 idle cores that is {idle:,.0f} rows/s")

@@ -43,6 +43,11 @@ class HubClient:
         self._timeout = timeout
         self._conn: http.client.HTTPConnection | None = None
 
+    def twin(self) -> HubClient:
+        """Another client to the same hub (a connection of its own, for a second upload
+        in flight)."""
+        return HubClient(self.url, self._token, timeout=self._timeout)
+
     def _connection(self) -> http.client.HTTPConnection:
         if self._conn is None:
             kind = (http.client.HTTPSConnection if self._scheme == "https"
@@ -56,13 +61,28 @@ class HubClient:
 
     def post_json(self, data: bytes) -> dict[str, Any]:
         """Send one upload already encoded as JSON (``encode``); the hub's reply."""
+        self.send(data)
+        return self.answer()
+
+    def send(self, data: bytes) -> None:
+        """Write one upload (JSON, ``encode``) without waiting for its answer (``answer``):
+        an uploader keeps its uploads in order by writing each whole before the next."""
         headers = {"Content-Type": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         try:
-            conn = self._connection()
-            conn.request("POST", self._prefix + UPLOAD_PATH, body=data, headers=headers)
-            answer = conn.getresponse()
+            self._connection().request("POST", self._prefix + UPLOAD_PATH, body=data,
+                                       headers=headers)
+        except (OSError, http.client.HTTPException) as err:
+            self.close()
+            raise HubError(f"cannot reach the hub at {self.url}: {err}") from err
+
+    def answer(self) -> dict[str, Any]:
+        """The hub's reply to the upload ``send`` wrote. HubError if not answered 200."""
+        try:
+            if self._conn is None:
+                raise http.client.HTTPException("the connection was closed")
+            answer = self._conn.getresponse()
             raw = answer.read()
         except (OSError, http.client.HTTPException) as err:
             self.close()

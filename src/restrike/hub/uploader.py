@@ -8,10 +8,16 @@ older backup gets the rows again, a station restarted after the hub took rows it
 had not yet recorded sends nothing twice. Each upload names the cursor it follows
 (``after``), so a hub that holds less stores nothing and says where it is.
 
-While catching up (a full batch), the next batch is read and encoded on a thread of
-its own while the hub stores the current one: the station's read and the hub's
-insert overlap instead of taking turns. The read-ahead is used only if the hub's
-answer is the one expected (it held the whole batch); otherwise it is dropped.
+While catching up (a full batch), the station does not wait for the hub's answer
+before sending the next batch: batch N+1 goes on a second connection while the hub
+stores batch N (the hub parses and checks N+1 while PostgreSQL copies N), and batch
+N+2 is read and encoded on a thread of its own meanwhile. Order and exactly-once stay
+the hub's: it stores a station's uploads one at a time under the lock of its row and
+only rows after what it holds, and N+1 names the cursor it follows (N's last row), so
+if N was not stored, N+1 stores no feed rows and answers where the hub is. The
+answers are read in the order sent; the one to N+1 is used only if N's was the one
+expected, and any failure or unexpected answer drops what is in flight (waiting for
+it) and the read-ahead, so the next upload starts from what the hub said it holds.
 
 The rows that change (match, athletes, day, tournament, clips) are read again with
 every batch that refers to them; those the hub already holds exactly so are left
@@ -26,6 +32,7 @@ import socket
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from restrike.errors import HubError
@@ -43,10 +50,18 @@ Key = tuple[int, int, int, int]
 CHANGING = ("tournaments", "days", "athletes", "matches", "clips")
 
 
+@dataclass
+class _Sent:
+    """An upload on its way: the batch, and the hub's answer to come."""
+
+    batch: Batch
+    answer: Future[dict[str, Any]]
+
+
 class Uploader:
     """``upload(live)``: one batch to the hub; ``cursor`` is the newest id it holds.
 
-    ``close()`` when done (it stops the read-ahead thread).
+    ``close()`` when done (it stops its threads and closes its second connection).
     """
 
     def __init__(self, client: HubClient, read: ReadCall[Any], *, court: str, station: str,
@@ -65,6 +80,12 @@ class Uploader:
         self._ahead: tuple[Key, Future[tuple[Batch, bytes]]] | None = None
         self._sent: dict[tuple[str, int], list[Any]] = {}  # (table, id) -> row as sent
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="hub-read")
+        # Two connections, taken in turn: at most two uploads are on their way at once.
+        self._clients = (client, client.twin())
+        self._turn = 0
+        self._poster = ThreadPoolExecutor(2, thread_name_prefix="hub-send")
+        self._next: _Sent | None = None  # sent before the previous batch's answer came
+        self._posts: list[Future[dict[str, Any]]] = []  # answers not yet read
         self._closed = False
 
     @property
@@ -76,7 +97,7 @@ class Uploader:
         """Send the next batch; (the batch, whether the cursors moved). HubError."""
         try:
             return self._upload(live)
-        except HubError:
+        except Exception:  # HubError, StoreError: nothing in flight is trusted any more
             self.known = False
             self._forget()
             raise
@@ -85,13 +106,16 @@ class Uploader:
         if not self.known:
             self.cursor = self._checked(self.client.post(self._head(None, live)))
             self.known = True
-        key = (self.cursor, self.event_cursor, self.clips_from, self.limit)
-        batch, tables = self._batch(key)
-        if batch.full and not self._closed:  # catching up: read ahead while the hub stores
-            following = (batch.last_id, batch.last_event, batch.clips_from, self.limit)
-            self._ahead = (following, self._reader.submit(self._read, following))
-        head = encode(self._head(key[0], live))
-        held = self._checked(self.client.post_json(head[:-1] + b"," + tables[1:]))
+        sent, self._next = self._next, None
+        if sent is None:
+            sent = self._send((self.cursor, self.event_cursor, self.clips_from, self.limit),
+                              live)
+        batch = sent.batch
+        if batch.full and not self._closed:  # catching up: the next goes before the answer
+            self._next = self._send((batch.last_id, batch.last_event, batch.clips_from,
+                                     self.limit), live)
+        held = self._checked(sent.answer.result())
+        self._posts.remove(sent.answer)
         if held != batch.last_id or self.event_cursor != batch.last_event:
             self._forget()  # the hub holds other than expected: send everything again
         moved = held != self.cursor or batch.clips_from != self.clips_from
@@ -103,9 +127,26 @@ class Uploader:
         return batch.full
 
     def close(self) -> None:
+        """Stop the threads (an upload on its way is not waited for: closing the
+        connections ends it; the first client is its owner's to close)."""
         self._closed = True
         self._ahead = None
         self._reader.shutdown(wait=True, cancel_futures=True)
+        self._poster.shutdown(wait=False, cancel_futures=True)
+        self._clients[1].close()
+
+    def _send(self, key: Key, live: dict[str, Any] | None) -> _Sent:
+        """Post the batch at ``key`` on the next connection; its answer comes later."""
+        batch, tables = self._batch(key)
+        if batch.full and not self._closed:  # catching up: read ahead while the hub stores
+            following = (batch.last_id, batch.last_event, batch.clips_from, self.limit)
+            self._ahead = (following, self._reader.submit(self._read, following))
+        head = encode(self._head(key[0], live))
+        client, self._turn = self._clients[self._turn], 1 - self._turn
+        client.send(head[:-1] + b"," + tables[1:])  # whole before the next: in order
+        answer = self._poster.submit(client.answer)
+        self._posts.append(answer)
+        return _Sent(batch, answer)
 
     def _batch(self, key: Key) -> tuple[Batch, bytes]:
         """The batch at ``key``: the read-ahead if it is that one, else read now."""
@@ -118,8 +159,12 @@ class Uploader:
         return self._read(key)
 
     def _forget(self) -> None:
-        """Drop the read-ahead and what was sent (after it was filtered by it)."""
+        """Drop what is on its way (its answers unread), the read-ahead and what was sent
+        (after it was filtered by it). Waits for each: a connection or the reader is used
+        by one thread at a time."""
+        posts, self._posts, self._next = self._posts, [], None
         ahead, self._ahead = self._ahead, None
+        wait(posts)
         if ahead is not None:
             wait([ahead[1]])
         self._sent.clear()

@@ -102,6 +102,7 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
     stats = {"uploads": 0, "stored": 0, "refused": 0}
     seen: dict[str, float] = {}  # court -> its last upload (monotonic)
     bulk = asyncio.Semaphore(max(1, pool.size // 2))
+    order: dict[str, asyncio.Lock] = {}  # station -> its uploads one at a time, in order
     channels = Channels(tokens, pool)
     names = HostNames(allowed_hosts)
 
@@ -123,6 +124,10 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
         seen[data.court] = now
         others = any(now - t <= LIVE_SECONDS for c, t in seen.items() if c != data.court)
         async with contextlib.AsyncExitStack() as stack:
+            # A station's uploads in the order they arrived (a catching-up station sends
+            # the next before the answer): the row lock alone would let a later one in
+            # first, which stores nothing and has the station send both again.
+            await stack.enter_async_context(order.setdefault(data.station, asyncio.Lock()))
             if len(data.datagrams) > SHARED_BATCH:
                 await stack.enter_async_context(bulk)
             conn = await stack.enter_async_context(pool.connection())
