@@ -123,5 +123,8 @@ def test_not_json_is_400(guarded: HubProcess) -> None:
 def test_a_day_that_is_no_date_is_422(guarded: HubProcess) -> None:
     answer = httpx.get(guarded.url + "/api/v1/analytics/days/2026-13", timeout=10)
     assert answer.status_code == 422 and set(answer.json()) >= {"error", "detail"}
-    empty = httpx.get(guarded.url + "/api/v1/analytics/days/1999-01-01", timeout=10).json()
-    assert empty["day"] == "1999-01-01" and empty["days"] == [] and empty["courts"] == []
+    # the shape of a date but no calendar day: 422 as at the station (was an empty 200)
+    answer = httpx.get(guarded.url + "/api/v1/analytics/days/2026-13-45", timeout=10)
+    assert answer.status_code == 422 and "calendar date" in answer.json()["detail"]
+    empty = httpx.get(guarded.url + "/api/v1/analytics/days/2001-01-01", timeout=10).json()
+    assert empty["day"] == "2001-01-01" and empty["days"] == [] and empty["courts"] == []

@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from restrike.errors import HubError
 from restrike.http.errors import error_response
-from restrike.http.params import Since
+from restrike.http.params import Day, Since
 from restrike.hub.server import analytics, queries
 from restrike.hub.server.commands import Channels
 from restrike.hub.server.guard import HostNames, check_control
@@ -262,9 +262,9 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
     @app.get("/api/v1/analytics/days/{day}",
              summary="A day's figures over every court (every tournament of that date)")
     async def day_analytics(
-            day: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")]) -> JSONResponse:
+            day: Annotated[Day, Path(description="Local date YYYY-MM-DD.")]) -> JSONResponse:
         async with pool.connection() as conn:
-            return JSONResponse(await analytics.day_report(conn, day))
+            return JSONResponse(await analytics.day_report(conn, day.isoformat()))
 
     @app.get("/api/v1/analytics/athletes",
              summary="Athletes by name or country over every court, with headline figures")
