@@ -12,6 +12,7 @@ import pytest
 
 from restrike.analysis import feed
 from restrike.analysis.feed import EventCursor, events_of
+from restrike.protocol.stored_args import ArgsDecoder
 from restrike.store import Store
 
 T0 = 1_800_000_000.0
@@ -64,7 +65,7 @@ def test_the_cursor_starts_after_history_and_reads_what_follows_in_chunks(
 
 
 def test_events_keep_epoch_time_local_day_and_decoded_args() -> None:
-    args: dict[str, object] = {}
+    args = ArgsDecoder()
     days: dict[int, str] = {}
     rows = [(1, 2, T0 + 0.25, "point", 1, '{"points": 3}'),
             (2, 2, T0 + 0.25, "clock", None, ""),

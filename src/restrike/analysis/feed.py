@@ -10,25 +10,25 @@ and the tagger's share of the GIL while a flood drains shrinks.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from restrike.analysis.rules import Event
 from restrike.kernel import StoreReader
+from restrike.protocol.stored_args import ArgsDecoder
 
 __all__ = ["CHUNK", "EventCursor", "events_of"]
 
 #: Events read per query while catching up.
 CHUNK = 2_000
-#: Distinct args texts kept decoded (cleared when full: a feed repeats a few hundred).
-_ARGS_KEPT = 4_096
+#: Minutes whose local date is kept (cleared when full).
+_DAYS_KEPT = 4_096
 
 _COLUMNS = "SELECT id, match_id, received_at, kind, athlete, args FROM events"
 
 
-def events_of(rows: list[tuple[Any, ...]], args_cache: dict[str, Any],
+def events_of(rows: list[tuple[Any, ...]], args: ArgsDecoder,
               days: dict[int, str]) -> list[Event]:
     """Stored event rows as the tagger's events (pure: the caches are the caller's).
 
@@ -36,18 +36,13 @@ def events_of(rows: list[tuple[Any, ...]], args_cache: dict[str, Any],
     number of minutes, so a minute never straddles midnight."""
     out: list[Event] = []
     for event_id, match, at, kind, athlete, text in rows:
-        args = args_cache.get(text)
-        if args is None:
-            if len(args_cache) >= _ARGS_KEPT:
-                args_cache.clear()
-            args = args_cache[text] = json.loads(text) if text else {}
         minute = int(at) // 60
         day = days.get(minute)
         if day is None:
-            if len(days) >= _ARGS_KEPT:
+            if len(days) >= _DAYS_KEPT:
                 days.clear()
             day = days[minute] = time.strftime("%Y-%m-%d", time.localtime(at))
-        out.append(Event(event_id, match, at, kind, athlete, args, day))
+        out.append(Event(event_id, match, at, kind, athlete, args(text), day))
     return out
 
 
@@ -57,7 +52,7 @@ class EventCursor:
     def __init__(self, reader: StoreReader, last_id: int) -> None:
         self.reader = reader
         self.last_id = last_id
-        self._args: dict[str, Any] = {}
+        self._args = ArgsDecoder()
         self._days: dict[int, str] = {}
 
     @classmethod

@@ -18,6 +18,7 @@ from typing import Any
 
 from restrike.analytics.fold import SUMMARY_VERSION, MatchFold
 from restrike.analytics.model import AthleteRef, Event, MatchRef, unaccent
+from restrike.protocol.stored_args import ArgsDecoder
 
 __all__ = ["NAME_TEXT", "STEPS", "Folded", "fold_from", "match_events", "match_refs",
            "save_job", "stale_matches", "summaries"]
@@ -40,7 +41,6 @@ STEPS = (
 #: A match folded: its id, summary and timeline.
 Folded = tuple[int, Mapping[str, Any], Sequence[Mapping[str, Any]]]
 
-_EMPTY: Mapping[str, Any] = {}
 #: ``athletes`` columns the search looks in (``analytics_name.folded`` keeps them unaccented).
 NAME_TEXT = "short_name || ' ' || long_name || ' ' || country"
 REF_COLUMNS = (
@@ -103,20 +103,8 @@ def summaries(conn: sqlite3.Connection,
              else fold_from(conn, ref.id, tz).summary()) for ref, summary, current in refs]
 
 
-#: Decoded ``args`` by their JSON text: clock ticks and score groups repeat all day, and
-#: decoding was half of what folding a match cost. Read-only mappings, shared.
-_ARGS: dict[str, Mapping[str, Any]] = {"{}": _EMPTY}
-_ARGS_KEPT = 4096
-
-
-def _args(text: str) -> Mapping[str, Any]:
-    found = _ARGS.get(text)
-    if found is None:
-        if len(_ARGS) >= _ARGS_KEPT:
-            _ARGS.clear()
-            _ARGS["{}"] = _EMPTY
-        found = _ARGS[text] = json.loads(text)
-    return found
+#: Decoded ``args`` by their JSON text (shared, read-only mappings).
+_args = ArgsDecoder()
 
 
 def match_events(conn: sqlite3.Connection, match_id: int, after: int = 0) -> Iterator[Event]:
