@@ -173,17 +173,24 @@ class ArchiveWriter:
         future.add_done_callback(self._written)
         return future
 
+    def _queue(self, archive: Archive, job: Callable[[Archive], T]
+               ) -> concurrent.futures.Future[T | None]:
+        """``job`` as one writer job (all its steps on the writer's connection); the
+        reads wait for it."""
+        submitted: concurrent.futures.Future[T | None] = archive.store.call(
+            lambda conn: archive.inline(conn, job))
+        self._last_write = submitted
+        return submitted
+
     def _submit(self, archive: Archive, job: Callable[[Archive], T]
                 ) -> asyncio.Future[T | None]:
-        """Queue ``job`` as one writer job; the future resolves at its commit."""
+        """Queue ``job`` from the loop; the future resolves at its commit."""
         try:
-            submitted: concurrent.futures.Future[T | None] = archive.store.call(
-                lambda conn: archive.inline(conn, job))
+            submitted = self._queue(archive, job)
         except RestrikeError as err:  # the store is closing
             failed: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
             failed.set_exception(err)
             return failed
-        self._last_write = submitted
         future: asyncio.Future[T | None] = asyncio.wrap_future(submitted)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
@@ -194,9 +201,7 @@ class ArchiveWriter:
         archive = self._archive
         if archive is None:
             return None
-        submitted = archive.store.call(lambda conn: archive.inline(conn, job))
-        self._last_write = submitted
-        return submitted.result(WRITE_TIMEOUT)
+        return self._queue(archive, job).result(WRITE_TIMEOUT)
 
     def _thread_write_done(self, _future: asyncio.Future[Any]) -> None:
         self._writes_on_thread -= 1
