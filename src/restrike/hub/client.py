@@ -57,11 +57,7 @@ class HubClient:
 
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Send one upload; the hub's JSON reply. HubError if not answered 200."""
-        return self.post_json(encode(body))
-
-    def post_json(self, data: bytes) -> dict[str, Any]:
-        """Send one upload already encoded as JSON (``encode``); the hub's reply."""
-        self.send(data)
+        self.send(encode(body))
         return self.answer()
 
     def send(self, data: bytes) -> None:

@@ -14,11 +14,12 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import Depends, FastAPI, Path, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -39,12 +40,13 @@ from restrike.http.params import Day, Since
 from restrike.hub.server import analytics, queries
 from restrike.hub.server.commands import Channels
 from restrike.hub.server.guard import HostNames, check_control
-from restrike.hub.server.ids import MAX_ID, epoch
+from restrike.hub.server.ids import MAX_ID
 from restrike.hub.server.ingest import store_upload
 from restrike.hub.server.pool import Pool
 from restrike.hub.server.schema import STEPS
 from restrike.hub.server.tokens import Tokens
 from restrike.hub.wire import FORMAT, CommandAction, Upload
+from restrike.store._rows import parse_since
 
 __all__ = ["create_app"]
 
@@ -234,55 +236,56 @@ def create_app(pool: Pool, tokens: Tokens, allowed_hosts: tuple[str, ...] = ()) 
         async with pool.connection() as conn:
             rows = await queries.events(conn, court=court, match=match, kind=kind,
                                         limit=limit, before=before_id,
-                                        since=None if since is None else epoch(since))
+                                        since=None if since is None else parse_since(since))
         if rows is None:
             raise HubError(f"before_id {before_id} is no event's id", status=422)
         return {"events": rows, "count": len(rows),
                 "next_before_id": rows[-1]["id"] if len(rows) == limit else None}
 
+    async def figures(read: Callable[[psycopg.AsyncConnection], Awaitable[Any]],
+                      missing: str = "") -> JSONResponse:
+        """An analytics answer as plain JSON (no encoder walk over the figures); None
+        from ``read`` is a 404 saying ``missing``."""
+        async with pool.connection() as conn:
+            report = await read(conn)
+        if report is None:
+            raise HubError(missing, status=404)
+        return JSONResponse(report)
+
     @app.get("/api/v1/analytics/matches/{match_id}",
              summary="A match's figures (its hub id, as in /api/v1/matches)")
     async def match_analytics(match_id: HubId) -> JSONResponse:
-        async with pool.connection() as conn:
-            report = await analytics.match(conn, match_id)
-        if report is None:
-            raise HubError(f"no match with id {match_id}", status=404)
-        return JSONResponse(report)  # plain JSON: no encoder walk over the figures
+        return await figures(lambda c: analytics.match(c, match_id),
+                             f"no match with id {match_id}")
 
     @app.get("/api/v1/analytics/tournaments/{tournament}",
              summary="A tournament's figures over every court (its id or its name)")
     async def tournament_analytics(
             tournament: Annotated[str, Path(max_length=256)]) -> JSONResponse:
-        async with pool.connection() as conn:
-            report = await analytics.tournament_report(conn, tournament)
-        if report is None:
-            raise HubError(f"no court has a tournament {tournament!r}", status=404)
-        return JSONResponse(report)  # plain JSON: no encoder walk over the figures
+        return await figures(lambda c: analytics.tournament_report(c, tournament),
+                             f"no court has a tournament {tournament!r}")
 
     @app.get("/api/v1/analytics/days/{day}",
              summary="A day's figures over every court (every tournament of that date)")
     async def day_analytics(
             day: Annotated[Day, Path(description="Local date YYYY-MM-DD.")]) -> JSONResponse:
-        async with pool.connection() as conn:
-            return JSONResponse(await analytics.day_report(conn, day.isoformat()))
+        return await figures(lambda c: analytics.day_report(c, day.isoformat()))
 
     @app.get("/api/v1/analytics/athletes",
              summary="Athletes by name or country over every court, with headline figures")
     async def athletes(search: Annotated[str, Query(max_length=100,
                                                     pattern=r"^[^\x00-\x1f\x7f]*$")] = "",
                        limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JSONResponse:
-        async with pool.connection() as conn:
-            return JSONResponse({"athletes": await analytics.search_athletes(
-                conn, search, limit)})
+        async def found(conn: psycopg.AsyncConnection) -> dict[str, Any]:
+            return {"athletes": await analytics.search_athletes(conn, search, limit)}
+
+        return await figures(found)
 
     @app.get("/api/v1/analytics/athletes/{athlete_id}",
              summary="An athlete's figures over every court (id: as in the search)")
     async def athlete(athlete_id: HubId) -> JSONResponse:
-        async with pool.connection() as conn:
-            report = await analytics.athlete(conn, athlete_id)
-        if report is None:
-            raise HubError(f"no athlete with id {athlete_id}", status=404)
-        return JSONResponse(report)  # plain JSON: no encoder walk over the figures
+        return await figures(lambda c: analytics.athlete(c, athlete_id),
+                             f"no athlete with id {athlete_id}")
 
     @app.websocket("/ws/live")
     async def live(ws: WebSocket) -> None:

@@ -5,16 +5,14 @@ A station's row ids repeat across stations, so at the hub a match, event or day 
 this hub): unique at the hub, exact in a browser's numbers for the first 8,191
 stations, and split back by `split`. What is one thing across courts has an id made of
 its name, so it is the same on every hub: a tournament (`tournament_id`, its name) and
-an athlete (`restrike.hub.server.people.athlete_id`, long name + country). Times
-are epoch seconds, as the station stores them (`epoch`: the API's ISO 8601 to those).
+an athlete (`restrike.hub.server.people.athlete_id`, long name + country).
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 
-__all__ = ["MAX_ID", "SPAN", "epoch", "hub_id", "name_id", "split", "tournament_id"]
+__all__ = ["MAX_ID", "SPAN", "hub_id", "name_id", "split", "tournament_id"]
 
 #: A station's row ids stay below this; the station's number at the hub is above.
 SPAN = 1 << 40
@@ -42,10 +40,3 @@ def name_id(*parts: str) -> int:
 def tournament_id(name: str) -> int:
     """The hub's id of a tournament: made of its name (one tournament on every court)."""
     return name_id(name)
-
-
-def epoch(text: str) -> float:
-    """An ISO 8601 date-time the API took (`restrike.http.params.Since`: already
-    checked; no offset means UTC) as epoch seconds, the hub's times."""
-    parsed = datetime.fromisoformat(text.strip())
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
