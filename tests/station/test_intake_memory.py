@@ -1,8 +1,9 @@
-"""The receiver process's memory stays bounded while the station cannot keep up.
+"""The receiver process's memory stays bounded while the feed cannot be stored.
 
-The real station with its real receiver process; the pipeline is held still (its
-store hand-over waits), so the inbox fills, then the pipe, then the child's memory
-(4 MB), and the rest must go to the spool file on disk. Measured with psutil.
+The real station with its real receiver process, which stores the feed itself; the
+station's own writer holds the database's write lock (a writer job that waits), so
+the child's commits wait, its memory fills (4 MB) and the rest must go to the spool
+file on disk. Measured with psutil.
 """
 
 from __future__ import annotations
@@ -67,16 +68,9 @@ async def test_the_receiver_spools_to_disk_while_the_station_is_stalled(
         assembled: Assembly) -> None:
     station = assembled.station
     receiver: Any = assembled.ingest.receiver
-    pipeline = assembled.ingest.pipeline
-    assert receiver is not None and pipeline is not None
+    assert receiver is not None and assembled.ingest.child_store is not None
     release = threading.Event()
-    submit = pipeline._submit
-
-    def stalled(*args: Any) -> None:
-        release.wait()
-        submit(*args)
-
-    pipeline._submit = stalled  # type: ignore[assignment]
+    held_lock = assembled.store.call(lambda _conn: release.wait(60))
     spool = station.data_dir / SPOOL_FILE
     baseline = psutil.Process(receiver.pid).memory_info().rss
     try:
@@ -87,8 +81,11 @@ async def test_the_receiver_spools_to_disk_while_the_station_is_stalled(
             on_disk = receiver.spool_bytes
             held = rss.peak
             assert assembled.ingest.health()["spool_bytes"] >= on_disk  # fresh while stalled
+            await wait_until(lambda: assembled.store.health()["error"], 30,
+                             "the child's failing commits reported")
     finally:
         release.set()
+    assert held_lock.result(10) is True
     # What the child holds in memory is capped; the backlog went to disk.
     assert on_disk > 50 * SIZE and spool.exists()
     assert held - baseline < RAM_LIMIT + 12 * 1024 * 1024, (baseline, held)

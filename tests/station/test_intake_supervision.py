@@ -20,6 +20,7 @@ import psutil
 import pytest
 
 import restrike.ingest.process as process_module
+import restrike.ingest.pipeline as pipeline_module
 from restrike.assembly import Assembly, assemble
 from restrike.bus import HealthChanged
 from restrike.errors import RestrikeError
@@ -155,26 +156,29 @@ async def test_a_receiver_process_killed_mid_feed_is_reported_and_restarted(
 
 @pytest.mark.slow
 async def test_a_pipeline_crash_is_logged_restarted_and_loses_nothing(
-        station: Station, assembled: Assembly,
-        errors: pytest.LogCaptureFixture) -> None:
+        station: Station, assembled: Assembly, errors: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     health = HealthLog(station)
     pipeline = assembled.ingest.pipeline
     assert pipeline is not None
-    submit = pipeline._submit
+    parse = pipeline_module.parse_guarded
     calls = 0
 
-    def failing(*args: Any) -> None:
+    def failing(*args: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 150:
             raise RuntimeError("injected pipeline failure")
-        submit(*args)
+        return parse(*args)
 
-    pipeline._submit = failing  # type: ignore[assignment]
+    monkeypatch.setattr(pipeline_module, "parse_guarded", failing)
+    folded = pipeline.messages
     port = station.bound["udp"]["port"]
     await asyncio.to_thread(send_udp, port, [b"bnc;%d;" % i for i in range(400)], pause=0.0002)
     await all_stored(assembled, b"bnc;", 400)
     await wait_until(health.green_after_red, 10, "health green again")
+    # The restarted thread went on where the failed one stopped: each datagram once.
+    await wait_until(lambda: pipeline.messages - folded == 400, 10, "all 400 folded")
     red = health.red()
     assert red is not None and "injected pipeline failure" in red["reason"]
     crash = [r for r in errors.records if r.getMessage().startswith(

@@ -1,9 +1,11 @@
 """The receiving child process (``python -m restrike.ingest._child``).
 
-Standard library only, so it starts fast and small. The station opens the UDP socket
-and hands it over (an inherited descriptor, ``--fd N``; on Windows ``--shared``: the
-`socket.share` bytes, hex, on the first line of stdin), so the socket outlives this
-process: when it dies, datagrams wait in the kernel buffer for the next one.
+Standard library only, so it starts fast and small (``--store DB`` adds the parser
+and SQLite: then it stores the feed itself, `restrike.ingest._storing`). The station
+opens the UDP socket and hands it over (an inherited descriptor, ``--fd N``; on
+Windows ``--shared``: the `socket.share` bytes, hex, on the first line of stdin),
+so the socket outlives this process: when it dies, datagrams wait in the kernel
+buffer for the next one.
 
 It stamps each datagram with its arrival time and sender and writes batches to
 stdout (layout in `restrike.ingest._wire`) through a writer thread and an `Outbox`
@@ -11,7 +13,8 @@ with at most ``--ram-limit`` bytes in memory and the rest in the ``--spool`` fil
 the receive loop never waits for the station (a spool folder that cannot be created
 falls back to ``--fallback``). ``stop`` on stdin drains the socket,
 sends everything and ends; the end of stdin (the station went away, even by
-``kill -9``) ends it too, so it never outlives the station.
+``kill -9``) ends it too, so it never outlives the station (with ``--store``, after
+committing the batch in hand: the spool file keeps the rest for the next start).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from restrike.ingest._spool import Outbox, Spool
@@ -40,11 +44,25 @@ def note(**fields: Any) -> bytes:
     return MESSAGE.pack(b"C", len(body)) + body
 
 
-def _commands(stop: threading.Event) -> None:
-    """Stdin: ``stop``; its end means the station is gone."""
+def _commands(stop: threading.Event, outbox: Outbox, feed: Any,
+              notify: Callable[[bytes], None]) -> None:
+    """Stdin lines: ``stop``; with ``--store`` also ``schema <hex text>`` (a new protocol
+    definition) and ``inject <hex message>`` (a datagram of the station's own, queued
+    behind what was received). Its end without ``stop``: the station is gone."""
     for raw in sys.stdin.buffer:
-        if raw.strip() == b"stop":
+        word, _, arg = raw.strip().partition(b" ")
+        if word == b"stop":
             break
+        try:
+            if word == b"inject":
+                outbox.put(bytes.fromhex(arg.decode("ascii")))
+            elif word == b"schema" and feed is not None:
+                feed.set_schema(bytes.fromhex(arg.decode("ascii")).decode("utf-8"))
+        except Exception as err:  # a bad line must not end the commands
+            notify(note(type="log", message=f"command {word!r} failed: {err}"))
+    else:
+        if feed is not None:
+            feed.gone.set()
     stop.set()
 
 
@@ -58,9 +76,12 @@ def _write(outbox: Outbox, stream: BinaryIO) -> None:
         outbox.sent()
 
 
-def receive(sock: socket.socket, outbox: Outbox, stop: threading.Event) -> None:
+def receive(sock: socket.socket, outbox: Outbox, stop: threading.Event,
+            notify: Callable[[bytes], None] | None = None,
+            store_error: Callable[[], str | None] | None = None) -> None:
     """Empty the socket into batches until ``stop``, then drain it once more."""
     sock.setblocking(False)
+    notify = notify or outbox.note
     pack = FRAME.pack
     aton = socket.inet_aton
     clock = time.time
@@ -111,9 +132,11 @@ def receive(sock: socket.socket, outbox: Outbox, stop: threading.Event) -> None:
         if now - last_stats >= STATS_EVERY:
             last_stats = now
             current = outbox.stats()
+            if store_error is not None:
+                current["store_error"] = store_error()
             if current != stats:
                 stats = current
-                outbox.note(note(type="stats", **current))
+                notify(note(type="stats", **current))
         if stopping:
             return
         if stop.is_set():
@@ -152,17 +175,31 @@ def serve(opts: dict[str, str], stream: BinaryIO) -> int:
             nice(-10)
     fallback = opts.get("fallback")
     outbox = Outbox(Spool(opts["spool"], fallback), int(opts.get("ram-limit", 4 << 20)))
-    writer = threading.Thread(target=_write, args=(outbox, stream), name="writer",
-                              daemon=True)
-    writer.start()
+    feed = None
+    try:
+        sock = _socket(opts)  # first: on Windows its line comes first on stdin
+        if "store" in opts:
+            feed = _feed_store(opts["store"], stream)
+    except Exception as err:  # before the writer runs: told directly
+        stream.write(note(type="error", message=f"cannot start: {err}"))
+        stream.flush()
+        return 1
+    # Storing, nothing but notes goes down the pipe: they go at once, not behind the
+    # data queue (whose writer may wait for the database).
+    notify = outbox.note if feed is None else feed.tell
+    quick = outbox.note if feed is None else feed.tell_soon
+    writer = threading.Thread(target=_write if feed is None else feed.run,
+                              args=(outbox,) if feed is not None else (outbox, stream),
+                              name="writer", daemon=True)
     code = 0
     try:
         resumed = outbox.resume()
-        sock = _socket(opts)
-        outbox.note(note(type="ready", resumed=resumed, discarded=outbox.spool.discarded))
+        notify(note(type="ready", resumed=resumed, discarded=outbox.spool.discarded))
+        writer.start()
         stop = threading.Event()
-        threading.Thread(target=_commands, args=(stop,), name="commands", daemon=True).start()
-        receive(sock, outbox, stop)
+        threading.Thread(target=_commands, args=(stop, outbox, feed, notify),
+                         name="commands", daemon=True).start()
+        receive(sock, outbox, stop, quick, feed.error if feed is not None else None)
         sock.close()
     except Exception:
         import traceback  # only now: it costs memory in a process meant to be small
@@ -170,12 +207,25 @@ def serve(opts: dict[str, str], stream: BinaryIO) -> int:
         code = 1
         message = traceback.format_exc()
         sys.stderr.write(message)  # the station's stderr, should the pipe be stuck
-        outbox.note(note(type="error", message=message))
+        notify(note(type="error", message=message))
+        if not writer.is_alive():
+            writer.start()
     outbox.close()
     writer.join(None if code == 0 else 2.0)
     if not writer.is_alive():  # else it may be inside a spooled message: leave the file
         outbox.finish()
     return code
+
+
+def _feed_store(db_path: str, stream: BinaryIO) -> Any:
+    """With ``--store``: the `restrike.ingest._storing.FeedStore` on the station's
+    database, with the definition from the first stdin line (``schema <hex>``)."""
+    from restrike.ingest._storing import FeedStore  # the parser and SQLite: this mode only
+
+    word, _, arg = sys.stdin.buffer.readline().strip().partition(b" ")
+    if word != b"schema":
+        raise ValueError(f"expected the protocol definition first, got {word[:20]!r}")
+    return FeedStore(db_path, bytes.fromhex(arg.decode("ascii")).decode("utf-8"), stream)
 
 
 def main() -> None:

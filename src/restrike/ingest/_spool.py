@@ -87,7 +87,7 @@ class Spool:
         while pos + MESSAGE.size <= end:
             file.seek(pos)
             kind, length = MESSAGE.unpack(file.read(MESSAGE.size))
-            if kind != b"D" or length > MAX_BATCH or pos + MESSAGE.size + length > end:
+            if kind not in b"DI" or length > MAX_BATCH or pos + MESSAGE.size + length > end:
                 break
             pos += MESSAGE.size + length
             count += 1
@@ -232,7 +232,8 @@ class Outbox:
         self._queue.put(message)
 
     def put(self, message: Message) -> None:
-        """Queue a data message (kind ``D``) behind everything before it; never waits."""
+        """Queue a data message (kind ``D``, or ``I``) behind everything before it;
+        never waits."""
         size = len(message)
         with self._lock:
             if self.ram_bytes + size <= self.ram_limit:
@@ -273,7 +274,7 @@ class Outbox:
                 if not self._overflow:
                     self.spool_error = None  # try the file again
                 return message
-            if item[:1] == b"D":
+            if item[:1] != b"C":
                 self.ram_bytes -= len(item)
             return item  # type: ignore[no-any-return]
 

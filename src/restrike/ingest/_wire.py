@@ -4,7 +4,9 @@ Standard library only (the child imports it). A message is ``<kind: 1 byte><leng
 uint32 LE><body>``. Kind ``D`` is a batch of datagrams: a header ``<Id4sH>`` (count;
 time, address and port of the last datagram) and then, per datagram, a frame
 ``<d4sHI>`` (arrival time, IPv4 address, port, length) and its bytes. Kind ``C`` is a
-JSON note (``ready``, ``stats``, ``log``, ``error``).
+JSON note (``ready``, ``stats``, ``log``, ``error``, ``committed``). Kind ``I`` goes
+the other way, only to a receiver process that stores the feed: a datagram of the
+station's own (``<dH>``: time, length of its source text; the source; the bytes).
 
 A pipe read may return fewer bytes than asked for at any time, so `read_exactly`
 loops; lengths are checked against what the child can ever send, so a stream that
@@ -23,12 +25,15 @@ __all__ = [
     "BATCH_BYTES",
     "FRAME",
     "HEADER",
+    "INJECTED",
     "MAX_BATCH",
     "MAX_DATAGRAM",
     "MAX_NOTE",
     "MESSAGE",
     "Datagram",
     "decode_batch",
+    "decode_injected",
+    "injected",
     "read_exactly",
     "read_message",
 ]
@@ -36,6 +41,7 @@ __all__ = [
 FRAME = struct.Struct("<d4sHI")
 HEADER = struct.Struct("<Id4sH")
 MESSAGE = struct.Struct("<cI")
+INJECTED = struct.Struct("<dH")
 #: A batch is sent once its frames reach this size (one datagram can take it past).
 BATCH_BYTES = 256 * 1024
 MAX_DATAGRAM = 65535
@@ -90,6 +96,26 @@ def read_message(stream: IO[bytes]) -> tuple[bytes, bytes] | None:
         raise RestrikeError(f"the stream ended inside a message ({len(body)} of {length} "
                             f"bytes)")
     return kind, body
+
+
+def injected(at: float, source: str, data: bytes) -> bytes:
+    """A kind ``I`` message: one datagram of the station's own, with its source text."""
+    name = source.encode("utf-8")[:255]
+    body = INJECTED.pack(at, len(name)) + name + data
+    return MESSAGE.pack(b"I", len(body)) + body
+
+
+def decode_injected(body: bytes) -> Datagram | None:
+    """``(at, data, (host, port))`` of a kind ``I`` body (the source split at its last
+    colon, as the station wrote it); None if it is too short."""
+    if len(body) < INJECTED.size:
+        return None
+    at, size = INJECTED.unpack_from(body, 0)
+    start = INJECTED.size + size
+    if len(body) < start:
+        return None
+    host, _, port = body[INJECTED.size:start].decode("utf-8", "replace").rpartition(":")
+    return at, body[start:], (host, int(port) if port.isdigit() else 0)
 
 
 def decode_batch(body: bytes) -> tuple[list[Datagram], str | None]:

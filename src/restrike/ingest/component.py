@@ -31,9 +31,13 @@ from restrike.bus import (
     StateEditRequested,
 )
 from restrike.config import UdpSettings, resolve_host
+from restrike.errors import RestrikeError
+from restrike.ingest._wire import Datagram
+from restrike.ingest.child_store import ChildStore
 from restrike.ingest.flow import LoopGate, wait_for_room
+from restrike.ingest.follow import StoreFollower
 from restrike.ingest.inject import EditingInbox
-from restrike.ingest.pipeline import InboxItem, Item, Pipeline
+from restrike.ingest.pipeline import Inbox, Item, Pipeline
 from restrike.ingest.process import ProcessReceiver
 from restrike.ingest.receiver import UdpReceiver, kernel_drops, listen_udp
 from restrike.ingest.resync import PullLimiter, requests_for, send_pull_requests
@@ -101,10 +105,10 @@ class IngestComponent:
         self.store = store
         self.live = live
         # A thread receiver must never wait (the kernel would drop): unbounded for it.
-        self.inbox: queue.Queue[InboxItem] | queue.SimpleQueue[InboxItem] = (
-            queue.Queue(INBOX_BATCHES) if config.receiver == "process"
-            else queue.SimpleQueue())
+        self.inbox: Inbox = (queue.Queue(INBOX_BATCHES) if config.receiver == "process"
+                             else queue.SimpleQueue())
         self.receiver: UdpReceiver | ProcessReceiver | None = None
+        self.child_store: ChildStore | None = None  # the receiver process stores the feed
         self.pipeline: Pipeline | None = None
         self.supervisor: Supervisor | None = None
         self._closing = asyncio.Event()
@@ -124,13 +128,16 @@ class IngestComponent:
         if self.rebuilt_from:
             log.info("live state rebuilt from %d stored datagrams of the current match",
                      self.rebuilt_from)
-        self.live.update(state, 0, time.time())
+        last_seq = 0
+        if cfg.receiver == "process" and self.store.is_open:
+            self.inbox, last_seq = await asyncio.to_thread(self._follow_store)
+        self.live.update(state, last_seq, time.time())
         receiver = await self._open_receiver()
         bus = ctx.bus
         store = self.store
         editing = EditingInbox(self.inbox, self._publish_edit(bus))  # manual scoring
         pipeline = Pipeline(editing, self.schema, store.submit,
-                            self._deliver_to(bus), state=state,
+                            self._deliver_to(bus), state=state, last_seq=last_seq,
                             wait_room=lambda: wait_for_room(store.backlog),
                             on_cut=self._ask_again)
         editing.holder = pipeline
@@ -161,12 +168,28 @@ class IngestComponent:
         if cfg.pss:
             self.resync()
 
+    def _follow_store(self) -> tuple[StoreFollower, int]:
+        """The receiver process will store the feed: the pipeline follows the file from
+        the last datagram stored now (the rebuilt state's), whose seq it returns."""
+        store = self.store
+        with store.reader() as reader:
+            after_id, last_seq = reader.last_datagram()
+
+        def inject(datagram: Datagram) -> None:
+            if isinstance(self.receiver, ProcessReceiver):
+                self.receiver.inject(*datagram)
+
+        follower = StoreFollower(store.reader, after_id, inject)
+        follower.committed(last_seq)
+        self.child_store = ChildStore(store, follower, lambda: self.schema.text)
+        return follower, last_seq
+
     async def _open_receiver(self) -> UdpReceiver | ProcessReceiver:
         cfg = self.config
         receiver: UdpReceiver | ProcessReceiver
         if cfg.receiver == "process":
             receiver = ProcessReceiver(cfg.host, cfg.port, cfg.receive_buffer, self.inbox,
-                                       spool_dir=cfg.spool_dir)
+                                       spool_dir=cfg.spool_dir, store=self.child_store)
             await asyncio.to_thread(receiver.start)
             effective = receiver.effective_buffer
         else:
@@ -235,6 +258,12 @@ class IngestComponent:
         self.schema = schema
         if self.pipeline is not None:
             self.pipeline.schema = schema
+        if self.child_store is not None and isinstance(self.receiver, ProcessReceiver):
+            try:
+                self.receiver.set_schema(schema.text)
+            except RestrikeError as err:  # a receiver process started later gets it then
+                log.warning("the UDP receiver process has not got the new definition: %s",
+                            err)
 
     @property
     def resync_target(self) -> tuple[str, int] | None:
@@ -277,6 +306,9 @@ class IngestComponent:
         elif stage is Stage.DRAIN and self.pipeline is not None:
             await asyncio.to_thread(self._drain, STAGE_TIMEOUTS[Stage.DRAIN])
             self.stopped = True
+            if self.child_store is not None:
+                self.child_store.close()
+                self.child_store.follower.close()
 
     def _drain(self, timeout: float) -> None:
         """Everything received reaches the pipeline (even if INTAKE ran out of time),
@@ -295,10 +327,17 @@ class IngestComponent:
             "messages": p.messages if p else 0,
             "invalid": p.invalid if p else 0,
             "unknown": p.unknown if p else 0,
-            "pipeline_backlog": self.inbox.qsize(),
+            "pipeline_backlog": self.backlog(),
             "kernel_drops": kernel_drops(r.address[1]) if r and not self.stopped else None,
             "last_datagram_at": r.last_at if r else None,
         }
+
+    def backlog(self) -> int:
+        """Datagrams (or receiver batches) not yet published: while the receiver process
+        stores the feed, those it committed past the live state's."""
+        if self.child_store is not None:
+            return max(0, self.child_store.follower.committed_seq - self.live.seq)
+        return self.inbox.qsize()
 
     def last_source(self) -> str | None:
         """``ip:port`` of the last datagram's sender (None before the first)."""
@@ -318,7 +357,7 @@ class IngestComponent:
             "receiver": r.running, "receiver_kind": self.config.receiver,
             "pipeline": p.running,
             "received": r.received, "kernel_drops": kernel_drops(r.address[1]),
-            "receive_buffer": self.receive_buffer, "backlog": p.backlog(),
+            "receive_buffer": self.receive_buffer, "backlog": self.backlog(),
             "corrupt_batches": p.corrupt_batches,
             "restarts": supervisor.restarts(), "last_failure": supervisor.last_failure,
             "rebuilt_from": self.rebuilt_from, "resyncs": self.resyncs,

@@ -5,7 +5,8 @@ burst costs one hand-off to the event loop, not thousands), and for each datagra
 
 1. parses it (`restrike.protocol.parse`, never raises: bad bytes become `Invalid`);
 2. submits it to the store (``Store.submit`` never blocks and never drops), before
-   anything that could fail, so every datagram is stored with its reason;
+   anything that could fail, so every datagram is stored with its reason — unless
+   the receiver process stored it already (`restrike.ingest.follow`);
 3. folds its messages into the live `MatchState` (pure reducer, time = arrival time).
 
 Then one ``call_soon_threadsafe`` hands the batch and the new state to the loop,
@@ -26,19 +27,32 @@ from typing import Protocol
 from restrike.ingest._wire import Datagram, decode_batch
 from restrike.protocol import Invalid, MatchState, Parsed, Schema, Unknown, parse, reduce
 
-__all__ = ["Inbox", "InboxItem", "Item", "Pipeline", "Submitter"]
+__all__ = ["Inbox", "InboxItem", "Item", "Pipeline", "Submitter", "parse_guarded"]
 
 log = logging.getLogger(__name__)
 
 #: One datagram after the pipeline: (seq, received_at, source, data, messages).
 Item = tuple[int, float, str, bytes, Sequence[Parsed]]
+#: A datagram the receiver process stored already: (seq, received_at, source, data).
+StoredDatagram = tuple[int, float, str, bytes]
 #: What the receivers queue: one datagram (thread receiver), a batch of them as the
-#: receiver process framed it, or None (stop).
-InboxItem = Datagram | bytes | None
+#: receiver process framed it, datagrams it stored (`restrike.ingest.follow`), or None
+#: (stop).
+InboxItem = Datagram | bytes | list[StoredDatagram] | None
 Deliver = Callable[[list[Item], MatchState, int], None]
 
 #: Datagrams per batch: one loop callback each, short enough not to stall the loop.
 _MAX_BATCH = 256
+
+
+def parse_guarded(data: bytes, schema: Schema) -> Sequence[Parsed]:
+    """`parse`, which never raises: should a bug make it, the datagram is still stored,
+    as invalid with the reason."""
+    try:
+        return parse(data, schema)
+    except Exception as err:
+        log.exception("parser failed on %r", data[:80])
+        return [Invalid(None, data.decode("utf-8", "replace"), f"parser failed: {err}")]
 
 
 class Submitter(Protocol):
@@ -80,7 +94,7 @@ class Pipeline:
         self.state = state if state is not None else MatchState()
         self.seq = last_seq
         self._thread: threading.Thread | None = None
-        self._held: list[Datagram] = []  # taken from the inbox, not yet stored
+        self._held: list[Datagram | StoredDatagram] = []  # taken, not yet processed
         self._stop_seen = False
         self.failure: str | None = None
         self.messages = 0
@@ -132,7 +146,9 @@ class Pipeline:
             if item is None:
                 self._stop_seen = True
                 return
-            if isinstance(item, bytes):  # a batch from the receiver process
+            if isinstance(item, list):  # stored by the receiver process (`follow`)
+                held.extend(item)
+            elif isinstance(item, bytes):  # a batch from the receiver process
                 frames, problem = decode_batch(item)
                 held.extend(frames)
                 if problem is not None:
@@ -163,16 +179,16 @@ class Pipeline:
         items: list[Item] = []
         cut: set[str] = set()
         try:
-            for received_at, data, addr in held:
-                source = f"{addr[0]}:{addr[1]}"
-                try:
-                    messages: Sequence[Parsed] = parse(data, schema)
-                except Exception as err:  # parse is total; this is a guard against a bug
-                    log.exception("parser failed on %r", data[:80])
-                    messages = [Invalid(None, data.decode("utf-8", "replace"),
-                                        f"parser failed: {err}")]
-                submit(seq + 1, received_at, source, data, messages)
-                seq += 1
+            for entry in held:
+                if len(entry) == 4:  # the receiver process stored it already
+                    seq, received_at, source, data = entry
+                    messages = parse_guarded(data, schema)
+                else:
+                    received_at, data, addr = entry
+                    source = f"{addr[0]}:{addr[1]}"
+                    messages = parse_guarded(data, schema)
+                    submit(seq + 1, received_at, source, data, messages)
+                    seq += 1
                 items.append((seq, received_at, source, data, messages))
                 for msg in messages:
                     if isinstance(msg, Invalid):

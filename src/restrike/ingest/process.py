@@ -29,17 +29,17 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from restrike.errors import RestrikeError
 from restrike.ingest._spool import waiting_bytes
-from restrike.ingest._wire import HEADER, read_message
+from restrike.ingest._wire import HEADER, injected, read_message
 from restrike.ingest.receiver import listen_udp
 
 if TYPE_CHECKING:
     from restrike.ingest.pipeline import Inbox
 
-__all__ = ["RAM_LIMIT", "SPOOL_FILE", "ProcessReceiver", "describe_exit"]
+__all__ = ["RAM_LIMIT", "SPOOL_FILE", "FeedStoring", "ProcessReceiver", "describe_exit"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,24 @@ def describe_exit(code: int) -> str:
             name = "unknown signal"
         return f"killed by signal {-code} ({name})"
     return f"exited with code {code}"
+
+
+class FeedStoring(Protocol):
+    """The station's side of a child that stores the feed: the database, the definition
+    it parses with, and what to do with its reports (drainer thread)."""
+
+    path: Path
+
+    def schema_text(self) -> str: ...
+
+    def committed(self, note: dict[str, Any]) -> None: ...
+
+    def failing(self, error: str | None) -> None: ...
+
+
+def _command(word: str, payload: bytes) -> bytes:
+    """One stdin line for the child: ``word <payload as hex>``."""
+    return word.encode("ascii") + b" " + payload.hex().encode("ascii") + b"\n"
 
 
 def _grow_pipe(stream: IO[bytes]) -> None:
@@ -82,8 +100,11 @@ class ProcessReceiver:
 
     def __init__(self, host: str, port: int, receive_buffer: int,
                  out: Inbox, *,
-                 spool_dir: Path | None = None, ram_limit: int = RAM_LIMIT) -> None:
+                 spool_dir: Path | None = None, ram_limit: int = RAM_LIMIT,
+                 store: FeedStoring | None = None) -> None:
         self.host = host
+        self.store = store  # the child stores the feed itself (`restrike.ingest._storing`)
+        self._stdin_lock = threading.Lock()
         self.port = port
         self.receive_buffer = receive_buffer
         self.out = out
@@ -101,6 +122,7 @@ class ProcessReceiver:
         self.failure: str | None = None  # why the last child or drainer ended
         self.child: dict[str, Any] = {}  # the running child's last stats note
         self._spooled_before = 0  # spooled by children that ended
+        self._counted_before = (0, 0)  # received, bytes: by storing children that ended
         self.resumed = 0
         self.received = 0
         self.bytes = 0
@@ -148,6 +170,7 @@ class ProcessReceiver:
             raise RestrikeError("the UDP receiver is still running")
         self._reap()
         self._spooled_before += int(self.child.get("spooled", 0))
+        self._counted_before = (self.received, self.bytes)
         self.child = {}
         self._spawn()
         self.failure = None
@@ -161,6 +184,8 @@ class ProcessReceiver:
         if self.spool_path.parent != self._temp_spool.parent:
             args += ["--fallback", str(self._temp_spool)]
         args += ["--shared"] if windows else ["--fd", str(sock.fileno())]
+        if self.store is not None:
+            args += ["--store", str(self.store.path)]
         try:
             proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     bufsize=0, pass_fds=() if windows else (sock.fileno(),))
@@ -171,7 +196,9 @@ class ProcessReceiver:
         try:
             if sys.platform == "win32":
                 proc.stdin.write(sock.share(proc.pid).hex().encode("ascii") + b"\n")
-                proc.stdin.flush()
+            if self.store is not None:
+                proc.stdin.write(_command("schema", self.store.schema_text().encode()))
+            proc.stdin.flush()
             _grow_pipe(proc.stdout)
             reply = read_message(proc.stdout)
             note = json.loads(reply[1]) if reply is not None and reply[0] == b"C" else {}
@@ -232,7 +259,18 @@ class ProcessReceiver:
 
     def _note(self, note: dict[str, Any]) -> None:
         kind = note.pop("type", None)
-        if kind == "stats":
+        if kind == "committed":
+            self.received = self._counted_before[0] + int(note["received"])
+            self.bytes = self._counted_before[1] + int(note["bytes"])
+            if note.get("last"):
+                at, source = note["last"]
+                host, _, port = source.rpartition(":")
+                self.last_at, self.last_addr = float(at), (host, int(port))
+            if self.store is not None:
+                self.store.committed(note)
+        elif kind == "stats":
+            if self.store is not None:
+                self.store.failing(note.get("store_error"))
             if note.get("spool_error") and not self.child.get("spool_error"):
                 log.error("UDP receiver process: %s (holding the backlog in memory)",
                           note["spool_error"])
@@ -241,6 +279,26 @@ class ProcessReceiver:
             log.error("UDP receiver process failed:\n%s", note.get("message"))
         else:
             log.warning("UDP receiver process: %s %s", kind, note)
+
+    def inject(self, received_at: float, data: bytes, addr: tuple[str, int]) -> None:
+        """A datagram of the station's own, stored by the child behind what it received
+        (with ``store`` only; RestrikeError when the child cannot be told)."""
+        self._tell(_command("inject", injected(received_at, f"{addr[0]}:{addr[1]}", data)))
+
+    def set_schema(self, text: str) -> None:
+        """The child parses with this definition from its next batch on."""
+        self._tell(_command("schema", text.encode()))
+
+    def _tell(self, line: bytes) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None:
+            raise RestrikeError("the UDP receiver process is not running")
+        try:
+            with self._stdin_lock:
+                proc.stdin.write(line)
+                proc.stdin.flush()
+        except (OSError, ValueError) as err:
+            raise RestrikeError(f"the UDP receiver process cannot be told: {err}") from err
 
     def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
         """Send a datagram from the feed socket (pull requests)."""
@@ -272,7 +330,7 @@ class ProcessReceiver:
         self._stopping = True
         proc = self._proc
         if proc is not None and proc.stdin is not None:
-            with contextlib.suppress(OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError), self._stdin_lock:
                 proc.stdin.write(b"stop\n")
                 proc.stdin.close()
         if proc is not None:

@@ -121,6 +121,9 @@ class Schema:
     patterns: tuple[PatternSpec, ...]
     requests: Mapping[str, tuple[str, ...]]  # pull request text → codes it re-sends
     code_lengths: frozenset[int]
+    #: The definition's text: what the receiver process parses with (it cannot be sent
+    #: the loaded form, whose converters are functions).
+    text: str = ""
 
     def spec(self, code: str) -> MessageSpec | None:
         return self.messages.get(code)
@@ -323,7 +326,7 @@ def parse_schema(text: str, source: str = "<protocol>") -> Schema:
         requests[request] = tuple(codes)
 
     return Schema(name, version, source, messages, groups, tuple(patterns), requests,
-                  frozenset(len(code) for code in messages))
+                  frozenset(len(code) for code in messages), text)
 
 
 def load_schema(path: str | Path | None = None) -> Schema:

@@ -95,7 +95,7 @@ class Batch:
         # (event row, source, JSON-safe fields) for the commit report's rows, which are
         # only turned into dicts if a subscriber reads them.
         self.pending: list[tuple[tuple[Any, ...], str, Mapping[str, Any]]] = []
-        self.match_ids: set[int] = set()  # of the events in `pending`
+        self.match_ids: set[int] = set()  # of the batch's events
         self.seqs: list[int] = []
         self.jobs: list[JobOutcome] = []
         self.changed = False
@@ -147,8 +147,8 @@ class Batch:
             events.append(event)
             if want_rows:
                 self.pending.append((event, source, fields))
-                if match_id is not None:
-                    self.match_ids.add(match_id)
+            if match_id is not None:
+                self.match_ids.add(match_id)
         self.datagrams.append((datagram_id, t, item.source, item.data, self.current.match_id,
                                item.seq))
         self.seqs.append(item.seq)

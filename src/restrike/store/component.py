@@ -16,6 +16,7 @@ import concurrent.futures
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -56,8 +57,12 @@ class StoreComponent:
         self.tournament = tournament
         self._store: Store | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._publish: Callable[[Committed], None] | None = None
         self.last_commit: float | None = None
         self.closed = False
+        # Written by the receiver process (`restrike.ingest.child_store`).
+        self._elsewhere = [0, 0]  # datagrams, events
+        self._elsewhere_error: str | None = None
 
     @property
     def store(self) -> Store | None:
@@ -113,7 +118,20 @@ class StoreComponent:
             bus.publish_threadsafe(EventsCommitted(batch.last_seq, batch.count,
                                                    batch.committed_at, batch))
 
+        self._publish = committed
         self._unsubscribe = store.subscribe_commits(committed)
+
+    def report_commit(self, batch: Committed) -> None:
+        """A commit of the receiver process, which stores the feed (its drainer thread):
+        counted and published like one of the writer's own."""
+        self._elsewhere[0] += batch.count
+        self._elsewhere[1] += len(batch.event_ids)
+        if self._publish is not None:
+            self._publish(batch)
+
+    def report_failure(self, error: str | None) -> None:
+        """The receiver process cannot write the database (None: it can again)."""
+        self._elsewhere_error = error
 
     def submit(self, seq: int, received_at: float, source: str, data: bytes,
                messages: Sequence[Parsed]) -> None:
@@ -146,8 +164,17 @@ class StoreComponent:
         return state, count
 
     def stats(self) -> StoreStats | None:
-        """The writer's counters (None before the start)."""
-        return self._store.stats() if self._store is not None else None
+        """The writer's counters, with the receiver process's commits (None before the
+        start)."""
+        if self._store is None:
+            return None
+        stats = self._store.stats()
+        datagrams, events = self._elsewhere
+        error = stats.error or self._elsewhere_error
+        if not (datagrams or error != stats.error):
+            return stats
+        return replace(stats, stored_datagrams=stats.stored_datagrams + datagrams,
+                       stored_events=stats.stored_events + events, error=error)
 
     async def stop(self, stage: Stage) -> None:
         if stage is not Stage.FLUSH or self._store is None or self.closed:
@@ -162,7 +189,8 @@ class StoreComponent:
             return {"ok": False, "state": "not started"}
         if self.closed:
             return {"ok": True, "state": "closed"}
-        stats = self._store.stats()
+        stats = self.stats()
+        assert stats is not None
         # errors counts every failed commit ever (one transient "busy" too); error is
         # set only while the database cannot be written, so it is what health follows.
         return {"ok": stats.error is None, "state": "running" if stats.error is None

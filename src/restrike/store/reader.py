@@ -141,6 +141,27 @@ class Reader:
         params.append(_limit(limit))
         return [event_dict(row) for row in self.query(sql, params)]
 
+    def events_between(self, first_id: int, last_id: int) -> list[dict[str, Any]]:
+        """Events ``first_id``..``last_id`` oldest first: the rows of a commit made by
+        another process (the receiver process stores the feed)."""
+        rows = self.query(f"SELECT {_EVENT_COLUMNS} FROM events e JOIN datagrams d "
+                          "ON d.id = e.datagram_id WHERE e.id BETWEEN ? AND ? ORDER BY e.id",
+                          (first_id, last_id))
+        return [event_dict(row) for row in rows]
+
+    def datagrams_after(self, after_id: int, limit: int) -> list[tuple[int, int, float, str,
+                                                                         bytes]]:
+        """``(id, seq, received_at, source, data)`` of up to ``limit`` datagrams after
+        ``after_id``, oldest first: what the station follows while the receiver process
+        stores the feed."""
+        return self.query("SELECT id, seq, received_at, source, data FROM datagrams "
+                          "WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))
+
+    def last_datagram(self) -> tuple[int, int]:
+        """``(id, seq)`` of the last stored datagram (0, 0 when there is none)."""
+        row = self.query("SELECT id, seq FROM datagrams ORDER BY id DESC LIMIT 1")
+        return (int(row[0][0]), int(row[0][1] or 0)) if row else (0, 0)
+
     # -- matches, days, tournaments --------------------------------------------------------
 
     def matches(self, *, day: str | None = None, limit: int = 200) -> list[dict[str, Any]]:

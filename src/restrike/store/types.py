@@ -5,9 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from restrike.protocol import MatchState, Parsed, Schema
+
+if TYPE_CHECKING:
+    from restrike.store.reader import Reader
 
 __all__ = ["Committed", "Received", "StoreSink", "StoreStats"]
 
@@ -92,7 +96,19 @@ class StoreSink(Protocol):
     """What the ingest needs of the store (`restrike.store.component.StoreComponent`):
     every datagram handed over before anything that could fail, its backlog while the
     database is written normally (the ingest waits on it), and the current match
-    replayed at start."""
+    replayed at start. When the receiver process stores the feed itself, its file,
+    readers, and a place to report its commits and failures."""
+
+    path: Path
+
+    @property
+    def is_open(self) -> bool: ...
+
+    def reader(self) -> Reader: ...
+
+    def report_commit(self, batch: Committed) -> None: ...
+
+    def report_failure(self, error: str | None) -> None: ...
 
     def submit(self, seq: int, received_at: float, source: str, data: bytes,
                messages: Sequence[Parsed]) -> None: ...

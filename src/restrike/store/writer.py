@@ -92,7 +92,7 @@ class Store:
     def __init__(self, path: Path, *, batch_rows: int = 500, batch_ms: float = 2.0,
                  max_backlog: int = MAX_BACKLOG, spill_dir: Path | None = None,
                  open_connection: ConnectionFactory = connect,
-                 retry_open: bool = False) -> None:
+                 retry_open: bool = False, rows: bool = True) -> None:
         if batch_rows < 1:
             raise StoreError(f"batch_rows must be >= 1, not {batch_rows}")
         if not batch_ms > 0:
@@ -103,11 +103,13 @@ class Store:
         self.batch_rows = batch_rows
         self.batch_ms = batch_ms
         self.max_backlog = max_backlog
+        self.rows = rows  # False: commit reports carry no rows (`Committed.rows` empty)
         self.spill_dir = Path(spill_dir) if spill_dir is not None else self.path.parent
         self._spill = Spill([self.spill_dir, fallback_spill_dir()])
         self._open_connection = open_connection
         self._conn: sqlite3.Connection | None = None
         self._current = cur.Current()
+        self._data_version = -1  # as of `_current` (`_reload_if_changed`); -1: read it
         self._queue: deque[WriteItem] = deque()
         self._wake = threading.Event()
         self._stopping = False
@@ -196,6 +198,15 @@ class Store:
         self._checkpointer.stop(timeout)
         if self._conn is not None:
             self._conn.close()  # the last connection to close checkpoints the WAL
+
+    def write_queued(self) -> None:
+        """Write everything queued, on the caller's thread, instead of `start`ing the
+        writer thread: the receiver process stores the feed this way, one batch of the
+        pipe at a time, and confirms it to its spool file only once it is committed."""
+        if self._thread is not None:
+            raise StoreError("the store's writer thread is running")
+        while self._queue:
+            self._write_some()
 
     def _spawn(self) -> None:
         self._thread = threading.Thread(target=self._run, name="restrike-store-writer",
@@ -423,11 +434,12 @@ class Store:
         conn = self._conn
         if conn is None:
             raise StoreError(f"the database {self.path} is not open")
-        want_rows = bool(self._subscribers)
+        want_rows = self.rows and bool(self._subscribers)
         started = time.perf_counter()
         before = self._current
         conn.execute("BEGIN IMMEDIATE")
         try:
+            self._reload_if_changed(conn)
             builder = Batch(conn, self._current, want_rows)
             for item in batch:
                 builder.add(item)
@@ -446,6 +458,7 @@ class Store:
             conn.execute("COMMIT")
         except BaseException:
             self._current = before
+            self._data_version = -1
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
@@ -459,6 +472,16 @@ class Store:
             self._notify(builder, elapsed)
         if builder.jobs:
             _resolve(builder.jobs)
+
+    def _reload_if_changed(self, conn: sqlite3.Connection) -> None:
+        """Another connection committed since our last commit (the receiver process
+        stores the feed while this store writes jobs and tournament changes, or the other
+        way round): read the current tournament, day and match again, inside the write
+        lock, so neither writes back a stale one."""
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._data_version:
+            self._current = cur.load_current(conn)
+            self._data_version = version
 
     def _notify(self, builder: Batch, elapsed: float) -> None:
         if not self._subscribers:
