@@ -212,7 +212,8 @@ class Outbox:
         self.spool_error: str | None = None
         self.spooled = 0  # messages ever put in the spool file
         self.spooled_bytes = 0
-        self._from_spool = False  # the writer's last message came from the file
+        self._from_spool = False  # a message taken since the last `sent` came from the file
+        self._closed = False  # `get` met the end
 
     def resume(self) -> int:
         """Take over an earlier process's spool file, to be sent first (a file that
@@ -254,10 +255,17 @@ class Outbox:
             self.overflow_bytes += size
             self._queue.put(_OVERFLOW)
 
-    def get(self) -> Message | None:
-        """The next message to write (waits); None once closed and everything is sent."""
-        item = self._queue.get()
+    def get(self, block: bool = True) -> Message | None:
+        """The next message to write (waits); None once closed and everything is sent,
+        or, with ``block`` False, when none waits now."""
+        if self._closed:
+            return None
+        try:
+            item = self._queue.get(block)
+        except queue.Empty:
+            return None
         if item is _CLOSE:
+            self._closed = True
             return None
         if item is _SPOOLED:  # the file is read outside the lock the receive loop takes
             with self._lock:
@@ -279,7 +287,7 @@ class Outbox:
             return item  # type: ignore[no-any-return]
 
     def sent(self) -> None:
-        """The message from `get` is in the pipe."""
+        """The messages from `get` are in the pipe (or stored)."""
         if self._from_spool:
             with self._lock:
                 self._from_spool = False
@@ -292,7 +300,7 @@ class Outbox:
     def finish(self) -> None:
         """After the writer ended: close the spool file (kept if it holds messages)."""
         with self._lock:
-            if self._from_spool:  # taken, never confirmed: the file keeps it for next time
+            if self._from_spool:  # taken, never confirmed: the file keeps them for next time
                 self.spool.unread += 1
             self.spool.close()
 

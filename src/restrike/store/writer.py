@@ -55,7 +55,7 @@ from restrike.store._batch import (
     event_rows,
 )
 from restrike.store._checkpoint import Checkpointer
-from restrike.store._connect import connect
+from restrike.store._connect import BUSY_TIMEOUT, connect
 from restrike.store._migrate import apply_migrations
 from restrike.store._rows import parse_day
 from restrike.store._spill import Spill, fallback_spill_dir
@@ -73,6 +73,9 @@ _BACKLOG_STEPS = (1_000, 10_000, 100_000, 1_000_000)
 
 #: Datagrams held in memory at most; later ones go to the spill file until it drains.
 MAX_BACKLOG = 2_000_000
+#: Seconds the writer pauses between two transactions while another process writes
+#: the file too (its lock waits poll every 2 ms at most: `_begin`).
+SHARE_PAUSE = 0.002
 #: Retries of a failing commit (or open) wait this long at first, doubling up to _RETRY_MAX.
 _RETRY_FIRST = 0.05
 _RETRY_MAX = 5.0
@@ -110,6 +113,7 @@ class Store:
         self._conn: sqlite3.Connection | None = None
         self._current = cur.Current()
         self._data_version = -1  # as of `_current` (`_reload_if_changed`); -1: read it
+        self._shared = False  # another connection committed before our last commit
         self._queue: deque[WriteItem] = deque()
         self._wake = threading.Event()
         self._stopping = False
@@ -145,6 +149,8 @@ class Store:
             current = cur.load_current(conn)
             # Checkpoints (the only fsyncs) run on their own thread, never in a commit.
             conn.execute("PRAGMA wal_autocheckpoint = 0")
+            # The write lock is waited for by `_begin`, not SQLite's busy handler.
+            conn.execute("PRAGMA busy_timeout = 0")
         except sqlite3.Error as err:
             conn.close()
             raise StoreError(f"cannot read the database {self.path}: {err}") from err
@@ -338,6 +344,11 @@ class Store:
                 self._max_depth = depth
             self._report_backlog(depth)
             self._write_some()
+            if queue and self._shared:
+                # Another process writes this file too (the receiver process storing the
+                # feed): leave it the lock for a moment before the next transaction, or
+                # this thread, back at BEGIN at once, would keep it most of the time.
+                time.sleep(SHARE_PAUSE)
 
     def _report_backlog(self, depth: int) -> None:
         steps = _BACKLOG_STEPS
@@ -437,7 +448,7 @@ class Store:
         want_rows = self.rows and bool(self._subscribers)
         started = time.perf_counter()
         before = self._current
-        conn.execute("BEGIN IMMEDIATE")
+        _begin(conn)
         try:
             self._reload_if_changed(conn)
             builder = Batch(conn, self._current, want_rows)
@@ -452,7 +463,8 @@ class Store:
                     item = queue.popleft()
                     batch.append(item)
                     builder.add(item)
-                    if len(batch) % 32 == 0 and perf() >= deadline:
+                    # Datagrams are cheap: the clock every 32; a job may not be.
+                    if (len(batch) % 32 == 0 or type(item) is Job) and perf() >= deadline:
                         break
             builder.flush()
             conn.execute("COMMIT")
@@ -480,8 +492,11 @@ class Store:
         lock, so neither writes back a stale one."""
         version = int(conn.execute("PRAGMA data_version").fetchone()[0])
         if version != self._data_version:
+            self._shared = self._data_version != -1
             self._current = cur.load_current(conn)
             self._data_version = version
+        else:
+            self._shared = False
 
     def _notify(self, builder: Batch, elapsed: float) -> None:
         if not self._subscribers:
@@ -494,6 +509,28 @@ class Store:
                               build=lambda: event_rows(pending),
                               match_ids=frozenset(builder.match_ids))
         self._subscribers.publish(committed)
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to `BUSY_TIMEOUT` for another process's write
+    lock (the receiver process stores the feed while this store writes jobs, or the
+    other way round). SQLite's own busy handler sleeps 25–100 ms at a time once it has
+    waited a little, long after the lock is free; measured, that halved the feed's
+    rate under a flood. Here the wait is retried every 0.2–2 ms."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    delay = 0.0002
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as err:
+            if err.sqlite_errorcode & 0xFF not in _BUSY or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.002)
+
+
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 def _resolve(outcomes: list[JobOutcome]) -> None:
