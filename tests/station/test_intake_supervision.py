@@ -19,8 +19,8 @@ import httpx
 import psutil
 import pytest
 
-import restrike.ingest.process as process_module
 import restrike.ingest.pipeline as pipeline_module
+import restrike.ingest.process as process_module
 from restrike.assembly import Assembly, assemble
 from restrike.bus import HealthChanged
 from restrike.errors import RestrikeError

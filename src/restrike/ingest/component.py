@@ -34,7 +34,7 @@ from restrike.config import UdpSettings, resolve_host
 from restrike.errors import RestrikeError
 from restrike.ingest._wire import Datagram
 from restrike.ingest.child_store import ChildStore
-from restrike.ingest.flow import LoopGate, wait_for_room
+from restrike.ingest.flow import FOLLOW_ROOM, STORE_ROOM, LoopGate, wait_for_room
 from restrike.ingest.follow import StoreFollower
 from restrike.ingest.inject import EditingInbox
 from restrike.ingest.pipeline import Inbox, Item, Pipeline
@@ -136,9 +136,10 @@ class IngestComponent:
         bus = ctx.bus
         store = self.store
         editing = EditingInbox(self.inbox, self._publish_edit(bus))  # manual scoring
+        room = FOLLOW_ROOM if self.child_store is not None else STORE_ROOM
         pipeline = Pipeline(editing, self.schema, store.submit,
                             self._deliver_to(bus), state=state, last_seq=last_seq,
-                            wait_room=lambda: wait_for_room(store.backlog),
+                            wait_room=lambda: wait_for_room(store.backlog, room),
                             on_cut=self._ask_again)
         editing.holder = pipeline
         pipeline.start()

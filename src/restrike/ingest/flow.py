@@ -15,10 +15,14 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["LOOP_BATCHES", "STORE_ROOM", "LoopGate", "wait_for_room"]
+__all__ = ["FOLLOW_ROOM", "LOOP_BATCHES", "STORE_ROOM", "LoopGate", "wait_for_room"]
 
 #: Datagrams the store may hold queued (about 1 KB each with their messages).
 STORE_ROOM = 8192
+#: Items the store may hold queued while the receiver process stores the feed: then
+#: they are the jobs of the station's own parts (review archive, tags, summaries),
+#: several KB each with what they hold, written between the feed's commits.
+FOLLOW_ROOM = 256
 #: Batches handed to the event loop and not yet published.
 LOOP_BATCHES = 1
 _POLL = 0.001

@@ -74,8 +74,8 @@ _BACKLOG_STEPS = (1_000, 10_000, 100_000, 1_000_000)
 #: Datagrams held in memory at most; later ones go to the spill file until it drains.
 MAX_BACKLOG = 2_000_000
 #: Seconds the writer pauses between two transactions while another process writes
-#: the file too (its lock waits poll every 2 ms at most: `_begin`).
-SHARE_PAUSE = 0.002
+#: the file too (its lock waits poll every 1 ms at most: `_begin`).
+SHARE_PAUSE = 0.02
 #: Retries of a failing commit (or open) wait this long at first, doubling up to _RETRY_MAX.
 _RETRY_FIRST = 0.05
 _RETRY_MAX = 5.0
@@ -516,7 +516,7 @@ def _begin(conn: sqlite3.Connection) -> None:
     lock (the receiver process stores the feed while this store writes jobs, or the
     other way round). SQLite's own busy handler sleeps 25–100 ms at a time once it has
     waited a little, long after the lock is free; measured, that halved the feed's
-    rate under a flood. Here the wait is retried every 0.2–2 ms."""
+    rate under a flood. Here the wait is retried every 0.2–1 ms."""
     deadline = time.monotonic() + BUSY_TIMEOUT
     delay = 0.0002
     while True:
@@ -527,7 +527,7 @@ def _begin(conn: sqlite3.Connection) -> None:
             if err.sqlite_errorcode & 0xFF not in _BUSY or time.monotonic() >= deadline:
                 raise
         time.sleep(delay)
-        delay = min(delay * 2, 0.002)
+        delay = min(delay * 2, 0.001)
 
 
 _BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
