@@ -8,6 +8,11 @@ which stamps each datagram with its arrival time and sender and ships them in
 batches at most ~1 ms old through a pipe; a drainer thread here reads a whole batch
 per GIL acquisition and queues it undecoded for the pipeline thread.
 
+With ``store`` (`FeedStoring`: the station's database is open) the child also parses
+and stores the feed (`restrike.ingest._storing`): then only notes come down the pipe,
+a ``committed`` one per commit, handed to ``store``; `inject` and `set_schema` tell
+the child what the station adds or changes.
+
 The station opens the socket and lends it to the child, so a child that dies loses
 nothing the kernel still holds: `restart` starts another on the same socket (and the
 same spool file, whose unsent part it sends first). Pull requests are sent from the
