@@ -209,7 +209,7 @@ def test_udp_receiver_setting_selects_the_thread_receiver(tmp_path: Path) -> Non
     try:
         assert not _receiver_children(station.udp_port)  # no receiver process
         ingest = station.get("/api/health").json()["components"]["ingest"]
-        assert ingest["receiver_kind"] == "thread"
+        assert ingest["receiver_kind"] == "thread" and ingest["receiver_stores"] is False
         datagrams = match_datagrams()
         send_udp(station.udp_port, datagrams, pause=0.001)
         wait_until_sync(lambda: station.get("/api/v1/stats").json()["stored"] >= len(datagrams))

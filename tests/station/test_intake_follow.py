@@ -57,4 +57,4 @@ async def test_the_feed_is_stored_while_the_station_is_held_still(
     assert pipeline.messages - folded == COUNT
     assert assembled.station.live.state.clock.seconds == 7
     health = ingest.health()
-    assert health["ok"] and health["backlog"] == 0
+    assert health["ok"] and health["backlog"] == 0 and health["receiver_stores"] is True

@@ -356,6 +356,7 @@ class IngestComponent:
         health: Health = {
             "ok": not down, "state": "restarting" if down else "running",
             "receiver": r.running, "receiver_kind": self.config.receiver,
+            "receiver_stores": self.child_store is not None,
             "pipeline": p.running,
             "received": r.received, "kernel_drops": kernel_drops(r.address[1]),
             "receive_buffer": self.receive_buffer, "backlog": self.backlog(),
