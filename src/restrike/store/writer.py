@@ -457,14 +457,17 @@ class Store:
             if fill:
                 queue = self._queue
                 limit = self.batch_rows
+                shared = self._shared
                 deadline = started + self.batch_ms / 1000.0
                 perf = time.perf_counter
                 while queue and len(batch) < limit:
                     item = queue.popleft()
                     batch.append(item)
                     builder.add(item)
-                    # Datagrams are cheap: the clock every 32; a job may not be.
-                    if (len(batch) % 32 == 0 or type(item) is Job) and perf() >= deadline:
+                    # The clock every 32 items; after each job while another process
+                    # waits for the lock too (a job may wait for this process's GIL).
+                    if ((len(batch) % 32 == 0 or (shared and type(item) is Job))
+                            and perf() >= deadline):
                         break
             builder.flush()
             conn.execute("COMMIT")
