@@ -20,7 +20,6 @@ committing the batch in hand: the spool file keeps the rest for the next start).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import select
 import signal
@@ -29,22 +28,20 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from restrike.ingest._spool import Outbox, Spool
-from restrike.ingest._wire import BATCH_BYTES, FRAME, HEADER, MAX_DATAGRAM, MESSAGE
+from restrike.ingest._wire import BATCH_BYTES, FRAME, HEADER, MAX_DATAGRAM, MESSAGE, note
+
+if TYPE_CHECKING:
+    from restrike.ingest._storing import FeedStore
 
 BATCH_AGE = 0.001  # a batch leaves at most this old
 STATS_EVERY = 0.5  # seconds between stats notes, when they changed
 _START = MESSAGE.size + HEADER.size  # a batch is built in place, message header first
 
 
-def note(**fields: Any) -> bytes:
-    body = json.dumps(fields).encode()
-    return MESSAGE.pack(b"C", len(body)) + body
-
-
-def _commands(stop: threading.Event, outbox: Outbox, feed: Any,
+def _commands(stop: threading.Event, outbox: Outbox, feed: FeedStore | None,
               notify: Callable[[bytes], None]) -> None:
     """Stdin lines: ``stop``; with ``--store`` also ``schema <hex text>`` (a new protocol
     definition) and ``inject <hex message>`` (a datagram of the station's own, queued
@@ -217,7 +214,7 @@ def serve(opts: dict[str, str], stream: BinaryIO) -> int:
     return code
 
 
-def _feed_store(db_path: str, stream: BinaryIO) -> Any:
+def _feed_store(db_path: str, stream: BinaryIO) -> FeedStore:
     """With ``--store``: the `restrike.ingest._storing.FeedStore` on the station's
     database, with the definition from the first stdin line (``schema <hex>``)."""
     from restrike.ingest._storing import FeedStore  # the parser and SQLite: this mode only

@@ -16,13 +16,12 @@ Imported only with ``--store``: the plain receiver stays standard library only.
 from __future__ import annotations
 
 import contextlib
-import json
 import queue
 import threading
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from restrike.ingest._spool import Message, Outbox
-from restrike.ingest._wire import MESSAGE, Datagram, decode_batch, decode_injected
+from restrike.ingest._wire import MESSAGE, Datagram, decode_batch, decode_injected, note
 from restrike.ingest.pipeline import parse_guarded
 from restrike.protocol import Parsed, Schema, default_schema, parse_schema
 from restrike.store.types import Committed, Received
@@ -42,11 +41,6 @@ PARSED_BYTES = 256
 #: (the station's own writer waits meanwhile).
 COMMIT_DATAGRAMS = 2048
 COMMIT_MS = 30.0
-
-
-def _note(fields: dict[str, Any]) -> bytes:
-    body = json.dumps(fields).encode()
-    return MESSAGE.pack(b"C", len(body)) + body
 
 
 def schema_of(text: str) -> Schema:
@@ -142,19 +136,19 @@ class FeedStore:
             host, port = frames[-1][2]
             self.last = (frames[-1][0], f"{host}:{port}")
         if problem is not None:
-            self.tell(_note({"type": "log", "message": f"corrupt batch ({len(frames)} "
-                                                         f"datagrams decoded): {problem}"}))
+            self.tell(note(type="log", message=f"corrupt batch ({len(frames)} datagrams "
+                                                f"decoded): {problem}"))
         return len(frames)
 
     def _committed(self, batch: Committed) -> None:
         """After each commit (this thread): what the station needs to follow it."""
         ids = batch.event_ids
-        self.tell(_note({
-            "type": "committed", "first_seq": batch.first_seq, "last_seq": batch.last_seq,
-            "count": batch.count, "at": batch.committed_at, "ms": batch.duration_ms,
-            "events": [ids.start, ids.stop] if ids else None,
-            "matches": sorted(batch.match_ids), "received": self.received,
-            "bytes": self.bytes, "last": self.last}))
+        self.tell(note(
+            type="committed", first_seq=batch.first_seq, last_seq=batch.last_seq,
+            count=batch.count, at=batch.committed_at, ms=batch.duration_ms,
+            events=[ids.start, ids.stop] if ids else None,
+            matches=sorted(batch.match_ids), received=self.received, bytes=self.bytes,
+            last=self.last))
 
     def tell(self, message: bytes) -> None:
         """A note to the station, behind the ones before it; waits while `NOTES_WAITING`

@@ -15,9 +15,10 @@ lost its framing is reported as corrupt instead of being read as garbage.
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
-from typing import IO
+from typing import IO, Any
 
 from restrike.errors import RestrikeError
 
@@ -34,6 +35,7 @@ __all__ = [
     "decode_batch",
     "decode_injected",
     "injected",
+    "note",
     "read_exactly",
     "read_message",
 ]
@@ -96,6 +98,12 @@ def read_message(stream: IO[bytes]) -> tuple[bytes, bytes] | None:
         raise RestrikeError(f"the stream ended inside a message ({len(body)} of {length} "
                             f"bytes)")
     return kind, body
+
+
+def note(**fields: Any) -> bytes:
+    """A kind ``C`` message: a JSON note (``type`` says which)."""
+    body = json.dumps(fields).encode()
+    return MESSAGE.pack(b"C", len(body)) + body
 
 
 def injected(at: float, source: str, data: bytes) -> bytes:

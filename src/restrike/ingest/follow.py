@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -73,8 +74,6 @@ class StoreFollower:
         """A state edit, a list of `Stored` datagrams, or None once stopped and every
         committed datagram was read; `queue.Empty` when ``block`` is False and there is
         nothing."""
-        import queue
-
         while True:
             with self._wake:
                 if self._items:
