@@ -4,7 +4,7 @@ Every archive call of the review — clip rows and their event links, recording 
 stream sessions, and the reads the API makes — happens in the order the review made
 it, so a clip row exists before it is updated and a session before it ends. A write
 is one job queued on the store's writer (``Archive.inline``: all its steps in the
-writer's transaction), in order with the datagrams, and nobody waits for its commit:
+writer's transaction), and nobody waits for its commit:
 a flood of challenges costs one small queued job each, drained with the next commit.
 Reads run on one worker thread after the writes queued before them are committed.
 Writes report their failures (``report``); the review never waits for them.

@@ -92,7 +92,8 @@ class StoreComponent:
         return self._open().reader()
 
     def call(self, fn: Callable[[sqlite3.Connection], T]) -> concurrent.futures.Future[T]:
-        """``fn(connection)`` on the writer thread, in order with the feed."""
+        """``fn(connection)`` on the writer thread (it sees the feed as committed so far:
+        the receiver process may store it, docs/store.md "Two writers")."""
         return self._open().call(fn)
 
     def migrate(self, owner: str, steps: Sequence[str]) -> concurrent.futures.Future[int]:
