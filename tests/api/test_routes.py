@@ -11,13 +11,13 @@ import httpx
 from restrike.assembly import Assembly
 from restrike.protocol import MatchState, state_to_json
 from tests.helpers import wait_until
-from tests.station.fixtures import match_datagrams, send_udp
+from tests.station.fixtures import match_datagrams, send_udp, settled
 
 
 async def _feed_match(assembled: Assembly) -> None:
     datagrams = match_datagrams()
     send_udp(assembled.station.bound["udp"]["port"], datagrams)
-    await wait_until(lambda: assembled.view.stats()["stored"] >= len(datagrams))
+    await wait_until(lambda: settled(assembled.view.stats(), len(datagrams)))
 
 
 def _is_error(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Self
 
@@ -114,6 +114,13 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:  # an unusual range: let the OS pick
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def settled(stats: Mapping[str, Any], count: int) -> bool:
+    """``count`` datagrams stored and the live state caught up with them (the receiver
+    process stores the feed ahead of the station: ``queue_depth`` is what it has not
+    folded yet)."""
+    return bool(stats["stored"] >= count and stats["queue_depth"] == 0)
 
 
 def send_udp(port: int, datagrams: Iterable[bytes], host: str = "127.0.0.1",

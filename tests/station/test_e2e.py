@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import wait_until_sync
-from tests.station.fixtures import StationProcess, match_datagrams, send_udp
+from tests.station.fixtures import StationProcess, match_datagrams, send_udp, settled
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def proc(tmp_path: Path) -> Iterator[StationProcess]:
 def test_full_match_gives_state_and_stored_events(proc: StationProcess) -> None:
     datagrams = match_datagrams()
     send_udp(proc.udp_port, datagrams, pause=0.001)
-    wait_until_sync(lambda: proc.get("/api/v1/stats").json()["stored"] >= len(datagrams))
+    wait_until_sync(lambda: settled(proc.get("/api/v1/stats").json(), len(datagrams)))
     state = proc.get("/api/v1/state").json()
     assert state["scores"] == [3, 1]
     assert state["athletes"][1]["country"] == "USA"
@@ -56,8 +56,8 @@ def test_malformed_flood_is_stored_while_valid_traffic_flows(proc: StationProces
             mixed.append(valid[i // 10])
     send_udp(proc.udp_port, mixed)
     total = len(mixed)
-    stats = wait_until_sync(lambda: (s := proc.get("/api/v1/stats").json())["stored"] >= total
-                            and s, what="every datagram stored")
+    stats = wait_until_sync(lambda: settled(s := proc.get("/api/v1/stats").json(), total)
+                            and s, what="every datagram stored and folded")
     assert stats["datagrams_received"] == total
     assert stats["invalid"] + stats["unknown"] >= 2000
     assert proc.get("/api/v1/state").json()["clock"]["time"] == "1:59"
@@ -72,7 +72,7 @@ def test_kill_9_then_restart_loses_nothing_committed(tmp_path: Path) -> None:
     first = StationProcess(data).start()
     datagrams = match_datagrams()
     send_udp(first.udp_port, datagrams)
-    wait_until_sync(lambda: first.get("/api/v1/stats").json()["stored"] >= len(datagrams))
+    wait_until_sync(lambda: settled(first.get("/api/v1/stats").json(), len(datagrams)))
     before_state = first.get("/api/v1/state").json()
     before_events = first.get("/api/v1/events", limit=1000).json()["events"]
     first.kill()
@@ -212,7 +212,7 @@ def test_udp_receiver_setting_selects_the_thread_receiver(tmp_path: Path) -> Non
         assert ingest["receiver_kind"] == "thread" and ingest["receiver_stores"] is False
         datagrams = match_datagrams()
         send_udp(station.udp_port, datagrams, pause=0.001)
-        wait_until_sync(lambda: station.get("/api/v1/stats").json()["stored"] >= len(datagrams))
+        wait_until_sync(lambda: settled(station.get("/api/v1/stats").json(), len(datagrams)))
         assert station.get("/api/v1/state").json()["scores"] == [3, 1]
     finally:
         assert station.stop() == 0, station.output

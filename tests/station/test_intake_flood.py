@@ -19,6 +19,7 @@ import pytest
 
 from restrike.assembly import Assembly
 from tests.helpers import wait_until
+from tests.station.fixtures import settled
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +60,7 @@ async def test_a_flood_of_every_size_never_stops_intake(assembled: Assembly) -> 
     await asyncio.to_thread(flood, port)
     total = FLOOD + len(VALID)
     stats = await wait_until(
-        lambda: (s := assembled.view.stats())["stored"] >= s["datagrams_received"]
+        lambda: settled(s := assembled.view.stats(), s["datagrams_received"])
         and count_valid(assembled) == len(VALID) and s, 180, "the flood stored")
     health = assembled.ingest.health()
     assert health["ok"] and health["state"] == "running", health

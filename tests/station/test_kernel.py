@@ -33,7 +33,7 @@ from restrike.ingest.resync import pull_requests
 from restrike.kernel import Context, Stage, Station
 from restrike.protocol import default_schema
 from tests.helpers import wait_until, wait_until_sync
-from tests.station.fixtures import match_datagrams, send_udp, station_pulled_by
+from tests.station.fixtures import match_datagrams, send_udp, settled, station_pulled_by
 
 KERNEL = Path(kernel_station.__file__).parent
 
@@ -232,7 +232,7 @@ async def test_malformed_datagrams_are_stored_with_their_reason(assembled: Assem
     port = assembled.station.bound["udp"]["port"]
     stats = assembled.view.stats
     send_udp(port, [b"", b"\x00\x01\x02", b"pt1;9", b"clk;99:99"])
-    await wait_until(lambda: stats()["stored"] >= 4)
+    await wait_until(lambda: settled(stats(), 4))
     assert stats()["invalid"] + stats()["unknown"] >= 4
     assert assembled.store.store is not None
     reader = assembled.store.store.reader()
