@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
+import signal
 import socket
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
@@ -277,3 +280,19 @@ def test_a_pipeline_that_died_before_the_stop_still_stores_what_it_held(
     assert stored == [1, 2]
     assert pipeline.stop(5.0)
     assert stored == [1, 2, 3, 4, 5] and pipeline.seq == 5
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+async def test_sigterm_to_the_process_group_leaves_the_receiver_to_the_station(
+        assembled: Assembly) -> None:
+    """A service manager (or `timeout`) signals the whole group: the station stops its
+    receiver itself, after draining; the receiver must not die first (it did, and the
+    supervisor started another one while the station stopped)."""
+    receiver = assembled.ingest.receiver
+    pid = getattr(receiver, "pid", None)
+    assert pid is not None
+    os.kill(pid, signal.SIGTERM)
+    send_udp(assembled.station.bound["udp"]["port"], [b"clk;1:%02d;" % i for i in range(20)])
+    await all_stored(assembled, b"clk;", 20)
+    assert getattr(receiver, "pid", None) == pid and psutil.pid_exists(pid)
+    assert assembled.ingest.health()["restarts"]["receiver"] == 0

@@ -226,10 +226,13 @@ def _feed_store(db_path: str, stream: BinaryIO) -> FeedStore:
 
 
 def main() -> None:
-    # Ctrl-C (and SIGHUP when the terminal closes) reach the whole process group: the
-    # station decides when this ends (``stop`` or the end of stdin), so the kernel
-    # buffer is drained first.
+    # Ctrl-C, SIGHUP when the terminal closes and SIGTERM sent to the process group (a
+    # service manager, `timeout`) reach this process too: the station decides when it
+    # ends (``stop`` or the end of stdin), so the kernel buffer is drained and stored
+    # first. (SIGTERM killed it while the station stopped, and the station's
+    # supervisor started another one.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     hup = getattr(signal, "SIGHUP", None)
     if hup is not None:
         signal.signal(hup, signal.SIG_IGN)
